@@ -1,0 +1,1 @@
+"""Adaptive selection, exposure control, content balancing and stopping (numpy and scipy only)."""

@@ -1,0 +1,1 @@
+"""IRT models, information and ability estimation (numpy and scipy only)."""
