@@ -1,0 +1,1 @@
+"""Scoring of answers: choices, typed text and transcripts, with the item's rubric."""

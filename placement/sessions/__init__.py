@@ -1,0 +1,1 @@
+"""Candidates, test sessions, responses, results, overrides and the audit trail in the database."""
