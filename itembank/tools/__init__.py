@@ -1,0 +1,1 @@
+"""Tools that make the bank's media: speech synthesis (synth) and pictures (pictures)."""
