@@ -1,0 +1,515 @@
+"""The two tables every step exchanges: item parameters and long responses.
+
+* The **parameter CSV** is the engine's table (``id, skill, theme, model, a, b, c, d, b1..bk,
+  provisional, pretest``). ``model`` is ``1PL``, ``2PL``, ``3PL`` (right/wrong items, with
+  :math:`P(\\theta) = c + (d - c)\\,\\sigma(a(\\theta - b))`) or ``GRM`` (rubric scores
+  ``0..k`` with boundaries :math:`P(X \\ge j) = \\sigma(a(\\theta - b_j))`). For a GRM item ``b``
+  holds the mean of its thresholds, so that drift and plots can treat every item alike.
+* The **long response CSV** has one row per response: ``person_id, item_id, score`` and
+  optionally ``release`` (the bank version the response was given under) and ``group`` (for DIF).
+  Person ids are pseudonyms; nothing else about the person is read.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from calibration.errors import MalformedCSV, UnknownItem
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+MODELS = ("1PL", "2PL", "3PL", "GRM")
+DICHOTOMOUS = ("1PL", "2PL", "3PL")
+BASE_COLUMNS = ("id", "skill", "theme", "model", "a", "b", "c", "d")
+RESPONSE_COLUMNS = ("person_id", "item_id", "score")
+
+
+@dataclass(frozen=True, slots=True)
+class ItemParameters:
+    """An item-parameter table; index ``i`` is the same item in every array.
+
+    Attributes
+    ----------
+    ids, skills, themes, models : tuple of str, each (n,)
+    a, b, c, d : ndarray of float, each (n,)
+        Discrimination, location (mean threshold for GRM), lower and upper asymptotes.
+    thresholds : ndarray of float, (n, kmax)
+        GRM thresholds :math:`b_1 < \\dots < b_k`, NaN-padded; all NaN for right/wrong items.
+    provisional, pretest : ndarray of bool, each (n,)
+    """
+
+    ids: tuple[str, ...]
+    skills: tuple[str, ...]
+    themes: tuple[str, ...]
+    models: tuple[str, ...]
+    a: FloatArray
+    b: FloatArray
+    c: FloatArray
+    d: FloatArray
+    thresholds: FloatArray
+    provisional: BoolArray
+    pretest: BoolArray
+    _index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        n = len(self.ids)
+        for name in ("skills", "themes", "models", "a", "b", "c", "d", "provisional", "pretest"):
+            if len(getattr(self, name)) != n:
+                raise ValueError(f"{name} has {len(getattr(self, name))} entries, ids has {n}")
+        if self.thresholds.ndim != 2 or self.thresholds.shape[0] != n:
+            raise ValueError("thresholds must have shape (n, kmax)")
+        if len(set(self.ids)) != n:
+            raise ValueError("item ids are not unique")
+        self._index.clear()
+        self._index.update({item_id: i for i, item_id in enumerate(self.ids)})
+
+    @property
+    def n_items(self) -> int:
+        """Number of items."""
+        return len(self.ids)
+
+    def index(self, item_id: str) -> int:
+        """Position of ``item_id``; raises :class:`UnknownItem`."""
+        try:
+            return self._index[item_id]
+        except KeyError:
+            raise UnknownItem([item_id]) from None
+
+    def indices(self, item_ids: Iterable[str]) -> IntArray:
+        """Positions of several ids; raises :class:`UnknownItem` naming every unknown id."""
+        ids = list(item_ids)
+        unknown = sorted({i for i in ids if i not in self._index})
+        if unknown:
+            raise UnknownItem(unknown)
+        return np.fromiter((self._index[i] for i in ids), dtype=np.int64, count=len(ids))
+
+    @property
+    def max_scores(self) -> IntArray:
+        """Highest score of each item, (n,): 1 for right/wrong items, k for a GRM item."""
+        k = np.sum(~np.isnan(self.thresholds), axis=1)
+        grm = np.array([m == "GRM" for m in self.models])
+        return np.where(grm, np.maximum(k, 1), 1).astype(np.int64)
+
+    def with_values(self, **changes: Any) -> ItemParameters:
+        """A copy with some arrays replaced (the others are copied, never shared)."""
+        fields: dict[str, Any] = {
+            "ids": self.ids,
+            "skills": self.skills,
+            "themes": self.themes,
+            "models": self.models,
+            "a": self.a.copy(),
+            "b": self.b.copy(),
+            "c": self.c.copy(),
+            "d": self.d.copy(),
+            "thresholds": self.thresholds.copy(),
+            "provisional": self.provisional.copy(),
+            "pretest": self.pretest.copy(),
+        }
+        fields.update(changes)
+        return ItemParameters(**fields)
+
+    def subset(self, indices: Sequence[int] | IntArray) -> ItemParameters:
+        """The table restricted to ``indices`` (in that order)."""
+        idx = np.asarray(indices, dtype=np.int64)
+        return ItemParameters(
+            ids=tuple(self.ids[i] for i in idx),
+            skills=tuple(self.skills[i] for i in idx),
+            themes=tuple(self.themes[i] for i in idx),
+            models=tuple(self.models[i] for i in idx),
+            a=self.a[idx].copy(),
+            b=self.b[idx].copy(),
+            c=self.c[idx].copy(),
+            d=self.d[idx].copy(),
+            thresholds=self.thresholds[idx].copy(),
+            provisional=self.provisional[idx].copy(),
+            pretest=self.pretest[idx].copy(),
+        )
+
+
+def make_parameters(
+    ids: Sequence[str],
+    models: Sequence[str],
+    a: npt.ArrayLike,
+    b: npt.ArrayLike,
+    *,
+    c: npt.ArrayLike | None = None,
+    thresholds: npt.ArrayLike | None = None,
+    skills: Sequence[str] | None = None,
+    themes: Sequence[str] | None = None,
+) -> ItemParameters:
+    """Build a table from arrays (simulations, tests); GRM items need ``thresholds`` rows."""
+    n = len(ids)
+    thr = (
+        np.full((n, 1), np.nan)
+        if thresholds is None
+        else np.atleast_2d(np.asarray(thresholds, dtype=float))
+    )
+    b_arr = np.asarray(b, dtype=float).copy()
+    grm = np.array([m == "GRM" for m in models], dtype=bool)
+    if grm.any():
+        b_arr[grm] = np.nanmean(thr[grm], axis=1)
+    return ItemParameters(
+        ids=tuple(ids),
+        skills=tuple(skills) if skills is not None else ("CE",) * n,
+        themes=tuple(themes) if themes is not None else ("vie pratique",) * n,
+        models=tuple(models),
+        a=np.asarray(a, dtype=float).copy(),
+        b=b_arr,
+        c=np.zeros(n) if c is None else np.asarray(c, dtype=float).copy(),
+        d=np.ones(n),
+        thresholds=thr,
+        provisional=np.zeros(n, dtype=bool),
+        pretest=np.zeros(n, dtype=bool),
+    )
+
+
+def _float(value: str, default: float, path: str, line: int, column: str) -> float:
+    text = value.strip()
+    if text in {"", "nan", "NaN", "NA"}:
+        return default
+    try:
+        number = float(text)
+    except ValueError:
+        raise MalformedCSV(path, f"line {line}: {column}={value!r} is not a number") from None
+    if math.isinf(number):
+        raise MalformedCSV(path, f"line {line}: {column} is infinite")
+    return number
+
+
+def _check_file(path: str | Path) -> None:
+    if not Path(path).is_file():
+        raise MalformedCSV(str(path), "no such file")
+
+
+def _bool(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "oui", "vrai"}
+
+
+def read_parameters(path: str | Path) -> ItemParameters:
+    """Read a parameter CSV.
+
+    Raises
+    ------
+    MalformedCSV
+        Missing columns, an unknown model, a non-numeric value, a GRM item without ordered
+        thresholds, a duplicate id.
+    """
+    name = str(path)
+    _check_file(path)
+    with Path(path).open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames or []
+        missing = [c for c in ("id", "model", "a", "b") if c not in header]
+        if missing:
+            raise MalformedCSV(name, f"missing column(s) {', '.join(missing)} (header {header})")
+        threshold_columns = sorted(
+            (c for c in header if c.startswith("b") and c[1:].isdigit()), key=lambda c: int(c[1:])
+        )
+        rows: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for line, row in enumerate(reader, start=2):
+            item_id = (row.get("id") or "").strip()
+            if not item_id:
+                raise MalformedCSV(name, f"line {line}: empty id")
+            if item_id in seen:
+                raise MalformedCSV(name, f"line {line}: duplicate id {item_id}")
+            seen.add(item_id)
+            model = (row.get("model") or "").strip().upper()
+            if model not in MODELS:
+                raise MalformedCSV(name, f"line {line}: unknown model {row.get('model')!r}")
+            thr = [_float(row.get(c) or "", math.nan, name, line, c) for c in threshold_columns]
+            thr = [t for t in thr if not math.isnan(t)]
+            a = _float(row.get("a") or "", 1.0, name, line, "a")
+            if a <= 0:
+                raise MalformedCSV(name, f"line {line}: a={a} must be positive")
+            if model == "GRM":
+                if not thr:
+                    raise MalformedCSV(name, f"line {line}: GRM item {item_id} has no b1..bk")
+                if any(t2 <= t1 for t1, t2 in itertools.pairwise(thr)):
+                    raise MalformedCSV(name, f"line {line}: thresholds of {item_id} not ordered")
+                b = float(np.mean(thr))
+            else:
+                thr = []
+                b = _float(row.get("b") or "", math.nan, name, line, "b")
+                if math.isnan(b):
+                    raise MalformedCSV(name, f"line {line}: {item_id} has no b")
+            rows.append(
+                {
+                    "id": item_id,
+                    "skill": (row.get("skill") or "").strip(),
+                    "theme": (row.get("theme") or "").strip(),
+                    "model": model,
+                    "a": a,
+                    "b": b,
+                    "c": _float(row.get("c") or "", 0.0, name, line, "c"),
+                    "d": _float(row.get("d") or "", 1.0, name, line, "d"),
+                    "thr": thr,
+                    "provisional": _bool(row.get("provisional")),
+                    "pretest": _bool(row.get("pretest")),
+                }
+            )
+    if not rows:
+        raise MalformedCSV(name, "no items")
+    kmax = max(1, *(len(r["thr"]) for r in rows))
+    thresholds = np.full((len(rows), kmax), np.nan)
+    for i, r in enumerate(rows):
+        thresholds[i, : len(r["thr"])] = r["thr"]
+    return ItemParameters(
+        ids=tuple(r["id"] for r in rows),
+        skills=tuple(r["skill"] for r in rows),
+        themes=tuple(r["theme"] for r in rows),
+        models=tuple(r["model"] for r in rows),
+        a=np.array([r["a"] for r in rows]),
+        b=np.array([r["b"] for r in rows]),
+        c=np.array([r["c"] for r in rows]),
+        d=np.array([r["d"] for r in rows]),
+        thresholds=thresholds,
+        provisional=np.array([r["provisional"] for r in rows], dtype=bool),
+        pretest=np.array([r["pretest"] for r in rows], dtype=bool),
+    )
+
+
+def _fmt(x: float) -> str:
+    return "" if math.isnan(x) else f"{x:.6g}"
+
+
+def write_parameters(params: ItemParameters, path: str | Path) -> Path:
+    """Write ``params`` as a parameter CSV (``b1..bk`` as many as the widest GRM item)."""
+    kmax = int(np.max(np.sum(~np.isnan(params.thresholds), axis=1), initial=0))
+    header = [*BASE_COLUMNS, *(f"b{j + 1}" for j in range(kmax)), "provisional", "pretest"]
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        for i, item_id in enumerate(params.ids):
+            grm = params.models[i] == "GRM"
+            thr = [_fmt(params.thresholds[i, j]) if grm else "" for j in range(kmax)]
+            writer.writerow(
+                [
+                    item_id,
+                    params.skills[i],
+                    params.themes[i],
+                    params.models[i],
+                    _fmt(params.a[i]),
+                    _fmt(params.b[i]),
+                    _fmt(params.c[i]),
+                    _fmt(params.d[i]),
+                    *thr,
+                    str(bool(params.provisional[i])).lower(),
+                    str(bool(params.pretest[i])).lower(),
+                ]
+            )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Responses:
+    """Long responses mapped onto an item table.
+
+    Attributes
+    ----------
+    person_ids : tuple of str, (N,)
+        Pseudonymous person ids, in order of first appearance.
+    person : ndarray of int, (R,)
+        Person index of each response.
+    item : ndarray of int, (R,)
+        Item index (into the parameter table) of each response.
+    score : ndarray of int, (R,)
+        Score, ``0..max_score`` of the item.
+    groups : tuple of str, (N,) or None
+        Group of each person (for DIF) when the CSV has a ``group`` column.
+    releases : tuple of str, (R,) or None
+        Release each response was given under, when the CSV has a ``release`` column.
+    """
+
+    person_ids: tuple[str, ...]
+    person: IntArray
+    item: IntArray
+    score: IntArray
+    groups: tuple[str, ...] | None = None
+    releases: tuple[str, ...] | None = None
+
+    @property
+    def n_persons(self) -> int:
+        """Number of persons."""
+        return len(self.person_ids)
+
+    @property
+    def n_responses(self) -> int:
+        """Number of responses."""
+        return int(self.person.size)
+
+    def counts(self, n_items: int) -> IntArray:
+        """Number of responses per item, (n_items,)."""
+        return np.bincount(self.item, minlength=n_items).astype(np.int64)
+
+    def take_persons(self, persons: IntArray) -> Responses:
+        """Responses of the given persons (repeats allowed: bootstrap), renumbered 0..len-1."""
+        order = np.argsort(self.person, kind="stable")
+        starts = np.searchsorted(self.person[order], np.arange(self.n_persons + 1))
+        chunks = [order[starts[p] : starts[p + 1]] for p in persons]
+        lengths = np.array([c.size for c in chunks], dtype=np.int64)
+        rows = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
+        return Responses(
+            person_ids=tuple(f"{self.person_ids[p]}#{k}" for k, p in enumerate(persons)),
+            person=np.repeat(np.arange(len(persons), dtype=np.int64), lengths),
+            item=self.item[rows],
+            score=self.score[rows],
+            groups=None if self.groups is None else tuple(self.groups[p] for p in persons),
+            releases=None if self.releases is None else tuple(self.releases[r] for r in rows),
+        )
+
+
+def responses_from_arrays(
+    person: npt.ArrayLike,
+    item: npt.ArrayLike,
+    score: npt.ArrayLike,
+    *,
+    groups: Sequence[str] | None = None,
+) -> Responses:
+    """Build :class:`Responses` from index arrays (simulations, tests)."""
+    p = np.asarray(person, dtype=np.int64)
+    n_persons = int(p.max()) + 1 if p.size else 0
+    return Responses(
+        person_ids=tuple(str(i) for i in range(n_persons)),
+        person=p,
+        item=np.asarray(item, dtype=np.int64),
+        score=np.asarray(score, dtype=np.int64),
+        groups=None if groups is None else tuple(groups),
+    )
+
+
+def read_responses(path: str | Path, params: ItemParameters) -> Responses:
+    """Read a long response CSV and map it onto ``params``.
+
+    Raises
+    ------
+    MalformedCSV
+        Missing columns, a non-integer or out-of-range score, a person answering the same
+        item twice, a person in two groups, an empty file.
+    UnknownItem
+        Item ids absent from ``params`` (all of them are named).
+    """
+    name = str(path)
+    _check_file(path)
+    persons: dict[str, int] = {}
+    person_groups: dict[int, str] = {}
+    person_list: list[int] = []
+    item_list: list[str] = []
+    score_list: list[int] = []
+    release_list: list[str] = []
+    with Path(path).open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames or []
+        missing = [c for c in RESPONSE_COLUMNS if c not in header]
+        if missing:
+            raise MalformedCSV(
+                name,
+                f"missing column(s) {', '.join(missing)}; expected person_id, item_id, score"
+                f" (optional release, group), got {header}",
+            )
+        has_group = "group" in header
+        has_release = "release" in header
+        for line, row in enumerate(reader, start=2):
+            pid = (row.get("person_id") or "").strip()
+            iid = (row.get("item_id") or "").strip()
+            raw = (row.get("score") or "").strip()
+            if not pid or not iid:
+                raise MalformedCSV(name, f"line {line}: empty person_id or item_id")
+            try:
+                value = float(raw)
+            except ValueError:
+                raise MalformedCSV(name, f"line {line}: score {raw!r} is not a number") from None
+            if not value.is_integer() or value < 0:
+                raise MalformedCSV(name, f"line {line}: score {raw!r} is not a whole score >= 0")
+            p = persons.setdefault(pid, len(persons))
+            if has_group:
+                group = (row.get("group") or "").strip()
+                if person_groups.setdefault(p, group) != group:
+                    raise MalformedCSV(name, f"line {line}: person {pid} is in two groups")
+            person_list.append(p)
+            item_list.append(iid)
+            score_list.append(int(value))
+            if has_release:
+                release_list.append((row.get("release") or "").strip())
+    if not person_list:
+        raise MalformedCSV(name, "no responses")
+    item = params.indices(item_list)
+    score = np.array(score_list, dtype=np.int64)
+    person = np.array(person_list, dtype=np.int64)
+    too_high = score > params.max_scores[item]
+    if too_high.any():
+        r = int(np.argmax(too_high))
+        raise MalformedCSV(
+            name,
+            f"line {r + 2}: score {score[r]} above the maximum {params.max_scores[item[r]]}"
+            f" of item {params.ids[item[r]]}",
+        )
+    key = person * params.n_items + item
+    uniq, first, counts = np.unique(key, return_index=True, return_counts=True)
+    if uniq.size != key.size:
+        dup = np.flatnonzero(counts > 1)[0]
+        r = int(first[dup])
+        raise MalformedCSV(
+            name,
+            f"person {person_list[r]!r} answered item {item_list[r]} more than once"
+            f" (line {r + 2}); keep one response per person and item",
+        )
+    ids = tuple(persons)
+    return Responses(
+        person_ids=ids,
+        person=person,
+        item=item,
+        score=score,
+        groups=tuple(person_groups.get(p, "") for p in range(len(ids))) if has_group else None,
+        releases=tuple(release_list) if has_release else None,
+    )
+
+
+def write_responses(responses: Responses, params: ItemParameters, path: str | Path) -> Path:
+    """Write ``responses`` as a long CSV (``person_id, item_id, score[, release][, group]``)."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    header = list(RESPONSE_COLUMNS)
+    if responses.releases is not None:
+        header.append("release")
+    if responses.groups is not None:
+        header.append("group")
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        for r in range(responses.n_responses):
+            p = int(responses.person[r])
+            row = [responses.person_ids[p], params.ids[responses.item[r]], int(responses.score[r])]
+            if responses.releases is not None:
+                row.append(responses.releases[r])
+            if responses.groups is not None:
+                row.append(responses.groups[p])
+            writer.writerow(row)
+    return out
+
+
+__all__ = [
+    "DICHOTOMOUS",
+    "MODELS",
+    "ItemParameters",
+    "Responses",
+    "make_parameters",
+    "read_parameters",
+    "read_responses",
+    "responses_from_arrays",
+    "write_parameters",
+    "write_responses",
+]

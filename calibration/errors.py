@@ -1,0 +1,80 @@
+"""Errors raised by the calibration package.
+
+Every error the command line can meet derives from :class:`CalibrationError`, so that
+``calibration`` prints one clear line and exits with status 2 instead of a traceback::
+
+    CalibrationError
+    ├── InputError                 bad input files
+    │   ├── MalformedCSV           a CSV that cannot be read as the expected table
+    │   └── UnknownItem            responses name items that the parameter table lacks
+    ├── FitError                   the estimation cannot run (no data, no free item...)
+    ├── LinkingError               too few usable anchor items, degenerate anchors
+    ├── ExportError                the database cannot be read or has no responses
+    └── PublishRefused             checks failed and no override reason was given
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class CalibrationError(Exception):
+    """Base class of every error of the calibration package."""
+
+
+class InputError(CalibrationError):
+    """An input file is missing or unusable."""
+
+
+class MalformedCSV(InputError):
+    """A CSV file cannot be read as the expected table.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    reason : str
+        What is wrong, with the line number where it applies.
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class UnknownItem(InputError):
+    """Responses name item ids that are not in the parameter table."""
+
+    def __init__(self, item_ids: Sequence[str]) -> None:
+        shown = ", ".join(sorted(item_ids)[:10])
+        more = f" (and {len(item_ids) - 10} more)" if len(item_ids) > 10 else ""
+        super().__init__(
+            f"{len(item_ids)} item id(s) in the responses are not in the parameter table: "
+            f"{shown}{more}"
+        )
+        self.item_ids = tuple(item_ids)
+
+
+class FitError(CalibrationError):
+    """The estimation cannot run on these data."""
+
+
+class LinkingError(CalibrationError):
+    """The new scale cannot be linked to the old one (too few or degenerate anchors)."""
+
+
+class ExportError(CalibrationError):
+    """The responses cannot be exported from the database."""
+
+
+class PublishRefused(CalibrationError):
+    """Checks failed and no written override reason was given."""
+
+    def __init__(self, failures: Sequence[str]) -> None:
+        super().__init__(
+            "refusing to publish: "
+            + "; ".join(failures)
+            + ' (re-run with --override-reason "..." to publish anyway; the reason is kept)'
+        )
+        self.failures = tuple(failures)

@@ -1,0 +1,723 @@
+"""Marginal maximum likelihood calibration on sparse (CAT) data.
+
+Why not girth's ``twopl_mml`` / ``grm_mml`` / ``onepl_mml`` / ``threepl_mml`` as they are
+----------------------------------------------------------------------------------------
+girth builds the marginal likelihood correctly for missing entries (an ``INVALID_RESPONSE``
+contributes a factor 1 to a person's likelihood), but it never *maximises* that likelihood in
+the difficulties: for each item it solves the moment equation
+
+.. math:: \\int \\sigma\\big(a(\\theta - b)\\big)\\, \\varphi(\\theta)\\, d\\theta = \\hat p_i,
+
+where :math:`\\hat p_i` is the proportion of right answers **among those who saw the item** and
+:math:`\\varphi` the N(0, 1) prior (``_solve_integral_equations`` / ``_mml_abstract``, or the
+look-up table that tabulates the same equation), and only the discrimination is chosen by the
+likelihood (``fminbound`` on ``a``). On complete data the equation is a good approximation; on
+CAT data it is wrong by design: the CAT gives each item to the people for whom it is about 50 %
+hard, so every :math:`\\hat p_i \\approx 0.5` and every :math:`b \\approx 0` whatever the item's
+real difficulty — and ``a`` is then fitted around the wrong ``b``. An item that nobody saw makes
+``np.unique`` of an empty vector feed the equation, which crashes.
+
+What we do instead
+------------------
+Bock–Aitkin marginal maximum likelihood with the proper missing-data likelihood, the fixed
+point of the EM algorithm, reached by a quasi-Newton method on the marginal log-likelihood
+itself (each evaluation is one E-step; the gradient is the expected complete-data gradient,
+Fisher's identity, so no numerical derivatives):
+
+.. math::
+    \\ell(\\xi) = \\sum_p \\log \\sum_q w_q \\prod_{i \\in S_p} P_i(x_{pi} \\mid \\theta_q; \\xi_i),
+    \\qquad
+    \\nabla_{\\xi_i} \\ell = \\sum_q \\sum_x \\bar n_{ixq}\\, \\nabla_{\\xi_i}
+        \\log P_i(x \\mid \\theta_q),
+
+where :math:`S_p` is the set of items person *p* answered (unseen items are simply absent, not
+coded), :math:`(\\theta_q, w_q)` girth's Gauss–Legendre nodes times the N(0, 1) density and
+:math:`\\bar n_{ixq}` the expected number of persons at node *q* who gave score *x* to item *i*
+(posterior weights summed over responses). All persons' responses enter the likelihood, so the
+item selection, which depends only on earlier responses, is ignorable (missing at random given
+the observed data); plugging a point estimate θ̂ into a per-item fit would not be.
+
+Parameters are fitted in slope–intercept form (:math:`a = e^\\alpha`, :math:`z = a\\theta + d`,
+:math:`b = -d/a`; 3PL :math:`c = \\sigma(\\gamma)`; GRM
+:math:`d_j = d_1 - \\sum_{l \\le j} e^{\\eta_l}`, which keeps thresholds ordered) with weak
+priors (Bayes modal): :math:`\\alpha \\sim N(0, 1)`,
+:math:`d \\sim N(0, 4^2)`, :math:`c \\sim \\mathrm{Beta}(5, 17)`, :math:`\\eta \\sim N(0, 2^2)`.
+Standard errors come from the cross-product of the persons' score vectors (mirt's
+``SE.type = "crossprod"``), or from a person bootstrap.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from scipy.optimize import minimize
+from scipy.special import expit, log_expit
+from tqdm import tqdm
+
+from calibration.data import (
+    DICHOTOMOUS,
+    MODELS,
+    BoolArray,
+    FloatArray,
+    IntArray,
+    ItemParameters,
+    Responses,
+)
+from calibration.errors import FitError
+from calibration.model import TINY, quadrature
+
+PRIOR_SD_LOG_A = 1.0
+PRIOR_SD_INTERCEPT = 4.0
+PRIOR_SD_GAP = 2.0
+PRIOR_BETA_C = (5.0, 17.0)
+
+SeMethod = Literal["crossprod", "bootstrap", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class KeptItem:
+    """An item whose parameters were not re-estimated, and why."""
+
+    item_id: str
+    n_responses: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class FitResult:
+    """Result of :func:`fit`.
+
+    Attributes
+    ----------
+    params : ItemParameters
+        New table: re-estimated items replaced, kept items at their old values.
+    se_a, se_b, se_c : ndarray, (n,)
+        Standard errors (NaN for kept items and for parameters not estimated).
+    se_thresholds : ndarray, (n, kmax)
+        Standard errors of GRM thresholds.
+    fitted : ndarray of bool, (n,)
+    n_responses : ndarray of int, (n,)
+    kept : tuple of KeptItem
+    theta_eap, theta_psd : ndarray, (N,)
+        Posterior mean and standard deviation of each person under the new parameters.
+    log_likelihood : float
+        Marginal log-likelihood at the estimate (without the priors).
+    n_evaluations : int
+    converged : bool
+    time_s : float
+    se_method : str
+    """
+
+    params: ItemParameters
+    se_a: FloatArray
+    se_b: FloatArray
+    se_c: FloatArray
+    se_thresholds: FloatArray
+    fitted: BoolArray
+    n_responses: IntArray
+    kept: tuple[KeptItem, ...]
+    theta_eap: FloatArray
+    theta_psd: FloatArray
+    log_likelihood: float
+    n_evaluations: int
+    converged: bool
+    time_s: float
+    se_method: str
+    messages: tuple[str, ...] = field(default=())
+
+
+@dataclass(slots=True)
+class _Group:
+    """Items of one model family and width, fitted together (vectorised)."""
+
+    model: str
+    items: IntArray  # (g,) item indices
+    k: int  # highest score
+    pos: IntArray  # (g, m) positions of each item's parameters in the flat vector
+
+
+class _Problem:
+    """The marginal likelihood of a parameter table on a response set, over a flat vector."""
+
+    def __init__(
+        self,
+        params: ItemParameters,
+        models: Sequence[str],
+        responses: Responses,
+        *,
+        free: BoolArray,
+        nodes: FloatArray,
+        weights: FloatArray,
+        priors: bool,
+    ) -> None:
+        self.params = params
+        self.models = tuple(models)
+        self.nodes = nodes
+        self.log_w = np.log(weights)
+        self.priors = priors
+        self.k = np.where(np.array([m == "GRM" for m in self.models]), params.max_scores, 1).astype(
+            np.int64
+        )
+        self.offset = np.concatenate([[0], np.cumsum(self.k + 1)[:-1]]).astype(np.int64)
+        self.n_cols = int(np.sum(self.k + 1))
+        cols = self.offset[responses.item] + responses.score
+        self.S = sp.csr_matrix(
+            (np.ones(responses.n_responses), (responses.person, cols)),
+            shape=(responses.n_persons, self.n_cols),
+        )
+        self.ST = self.S.T.tocsr()
+        self.responses = responses
+        # fixed items contribute constant columns
+        self.fixed_logp = np.zeros((self.n_cols, nodes.size))
+        fixed = np.flatnonzero(~free)
+        if fixed.size:
+            from calibration.model import category_probabilities
+
+            probs = category_probabilities(params.subset(fixed), nodes)
+            for j, i in enumerate(fixed):
+                width = self.k[i] + 1
+                self.fixed_logp[self.offset[i] : self.offset[i] + width] = np.log(
+                    np.maximum(probs[j, :width], TINY)
+                )
+        # groups of free items
+        self.groups: list[_Group] = []
+        size = 0
+        shared_alpha: int | None = None
+        free_idx = np.flatnonzero(free)
+        keys = sorted({(self.models[i], int(self.k[i])) for i in free_idx})
+        for model, k in keys:
+            items = np.array(
+                [i for i in free_idx if self.models[i] == model and self.k[i] == k], dtype=np.int64
+            )
+            g = items.size
+            if model == "1PL":
+                if shared_alpha is None:
+                    shared_alpha = size
+                    size += 1
+                pos = np.column_stack([np.full(g, shared_alpha), size + np.arange(g)]).astype(
+                    np.int64
+                )
+                size += g
+            else:
+                m = {"2PL": 2, "3PL": 3, "GRM": k + 1}[model]
+                pos = (size + np.arange(g * m).reshape(g, m)).astype(np.int64)
+                size += g * m
+            self.groups.append(_Group(model, items, k, pos))
+        self.size = size
+        self.n_evaluations = 0
+
+    # -- packing ----------------------------------------------------------------------------
+    def start_vector(self, start: ItemParameters, responses: Responses) -> FloatArray:
+        """Initial flat vector from a starting table (old or provisional parameters)."""
+        x = np.zeros(self.size)
+        for grp in self.groups:
+            a = np.clip(start.a[grp.items], 0.2, 4.0)
+            if grp.model in ("1PL", "2PL", "3PL"):
+                x[grp.pos[:, 0]] = np.log(a) if grp.model != "1PL" else np.log(np.mean(a))
+                x[grp.pos[:, 1]] = -a * np.clip(start.b[grp.items], -5, 5)
+                if grp.model == "3PL":
+                    c = np.clip(start.c[grp.items], 0.02, 0.4)
+                    x[grp.pos[:, 2]] = np.log(c / (1 - c))
+            else:
+                thr = start.thresholds[grp.items, : grp.k]
+                # an item that was dichotomous or lacks thresholds: spread them around b
+                bad = np.isnan(thr).any(axis=1)
+                if bad.any():
+                    thr[bad] = start.b[grp.items][bad, None] + np.linspace(-1, 1, grp.k)[None, :]
+                thr = np.maximum.accumulate(np.clip(thr, -5, 5), axis=1)
+                gaps = np.maximum(np.diff(thr, axis=1), 0.05)
+                d = -a[:, None] * thr
+                x[grp.pos[:, 0]] = np.log(a)
+                x[grp.pos[:, 1]] = d[:, 0]
+                if grp.k > 1:
+                    x[grp.pos[:, 2:]] = np.log(a[:, None] * gaps)
+        return x
+
+    def natural(self, x: FloatArray, out: ItemParameters) -> ItemParameters:
+        """The table ``out`` with free items replaced by the values in ``x``."""
+        a, b, c = out.a.copy(), out.b.copy(), out.c.copy()
+        d_up, thr = out.d.copy(), out.thresholds.copy()
+        for grp in self.groups:
+            alpha = x[grp.pos[:, 0]]
+            ai = np.exp(alpha)
+            a[grp.items] = ai
+            if grp.model in DICHOTOMOUS:
+                b[grp.items] = -x[grp.pos[:, 1]] / ai
+                c[grp.items] = expit(x[grp.pos[:, 2]]) if grp.model == "3PL" else 0.0
+                d_up[grp.items] = 1.0
+                thr[grp.items] = np.nan
+            else:
+                d = self._grm_intercepts(x, grp)
+                t = -d / ai[:, None]
+                thr[grp.items] = np.nan
+                thr[grp.items, : grp.k] = t
+                b[grp.items] = t.mean(axis=1)
+                c[grp.items] = 0.0
+                d_up[grp.items] = 1.0
+        models = tuple(self.models)
+        return out.with_values(a=a, b=b, c=c, d=d_up, thresholds=thr, models=models)
+
+    @staticmethod
+    def _grm_intercepts(x: FloatArray, grp: _Group) -> FloatArray:
+        d1 = x[grp.pos[:, 1]]
+        if grp.k == 1:
+            return d1[:, None]
+        gaps = np.exp(x[grp.pos[:, 2:]])
+        return np.column_stack([d1, d1[:, None] - np.cumsum(gaps, axis=1)])
+
+    # -- likelihood ---------------------------------------------------------------------------
+    def _group_logp(self, x: FloatArray, grp: _Group) -> tuple[FloatArray, dict[str, FloatArray]]:
+        """Log-probabilities (g, k+1, Q) and the intermediate arrays the gradient needs."""
+        th = self.nodes[None, :]
+        a = np.exp(x[grp.pos[:, 0]])[:, None]
+        if grp.model in DICHOTOMOUS:
+            z = a * th + x[grp.pos[:, 1]][:, None]
+            if grp.model == "3PL":
+                c = expit(x[grp.pos[:, 2]])[:, None]
+                s = expit(z)
+                p1 = c + (1 - c) * s
+                logp = np.stack([np.log1p(-c) + log_expit(-z), np.log(p1)], axis=1)
+                return logp, {"a": a, "c": c, "s": s, "p1": p1}
+            logp = np.stack([log_expit(-z), log_expit(z)], axis=1)
+            return logp, {"a": a, "p1": expit(z)}
+        d = self._grm_intercepts(x, grp)  # (g, k)
+        z = a[:, :, None] * th[:, None, :] + d[:, :, None]  # (g, k, Q)
+        star = expit(z)
+        g, q = star.shape[0], self.nodes.size
+        full = np.concatenate([np.ones((g, 1, q)), star, np.zeros((g, 1, q))], axis=1)
+        p = np.maximum(full[:, :-1] - full[:, 1:], TINY)
+        return np.log(p), {"a": a, "star": star, "p": p}
+
+    def log_table(self, x: FloatArray) -> FloatArray:
+        """Log-probability of each (item, score) column at each node, (C, Q)."""
+        table = self.fixed_logp.copy()
+        for grp in self.groups:
+            logp, _ = self._group_logp(x, grp)
+            cols = self.offset[grp.items][:, None] + np.arange(grp.k + 1)[None, :]
+            table[cols] = logp
+        return table
+
+    def posterior(self, table: FloatArray) -> tuple[FloatArray, float]:
+        """Posterior weights of each person over the nodes, (N, Q), and the log-likelihood."""
+        L = np.asarray(self.S @ table) + self.log_w[None, :]
+        m = L.max(axis=1, keepdims=True)
+        W = np.exp(L - m)
+        s = W.sum(axis=1, keepdims=True)
+        W /= s
+        return W, float(np.sum(m) + np.sum(np.log(s)))
+
+    def _group_grad(self, x: FloatArray, grp: _Group, counts: FloatArray) -> FloatArray:
+        """Gradient of Σ n log P for the items of ``grp`` given expected counts (g, k+1, Q)."""
+        th = self.nodes[None, :]
+        _, aux = self._group_logp(x, grp)
+        a = aux["a"]
+        if grp.model in DICHOTOMOUS:
+            n0, n1 = counts[:, 0], counts[:, 1]
+            if grp.model == "3PL":
+                c, s, p1 = aux["c"], aux["s"], aux["p1"]
+                dl_dp = n1 / np.maximum(p1, TINY) - n0 / np.maximum(1 - p1, TINY)
+                dz = dl_dp * (1 - c) * s * (1 - s)
+                g_gamma = np.sum(dl_dp * (1 - s), axis=1) * (c[:, 0] * (1 - c[:, 0]))
+                return np.column_stack([a[:, 0] * np.sum(dz * th, axis=1), dz.sum(axis=1), g_gamma])
+            dz = n1 - (n0 + n1) * aux["p1"]
+            return np.column_stack([a[:, 0] * np.sum(dz * th, axis=1), dz.sum(axis=1)])
+        star, p = aux["star"], aux["p"]
+        ratio = counts / p  # (g, k+1, Q)
+        dz = (ratio[:, 1:] - ratio[:, :-1]) * star * (1 - star)  # (g, k, Q)
+        g_alpha = a[:, 0] * np.sum(dz * th[:, None, :], axis=(1, 2))
+        g_d = dz.sum(axis=2)  # (g, k)
+        cols = [g_alpha, g_d.sum(axis=1)]
+        if grp.k > 1:
+            gaps = np.exp(x[grp.pos[:, 2:]])
+            tail = np.cumsum(g_d[:, ::-1], axis=1)[:, ::-1][:, 1:]  # Σ_{k >= j}, j = 2..k
+            cols.append(-gaps * tail)
+        return np.column_stack(cols)
+
+    def _prior(self, x: FloatArray) -> tuple[float, FloatArray]:
+        value, grad = 0.0, np.zeros_like(x)
+        if not self.priors:
+            return value, grad
+        for grp in self.groups:
+            alpha = x[grp.pos[:, 0]]
+            scale = 1.0 / grp.items.size if grp.model == "1PL" else 1.0  # shared slope
+            value -= scale * float(np.sum(alpha**2)) / (2 * PRIOR_SD_LOG_A**2)
+            np.add.at(grad, grp.pos[:, 0], -scale * alpha / PRIOR_SD_LOG_A**2)
+            d = x[grp.pos[:, 1]]
+            value -= float(np.sum(d**2)) / (2 * PRIOR_SD_INTERCEPT**2)
+            grad[grp.pos[:, 1]] -= d / PRIOR_SD_INTERCEPT**2
+            if grp.model == "3PL":
+                gamma = x[grp.pos[:, 2]]
+                c = expit(gamma)
+                al, be = PRIOR_BETA_C
+                value += float(np.sum(al * log_expit(gamma) + be * log_expit(-gamma)))
+                grad[grp.pos[:, 2]] += al * (1 - c) - be * c
+            if grp.model == "GRM" and grp.k > 1:
+                eta = x[grp.pos[:, 2:]]
+                value -= float(np.sum(eta**2)) / (2 * PRIOR_SD_GAP**2)
+                grad[grp.pos[:, 2:]] -= eta / PRIOR_SD_GAP**2
+        return value, grad
+
+    def objective(self, x: FloatArray) -> tuple[float, FloatArray]:
+        """Negative log-posterior of the item parameters and its gradient."""
+        self.n_evaluations += 1
+        table = self.log_table(x)
+        W, ll = self.posterior(table)
+        counts = np.asarray(self.ST @ W)  # (C, Q)
+        prior, grad = self._prior(x)
+        for grp in self.groups:
+            cols = self.offset[grp.items][:, None] + np.arange(grp.k + 1)[None, :]
+            np.add.at(grad, grp.pos, self._group_grad(x, grp, counts[cols]))
+        return -(ll + prior), -grad
+
+    def log_likelihood(self, x: FloatArray) -> float:
+        """Marginal log-likelihood (no priors)."""
+        return self.posterior(self.log_table(x))[1]
+
+    # -- standard errors ---------------------------------------------------------------------
+    def person_scores(self, x: FloatArray) -> sp.csr_matrix:
+        """Score vector of each person, (N, size): posterior expectation of ∇ log P."""
+        W, _ = self.posterior(self.log_table(x))
+        resp = self.responses
+        rows: list[IntArray] = []
+        cols: list[IntArray] = []
+        vals: list[FloatArray] = []
+        item_group = {
+            int(i): (gi, j) for gi, g in enumerate(self.groups) for j, i in enumerate(g.items)
+        }
+        for gi, grp in enumerate(self.groups):
+            mask = np.array([item_group.get(int(i), (-1, 0))[0] == gi for i in resp.item])
+            if not mask.any():
+                continue
+            r_idx = np.flatnonzero(mask)
+            local = np.array([item_group[int(i)][1] for i in resp.item[r_idx]], dtype=np.int64)
+            # one "count" per response: the person's posterior at its observed score
+            counts = np.zeros((r_idx.size, grp.k + 1, self.nodes.size))
+            counts[np.arange(r_idx.size), resp.score[r_idx], :] = W[resp.person[r_idx]]
+            sub = _Group(grp.model, grp.items[local], grp.k, grp.pos[local])
+            g = self._group_grad(x, sub, counts)  # (r, m)
+            rows.append(np.repeat(resp.person[r_idx], g.shape[1]))
+            cols.append(sub.pos.ravel())
+            vals.append(g.ravel())
+        if not rows:
+            return sp.csr_matrix((resp.n_persons, self.size))
+        return sp.csr_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+            shape=(resp.n_persons, self.size),
+        )
+
+    def covariance(self, x: FloatArray) -> FloatArray:
+        """Cross-product estimate of the covariance of the flat vector, (size, size)."""
+        scores = self.person_scores(x)
+        info = np.asarray((scores.T @ scores).todense())
+        if self.priors:
+            h = 1e-5
+            diag = np.zeros(self.size)
+            base = self._prior(x)[1]
+            for j in range(self.size):
+                e = x.copy()
+                e[j] += h
+                diag[j] = -(self._prior(e)[1][j] - base[j]) / h
+            info += np.diag(diag)
+        try:
+            return np.asarray(np.linalg.inv(info))
+        except np.linalg.LinAlgError:
+            return np.asarray(np.linalg.pinv(info))
+
+
+def _natural_se(
+    problem: _Problem, x: FloatArray, cov: FloatArray, template: ItemParameters
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Delta-method standard errors of a, b, c and thresholds from the flat covariance."""
+    n = template.n_items
+    se_a, se_b, se_c = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    se_thr = np.full(template.thresholds.shape, np.nan)
+    base = problem.natural(x, template)
+
+    def flat(p: ItemParameters) -> FloatArray:
+        return np.concatenate([p.a, p.b, p.c, np.nan_to_num(p.thresholds).ravel()])
+
+    f0 = flat(base)
+    jac = np.zeros((f0.size, problem.size))
+    h = 1e-6
+    for j in range(problem.size):
+        e = x.copy()
+        e[j] += h
+        jac[:, j] = (flat(problem.natural(e, template)) - f0) / h
+    var = np.einsum("ij,jk,ik->i", jac, cov, jac)
+    sd = np.sqrt(np.maximum(var, 0.0))
+    fitted = np.zeros(n, dtype=bool)
+    for grp in problem.groups:
+        fitted[grp.items] = True
+    se_a[fitted] = sd[:n][fitted]
+    se_b[fitted] = sd[n : 2 * n][fitted]
+    c_sd = sd[2 * n : 3 * n]
+    three = np.array([m == "3PL" for m in base.models]) & fitted
+    se_c[three] = c_sd[three]
+    thr_sd = sd[3 * n :].reshape(se_thr.shape)
+    grm = np.array([m == "GRM" for m in base.models]) & fitted
+    se_thr[grm] = np.where(np.isnan(base.thresholds[grm]), np.nan, thr_sd[grm])
+    return se_a, se_b, se_c, se_thr
+
+
+def fit(
+    params: ItemParameters,
+    responses: Responses,
+    *,
+    model: str | None = None,
+    min_responses: int = 50,
+    fixed_items: Sequence[str] = (),
+    se: SeMethod = "crossprod",
+    n_bootstrap: int = 20,
+    n_quadrature: int = 41,
+    priors: bool = True,
+    max_iterations: int = 2000,
+    tolerance: float = 1e-9,
+    rng: np.random.Generator | None = None,
+    progress: bool = True,
+) -> FitResult:
+    """Estimate item parameters by marginal maximum likelihood on sparse responses.
+
+    Parameters
+    ----------
+    params : ItemParameters
+        The current table (n items): gives each item's model and maximum score, the starting
+        values, and the values kept for items not re-estimated.
+    responses : Responses
+        R responses of N persons; every response a person gave must be there (all of them drove
+        the CAT's choices), pretest items included.
+    model : {"1PL", "2PL", "3PL"}, optional
+        Fit every right/wrong item with this model instead of the table's (GRM items stay GRM).
+    min_responses : int
+        Items with fewer responses keep their old parameters and are reported in ``kept``.
+    fixed_items : sequence of str
+        Items held at their current parameters (e.g. anchors in a fixed-anchor calibration).
+    se : {"crossprod", "bootstrap", "none"}
+        Standard errors: outer product of person scores, or a person bootstrap of
+        ``n_bootstrap`` refits (progress bar), or none.
+    n_quadrature : int
+        Number of quadrature nodes on [-5, 5].
+    priors : bool
+        Weak priors on the item parameters (see the module docstring); False is plain MML.
+    max_iterations, tolerance : int, float
+        Limits of the quasi-Newton (L-BFGS-B) search; ``tolerance`` is the relative change of
+        the objective at which it stops.
+    rng : numpy.random.Generator, optional
+        Randomness of the bootstrap.
+    progress : bool
+        Show progress bars.
+
+    Returns
+    -------
+    FitResult
+
+    Raises
+    ------
+    FitError
+        No responses, or no item left to estimate.
+    """
+    t0 = time.perf_counter()
+    if responses.n_responses == 0:
+        raise FitError("no responses to calibrate on")
+    if model is not None and model not in DICHOTOMOUS:
+        raise FitError(f"model must be one of {', '.join(DICHOTOMOUS)}, not {model!r}")
+    models = tuple((model if model is not None and m in DICHOTOMOUS else m) for m in params.models)
+    unknown = set(models) - set(MODELS)
+    if unknown:
+        raise FitError(f"unknown model(s) {sorted(unknown)}")
+    n = params.n_items
+    counts = responses.counts(n)
+    kept: list[KeptItem] = []
+    free = np.ones(n, dtype=bool)
+    fixed_set = set(fixed_items)
+    for i, item_id in enumerate(params.ids):
+        scores = responses.score[responses.item == i] if counts[i] else np.zeros(0, dtype=int)
+        if item_id in fixed_set:
+            free[i] = False
+            kept.append(KeptItem(item_id, int(counts[i]), "held fixed (anchor)"))
+        elif counts[i] == 0:
+            free[i] = False
+            kept.append(KeptItem(item_id, 0, "nobody answered it"))
+        elif counts[i] < min_responses:
+            free[i] = False
+            kept.append(KeptItem(item_id, int(counts[i]), f"fewer than {min_responses} responses"))
+        elif np.unique(scores).size < 2:
+            free[i] = False
+            kept.append(
+                KeptItem(item_id, int(counts[i]), f"every response scored {int(scores[0])}")
+            )
+    if not free.any():
+        raise FitError(
+            f"no item has {min_responses} responses or more with at least two different scores"
+        )
+    nodes, weights = quadrature(n_quadrature)
+    problem = _Problem(
+        params, models, responses, free=free, nodes=nodes, weights=weights, priors=priors
+    )
+    x0 = problem.start_vector(params.with_values(models=models), responses)
+
+    bar = tqdm(
+        total=max_iterations, desc="fit (L-BFGS)", unit="it", disable=not progress, leave=False
+    )
+
+    def callback(_: FloatArray) -> None:
+        bar.update(1)
+
+    with bar:
+        result = minimize(
+            problem.objective,
+            x0,
+            jac=True,
+            method="L-BFGS-B",
+            callback=callback,
+            options={"maxiter": max_iterations, "ftol": tolerance, "gtol": 1e-6, "maxcor": 20},
+        )
+    x = np.asarray(result.x)
+    template = params.with_values(models=models)
+    new = problem.natural(x, template)
+    # kept items stay exactly as they were, model included
+    keep_idx = np.flatnonzero(~free)
+    if keep_idx.size:
+        new = _restore(new, params, keep_idx)
+    table = problem.log_table(x)
+    W, ll = problem.posterior(table)
+    eap = W @ nodes
+    psd = np.sqrt(np.maximum(W @ nodes**2 - eap**2, 0.0))
+    n_thr = params.thresholds.shape[1]
+    if new.thresholds.shape[1] != n_thr:
+        raise FitError("internal: threshold width changed")
+    se_a = np.full(n, np.nan)
+    se_b = np.full(n, np.nan)
+    se_c = np.full(n, np.nan)
+    se_thr = np.full(new.thresholds.shape, np.nan)
+    messages: list[str] = []
+    if not result.success:
+        messages.append(f"optimiser stopped: {result.message}")
+    if se == "crossprod":
+        cov = problem.covariance(x)
+        se_a, se_b, se_c, se_thr = _natural_se(problem, x, cov, template)
+    elif se == "bootstrap":
+        se_a, se_b, se_c, se_thr = _bootstrap(
+            params=params,
+            models=models,
+            responses=responses,
+            free=free,
+            nodes=nodes,
+            weights=weights,
+            priors=priors,
+            x_hat=x,
+            template=template,
+            n_bootstrap=n_bootstrap,
+            rng=rng or np.random.default_rng(),
+            progress=progress,
+            max_iterations=max_iterations,
+            tolerance=tolerance,
+        )
+    return FitResult(
+        params=new,
+        se_a=se_a,
+        se_b=se_b,
+        se_c=se_c,
+        se_thresholds=se_thr,
+        fitted=free,
+        n_responses=counts,
+        kept=tuple(kept),
+        theta_eap=eap,
+        theta_psd=psd,
+        log_likelihood=ll,
+        n_evaluations=problem.n_evaluations,
+        converged=bool(result.success),
+        time_s=time.perf_counter() - t0,
+        se_method=se,
+        messages=tuple(messages),
+    )
+
+
+def _restore(new: ItemParameters, old: ItemParameters, idx: IntArray) -> ItemParameters:
+    models = list(new.models)
+    for i in idx:
+        models[i] = old.models[i]
+    arrays = {}
+    for name in ("a", "b", "c", "d", "thresholds", "provisional"):
+        arr = getattr(new, name).copy()
+        arr[idx] = getattr(old, name)[idx]
+        arrays[name] = arr
+    return new.with_values(models=tuple(models), **arrays)
+
+
+def _bootstrap(
+    *,
+    params: ItemParameters,
+    models: Sequence[str],
+    responses: Responses,
+    free: BoolArray,
+    nodes: FloatArray,
+    weights: FloatArray,
+    priors: bool,
+    x_hat: FloatArray,
+    template: ItemParameters,
+    n_bootstrap: int,
+    rng: np.random.Generator,
+    progress: bool,
+    max_iterations: int,
+    tolerance: float,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Person-bootstrap standard errors: refit on resampled persons, warm-started at x̂."""
+    draws: list[ItemParameters] = []
+    for _ in tqdm(range(n_bootstrap), desc="bootstrap", unit="refit", disable=not progress):
+        persons = rng.integers(0, responses.n_persons, responses.n_persons)
+        sample = responses.take_persons(persons)
+        problem = _Problem(
+            params, models, sample, free=free, nodes=nodes, weights=weights, priors=priors
+        )
+        res = minimize(
+            problem.objective,
+            x_hat,
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": max_iterations, "ftol": tolerance, "gtol": 1e-6, "maxcor": 20},
+        )
+        draws.append(problem.natural(np.asarray(res.x), template))
+
+    def sd(get: Callable[[ItemParameters], npt.NDArray[np.float64]]) -> FloatArray:
+        stack = np.stack([get(p) for p in draws])
+        return (
+            np.asarray(np.std(stack, axis=0, ddof=1))
+            if len(draws) > 1
+            else np.full(stack.shape[1:], np.nan)
+        )
+
+    se_a = np.where(free, sd(lambda p: p.a), np.nan)
+    se_b = np.where(free, sd(lambda p: p.b), np.nan)
+    three = np.array([m == "3PL" for m in models]) & free
+    se_c = np.where(three, sd(lambda p: p.c), np.nan)
+    se_thr = sd(lambda p: p.thresholds)
+    se_thr[~free] = np.nan
+    return se_a, se_b, se_c, se_thr
+
+
+def eap_scores(
+    params: ItemParameters, responses: Responses, n_quadrature: int = 41
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """EAP θ and posterior SD of each person under ``params``, with the posterior itself.
+
+    Returns
+    -------
+    eap, psd : ndarray, (N,)
+    posterior : ndarray, (N, Q)
+    nodes : ndarray, (Q,)
+    """
+    nodes, weights = quadrature(n_quadrature)
+    free = np.zeros(params.n_items, dtype=bool)
+    problem = _Problem(
+        params, params.models, responses, free=free, nodes=nodes, weights=weights, priors=False
+    )
+    W, _ = problem.posterior(problem.fixed_logp)
+    eap = W @ nodes
+    psd = np.sqrt(np.maximum(W @ nodes**2 - eap**2, 0.0))
+    return eap, psd, W, nodes
