@@ -1,0 +1,321 @@
+"""Item parameters: the parameter CSV of a release, and the provisional rule for new items.
+
+The CSV (``parameters.csv``) is the exchange format of ``itembank``, ``placement`` and
+``calibration``: one row per item with the columns ``id, skill, theme, model, a, b, c, d,
+b1..bk, provisional, pretest``. ``model`` is ``2PL``, ``3PL`` (right/wrong items), ``GRM`` or
+``GPCM`` (rubric items, thresholds in ``b1..bk``, ``b`` their mean); ``c`` is the lower
+asymptote (0 unless 3PL), ``d`` the upper one (1); ``provisional`` is 1 when the parameters come
+from the rule below rather than from data; ``pretest`` is 1 for pilot items (given, not scored).
+
+The provisional rule (constants in ``bank.yaml``, ``provisional_parameters``):
+
+- ``b`` is the cut score of the item's target level on its skill's scale: a candidate who has
+  just reached the level answers it right half the time, beyond guessing (the usual RP50
+  reading of an item's level);
+- ``a`` comes from the item type (``discrimination_by_type``);
+- choice items are 3PL with ``c = guessing_factor / n_choices``; gap-fill items are 2PL;
+- rubric items (EO, EE) are GRM with ``k = max_score`` thresholds spread evenly around ``b``:
+  ``b_j = b + (j - (k + 1) / 2) · threshold_step`` for ``j = 1..k``.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from itembank.errors import ParametersInvalid
+from itembank.model import CHOICE_TYPES, SKILLS, Item
+
+MODELS = frozenset({"2PL", "3PL", "GRM", "GPCM"})
+POLYTOMOUS = frozenset({"GRM", "GPCM"})
+BASE_COLUMNS = ("id", "skill", "theme", "model", "a", "b", "c", "d")
+
+DEFAULT_RULE: dict[str, Any] = {
+    "discrimination_by_type": {},
+    "default_discrimination": 1.0,
+    "guessing_factor": 0.8,
+    "threshold_step": 0.7,
+    "polytomous_model": "GRM",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ParameterRow:
+    """The parameters of one item (one row of ``parameters.csv``)."""
+
+    id: str
+    skill: str
+    theme: str
+    model: str
+    a: float
+    b: float
+    c: float = 0.0
+    d: float = 1.0
+    thresholds: tuple[float, ...] = ()
+    provisional: bool = False
+    pretest: bool = False
+
+    def same_values(self, other: ParameterRow, tol: float = 5e-5) -> bool:
+        """Whether the numbers and model agree (ignoring skill, theme, flags)."""
+        return (
+            self.model == other.model
+            and len(self.thresholds) == len(other.thresholds)
+            and all(
+                math.isclose(x, y, abs_tol=tol)
+                for x, y in zip(
+                    (self.a, self.b, self.c, self.d, *self.thresholds),
+                    (other.a, other.b, other.c, other.d, *other.thresholds),
+                    strict=True,
+                )
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ParameterTable:
+    """The rows of a parameter CSV, in file order, with lookup by item id."""
+
+    rows: tuple[ParameterRow, ...]
+
+    def __post_init__(self) -> None:
+        ids = [r.id for r in self.rows]
+        if len(set(ids)) != len(ids):
+            dups = sorted({i for i in ids if ids.count(i) > 1})
+            raise ParametersInvalid(f"duplicate item ids in the parameters: {', '.join(dups)}")
+
+    def __iter__(self) -> Iterator[ParameterRow]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __contains__(self, item_id: object) -> bool:
+        return any(r.id == item_id for r in self.rows)
+
+    def __getitem__(self, item_id: str) -> ParameterRow:
+        for row in self.rows:
+            if row.id == item_id:
+                return row
+        raise KeyError(item_id)
+
+    def get(self, item_id: str) -> ParameterRow | None:
+        """The row of an item, or None."""
+        return next((r for r in self.rows if r.id == item_id), None)
+
+    @property
+    def max_thresholds(self) -> int:
+        """The number of ``b1..bk`` columns the CSV needs."""
+        return max((len(r.thresholds) for r in self.rows), default=0)
+
+
+def _fmt(x: float) -> str:
+    text = f"{x:.4f}".rstrip("0").rstrip(".")
+    return "0" if text in {"-0", ""} else text
+
+
+def write_parameters_csv(table: ParameterTable | Iterable[ParameterRow], path: Path) -> None:
+    """Write the rows as ``parameters.csv`` (deterministic: same rows, same bytes)."""
+    table = table if isinstance(table, ParameterTable) else ParameterTable(tuple(table))
+    k = table.max_thresholds
+    header = [*BASE_COLUMNS, *(f"b{j}" for j in range(1, k + 1)), "provisional", "pretest"]
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(header)
+        for r in table.rows:
+            thresholds = [_fmt(t) for t in r.thresholds] + [""] * (k - len(r.thresholds))
+            writer.writerow(
+                [
+                    r.id,
+                    r.skill,
+                    r.theme,
+                    r.model,
+                    _fmt(r.a),
+                    _fmt(r.b),
+                    _fmt(r.c),
+                    _fmt(r.d),
+                    *thresholds,
+                    int(r.provisional),
+                    int(r.pretest),
+                ]
+            )
+
+
+def _float(row: Mapping[str, str], name: str, default: float | None, where: str) -> float:
+    text = (row.get(name) or "").strip()
+    if not text:
+        if default is None:
+            raise ParametersInvalid(f"{where}: column {name!r} is empty")
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ParametersInvalid(f"{where}: {name}={text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ParametersInvalid(f"{where}: {name}={text!r} is not finite")
+    return value
+
+
+def _flag(row: Mapping[str, str], name: str, where: str) -> bool:
+    text = (row.get(name) or "0").strip().lower()
+    if text in {"1", "true", "yes"}:
+        return True
+    if text in {"0", "false", "no", ""}:
+        return False
+    raise ParametersInvalid(f"{where}: {name}={text!r} is not 0 or 1")
+
+
+def read_parameters_csv(path: Path) -> ParameterTable:
+    """Read a parameter CSV; raises :class:`ParametersInvalid` with the row and column at fault."""
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            fields = reader.fieldnames or []
+            missing = [c for c in ("id", "model", "a", "b") if c not in fields]
+            if missing:
+                raise ParametersInvalid(f"{path}: missing column(s) {', '.join(missing)}")
+            threshold_cols = sorted(
+                (c for c in fields if c[:1] == "b" and c[1:].isdigit()), key=lambda c: int(c[1:])
+            )
+            rows = []
+            for n, raw in enumerate(reader, start=2):
+                where = f"{path}, line {n}"
+                model = (raw.get("model") or "").strip()
+                if model not in MODELS:
+                    raise ParametersInvalid(f"{where}: unknown model {model!r}")
+                filled = [c for c in threshold_cols if (raw.get(c) or "").strip()]
+                thresholds = tuple(_float(raw, c, None, where) for c in filled)
+                if model in POLYTOMOUS and not thresholds:
+                    raise ParametersInvalid(f"{where}: a {model} item needs thresholds b1..bk")
+                a = _float(raw, "a", None, where)
+                if a <= 0:
+                    raise ParametersInvalid(f"{where}: a={a} must be positive")
+                rows.append(
+                    ParameterRow(
+                        id=(raw.get("id") or "").strip(),
+                        skill=(raw.get("skill") or "").strip(),
+                        theme=(raw.get("theme") or "").strip(),
+                        model=model,
+                        a=a,
+                        b=_float(raw, "b", None, where),
+                        c=_float(raw, "c", 0.0, where),
+                        d=_float(raw, "d", 1.0, where),
+                        thresholds=thresholds,
+                        provisional=_flag(raw, "provisional", where),
+                        pretest=_flag(raw, "pretest", where),
+                    )
+                )
+    except OSError as exc:
+        raise ParametersInvalid(f"cannot read {path}: {exc}") from exc
+    except csv.Error as exc:
+        raise ParametersInvalid(f"{path}: malformed CSV: {exc}") from exc
+    return ParameterTable(tuple(rows))
+
+
+def provisional_row(
+    item: Item, cut_scores: Mapping[str, Mapping[str, float]], rule: Mapping[str, Any]
+) -> ParameterRow:
+    """The provisional parameters of a new item, by the rule in this module's docstring."""
+    r = {**DEFAULT_RULE, **rule}
+    b = float(cut_scores[item.skill][item.target_level])
+    a = float(r["discrimination_by_type"].get(item.type, r["default_discrimination"]))
+    pretest = item.status == "pilot"
+    if item.rubric is not None:
+        k = item.rubric.max_score
+        step = float(r["threshold_step"])
+        thresholds = tuple(round(b + (j - (k + 1) / 2) * step, 4) for j in range(1, k + 1))
+        model, c = str(r["polytomous_model"]), 0.0
+    elif item.type in CHOICE_TYPES and item.choices:
+        thresholds, model = (), "3PL"
+        c = round(float(r["guessing_factor"]) / len(item.choices), 4)
+    else:
+        thresholds, model, c = (), "2PL", 0.0
+    return ParameterRow(
+        id=item.id,
+        skill=item.skill,
+        theme=item.theme,
+        model=model,
+        a=a,
+        b=b,
+        c=c,
+        thresholds=thresholds,
+        provisional=True,
+        pretest=pretest,
+    )
+
+
+def explicit_row(item: Item) -> ParameterRow:
+    """The parameters written in the item's own ``parameters:`` block (validated beforehand)."""
+    p = item.parameters or {}
+    model = str(p["model"])
+    thresholds = tuple(float(t) for t in p.get("thresholds") or ())
+    b = float(p["b"]) if "b" in p else sum(thresholds) / len(thresholds)
+    return ParameterRow(
+        id=item.id,
+        skill=item.skill,
+        theme=item.theme,
+        model=model,
+        a=float(p["a"]),
+        b=b,
+        c=float(p.get("c", 0.0)),
+        d=float(p.get("d", 1.0)),
+        thresholds=thresholds,
+        provisional=False,
+        pretest=item.status == "pilot",
+    )
+
+
+def build_parameters(
+    items: Mapping[str, Item],
+    cut_scores: Mapping[str, Mapping[str, float]],
+    rule: Mapping[str, Any],
+    previous: ParameterTable | None = None,
+    unchanged: frozenset[str] = frozenset(),
+) -> ParameterTable:
+    """Parameters for a release: the item's own block, else the previous release's row for an
+    unchanged item, else the provisional rule. Rows are sorted by skill (CO, CE, EO, EE), then id.
+    """
+    rows = []
+    order = {s: i for i, s in enumerate(SKILLS)}
+    for item in sorted(items.values(), key=lambda it: (order[it.skill], it.id)):
+        old = previous.get(item.id) if previous is not None else None
+        if item.parameters:
+            row = explicit_row(item)
+        elif old is not None and item.id in unchanged:
+            row = replace(old, skill=item.skill, theme=item.theme, pretest=item.status == "pilot")
+        else:
+            row = provisional_row(item, cut_scores, rule)
+        rows.append(row)
+    return ParameterTable(tuple(rows))
+
+
+def check_against_items(table: ParameterTable, items: Mapping[str, Item]) -> None:
+    """Raise :class:`ParametersInvalid` unless the table has exactly one fitting row per item."""
+    ids = {r.id for r in table}
+    missing, extra = sorted(set(items) - ids), sorted(ids - set(items))
+    problems = []
+    if missing:
+        problems.append(f"no parameters for {', '.join(missing)}")
+    if extra:
+        problems.append(f"parameters for unknown items {', '.join(extra)}")
+    for row in table:
+        item = items.get(row.id)
+        if item is None:
+            continue
+        if item.rubric is not None:
+            if row.model not in POLYTOMOUS:
+                problems.append(f"{row.id}: a rubric item needs GRM or GPCM, not {row.model}")
+            elif len(row.thresholds) != item.rubric.max_score:
+                problems.append(
+                    f"{row.id}: {len(row.thresholds)} thresholds for max score "
+                    f"{item.rubric.max_score}"
+                )
+        elif row.model in POLYTOMOUS:
+            problems.append(f"{row.id}: a right/wrong item needs 2PL or 3PL, not {row.model}")
+        if not 0 <= row.c < row.d <= 1:
+            problems.append(f"{row.id}: asymptotes must satisfy 0 <= c < d <= 1")
+    if problems:
+        raise ParametersInvalid("; ".join(problems))

@@ -1,0 +1,159 @@
+"""Coverage of a bank or release: items per skill × level × theme, types, non-reader items, and
+what is missing for the blueprint.
+
+The blueprint (domain notes; the numbers are in :data:`BLUEPRINT`) gives each test CO 8–12,
+CE 8–12, EO 3–6 and EE 2–4 items with at least one item of each theme. The bank needs more than
+one test's worth so that no item is shown to more than a fraction ``max_exposure`` (0.25, the
+literature's usual ceiling) of candidates. Requirements, per skill:
+
+- items (pilot or operational) ≥ ⌈max items per test / max_exposure⌉ (CO 48, CE 48, EO 24, EE 16);
+- items of each theme ≥ ⌈1 / max_exposure⌉ (4): every test needs one, exposure caps each at 1/4;
+- items of each target level ≥ the minimum items per test, so that a candidate who stays in one
+  level band still gets a full test of items aimed at them;
+- for CO and EO (the non-reader path), non-reader items ≥ ⌈min items per test / max_exposure⌉.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from itembank.model import SKILLS, TARGET_LEVELS, THEMES, Item
+
+#: Items per test and skill: (minimum, maximum).
+BLUEPRINT: dict[str, tuple[int, int]] = {"CO": (8, 12), "CE": (8, 12), "EO": (3, 6), "EE": (2, 4)}
+MAX_EXPOSURE = 0.25
+NON_READER_SKILLS = ("CO", "EO")
+COUNTED_STATUSES = frozenset({"pilot", "operational"})
+
+
+@dataclass(frozen=True, slots=True)
+class Shortfall:
+    """One blueprint requirement the bank does not meet."""
+
+    skill: str
+    what: str
+    have: int
+    need: int
+
+    def __str__(self) -> str:
+        missing = self.need - self.have
+        return f"{self.skill}: {self.what}: {self.have} < {self.need} (missing {missing})"
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """Counts over the pilot and operational items (``by_status`` counts every item)."""
+
+    total: int
+    by_status: dict[str, int]
+    by_skill: dict[str, int]
+    by_cell: dict[tuple[str, str, str], int]  # (skill, level, theme) -> count
+    by_type: dict[tuple[str, str], int]  # (skill, type) -> count
+    non_reader: dict[str, int]
+    shortfalls: list[Shortfall] = field(default_factory=list)
+
+    def to_data(self) -> dict[str, Any]:
+        """Plain data (for ``itembank stats --json``)."""
+        return {
+            "total": self.total,
+            "by_status": self.by_status,
+            "by_skill": self.by_skill,
+            "by_skill_level_theme": {
+                skill: {
+                    level: {theme: self.by_cell.get((skill, level, theme), 0) for theme in THEMES}
+                    for level in TARGET_LEVELS
+                }
+                for skill in SKILLS
+            },
+            "by_type": {f"{s}/{t}": n for (s, t), n in sorted(self.by_type.items())},
+            "non_reader": self.non_reader,
+            "missing_for_blueprint": [str(s) for s in self.shortfalls],
+        }
+
+
+def coverage(items: Iterable[Item], max_exposure: float = MAX_EXPOSURE) -> Coverage:
+    """Count items and check the blueprint requirements in this module's docstring."""
+    all_items = list(items)
+    counted = [it for it in all_items if it.status in COUNTED_STATUSES]
+    by_skill: dict[str, int] = {s: sum(it.skill == s for it in counted) for s in SKILLS}
+    by_cell: Counter[tuple[str, str, str]] = Counter(
+        (it.skill, it.target_level, it.theme) for it in counted
+    )
+    by_type: Counter[tuple[str, str]] = Counter((it.skill, it.type) for it in counted)
+    non_reader: dict[str, int] = {
+        s: sum(it.skill == s and it.non_reader for it in counted) for s in SKILLS
+    }
+    shortfalls: list[Shortfall] = []
+
+    def need(skill: str, what: str, have: int, target: int) -> None:
+        if have < target:
+            shortfalls.append(Shortfall(skill, what, have, target))
+
+    for skill, (lo, hi) in BLUEPRINT.items():
+        need(skill, "items", by_skill[skill], math.ceil(hi / max_exposure))
+        for theme in THEMES:
+            have = sum(n for (s, _, t), n in by_cell.items() if s == skill and t == theme)
+            need(skill, f"theme {theme}", have, math.ceil(1 / max_exposure))
+        for level in TARGET_LEVELS:
+            have = sum(n for (s, lv, _), n in by_cell.items() if s == skill and lv == level)
+            need(skill, f"level {level}", have, lo)
+        if skill in NON_READER_SKILLS:
+            need(skill, "non-reader items", non_reader[skill], math.ceil(lo / max_exposure))
+    return Coverage(
+        total=len(counted),
+        by_status=dict(Counter(it.status for it in all_items)),
+        by_skill=by_skill,
+        by_cell=dict(by_cell),
+        by_type=dict(by_type),
+        non_reader=non_reader,
+        shortfalls=shortfalls,
+    )
+
+
+def format_coverage(cov: Coverage) -> str:
+    """A plain-text report of :func:`coverage`."""
+    lines = [
+        f"{cov.total} items (pilot and operational); by status: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(cov.by_status.items())),
+        "",
+    ]
+    short = {"vie pratique": "pratique", "vie publique": "publique", "vie professionnelle": "pro"}
+    header = (
+        f"{'skill':<6}{'level':<7}" + "".join(f"{short[t]:>10}" for t in THEMES) + f"{'total':>8}"
+    )
+    lines.append(header)
+    for skill in map(str, SKILLS):
+        for level in TARGET_LEVELS:
+            row = [cov.by_cell.get((skill, level, t), 0) for t in THEMES]
+            lines.append(
+                f"{skill:<6}{level:<7}" + "".join(f"{n:>10}" for n in row) + f"{sum(row):>8}"
+            )
+        totals = [
+            sum(n for (s, _, t), n in cov.by_cell.items() if s == skill and t == theme)
+            for theme in THEMES
+        ]
+        lines.append(
+            f"{skill:<6}{'all':<7}" + "".join(f"{n:>10}" for n in totals) + f"{sum(totals):>8}"
+        )
+        lines.append("")
+    lines.append("types:")
+    for (skill, kind), n in sorted(
+        cov.by_type.items(), key=lambda kv: (SKILLS.index(kv[0][0]), kv[0][1])
+    ):
+        lines.append(f"  {skill} {kind:<24}{n:>5}")
+    lines.append("")
+    lines.append(
+        "non-reader items (no reading needed): "
+        + ", ".join(f"{s} {cov.non_reader[s]}" for s in SKILLS)
+    )
+    lines.append("")
+    if cov.shortfalls:
+        lines.append(f"missing for the blueprint ({len(cov.shortfalls)}):")
+        lines += [f"  {s}" for s in cov.shortfalls]
+    else:
+        lines.append("the bank meets every blueprint requirement")
+    return "\n".join(lines)
