@@ -1,1 +1,38 @@
-"""Scoring of answers: choices, typed text and transcripts, with the item's rubric."""
+"""Scoring of answers: choices, typed text, forms and transcripts, with the item's rubric.
+
+Public API (see ``placement/scoring/README.md``):
+
+- :func:`score_answer` for stored typed answers (``{"choice": id}``, ``{"text": str}``,
+  ``{"fields": {...}}``), :func:`score_transcript` for speech, both returning
+  :class:`ScoreResult`;
+- :func:`phrase_hypotheses` (the phrases to score against the audio for a transcript) and
+  :func:`score_recording` (the whole chain for one recording: transcribe, score phrases, score);
+- :func:`check_model_answers` (rubric problems, for bank authors and tests).
+"""
+
+from placement.scoring.errors import BadAnswer, NotScorable, ScoringError
+from placement.scoring.scorer import (
+    ScoreResult,
+    check_model_answers,
+    element_hypotheses,
+    phrase_hypotheses,
+    score_answer,
+    score_text,
+    score_transcript,
+)
+from placement.scoring.speech import SpeechScore, score_recording
+
+__all__ = [
+    "BadAnswer",
+    "NotScorable",
+    "ScoreResult",
+    "ScoringError",
+    "SpeechScore",
+    "check_model_answers",
+    "element_hypotheses",
+    "phrase_hypotheses",
+    "score_answer",
+    "score_recording",
+    "score_text",
+    "score_transcript",
+]

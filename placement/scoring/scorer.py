@@ -1,0 +1,484 @@
+"""Scores of answers: choices by key, gap fills by accepted answers, productions by rubric.
+
+Speech is scored from a transcript, and a transcript is never trusted blindly: the score is
+given automatically only when the words that decide it were heard with confidence and nothing
+suggests that the recogniser missed an element that would raise it; every other answer gets the
+machine's provisional score with ``needs_review=True`` for the auditeur, who hears the answer.
+
+The rules for speech, in order (each one that applies adds a French reason):
+
+1. a failed transcription (runaway loop, model error), an empty one, or speech the model hears
+   as another language: review;
+2. the level must hold on confident words alone: with :math:`F_c` the found elements whose
+   matched words all have probability ≥ :data:`DECIDING_WORD_MIN`, review unless
+   ``level(F_c) == score``;
+3. below the maximum, the score may be an underestimate: review when a missing element that
+   would raise it came near (fuzzy similarity ≥ ``NEAR_MISS``), or when phrase scores say the
+   audio supports it (its hypothesis is within :data:`SUPPORTED_LLR` nats of the transcript), or
+   when the transcript's mean word probability is under :data:`AUTO_MIN_CONFIDENCE` and phrase
+   scores do not rule the raising elements out (every one below :data:`RULED_OUT_LLR` nats).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from audio.transcribe import Transcript
+from itembank.model import Item, Rubric
+from placement.scoring.errors import BadAnswer, NotScorable
+from placement.scoring.rubric import (
+    Evaluation,
+    borderline,
+    evaluate,
+    level_for,
+    raising_elements,
+)
+from placement.scoring.text import (
+    PLACEHOLDERS,
+    _joined_similarity,
+    allowed_edits,
+    language_flags,
+    normalise,
+)
+
+#: A word that decides a speech score must have at least this probability.
+DECIDING_WORD_MIN = 0.5
+#: Below this mean word probability a transcript may have missed elements.
+AUTO_MIN_CONFIDENCE = 0.7
+#: A hypothesis with a missing element within this many nats of the transcript: supported.
+SUPPORTED_LLR = -3.0
+#: A hypothesis more than this many nats below the transcript: the element was not said.
+RULED_OUT_LLR = -8.0
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreResult:
+    """A score, why, and whether the auditeur must review it."""
+
+    score: int
+    max_score: int
+    needs_review: bool
+    reasons: tuple[str, ...]  # French, for the auditeur
+    found: tuple[str, ...] = ()  # rubric element ids
+    missing: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()  # machine-readable: "not_french", "borderline", "low_confidence"...
+    scorer: str = ""  # "key", "accepted", "rubric", "form", "speech"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict."""
+        return {
+            "score": self.score,
+            "max_score": self.max_score,
+            "needs_review": self.needs_review,
+            "reasons": list(self.reasons),
+            "found": list(self.found),
+            "missing": list(self.missing),
+            "flags": list(self.flags),
+            "scorer": self.scorer,
+        }
+
+
+def _rubric(item: Item) -> Rubric:
+    if item.rubric is None:
+        raise NotScorable(f"{item.id} has no rubric")
+    return item.rubric
+
+
+def _labels(rubric: Rubric) -> dict[str, str]:
+    return {e.id: e.label for e in rubric.elements}
+
+
+_ZERO_REASONS = {
+    "empty": "Pas de réponse.",
+    "min_words": "Réponse trop courte (moins de {n} mots).",
+    "off_topic": "Réponse hors sujet (« je ne sais pas » ou équivalent).",
+}
+
+
+def _rubric_reasons(rubric: Rubric, evaluation: Evaluation) -> list[str]:
+    labels = _labels(rubric)
+    reasons = []
+    if evaluation.zero_reason is not None:
+        reasons.append(_ZERO_REASONS[evaluation.zero_reason].format(n=rubric.min_words))
+    for element_id, evidence in evaluation.found.items():
+        shown = " ".join(evaluation.tokens[p] for p in evidence.positions) or evidence.matched
+        reasons.append(f"Trouvé : {labels[element_id]} (« {shown} »).")
+    if evaluation.zero_reason is None:
+        reasons.extend(f"Manquant : {labels[e]}." for e in evaluation.missing)
+    reasons.append(f"Niveau {evaluation.score}/{rubric.max_score} : {evaluation.level.descriptor}")
+    return reasons
+
+
+def _borderline_reasons(rubric: Rubric, elements: Sequence[str]) -> list[str]:
+    labels = _labels(rubric)
+    return [f"À vérifier : presque trouvé, ferait monter la note : {labels[e]}." for e in elements]
+
+
+def _result(
+    rubric: Rubric,
+    evaluation: Evaluation,
+    *,
+    needs_review: bool,
+    reasons: Sequence[str],
+    flags: Sequence[str],
+    scorer: str,
+) -> ScoreResult:
+    return ScoreResult(
+        score=evaluation.score,
+        max_score=rubric.max_score,
+        needs_review=needs_review,
+        reasons=tuple(reasons),
+        found=tuple(evaluation.found),
+        missing=evaluation.missing,
+        flags=tuple(dict.fromkeys(flags)),
+        scorer=scorer,
+    )
+
+
+# -- typed answers -----------------------------------------------------------------------------
+
+
+def _score_choice(item: Item, answer: Mapping[str, Any]) -> ScoreResult:
+    if item.key is None:
+        raise NotScorable(f"{item.id} has no key")
+    choice = answer.get("choice")
+    if not isinstance(choice, str):
+        raise BadAnswer(f"{item.id} needs {{'choice': id}}, got {dict(answer)!r}")
+    known = {c.id for c in item.choices}
+    if known and choice not in known:
+        raise BadAnswer(f"{item.id} has no choice {choice!r}")
+    right = choice == item.key
+    reason = "Bonne réponse." if right else f"Mauvaise réponse ({choice}, attendu {item.key})."
+    return ScoreResult(int(right), 1, False, (reason,), scorer="key")
+
+
+def _text(item: Item, answer: Mapping[str, Any]) -> str:
+    text = answer.get("text")
+    if text is None:
+        text = ""
+    if not isinstance(text, str):
+        raise BadAnswer(f"{item.id} needs {{'text': str}}, got {dict(answer)!r}")
+    return text
+
+
+def _score_gap(item: Item, answer: Mapping[str, Any]) -> ScoreResult:
+    if not item.accepted:
+        raise NotScorable(f"{item.id} has no accepted answers")
+    given = normalise(_text(item, answer))
+    given_text = " ".join(given)
+    for accepted in item.accepted:
+        expected = " ".join(normalise(accepted))
+        if given_text == expected:
+            return ScoreResult(
+                1, 1, False, (f"Réponse acceptée (« {accepted} »).",), scorer="accepted"
+            )
+    from rapidfuzz.distance import Levenshtein
+
+    for accepted in item.accepted:
+        expected = " ".join(normalise(accepted))
+        tolerance = (
+            item.typo_tolerance
+            if item.typo_tolerance is not None
+            else (1 if allowed_edits(expected.replace(" ", "")) > 0 and len(expected) >= 6 else 0)
+        )
+        if tolerance > 0 and Levenshtein.distance(given_text, expected) <= tolerance:
+            return ScoreResult(
+                1,
+                1,
+                False,
+                (f"Réponse acceptée avec une faute de frappe (« {accepted} »).",),
+                flags=("typo",),
+                scorer="accepted",
+            )
+    shown = given_text or "vide"
+    return ScoreResult(0, 1, False, (f"Réponse non acceptée (« {shown} »).",), scorer="accepted")
+
+
+def _score_form(item: Item, answer: Mapping[str, Any]) -> ScoreResult:
+    rubric = _rubric(item)
+    fields = answer.get("fields")
+    if not isinstance(fields, Mapping):
+        raise BadAnswer(f"{item.id} needs {{'fields': {{...}}}}, got {dict(answer)!r}")
+    values = {str(k): "" if v is None else str(v) for k, v in fields.items()}
+    evaluation = evaluate(rubric, "", fields=values, form=item.form)
+    flags = list(language_flags(" ".join(values.values())))
+    reasons = _rubric_reasons(rubric, evaluation)
+    if flags:
+        reasons.append("À vérifier : réponse écrite dans une autre langue que le français.")
+    return _result(
+        rubric, evaluation, needs_review=bool(flags), reasons=reasons, flags=flags, scorer="form"
+    )
+
+
+def score_text(item: Item, text: str) -> ScoreResult:
+    """Score a typed production (or a model answer) with the item's rubric."""
+    rubric = _rubric(item)
+    evaluation = evaluate(rubric, text)
+    flags = list(language_flags(text))
+    reasons = _rubric_reasons(rubric, evaluation)
+    near = borderline(rubric, evaluation)
+    if near:
+        flags.append("borderline")
+        reasons += _borderline_reasons(rubric, near)
+    if "not_french" in flags:
+        reasons.append("À vérifier : réponse écrite dans une autre langue que le français.")
+    return _result(
+        rubric, evaluation, needs_review=bool(flags), reasons=reasons, flags=flags, scorer="rubric"
+    )
+
+
+def score_answer(item: Item, answer: Mapping[str, Any]) -> ScoreResult:
+    """Score a stored typed answer: ``{"choice": id}``, ``{"text": str}`` or ``{"fields": {...}}``.
+
+    Raises NotScorable when the item has nothing to score with, BadAnswer when the answer's
+    shape does not fit the item's type. Spoken answers go through :func:`score_transcript`
+    (a ``{"text": ...}`` answer to a speaking item is scored as if it were a sure transcript).
+    """
+    mode = item.response_mode
+    if mode == "choice":
+        return _score_choice(item, answer)
+    if mode == "text":
+        return _score_gap(item, answer)
+    if mode == "form":
+        return _score_form(item, answer)
+    return score_text(item, _text(item, answer))
+
+
+# -- speech --------------------------------------------------------------------------------
+
+
+def _word_tokens(transcript: Transcript) -> list[tuple[tuple[str, ...], float]]:
+    return [(normalise(w.word), w.probability) for w in transcript.words]
+
+
+def _token_probabilities(transcript: Transcript, tokens: Sequence[str]) -> list[float | None]:
+    """The probability of the transcript word each normalised token came from (None: unknown).
+
+    Tokens are those of the whole text; words are walked in order and matched token by token
+    (numbers said over several words become one token and stay unknown, which counts as
+    doubtful).
+    """
+    per_word = _word_tokens(transcript)
+    probabilities: list[float | None] = []
+    w = 0
+    for token in tokens:
+        k = w
+        while k < len(per_word) and token not in per_word[k][0]:
+            k += 1
+        if k < len(per_word):
+            probabilities.append(per_word[k][1])
+            w = k
+        else:
+            probabilities.append(None)
+    return probabilities
+
+
+def element_hypotheses(item: Item, transcript: Transcript) -> dict[str, str]:
+    """For each missing variant-based element: the transcript rewritten to contain it.
+
+    The element's closest variant replaces the window of the transcript that resembles it most
+    (placeholders keep the transcript's word), or is appended when the transcript is shorter.
+    Scoring these texts against the audio (:meth:`audio.transcribe.Transcriber.phrase_logprobs`)
+    tells whether the audio supports the element that the free transcript missed.
+    """
+    rubric = _rubric(item)
+    evaluation = evaluate(rubric, transcript.text)
+    raw = transcript.text.split()
+    flat: list[tuple[str, int]] = [(t, i) for i, word in enumerate(raw) for t in normalise(word)]
+    tokens = [t for t, _ in flat]
+    hypotheses: dict[str, str] = {}
+    for element in rubric.elements:
+        if element.id in evaluation.found or not element.variants:
+            continue
+        best: tuple[float, str, tuple[int, ...]] = (-1.0, element.variants[0], ())
+        for variant in element.variants:
+            expected = normalise(variant)
+            if not expected:
+                continue
+            similarity, where = _joined_similarity(tokens, expected) if tokens else (0.0, ())
+            if similarity > best[0]:
+                best = (similarity, variant, where)
+        _, variant, where = best
+        words = variant.split()
+        if where:
+            first, last = flat[where[0]][1], flat[where[-1]][1]
+            span = raw[first : last + 1]
+            filled = [
+                span[i] if w.strip(".,!?") in PLACEHOLDERS and i < len(span) else w
+                for i, w in enumerate(words)
+            ]
+            new = [*raw[:first], *filled, *raw[last + 1 :]]
+        else:
+            new = [*raw, *(w for w in words if w not in PLACEHOLDERS)]
+        text = " ".join(w for w in new if w not in PLACEHOLDERS)
+        hypotheses[element.id] = text[:1].upper() + text[1:]
+    return hypotheses
+
+
+def phrase_hypotheses(item: Item, transcript: Transcript) -> list[str]:
+    """The phrases to score against the audio: the transcript, then :func:`element_hypotheses`."""
+    return list(dict.fromkeys([transcript.text, *element_hypotheses(item, transcript).values()]))
+
+
+def _audio_evidence(
+    item: Item,
+    transcript: Transcript,
+    raising: Sequence[str],
+    phrase_scores: Mapping[str, float] | None,
+) -> tuple[list[str], bool]:
+    """Missing elements the audio supports, and whether it rules out every raising element.
+
+    The log-likelihood ratio of an element is the phrase score of its hypothesis minus that of
+    the transcript. Pattern-only elements have no hypothesis and can never be ruled out.
+    """
+    base = (phrase_scores or {}).get(transcript.text)
+    if phrase_scores is None or base is None or not raising:
+        return [], False
+    hypotheses = element_hypotheses(item, transcript)
+    llr = {
+        e: phrase_scores.get(hypotheses[e], float("-inf")) - base
+        for e in raising
+        if e in hypotheses
+    }
+    supported = [e for e, v in llr.items() if v >= SUPPORTED_LLR]
+    ruled_out = len(llr) == len(raising) and all(v < RULED_OUT_LLR for v in llr.values())
+    return supported, ruled_out
+
+
+def score_transcript(
+    item: Item, transcript: Transcript, phrase_scores: Mapping[str, float] | None = None
+) -> ScoreResult:
+    """Score a spoken answer from its transcript (and optional phrase log-likelihoods).
+
+    ``phrase_scores`` maps the texts of :func:`phrase_hypotheses` to the log-likelihood the
+    speech model gives them on the recording. See the module docstring for when the result
+    needs review.
+    """
+    rubric = _rubric(item)
+    labels = _labels(rubric)
+    if transcript.failed or "loop" in transcript.flags:
+        evaluation = evaluate(rubric, "")
+        return _result(
+            rubric,
+            evaluation,
+            needs_review=True,
+            reasons=["La transcription a échoué : à écouter et noter par l'auditeur."],
+            flags=["transcription_failed", *transcript.flags],
+            scorer="speech",
+        )
+    evaluation = evaluate(rubric, transcript.text)
+    reasons = _rubric_reasons(rubric, evaluation)
+    flags: list[str] = []
+    if not transcript.text.strip():
+        flags.append("empty_transcript")
+        reasons.append("À vérifier : rien n'a été reconnu dans l'enregistrement.")
+    if "not_french" in transcript.flags:
+        flags.append("not_french")
+        reasons.append("À vérifier : la réponse semble être dans une autre langue.")
+
+    # 2. the level must hold on confident words alone
+    probabilities = _token_probabilities(transcript, evaluation.tokens)
+    doubtful: dict[str, list[str]] = {}
+    for element_id, evidence in evaluation.found.items():
+        weak = [
+            evaluation.tokens[p]
+            for p in evidence.positions
+            if (probabilities[p] if p < len(probabilities) else None) is None
+            or (probabilities[p] or 0.0) < DECIDING_WORD_MIN
+        ]
+        if weak:
+            doubtful[element_id] = weak
+    confident = set(evaluation.found) - set(doubtful)
+    if level_for(rubric, confident).score != evaluation.score:
+        flags.append("low_confidence")
+        for element_id, words in doubtful.items():
+            reasons.append(
+                f"À vérifier : mots peu sûrs pour « {labels[element_id]} » : {', '.join(words)}."
+            )
+
+    # 3. could the score be higher than what was recognised?
+    uncertain = transcript.confidence < AUTO_MIN_CONFIDENCE
+    if evaluation.zero_reason in {"min_words", "off_topic"}:
+        if uncertain:
+            flags.append("uncertain_transcript")
+            reasons.append(
+                f"À vérifier : transcription incertaine (confiance {transcript.confidence:.0%}), "
+                "la réponse a pu être plus longue."
+            )
+    elif evaluation.score < rubric.max_score:
+        near = borderline(rubric, evaluation)
+        if near:
+            flags.append("borderline")
+            reasons += _borderline_reasons(rubric, near)
+        raising = raising_elements(rubric, evaluation, evaluation.missing)
+        supported, ruled_out = _audio_evidence(item, transcript, raising, phrase_scores)
+        if supported:
+            flags.append("audio_supports_missing")
+            reasons += [
+                f"À vérifier : l'audio semble contenir « {labels[e]} », absent de la transcription."
+                for e in supported
+            ]
+        if uncertain and raising and not ruled_out:
+            flags.append("uncertain_transcript")
+            reasons.append(
+                f"À vérifier : transcription incertaine (confiance {transcript.confidence:.0%}), "
+                "des éléments ont pu être mal reconnus."
+            )
+    needs_review = bool(flags)
+    return _result(
+        rubric, evaluation, needs_review=needs_review, reasons=reasons, flags=flags, scorer="speech"
+    )
+
+
+# -- bank checks ---------------------------------------------------------------------------
+
+
+def check_model_answers(item: Item) -> list[str]:
+    """Problems of an item's rubric: model answers it does not score as written, bad references.
+
+    Empty when the rubric is consistent and scores every model answer as its author says.
+    """
+    problems: list[str] = []
+    rubric = item.rubric
+    if rubric is None:
+        return problems
+    ids = [e.id for e in rubric.elements]
+    scores = sorted(level.score for level in rubric.levels)
+    if scores != list(range(rubric.max_score + 1)):
+        problems.append(f"{item.id}: levels {scores} are not 0..{rubric.max_score}")
+    for level in rubric.levels:
+        problems += [
+            f"{item.id}: level {level.score} requires unknown element {r!r}"
+            for r in level.requires
+            if r not in ids
+        ]
+    fields = {f.id for f in item.form}
+    for element in rubric.elements:
+        for pattern in element.patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                problems.append(f"{item.id}: element {element.id}: bad pattern {pattern!r}: {exc}")
+        if element.field is not None and element.field not in fields:
+            problems.append(
+                f"{item.id}: element {element.id} names unknown field {element.field!r}"
+            )
+        if not (element.variants or element.patterns or element.field):
+            problems.append(f"{item.id}: element {element.id} has no variant, pattern or field")
+    if item.response_mode == "form":
+        return problems  # model answers of forms are texts, not field values
+    for model_answer in rubric.model_answers:
+        try:
+            got = score_text(item, model_answer.text).score
+        except re.error as exc:
+            problems.append(f"{item.id}: cannot score {model_answer.text!r}: {exc}")
+            continue
+        if got != model_answer.score:
+            problems.append(
+                f"{item.id}: model answer {model_answer.text!r} scores {got}, "
+                f"not {model_answer.score}"
+            )
+    return problems
