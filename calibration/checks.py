@@ -1,0 +1,323 @@
+"""Checks of a new calibration before it is published.
+
+* **Item fit** — infit and outfit mean squares of each item with θ at each person's EAP:
+  :math:`z_{pi} = (x_{pi} - E_{pi}) / \\sqrt{V_{pi}}`, outfit :math:`= \\overline{z^2}`,
+  infit :math:`= \\sum (x - E)^2 / \\sum V`. Expected value 1; an item is flagged outside
+  ``fit_range`` (default 0.5–1.5, Linacre's "productive for measurement") with at least
+  ``min_responses_fit`` responses. On short adaptive tests the EAP is shrunk toward the mean,
+  which pulls both statistics below 1, most for very discriminating items; hence the wide range.
+* **Drift** — the linked new location (and discrimination) against the current release; an item
+  is flagged when :math:`|b_{new} - b_{old}|` exceeds ``drift_b`` or
+  :math:`|\\log(a_{new}/a_{old})|` exceeds ``drift_log_a`` — and the change is significant
+  (:math:`|\\Delta| / SE > ` ``drift_z``) when standard errors are given, so that an item seen
+  by few persons is not flagged for its noise. Provisional old values (never
+  calibrated) are not compared: that is the item's first calibration.
+* **Exposure** — responses per person; flagged above ``max_exposure`` (0.25 by default, the
+  literature's usual ceiling); items nobody saw are reported.
+* **DIF** — Mantel–Haenszel for right/wrong items between the reference group (the largest) and
+  each other group of the ``group`` column, persons matched on EAP θ strata (a CAT has no
+  common total score); ETS delta :math:`\\Delta = -2.35 \\ln \\hat\\alpha_{MH}`, category C
+  (:math:`|\\Delta| \\ge 1.5` and significant at 5 %) flagged. Rubric items are not tested for
+  DIF here (too few responses per stratum in practice).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.stats import chi2
+
+from calibration.data import BoolArray, FloatArray, IntArray, ItemParameters, Responses
+from calibration.fit import eap_scores
+from calibration.model import category_probabilities
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Where each check draws its line."""
+
+    fit_range: tuple[float, float] = (0.5, 1.5)
+    drift_b: float = 0.5
+    drift_log_a: float = float(np.log(1.5))
+    max_exposure: float = 0.25
+    min_responses_fit: int = 100
+    drift_z: float = 1.96
+    dif_delta: float = 1.5
+    dif_min_per_group: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class ItemCheck:
+    """Every statistic of one item, with its flags."""
+
+    item_id: str
+    model: str
+    n_responses: int
+    exposure: float
+    infit: float
+    outfit: float
+    a_old: float
+    b_old: float
+    a_new: float
+    b_new: float
+    delta_b: float
+    delta_log_a: float
+    dif_delta: float
+    dif_p: float
+    dif_group: str
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """The checks of a calibration: one row per item, and what fails."""
+
+    items: tuple[ItemCheck, ...]
+    thresholds: Thresholds
+    n_persons: int
+    failures: tuple[str, ...]
+    warnings: tuple[str, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def passed(self) -> bool:
+        """True when no check failed."""
+        return not self.failures
+
+    def flagged(self, flag: str) -> list[ItemCheck]:
+        """Items carrying ``flag`` (``misfit``, ``drift``, ``exposure``, ``unseen``, ``dif``)."""
+        return [row for row in self.items if flag in row.flags]
+
+
+def item_fit(
+    params: ItemParameters, responses: Responses, theta: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Infit and outfit mean squares of each item, (n,) each (NaN without responses).
+
+    Parameters
+    ----------
+    params : ItemParameters
+    responses : Responses
+    theta : ndarray, (N,)
+        Ability of each person (EAP).
+    """
+    n = params.n_items
+    infit, outfit = np.full(n, np.nan), np.full(n, np.nan)
+    for i in np.unique(responses.item):
+        rows = np.flatnonzero(responses.item == i)
+        p = category_probabilities(params.subset([i]), theta[responses.person[rows]])[0]  # (K+1, r)
+        scores = np.arange(p.shape[0], dtype=float)[:, None]
+        e = np.sum(p * scores, axis=0)
+        v = np.maximum(np.sum(p * (scores - e) ** 2, axis=0), 1e-9)
+        sq = (responses.score[rows] - e) ** 2
+        outfit[i] = float(np.mean(sq / v))
+        infit[i] = float(np.sum(sq) / np.sum(v))
+    return infit, outfit
+
+
+def mantel_haenszel(
+    responses: Responses,
+    item: int,
+    focal: BoolArray,
+    reference: BoolArray,
+    theta: FloatArray,
+    n_strata: int = 10,
+) -> tuple[float, float]:
+    """Mantel–Haenszel DIF of a right/wrong item.
+
+    Parameters
+    ----------
+    focal, reference : ndarray of bool, (N,)
+        Group membership of each person.
+    theta : ndarray, (N,)
+        Matching variable (EAP θ), cut into ``n_strata`` quantile strata of the item's takers.
+
+    Returns
+    -------
+    delta, p_value : float
+        ETS delta :math:`-2.35 \\ln \\hat\\alpha_{MH}` and the p-value of the MH chi-square (with
+        continuity correction); NaN when undefined.
+    """
+    rows = np.flatnonzero(responses.item == item)
+    persons = responses.person[rows]
+    x = responses.score[rows]
+    in_f, in_r = focal[persons], reference[persons]
+    keep = in_f | in_r
+    persons, x, in_f = persons[keep], x[keep], in_f[keep]
+    if persons.size == 0:
+        return float("nan"), float("nan")
+    edges = np.quantile(theta[persons], np.linspace(0, 1, n_strata + 1)[1:-1])
+    stratum = np.searchsorted(edges, theta[persons])
+    num = den = a_sum = e_sum = v_sum = 0.0
+    for s in np.unique(stratum):
+        m = stratum == s
+        ref_right = float(np.sum((~in_f[m]) & (x[m] == 1)))
+        ref_wrong = float(np.sum((~in_f[m]) & (x[m] == 0)))
+        foc_right = float(np.sum(in_f[m] & (x[m] == 1)))
+        foc_wrong = float(np.sum(in_f[m] & (x[m] == 0)))
+        t = ref_right + ref_wrong + foc_right + foc_wrong
+        n_ref, n_foc = ref_right + ref_wrong, foc_right + foc_wrong
+        m1, m0 = ref_right + foc_right, ref_wrong + foc_wrong
+        if t < 2 or n_ref == 0 or n_foc == 0:
+            continue
+        num += ref_right * foc_wrong / t
+        den += ref_wrong * foc_right / t
+        a_sum += ref_right
+        e_sum += n_ref * m1 / t
+        v_sum += n_ref * n_foc * m1 * m0 / (t * t * (t - 1))
+    if num == 0 or den == 0 or v_sum == 0:
+        return float("nan"), float("nan")
+    alpha = num / den
+    stat = (abs(a_sum - e_sum) - 0.5) ** 2 / v_sum
+    return float(-2.35 * np.log(alpha)), float(chi2.sf(stat, 1))
+
+
+def run_checks(
+    new: ItemParameters,
+    old: ItemParameters | None,
+    responses: Responses,
+    *,
+    fitted: BoolArray | None = None,
+    thresholds: Thresholds | None = None,
+    retired: set[str] | None = None,
+    se_a: FloatArray | None = None,
+    se_b: FloatArray | None = None,
+) -> CheckReport:
+    """Run every check on a new (linked) table against the current one.
+
+    Parameters
+    ----------
+    new : ItemParameters
+        The new table, on the old scale (after linking).
+    old : ItemParameters or None
+        The current release's table (None: no drift check).
+    responses : Responses
+        The calibration data, indexed on ``new``.
+    fitted : ndarray of bool, (n,), optional
+        Rows of ``new`` that were re-estimated (drift is checked on these only).
+    thresholds : Thresholds, optional
+    retired : set of str, optional
+        Items not expected to be seen (no "unseen" report for them).
+    se_a, se_b : ndarray, (n,), optional
+        Standard errors of the new a and b (on the old scale): drift must then be significant.
+    """
+    th = thresholds or Thresholds()
+    n = new.n_items
+    fitted_mask = np.ones(n, dtype=bool) if fitted is None else np.asarray(fitted, dtype=bool)
+    counts: IntArray = responses.counts(n)
+    exposure = counts / max(responses.n_persons, 1)
+    eap, _, _, _ = eap_scores(new, responses)
+    infit, outfit = item_fit(new, responses, eap)
+    old_index = {} if old is None else {item_id: j for j, item_id in enumerate(old.ids)}
+    notes: list[str] = []
+    # DIF
+    dif_delta, dif_p = np.full(n, np.nan), np.full(n, np.nan)
+    dif_group = [""] * n
+    if responses.groups is not None:
+        groups = np.array(responses.groups)
+        names, sizes = np.unique(groups, return_counts=True)
+        if names.size >= 2:
+            ref_name = str(names[np.argmax(sizes)])
+            reference = groups == ref_name
+            for g_name in names:
+                if g_name == ref_name:
+                    continue
+                focal = groups == g_name
+                for i in range(n):
+                    if new.models[i] == "GRM" or counts[i] == 0:
+                        continue
+                    takers = responses.person[responses.item == i]
+                    if (
+                        focal[takers].sum() < th.dif_min_per_group
+                        or reference[takers].sum() < th.dif_min_per_group
+                    ):
+                        continue
+                    delta, p = mantel_haenszel(responses, i, focal, reference, eap)
+                    if np.isnan(dif_delta[i]) or abs(delta) > abs(dif_delta[i]):
+                        dif_delta[i], dif_p[i], dif_group[i] = delta, p, f"{g_name} vs {ref_name}"
+            notes.append(f"DIF: Mantel–Haenszel, reference group {ref_name!r}")
+        else:
+            notes.append("DIF: only one group in the data, not tested")
+    else:
+        notes.append("DIF: the responses have no group column, not tested")
+    rows: list[ItemCheck] = []
+    drifted, misfit, overexposed, unseen, dif = [], [], [], [], []
+    for i, item_id in enumerate(new.ids):
+        flags: list[str] = []
+        j = old_index.get(item_id)
+        a_old = b_old = delta_b = delta_log_a = float("nan")
+        if j is not None and old is not None:
+            a_old, b_old = float(old.a[j]), float(old.b[j])
+            if fitted_mask[i] and not old.provisional[j]:
+                delta_b = float(new.b[i] - b_old)
+                delta_log_a = float(np.log(new.a[i] / a_old))
+                z_b = z_a = np.inf
+                if se_b is not None and se_b[i] > 0:
+                    z_b = abs(delta_b) / float(se_b[i])
+                if se_a is not None and se_a[i] > 0:
+                    z_a = abs(delta_log_a) / (float(se_a[i]) / float(new.a[i]))
+                if (abs(delta_b) > th.drift_b and z_b > th.drift_z) or (
+                    abs(delta_log_a) > th.drift_log_a and z_a > th.drift_z
+                ):
+                    flags.append("drift")
+                    drifted.append(item_id)
+        if counts[i] >= th.min_responses_fit and not (
+            th.fit_range[0] <= infit[i] <= th.fit_range[1]
+            and th.fit_range[0] <= outfit[i] <= th.fit_range[1]
+        ):
+            flags.append("misfit")
+            misfit.append(item_id)
+        if exposure[i] > th.max_exposure and not new.pretest[i]:
+            flags.append("exposure")
+            overexposed.append(item_id)
+        if counts[i] == 0 and item_id not in (retired or set()):
+            flags.append("unseen")
+            unseen.append(item_id)
+        if not np.isnan(dif_delta[i]) and abs(dif_delta[i]) >= th.dif_delta and dif_p[i] < 0.05:
+            flags.append("dif")
+            dif.append(item_id)
+        rows.append(
+            ItemCheck(
+                item_id=item_id,
+                model=new.models[i],
+                n_responses=int(counts[i]),
+                exposure=float(exposure[i]),
+                infit=float(infit[i]),
+                outfit=float(outfit[i]),
+                a_old=a_old,
+                b_old=b_old,
+                a_new=float(new.a[i]),
+                b_new=float(new.b[i]),
+                delta_b=delta_b,
+                delta_log_a=delta_log_a,
+                dif_delta=float(dif_delta[i]),
+                dif_p=float(dif_p[i]),
+                dif_group=dif_group[i],
+                flags=tuple(flags),
+            )
+        )
+
+    def named(label: str, ids: list[str]) -> str:
+        shown = ", ".join(ids[:8]) + (f" (+{len(ids) - 8})" if len(ids) > 8 else "")
+        return f"{len(ids)} item(s) {label}: {shown}"
+
+    failures = []
+    if drifted:
+        failures.append(named(f"drifted beyond |Δb| > {th.drift_b:g} or a ratio", drifted))
+    if misfit:
+        lo, hi = th.fit_range
+        failures.append(named(f"misfit (infit/outfit outside {lo:g}–{hi:g})", misfit))
+    if overexposed:
+        failures.append(named(f"exposed above {th.max_exposure:g}", overexposed))
+    if dif:
+        failures.append(named("with large DIF (ETS category C)", dif))
+    warnings = [named("never seen", unseen)] if unseen else []
+    return CheckReport(
+        items=tuple(rows),
+        thresholds=th,
+        n_persons=responses.n_persons,
+        failures=tuple(failures),
+        warnings=tuple(warnings),
+        notes=tuple(notes),
+    )
