@@ -1,0 +1,487 @@
+"""The CAT rules: blueprint, selection, exposure control, stopping, prior and pretest seeding.
+
+``Rules`` is plain data (frozen dataclasses of numbers, strings and tuples) so that the pure
+core can hold it; it is built from a mapping by :meth:`Rules.from_mapping`. Reading a YAML
+file is not the core's business (it imports numpy and scipy only): :func:`placement.rules.
+load_rules` parses ``placement/rules/*.yaml`` and calls :meth:`Rules.from_mapping`, and
+:meth:`Rules.from_yaml` / :meth:`Rules.default` are thin aliases that need ``placement.rules``
+importable. The release's cut scores and skill correlation can live in the rules (defaults) or
+in the :class:`~placement.cat.state.TestState` (which wins): the server fills the state from
+the release, so one rules file serves every bank version.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from placement.irt.errors import InvalidRules
+
+SELECTION_METHODS = ("max_info", "posterior_weighted", "a_stratified")
+CLASSIFICATION_METHODS = ("none", "ci", "sprt")
+ESTIMATORS = ("eap", "map", "wle", "ml")
+SKILL_ORDER = ("CO", "CE", "EO", "EE")
+LEVELS = ("pré-A1", "A1.1", "A1", "A2", "B1")
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One section of the test: the items of one skill, given one after the other.
+
+    ``se_target`` overrides :attr:`Stopping.se_target` for this section when set.
+    """
+
+    skill: str
+    min_items: int
+    max_items: int
+    se_target: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Themes:
+    """Content balance by theme.
+
+    ``min_items``: each theme in ``names`` gets at least this many operational items in the
+    whole test (as far as the pool allows); ``max_share``: within a section no theme takes more
+    than ``ceil(max_share * section.max_items)`` items.
+    """
+
+    names: tuple[str, ...] = ("vie pratique", "vie publique", "vie professionnelle")
+    min_items: int = 1
+    max_share: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """How the next item is chosen among the eligible ones.
+
+    ``max_info``: Fisher information at θ̂; ``posterior_weighted``: information averaged over
+    the current posterior; ``a_stratified``: Chang & Ying's a-stratification with ``strata``
+    strata of increasing ``a`` over the section, choosing the item whose ``b`` is nearest θ̂.
+    """
+
+    method: str = "max_info"
+    strata: int = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """Exposure control.
+
+    ``randomesque_k``: the item is drawn uniformly among the ``k`` best (1 = no randomesque).
+    ``sympson_hetter``: item id -> exposure-control parameter ``K_i`` in (0, 1] (items absent
+    have ``K = 1``); the ranked candidates are accepted with probability ``K_i`` in turn.
+    Compute the parameters with :func:`placement.simulation.sympson_hetter_parameters`.
+    """
+
+    randomesque_k: int = 1
+    sympson_hetter: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """Classification stopping around cut scores.
+
+    ``ci``: stop when :math:`[\\hat\\theta - z SE, \\hat\\theta + z SE]` contains none of the
+    cuts of ``levels``. ``sprt``: Wald's test of :math:`\\theta = c - \\delta` against
+    :math:`c + \\delta` at each cut ``c``; stop when every cut is decided with error rates
+    ``alpha`` and ``beta``.
+    """
+
+    method: str = "ci"
+    levels: tuple[str, ...] = ("A1",)
+    z: float = 1.96
+    delta: float = 0.3
+    alpha: float = 0.05
+    beta: float = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class Stopping:
+    """Stopping rules; their precedence is documented in :mod:`placement.cat.stopping`."""
+
+    se_target: float | None = 0.30
+    classification: Classification = field(default_factory=Classification)
+    min_items: int = 0
+    max_items: int | None = None
+    time_limit_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Prior:
+    """The ability prior: :math:`N(mean, sd^2)` per skill, correlated across skills.
+
+    With ``borrow``, a section's prior is the normal conditioned on the sections before it
+    through ``skill_correlation`` (see :mod:`placement.cat.prior`).
+    """
+
+    mean: float = 0.0
+    sd: float = 1.0
+    borrow: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Pretest:
+    """Pretest seeding: a ``share`` of candidates get ``items`` pretest items.
+
+    Pretest items are placed at random positions inside the sections that have some (never
+    first in a section, always before the section's minimum is reached); their responses are
+    stored but never enter θ̂ nor the item counts of the blueprint.
+    """
+
+    share: float = 0.0
+    items: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """Everything that drives one adaptive test (see ``placement/rules/cir.yaml``).
+
+    Attributes
+    ----------
+    sections : tuple of Section
+        The sections in the order they are given.
+    non_reader_skills : tuple of str
+        The skills a non-reader is tested on, with non-reader items only; the others are
+        "not assessed".
+    themes, selection, exposure, stopping, prior, pretest
+        See their classes.
+    estimator : str
+        ``eap`` (default), ``map``, ``wle`` or ``ml`` for the reported θ̂ (selection and
+        stopping always use the EAP posterior).
+    cut_scores : mapping skill -> {level: θ}
+        Default cut scores (A1.1, A1, A2, B1) when the state carries none.
+    skill_correlation : tuple of tuple of float, (S, S)
+        Default correlation between the skills in ``skill_order``.
+    skill_order : tuple of str
+        The order of the rows of ``skill_correlation``.
+    version : str
+        A label kept in results.
+    """
+
+    sections: tuple[Section, ...]
+    non_reader_skills: tuple[str, ...] = ("CO", "EO")
+    themes: Themes = field(default_factory=Themes)
+    selection: Selection = field(default_factory=Selection)
+    exposure: Exposure = field(default_factory=Exposure)
+    stopping: Stopping = field(default_factory=Stopping)
+    prior: Prior = field(default_factory=Prior)
+    pretest: Pretest = field(default_factory=Pretest)
+    estimator: str = "eap"
+    cut_scores: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    skill_correlation: tuple[tuple[float, ...], ...] | None = None
+    skill_order: tuple[str, ...] = SKILL_ORDER
+    version: str = "custom"
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    @property
+    def skills(self) -> tuple[str, ...]:
+        """The skills of the sections, in test order."""
+        return tuple(s.skill for s in self.sections)
+
+    def section(self, skill: str) -> Section:
+        """The section of ``skill``; raises ``KeyError`` when there is none."""
+        for s in self.sections:
+            if s.skill == skill:
+                return s
+        raise KeyError(f"no section for skill {skill!r}")
+
+    def with_changes(self, **changes: Any) -> Rules:
+        """A copy with some top-level fields replaced (validated again)."""
+        return replace(self, **changes)
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> Rules:
+        """Build rules from plain data (the parsed YAML of ``placement/rules/*.yaml``).
+
+        Raises
+        ------
+        InvalidRules
+            Unknown keys, wrong types, or inconsistent values, with the key named.
+        """
+        return _from_mapping(data)
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> Rules:
+        """Load a rules file; see :func:`placement.rules.load_rules` (which does the parsing)."""
+        loader = _rules_loader()
+        rules: Rules = loader.load_rules(path)
+        return rules
+
+    @classmethod
+    def default(cls) -> Rules:
+        """The bundled CIR rules, ``placement/rules/cir.yaml``."""
+        rules: Rules = _rules_loader().default_rules()
+        return rules
+
+
+def _rules_loader() -> Any:
+    # The YAML reader lives outside the pure core; it is looked up at call time so that the
+    # core itself never imports a YAML library (the loader imports this module, not the reverse).
+    import importlib
+
+    return importlib.import_module("placement.rules")
+
+
+# ---------------------------------------------------------------------- validation
+
+
+def _validate(rules: Rules) -> None:
+    if not rules.sections:
+        raise InvalidRules("the blueprint has no section")
+    seen: set[str] = set()
+    for s in rules.sections:
+        if s.skill in seen:
+            raise InvalidRules(f"skill {s.skill!r} has two sections")
+        seen.add(s.skill)
+        if s.min_items < 0 or s.max_items < 1 or s.min_items > s.max_items:
+            raise InvalidRules(
+                f"section {s.skill}: need 0 <= min_items <= max_items and max_items >= 1, "
+                f"got {s.min_items}..{s.max_items}"
+            )
+        if s.se_target is not None and not s.se_target > 0:
+            raise InvalidRules(f"section {s.skill}: se_target must be > 0")
+    for skill in rules.non_reader_skills:
+        if skill not in seen:
+            raise InvalidRules(f"non_reader_skills names {skill!r}, which has no section")
+    if rules.themes.min_items < 0:
+        raise InvalidRules("themes.min_items must be >= 0")
+    if not 0 < rules.themes.max_share <= 1:
+        raise InvalidRules("themes.max_share must lie in (0, 1]")
+    if rules.selection.method not in SELECTION_METHODS:
+        raise InvalidRules(
+            f"selection.method {rules.selection.method!r} is not one of {SELECTION_METHODS}"
+        )
+    if rules.selection.strata < 1:
+        raise InvalidRules("selection.strata must be >= 1")
+    if rules.exposure.randomesque_k < 1:
+        raise InvalidRules("exposure.randomesque_k must be >= 1")
+    for item_id, k in rules.exposure.sympson_hetter.items():
+        if not (isinstance(k, int | float) and 0 < k <= 1):
+            raise InvalidRules(f"exposure.sympson_hetter[{item_id!r}] = {k!r} is not in (0, 1]")
+    st = rules.stopping
+    if st.se_target is not None and not st.se_target > 0:
+        raise InvalidRules("stopping.se_target must be > 0")
+    if st.min_items < 0:
+        raise InvalidRules("stopping.min_items must be >= 0")
+    if st.max_items is not None and st.max_items < max(1, st.min_items):
+        raise InvalidRules("stopping.max_items must be >= max(1, stopping.min_items)")
+    if st.time_limit_s is not None and not st.time_limit_s > 0:
+        raise InvalidRules("stopping.time_limit_s must be > 0")
+    cl = st.classification
+    if cl.method not in CLASSIFICATION_METHODS:
+        raise InvalidRules(
+            f"stopping.classification.method {cl.method!r} is not one of {CLASSIFICATION_METHODS}"
+        )
+    for level in cl.levels:
+        if level not in LEVELS[1:]:
+            raise InvalidRules(f"stopping.classification.levels: unknown cut {level!r}")
+    if not cl.z > 0 or not cl.delta > 0:
+        raise InvalidRules("stopping.classification: z and delta must be > 0")
+    if not (0 < cl.alpha < 0.5 and 0 < cl.beta < 0.5):
+        raise InvalidRules("stopping.classification: alpha and beta must lie in (0, 0.5)")
+    if not rules.prior.sd > 0 or not math.isfinite(rules.prior.mean):
+        raise InvalidRules("prior: sd must be > 0 and mean finite")
+    if not 0 <= rules.pretest.share <= 1 or rules.pretest.items < 0:
+        raise InvalidRules("pretest: share must lie in [0, 1] and items be >= 0")
+    if rules.estimator not in ESTIMATORS:
+        raise InvalidRules(f"estimator {rules.estimator!r} is not one of {ESTIMATORS}")
+    check_cut_scores(rules.cut_scores)
+    if rules.skill_correlation is not None:
+        check_correlation(rules.skill_correlation, rules.skill_order)
+
+
+def check_cut_scores(cut_scores: Mapping[str, Mapping[str, float]]) -> None:
+    """Raise :class:`InvalidRules` unless every skill's cuts are finite and increasing."""
+    for skill, cuts in cut_scores.items():
+        values = []
+        for level in LEVELS[1:]:
+            if level in cuts:
+                value = cuts[level]
+                if not isinstance(value, int | float) or not math.isfinite(value):
+                    raise InvalidRules(f"cut score {skill}/{level} is not a finite number")
+                values.append(float(value))
+        unknown = set(cuts) - set(LEVELS[1:]) - {"débutant"}
+        if unknown:
+            raise InvalidRules(f"cut scores of {skill}: unknown level(s) {sorted(unknown)}")
+        if any(b <= a for a, b in itertools.pairwise(values)):
+            raise InvalidRules(f"cut scores of {skill} must increase with the level: {values}")
+
+
+def check_correlation(matrix: Sequence[Sequence[float]], order: Sequence[str]) -> None:
+    """Raise :class:`InvalidRules` unless ``matrix`` is a valid correlation matrix for ``order``."""
+    n = len(order)
+    if len(matrix) != n or any(len(row) != n for row in matrix):
+        raise InvalidRules(f"skill_correlation must be {n}x{n} (order {list(order)})")
+    for i in range(n):
+        if abs(float(matrix[i][i]) - 1.0) > 1e-9:
+            raise InvalidRules("skill_correlation must have ones on its diagonal")
+        for j in range(n):
+            value = float(matrix[i][j])
+            if (not -1 < value <= 1 and i != j) or abs(value - float(matrix[j][i])) > 1e-9:
+                raise InvalidRules("skill_correlation must be symmetric with entries in (-1, 1)")
+    # positive definiteness by Cholesky, without numpy (rules are plain data)
+    lower = [[0.0] * n for _ in range(n)]
+    for i in range(n):
+        for j in range(i + 1):
+            s = float(matrix[i][j]) - sum(lower[i][k] * lower[j][k] for k in range(j))
+            if i == j:
+                if s <= 1e-12:
+                    raise InvalidRules("skill_correlation is not positive definite")
+                lower[i][i] = math.sqrt(s)
+            else:
+                lower[i][j] = s / lower[j][j]
+
+
+# ---------------------------------------------------------------------- parsing
+
+
+def _take(data: Mapping[str, Any], where: str, allowed: set[str]) -> dict[str, Any]:
+    if not isinstance(data, Mapping):
+        raise InvalidRules(f"{where} must be a mapping, got {type(data).__name__}")
+    unknown = set(data) - allowed
+    if unknown:
+        raise InvalidRules(f"{where}: unknown key(s) {sorted(unknown)}")
+    return dict(data)
+
+
+def _number(value: Any, where: str, kind: type = float) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidRules(f"{where} must be a number, got {value!r}")
+    if kind is int:
+        if int(value) != value:
+            raise InvalidRules(f"{where} must be a whole number, got {value!r}")
+        return int(value)
+    return float(value)
+
+
+def _opt_number(value: Any, where: str, kind: type = float) -> Any:
+    return None if value is None else _number(value, where, kind)
+
+
+def _from_mapping(data: Mapping[str, Any]) -> Rules:
+    top = _take(
+        data,
+        "rules",
+        {
+            "version", "sections", "non_reader_skills", "themes", "selection", "exposure",
+            "stopping", "prior", "pretest", "estimator", "cut_scores", "skill_correlation",
+            "skill_order", "description",
+        },
+    )  # fmt: skip
+    raw_sections = top.get("sections")
+    if not isinstance(raw_sections, Sequence) or isinstance(raw_sections, str | bytes):
+        raise InvalidRules("rules: 'sections' must be a list of sections")
+    sections = []
+    for i, raw in enumerate(raw_sections):
+        s = _take(raw, f"sections[{i}]", {"skill", "min_items", "max_items", "se_target"})
+        if not isinstance(s.get("skill"), str):
+            raise InvalidRules(f"sections[{i}]: 'skill' is required")
+        sections.append(
+            Section(
+                skill=s["skill"],
+                min_items=_number(s.get("min_items", 0), f"sections[{i}].min_items", int),
+                max_items=_number(s.get("max_items"), f"sections[{i}].max_items", int),
+                se_target=_opt_number(s.get("se_target"), f"sections[{i}].se_target"),
+            )
+        )
+    kwargs: dict[str, Any] = {"sections": tuple(sections)}
+    if "version" in top:
+        kwargs["version"] = str(top["version"])
+    if "non_reader_skills" in top:
+        kwargs["non_reader_skills"] = tuple(str(s) for s in top["non_reader_skills"])
+    if "estimator" in top:
+        kwargs["estimator"] = str(top["estimator"])
+    if "skill_order" in top:
+        kwargs["skill_order"] = tuple(str(s) for s in top["skill_order"])
+    if "themes" in top:
+        t = _take(top["themes"], "themes", {"names", "min_items", "max_share"})
+        kwargs["themes"] = Themes(
+            names=tuple(str(x) for x in t.get("names", Themes().names)),
+            min_items=_number(t.get("min_items", 1), "themes.min_items", int),
+            max_share=_number(t.get("max_share", 1.0), "themes.max_share"),
+        )
+    if "selection" in top:
+        t = _take(top["selection"], "selection", {"method", "strata"})
+        kwargs["selection"] = Selection(
+            method=str(t.get("method", "max_info")),
+            strata=_number(t.get("strata", 4), "selection.strata", int),
+        )
+    if "exposure" in top:
+        t = _take(top["exposure"], "exposure", {"randomesque_k", "sympson_hetter"})
+        sh = t.get("sympson_hetter") or {}
+        if not isinstance(sh, Mapping):
+            raise InvalidRules("exposure.sympson_hetter must map item ids to numbers")
+        kwargs["exposure"] = Exposure(
+            randomesque_k=_number(t.get("randomesque_k", 1), "exposure.randomesque_k", int),
+            sympson_hetter={
+                str(k): _number(v, f"exposure.sympson_hetter[{k}]") for k, v in sh.items()
+            },
+        )
+    if "stopping" in top:
+        t = _take(
+            top["stopping"],
+            "stopping",
+            {"se_target", "classification", "min_items", "max_items", "time_limit_s"},
+        )
+        classification = Classification()
+        if "classification" in t:
+            c = _take(
+                t["classification"],
+                "stopping.classification",
+                {"method", "levels", "z", "delta", "alpha", "beta"},
+            )
+            levels = c.get("levels", ("A1",))
+            classification = Classification(
+                method=str(c.get("method", "ci")),
+                levels=(levels,) if isinstance(levels, str) else tuple(str(x) for x in levels),
+                z=_number(c.get("z", 1.96), "stopping.classification.z"),
+                delta=_number(c.get("delta", 0.3), "stopping.classification.delta"),
+                alpha=_number(c.get("alpha", 0.05), "stopping.classification.alpha"),
+                beta=_number(c.get("beta", 0.05), "stopping.classification.beta"),
+            )
+        kwargs["stopping"] = Stopping(
+            se_target=_opt_number(t.get("se_target", 0.3), "stopping.se_target"),
+            classification=classification,
+            min_items=_number(t.get("min_items", 0), "stopping.min_items", int),
+            max_items=_opt_number(t.get("max_items"), "stopping.max_items", int),
+            time_limit_s=_opt_number(t.get("time_limit_s"), "stopping.time_limit_s"),
+        )
+    if "prior" in top:
+        t = _take(top["prior"], "prior", {"mean", "sd", "borrow"})
+        kwargs["prior"] = Prior(
+            mean=_number(t.get("mean", 0.0), "prior.mean"),
+            sd=_number(t.get("sd", 1.0), "prior.sd"),
+            borrow=bool(t.get("borrow", True)),
+        )
+    if "pretest" in top:
+        t = _take(top["pretest"], "pretest", {"share", "items"})
+        kwargs["pretest"] = Pretest(
+            share=_number(t.get("share", 0.0), "pretest.share"),
+            items=_number(t.get("items", 0), "pretest.items", int),
+        )
+    if "cut_scores" in top:
+        cuts = top["cut_scores"] or {}
+        if not isinstance(cuts, Mapping) or not all(isinstance(v, Mapping) for v in cuts.values()):
+            raise InvalidRules("cut_scores must map each skill to {level: theta}")
+        kwargs["cut_scores"] = {
+            str(skill): {str(lv): _number(x, f"cut_scores.{skill}.{lv}") for lv, x in v.items()}
+            for skill, v in cuts.items()
+        }
+    if top.get("skill_correlation") is not None:
+        matrix = top["skill_correlation"]
+        try:
+            kwargs["skill_correlation"] = tuple(tuple(float(x) for x in row) for row in matrix)
+        except (TypeError, ValueError):
+            raise InvalidRules(
+                "skill_correlation must be a square list of lists of numbers"
+            ) from None
+    return Rules(**kwargs)

@@ -1,0 +1,59 @@
+"""Errors of the IRT and CAT core, and the root of the whole ``placement`` exception tree.
+
+The pure core (``placement.irt``, ``placement.cat``) may import nothing but numpy, scipy and
+itself, so the tree starts here; :mod:`placement.errors` re-exports it for the rest of the
+package and is the place other ``placement`` modules hang their own errors from.
+
+Exception tree::
+
+    PlacementError                  anything placement raises on purpose
+    └── EngineError(ValueError)     bad input to the engine
+        ├── InvalidPool             item parameters that make no model (unknown model, a <= 0,
+        │                           NaN, c outside [0, 1), d <= c, unordered GRM thresholds,
+        │                           empty pool, duplicate ids...)
+        ├── InvalidPattern          a response pattern the estimators cannot use (score out of
+        │                           range, unknown item index, mismatched lengths)
+        ├── InvalidRules            a rules file or ``Rules`` value that is inconsistent
+        │   └── BlueprintUnsatisfiable  a blueprint the pool cannot meet (not enough items
+        │                           of a skill or of a theme for the minimums)
+        ├── InvalidState            a ``TestState`` the engine cannot continue (unknown item,
+        │                           same item twice, score outside 0..k, negative time)
+        └── InvalidPolicy           a policy file that is missing, unreadable or inconsistent
+
+Every error carries a plain English ``str()`` for logs; callers that show something to people
+(the web app) map the class to a French message.
+"""
+
+from __future__ import annotations
+
+
+class PlacementError(Exception):
+    """Root of every error ``placement`` raises on purpose."""
+
+
+class EngineError(PlacementError, ValueError):
+    """Bad input to the engine: parameters, patterns, rules, states or policies."""
+
+
+class InvalidPool(EngineError):
+    """Item parameters that do not make a valid pool."""
+
+
+class InvalidPattern(EngineError):
+    """A response pattern that does not fit the pool."""
+
+
+class InvalidRules(EngineError):
+    """CAT rules that are inconsistent or malformed."""
+
+
+class BlueprintUnsatisfiable(InvalidRules):
+    """A blueprint whose minimums the pool cannot meet."""
+
+
+class InvalidState(EngineError):
+    """A test state the engine cannot continue from."""
+
+
+class InvalidPolicy(EngineError):
+    """A prescription policy that is missing or inconsistent."""
