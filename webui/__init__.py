@@ -1,1 +1,119 @@
-"""webui package."""
+"""The web app: the candidate's tablet, the auditeur's desk, administration, verification.
+
+``create_app(test_config)`` builds it: defaults, then ``PLACEMENT_*`` environment variables, then
+``test_config``. See ``webui/README.md`` for the settings and the routes.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+__all__ = ["create_app"]
+
+
+def _secret_key(instance_path: Path) -> str:
+    """The instance's secret key: generated on first start, kept (mode 0600) in the instance."""
+    path = instance_path / "secret_key"
+    if path.is_file():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    path.touch(mode=0o600)
+    path.write_text(key)
+    return key
+
+
+def default_config(instance_path: Path) -> dict[str, Any]:
+    """The settings before the environment and the caller's overrides."""
+    return {
+        "DATABASE_URL": f"sqlite:///{instance_path / 'placement.db'}",
+        "SECRET_KEY": None,
+        "BANK_RELEASE": None,
+        "BANK_ROOT": None,
+        "POLICY": None,
+        "RULES": "cir",
+        "QUEUE": "thread",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "RETENTION_DAYS": 365,
+        "RECORDING_MAX_BYTES": 10 * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "TIMEZONE": "Europe/Paris",
+        "AUTO_UPGRADE": None,  # None: upgrade SQLite databases at start, never PostgreSQL
+        "CSRF_ENABLED": True,
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_LOCK_MINUTES": 15,
+        "LOGIN_IP_MAX_FAILURES": 20,
+        "LOGIN_IP_WINDOW_MINUTES": 15,
+        "SESSION_CODE_TTL_HOURS": 4,
+        "OFFICE_NAME": "Direction territoriale de l'OFII",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "placement_session",
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=10),
+    }
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: settings, database, security, error pages and every blueprint."""
+    app = Flask(__name__, instance_relative_config=True)
+    instance_path = Path(app.instance_path)
+    instance_path.mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(default_config(instance_path))
+    app.config.from_prefixed_env("PLACEMENT")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(instance_path)
+    for key in ("RETENTION_DAYS", "RECORDING_MAX_BYTES", "SESSION_CODE_TTL_HOURS"):
+        app.config[key] = int(app.config[key])
+
+    from placement.sessions.db import normalise_url, upgrade
+
+    app.config["DATABASE_URL"] = normalise_url(str(app.config["DATABASE_URL"]))
+    auto_upgrade = app.config["AUTO_UPGRADE"]
+    if auto_upgrade is None:
+        auto_upgrade = app.config["DATABASE_URL"].startswith("sqlite")
+    if auto_upgrade:
+        upgrade(app.config["DATABASE_URL"])
+
+    if app.config.get("BANK_ROOT"):
+        from placement.sessions.bankcache import set_default_root
+
+        set_default_root(app.config["BANK_ROOT"])
+
+    from webui import auth, errors, security
+    from webui.extensions import db
+
+    db.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    auth.init_app(app)
+    _register_blueprints(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from webui.admin import bp as admin_bp
+    from webui.desk import bp as desk_bp
+    from webui.psy import bp as psy_bp
+    from webui.verify import bp as verify_bp
+
+    app.register_blueprint(desk_bp, url_prefix="/desk")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(psy_bp, url_prefix="/psy")
+    app.register_blueprint(verify_bp, url_prefix="/verifier")
+    try:
+        from webui import candidate
+    except ModuleNotFoundError as exc:
+        # the tablet's blueprint and the engine it needs are written beside this package; until
+        # they are all there, the staff pages still work
+        if not (exc.name or "").startswith(("webui.candidate", "placement.")):
+            raise
+        app.logger.warning("tablet pages not served: %s is missing", exc.name)
+    else:
+        app.register_blueprint(candidate.bp, url_prefix="/t")

@@ -300,6 +300,8 @@ class Attestation(Base):
     #: what the document says (names, dates, levels, decision), as issued
     content: Mapped[dict[str, Any]]
     pdf_sha256: Mapped[str] = mapped_column(String(64))
+    #: the PDF as issued, so that a download gives the very document that was signed
+    pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     issued_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
@@ -329,3 +331,17 @@ class AuditEvent(Base):
         Index("ix_audit_event_candidate", "candidate_id"),
         Index("ix_audit_event_at", "at"),
     )
+
+
+class LoginAttempt(Base):
+    """One login attempt, kept a short while to throttle guessing per address (and per user)."""
+
+    __tablename__ = "login_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    username: Mapped[str] = mapped_column(String(80))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    success: Mapped[bool] = mapped_column(default=False)
+
+    __table_args__ = (Index("ix_login_attempt_ip_at", "ip", "at"),)

@@ -1,0 +1,600 @@
+"""Operations on candidates, test sessions and overrides: the only code that changes them.
+
+Each operation takes a SQLAlchemy ``Session``, does its change, writes an audit event, flushes
+and never commits (the caller owns the transaction: a view or the command line). Bad input raises
+a domain error from :mod:`placement.sessions.errors` with a French message, before anything is
+changed.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from placement.sessions import audit
+from placement.sessions.audit import Actor
+from placement.sessions.errors import Conflict, Forbidden, InvalidInput, NotFound
+from placement.sessions.models import (
+    Candidate,
+    Override,
+    Response,
+    Result,
+    Role,
+    SessionState,
+    Stage,
+    TestSession,
+    User,
+    utcnow,
+)
+
+#: Letters and digits of a session code: no 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G to misread.
+CODE_ALPHABET = "ACDEFHJKMNPRTUVWXY3479"
+CODE_LENGTH = 6
+#: How long a session code can be typed on the tablet.
+CODE_TTL = timedelta(hours=4)
+#: Shortest written reason for an override.
+MIN_REASON_LENGTH = 10
+#: CECR levels an auditeur can set (lowest first).
+LEVELS = ("pré-A1", "A1.1", "A1", "A2", "B1")
+SKILLS = ("CO", "CE", "EO", "EE")
+DECISION_KINDS = ("dispense", "prescription")
+_DOSSIER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{2,39}$")
+
+
+def _actor(user: User | Actor) -> Actor:
+    return Actor.of(user) if isinstance(user, User) else user
+
+
+def require_role(user: User | Actor, *roles: Role) -> None:
+    """Raise Forbidden unless ``user`` has one of ``roles`` (admins may do anything; the
+    system actor of jobs and the command line too)."""
+    if isinstance(user, User) and Role(user.role) not in roles and Role(user.role) != Role.ADMIN:
+        raise Forbidden()
+
+
+# --- candidates ---------------------------------------------------------------------------
+
+
+def _clean_name(value: str, what: str) -> str:
+    value = " ".join(value.split())
+    if not value:
+        raise InvalidInput(f"Le {what} est obligatoire.")
+    if len(value) > 120:
+        raise InvalidInput(f"Le {what} ne peut pas dépasser 120 caractères.")
+    return value
+
+
+def normalise_dossier(dossier_number: str) -> str:
+    """The dossier number as stored: stripped, upper case; raises InvalidInput if malformed."""
+    value = dossier_number.strip().upper()
+    if not _DOSSIER_RE.fullmatch(value):
+        raise InvalidInput(
+            "Le numéro de dossier doit compter 3 à 40 lettres, chiffres ou les signes / _ . -"
+        )
+    return value
+
+
+def parse_birth_date(value: str | date | None) -> date | None:
+    """A birth date from ``AAAA-MM-JJ`` or ``JJ/MM/AAAA``; raises InvalidInput if impossible."""
+    if value is None or isinstance(value, date):
+        return value
+    value = value.strip()
+    if not value:
+        return None
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            parsed = datetime.strptime(value, fmt).replace(tzinfo=UTC).date()
+        except ValueError:
+            continue
+        if parsed > utcnow().date() or parsed.year < 1900:
+            raise InvalidInput("La date de naissance n'est pas plausible.")
+        return parsed
+    raise InvalidInput("La date de naissance doit s'écrire JJ/MM/AAAA.")
+
+
+def create_candidate(
+    db: Session,
+    user: User | Actor,
+    *,
+    dossier_number: str,
+    last_name: str,
+    first_name: str,
+    birth_date: str | date | None = None,
+    help_language: str | None = None,
+    non_reader: bool = False,
+) -> Candidate:
+    """Register a candidate; raises Conflict if the dossier number is already known."""
+    require_role(user, Role.AUDITEUR)
+    dossier = normalise_dossier(dossier_number)
+    if db.scalar(select(Candidate.id).where(Candidate.dossier_number == dossier)) is not None:
+        raise Conflict(f"Le dossier {dossier} existe déjà.")
+    candidate = Candidate(
+        dossier_number=dossier,
+        last_name=_clean_name(last_name, "nom"),
+        first_name=_clean_name(first_name, "prénom"),
+        birth_date=parse_birth_date(birth_date),
+        help_language=(help_language or "").strip()[:40] or None,
+        non_reader=bool(non_reader),
+    )
+    db.add(candidate)
+    db.flush()
+    audit.record(db, _actor(user), "candidate.create", candidate_id=candidate.id)
+    db.flush()
+    return candidate
+
+
+def get_candidate(db: Session, candidate_id: int, user: User | Actor | None = None) -> Candidate:
+    """The candidate; with ``user``, the view is written in the audit trail. Raises NotFound."""
+    candidate = db.get(Candidate, candidate_id)
+    if candidate is None:
+        raise NotFound("Ce candidat n'existe pas.")
+    if user is not None:
+        audit.record(db, _actor(user), "candidate.view", candidate_id=candidate.id)
+    return candidate
+
+
+def find_candidate(db: Session, dossier_number: str) -> Candidate | None:
+    """The candidate with this dossier number, if any (not audited: the number is the query)."""
+    try:
+        dossier = normalise_dossier(dossier_number)
+    except InvalidInput:
+        return None
+    return db.scalar(select(Candidate).where(Candidate.dossier_number == dossier))
+
+
+def set_candidate_non_reader(
+    db: Session, candidate_id: int, non_reader: bool, user: User | Actor
+) -> Candidate:
+    """Mark a candidate non-lecteur/non-scripteur (before a test; after one, use an override)."""
+    candidate = get_candidate(db, candidate_id)
+    candidate.non_reader = bool(non_reader)
+    audit.record(
+        db,
+        _actor(user),
+        "candidate.non_reader",
+        candidate_id=candidate.id,
+        detail={"non_reader": candidate.non_reader},
+    )
+    db.flush()
+    return candidate
+
+
+# --- sessions -----------------------------------------------------------------------------
+
+
+def new_code() -> str:
+    """A random session code such as ``K7P-4QX`` (22 symbols, 6 places: ~1.1e8 codes)."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return f"{raw[:3]}-{raw[3:]}"
+
+
+def normalise_code(code: str) -> str:
+    """A typed code as stored: upper case, without spaces, with its dash."""
+    raw = re.sub(r"[^A-Za-z0-9]", "", code).upper()
+    return f"{raw[:3]}-{raw[3:]}" if len(raw) == CODE_LENGTH else raw
+
+
+def _unique_code(db: Session) -> str:
+    for _ in range(20):
+        code = new_code()
+        if db.scalar(select(TestSession.id).where(TestSession.code == code)) is None:
+            return code
+    raise Conflict("Impossible de créer un code de session ; réessayez.")  # pragma: no cover
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseChoice:
+    """The bank release and policy a new session is started on."""
+
+    release_version: str
+    policy: str
+
+
+def resolve_release(release_version: str | None, policy: str | None) -> ReleaseChoice:
+    """The release (None: newest) and policy (None: the release's) that exist; else NotFound."""
+    from placement.sessions.bankcache import engine_bank
+
+    bank = engine_bank(release_version, policy=policy)
+    return ReleaseChoice(bank.version, policy or str(bank.release.policy))
+
+
+def start_session(
+    db: Session,
+    candidate_id: int,
+    user: User | Actor,
+    release_version: str | None = None,
+    policy: str | None = None,
+    *,
+    rules: str = "cir",
+    code_ttl: timedelta = CODE_TTL,
+) -> TestSession:
+    """Start a test for a candidate: a random seed, a short code for the tablet, a secret token.
+
+    Raises NotFound for an unknown candidate, release or policy, Conflict for an erased
+    candidate or one whose test is already running.
+    """
+    require_role(user, Role.AUDITEUR)
+    candidate = get_candidate(db, candidate_id)
+    if candidate.erased_at is not None:
+        raise Conflict("Les données de ce candidat ont été effacées.")
+    running = [
+        s for s in candidate.sessions if s.state in (SessionState.WAITING, SessionState.IN_PROGRESS)
+    ]
+    if running:
+        raise Conflict(
+            "Un test est déjà en cours pour ce candidat : reprenez-le ou abandonnez-le d'abord."
+        )
+    choice = resolve_release(release_version, policy)
+    now = utcnow()
+    session = TestSession(
+        candidate=candidate,
+        created_by_id=user.id if isinstance(user, User) else user.user_id,
+        code=_unique_code(db),
+        code_expires_at=now + code_ttl,
+        token=secrets.token_urlsafe(32),
+        release_version=choice.release_version,
+        policy=choice.policy,
+        rules=rules,
+        seed=secrets.randbits(62),
+        state=SessionState.WAITING,
+        stage=Stage.WELCOME,
+        non_reader=candidate.non_reader,
+        created_at=now,
+    )
+    db.add(session)
+    db.flush()
+    audit.record(
+        db,
+        _actor(user),
+        "session.create",
+        candidate_id=candidate.id,
+        session_id=session.id,
+        detail={"release": choice.release_version, "policy": choice.policy, "rules": rules},
+    )
+    db.flush()
+    return session
+
+
+def get_session(db: Session, session_id: int, user: User | Actor | None = None) -> TestSession:
+    """The session; with ``user``, the view is audited. Raises NotFound."""
+    session = db.get(TestSession, session_id)
+    if session is None:
+        raise NotFound("Cette session de test n'existe pas.")
+    if user is not None:
+        audit.record(
+            db,
+            _actor(user),
+            "session.view",
+            candidate_id=session.candidate_id,
+            session_id=session.id,
+        )
+    return session
+
+
+def abandon_session(db: Session, session_id: int, user: User | Actor) -> TestSession:
+    """Mark an unfinished session abandoned; the tablet's token stops working."""
+    require_role(user, Role.AUDITEUR)
+    session = get_session(db, session_id)
+    if session.state not in (SessionState.WAITING, SessionState.IN_PROGRESS):
+        raise Conflict("Seul un test en attente ou en cours peut être abandonné.")
+    previous = session.state
+    session.state = SessionState.ABANDONED
+    session.token = secrets.token_urlsafe(32)
+    session.code_expires_at = utcnow()
+    audit.record(
+        db,
+        _actor(user),
+        "session.abandon",
+        candidate_id=session.candidate_id,
+        session_id=session.id,
+        detail={"from": previous},
+    )
+    db.flush()
+    return session
+
+
+def resume_session(
+    db: Session, session_id: int, user: User | Actor, *, code_ttl: timedelta = CODE_TTL
+) -> TestSession:
+    """Give an unfinished (or abandoned) session a new code and token: it goes on where it was.
+
+    Also serves when the code expired before the tablet opened it, or the tablet broke.
+    """
+    require_role(user, Role.AUDITEUR)
+    session = get_session(db, session_id)
+    if (
+        session.state
+        not in (
+            SessionState.WAITING,
+            SessionState.IN_PROGRESS,
+            SessionState.ABANDONED,
+        )
+        or session.finished_at is not None
+    ):
+        raise Conflict("Ce test est terminé : il ne peut pas être repris.")
+    previous = session.state
+    session.code = _unique_code(db)
+    session.code_expires_at = utcnow() + code_ttl
+    session.token = secrets.token_urlsafe(32)
+    # the tablet comes back through the code; the stage and the pending item are kept
+    session.state = SessionState.WAITING
+    audit.record(
+        db,
+        _actor(user),
+        "session.resume",
+        candidate_id=session.candidate_id,
+        session_id=session.id,
+        detail={"from": previous},
+    )
+    db.flush()
+    return session
+
+
+def local_day_bounds(day: date, tz: str = "Europe/Paris") -> tuple[datetime, datetime]:
+    """The UTC instants where ``day`` starts and ends in the office's time zone."""
+    zone = ZoneInfo(tz)
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
+
+
+def sessions_of_day(db: Session, day: date, tz: str = "Europe/Paris") -> list[TestSession]:
+    """The sessions created on ``day`` (office time), oldest first."""
+    start, end = local_day_bounds(day, tz)
+    return list(
+        db.scalars(
+            select(TestSession)
+            .where(TestSession.created_at >= start, TestSession.created_at < end)
+            .order_by(TestSession.created_at, TestSession.id)
+        )
+    )
+
+
+def today(tz: str = "Europe/Paris") -> date:
+    """The office's current date."""
+    return datetime.now(ZoneInfo(tz)).date()
+
+
+# --- results and overrides -----------------------------------------------------------------
+
+
+def latest_result(session: TestSession) -> Result | None:
+    """The machine's newest result of the session (None before any)."""
+    return session.results[-1] if session.results else None
+
+
+def _check_reason(reason: str | None) -> str:
+    text = " ".join((reason or "").split())
+    if len(text) < MIN_REASON_LENGTH:
+        raise InvalidInput(
+            f"Une raison écrite d'au moins {MIN_REASON_LENGTH} caractères est obligatoire."
+        )
+    if len(text) > 2000:
+        raise InvalidInput("La raison ne peut pas dépasser 2000 caractères.")
+    return text
+
+
+def _recompute(db: Session, session: TestSession) -> Result | None:
+    """A new machine result with the overrides applied (E2's results.compute_result)."""
+    if session.state in (SessionState.WAITING, SessionState.IN_PROGRESS):
+        return None  # the test flow computes the result when the test ends
+    from placement.sessions.results import compute_result
+
+    db.flush()
+    db.refresh(session, ["overrides", "responses"])
+    status = "provisional" if any(r.score is None for r in session.responses) else "final"
+    return compute_result(db, session, status=status)
+
+
+def _add_override(
+    db: Session,
+    session: TestSession,
+    user: User,
+    *,
+    target: str,
+    from_value: Mapping[str, Any] | None,
+    to_value: Mapping[str, Any],
+    reason: str,
+    response_id: int | None = None,
+) -> Override:
+    override = Override(
+        session_id=session.id,
+        response_id=response_id,
+        user_id=user.id,
+        target=target,
+        from_value=dict(from_value) if from_value is not None else None,
+        to_value=dict(to_value),
+        reason=reason,
+    )
+    db.add(override)
+    db.flush()
+    audit.record(
+        db,
+        user,
+        "override.create",
+        candidate_id=session.candidate_id,
+        session_id=session.id,
+        detail={"override_id": override.id, "target": target, "to": dict(to_value)},
+    )
+    return override
+
+
+def _overridable(db: Session, session_id: int, user: User) -> TestSession:
+    require_role(user, Role.AUDITEUR)
+    session = get_session(db, session_id)
+    if session.candidate.erased_at is not None:
+        raise Conflict("Les données de ce candidat ont été effacées.")
+    return session
+
+
+def override_response(
+    db: Session, session_id: int, response_id: int, *, score: int, reason: str, user: User
+) -> Override:
+    """Set a response's score (the auditeur's review), then recompute the result."""
+    session = _overridable(db, session_id, user)
+    reason = _check_reason(reason)
+    response = db.get(Response, response_id)
+    if response is None or response.session_id != session.id:
+        raise NotFound("Cette réponse n'existe pas dans cette session.")
+    if not 0 <= score <= response.max_score:
+        raise InvalidInput(f"La note doit être comprise entre 0 et {response.max_score}.")
+    from placement.sessions.results import response_scores
+
+    current = response_scores(session).get(response.id)
+    override = _add_override(
+        db,
+        session,
+        user,
+        target="response",
+        from_value={"score": current, "scorer": response.scorer},
+        to_value={"score": int(score)},
+        reason=reason,
+        response_id=response.id,
+    )
+    _recompute(db, session)
+    db.flush()
+    return override
+
+
+def override_level(
+    db: Session, session_id: int, skill: str, *, level: str, reason: str, user: User
+) -> Override:
+    """Set a skill's level (``skill`` CO/CE/EO/EE or ``global``) beside the machine's."""
+    session = _overridable(db, session_id, user)
+    reason = _check_reason(reason)
+    if skill not in (*SKILLS, "global"):
+        raise InvalidInput(f"Compétence inconnue : {skill}.")
+    if level not in LEVELS:
+        raise InvalidInput(f"Niveau inconnu : {level}.")
+    effective = effective_result(session)
+    if effective is None:
+        raise Conflict("Aucun résultat n'a encore été calculé pour ce test.")
+    override = _add_override(
+        db,
+        session,
+        user,
+        target=f"level:{skill}",
+        from_value={"level": effective.levels.get(skill)},
+        to_value={"level": level},
+        reason=reason,
+    )
+    db.flush()
+    return override
+
+
+def override_decision(
+    db: Session,
+    session_id: int,
+    kind: str,
+    *,
+    hours: int,
+    reason: str,
+    user: User,
+    optional_trainings: list[str] | None = None,
+) -> Override:
+    """Set the decision (dispense, or prescription with hours) beside the machine's."""
+    session = _overridable(db, session_id, user)
+    reason = _check_reason(reason)
+    if kind not in DECISION_KINDS:
+        raise InvalidInput("La décision doit être « dispense » ou « prescription ».")
+    if kind == "dispense":
+        hours = 0
+    elif not 0 < hours <= 1000:
+        raise InvalidInput("Une prescription doit compter entre 1 et 1000 heures.")
+    effective = effective_result(session)
+    if effective is None:
+        raise Conflict("Aucun résultat n'a encore été calculé pour ce test.")
+    override = _add_override(
+        db,
+        session,
+        user,
+        target="decision",
+        from_value=dict(effective.decision),
+        to_value={
+            "kind": kind,
+            "hours": int(hours),
+            "optional_trainings": list(optional_trainings or []),
+        },
+        reason=reason,
+    )
+    db.flush()
+    return override
+
+
+def override_non_reader(
+    db: Session, session_id: int, *, non_reader: bool, reason: str, user: User
+) -> Override:
+    """Mark the candidate non-lecteur/non-scripteur (or not) for this test; recomputes."""
+    session = _overridable(db, session_id, user)
+    reason = _check_reason(reason)
+    from placement.sessions.results import effective_non_reader
+
+    override = _add_override(
+        db,
+        session,
+        user,
+        target="non_reader",
+        from_value={"non_reader": effective_non_reader(session)},
+        to_value={"non_reader": bool(non_reader)},
+        reason=reason,
+    )
+    _recompute(db, session)
+    db.flush()
+    return override
+
+
+@dataclass(frozen=True, slots=True)
+class EffectiveResult:
+    """The machine's newest result with the auditeur's level and decision overrides applied."""
+
+    machine: Result
+    #: skill (and "global") -> level shown; overridden ones differ from the machine's
+    levels: dict[str, str | None]
+    decision: dict[str, Any]
+    #: which parts an auditeur set: "level:CO", "decision"...
+    overridden: frozenset[str]
+
+    @property
+    def kind(self) -> str:
+        """``dispense`` or ``prescription``."""
+        return str(self.decision.get("kind", ""))
+
+    @property
+    def hours(self) -> int:
+        """Prescribed hours (0 for a dispense)."""
+        return int(self.decision.get("hours") or 0)
+
+
+def machine_levels(result: Result) -> dict[str, str | None]:
+    """The machine's level per skill and ``global`` from a result row."""
+    levels: dict[str, str | None] = {}
+    for skill in SKILLS:
+        entry = result.levels.get(skill)
+        levels[skill] = entry.get("level") if isinstance(entry, Mapping) else None
+    levels["global"] = result.global_level
+    return levels
+
+
+def effective_result(session: TestSession) -> EffectiveResult | None:
+    """The newest machine result with the newest level and decision overrides, or None."""
+    result = latest_result(session)
+    if result is None:
+        return None
+    levels = machine_levels(result)
+    decision = dict(result.decision)
+    overridden: set[str] = set()
+    for override in session.overrides:  # ordered by id: the newest wins
+        if override.target.startswith("level:"):
+            levels[override.target.split(":", 1)[1]] = override.to_value.get("level")
+            overridden.add(override.target)
+        elif override.target == "decision":
+            decision = {**decision, **override.to_value, "overridden": True}
+            overridden.add("decision")
+    return EffectiveResult(result, levels, decision, frozenset(overridden))

@@ -1,0 +1,211 @@
+"""``placement-web``: serve the app, manage accounts, upgrade the database, purge old data.
+
+Settings come from ``PLACEMENT_*`` environment variables (see webui/README.md), e.g.
+``PLACEMENT_DATABASE_URL=postgresql://user@host/db placement-web serve``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from typing import Any
+
+from flask import Flask
+
+#: The accounts made on first start (empty database), each with a generated password.
+DEMO_ACCOUNTS = (
+    ("admin", "Administrateur", "admin"),
+    ("auditeur", "Auditeur de démonstration", "auditeur"),
+    ("psychometre", "Psychométricien de démonstration", "psychometricien"),
+)
+
+
+def _app(**overrides: Any) -> Flask:
+    from webui import create_app
+
+    return create_app(overrides or None)
+
+
+def create_demo_accounts(app: Flask) -> list[tuple[str, str, str]]:
+    """On an empty user table, make the demo accounts; returns (username, role, password)."""
+    from sqlalchemy import func, select
+
+    from placement.sessions import users
+    from placement.sessions.models import User
+    from webui.extensions import db
+
+    made = []
+    with app.app_context():
+        if db.session.scalar(select(func.count(User.id))):
+            return []
+        for username, display_name, role in DEMO_ACCOUNTS:
+            _user, password = users.create_user(db.session, username, display_name, role)
+            made.append((username, role, password))
+        db.session.commit()
+    return made
+
+
+def requeue_pending_transcriptions(app: Flask) -> int:
+    """Enqueue again the transcriptions a stopped server left queued or running."""
+    from sqlalchemy import select
+
+    from placement.sessions.models import Transcript
+    from webui.extensions import db
+
+    try:
+        from placement.workers import get_queue
+    except ImportError:
+        app.logger.warning("placement.workers is missing: transcriptions are not run")
+        return 0
+    with app.app_context():
+        pending = list(
+            db.session.scalars(
+                select(Transcript.response_id).where(Transcript.status.in_(("queued", "running")))
+            )
+        )
+    if not pending:
+        return 0
+    queue = get_queue(app.config["QUEUE"], redis_url=app.config["REDIS_URL"])
+    for response_id in pending:
+        queue.enqueue(
+            "placement.sessions.jobs.process_recording",
+            response_id,
+            app.config["DATABASE_URL"],
+            job_id=f"transcribe-{response_id}",
+        )
+    return len(pending)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Upgrade the database, make the demo accounts on first start, serve with waitress."""
+    from waitress import serve
+
+    from placement.sessions.db import upgrade
+
+    url = os.environ.get("PLACEMENT_DATABASE_URL")
+    if url:
+        upgrade(url)  # PostgreSQL is not upgraded by create_app: do it here, explicitly
+    app = _app()
+    host = args.host or os.environ.get("PLACEMENT_HOST", "127.0.0.1")
+    port = int(args.port or os.environ.get("PLACEMENT_PORT", "5000"))
+    made = create_demo_accounts(app)
+    if made:
+        print("Comptes de démonstration créés (mots de passe affichés une seule fois) :")
+        for username, role, password in made:
+            print(f"  {role:<16} identifiant : {username:<12} mot de passe : {password}")
+    requeued = requeue_pending_transcriptions(app)
+    if requeued:
+        print(f"{requeued} transcription(s) en attente relancée(s).")
+    print(f"placement-web : http://{host}:{port}/  (base : {app.config['DATABASE_URL']})")
+    sys.stdout.flush()
+    serve(app, host=host, port=port, threads=args.threads, ident="placement")
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    """Create an account; prints the generated password (or reads one from stdin)."""
+    from placement.sessions import users
+    from placement.sessions.errors import SessionsError
+    from webui.extensions import db
+
+    password = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif args.ask_password:
+        password = getpass.getpass("Mot de passe : ")
+    app = _app()
+    with app.app_context():
+        try:
+            user, password = users.create_user(
+                db.session, args.username, args.name or args.username, args.role, password
+            )
+        except SessionsError as error:
+            print(f"erreur : {error.message}", file=sys.stderr)
+            return 2
+        db.session.commit()
+    print(f"Compte créé : {user.username} ({user.role}). Mot de passe : {password}")
+    return 0
+
+
+def cmd_upgrade_db(args: argparse.Namespace) -> int:
+    """Bring the database schema to the newest revision."""
+    from placement.sessions.db import current_revision, make_engine, upgrade
+
+    url = args.database_url or os.environ.get("PLACEMENT_DATABASE_URL")
+    if not url:
+        app = _app(AUTO_UPGRADE=False)
+        url = app.config["DATABASE_URL"]
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        print(f"Base à jour (révision {current_revision(engine)}).")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    """Erase personal data and recordings older than the retention period."""
+    from placement.sessions import retention
+    from placement.sessions.errors import SessionsError
+    from webui.extensions import db
+
+    app = _app()
+    days = args.days or app.config["RETENTION_DAYS"]
+    with app.app_context():
+        try:
+            done = retention.purge(db.session, days)
+        except SessionsError as error:
+            print(f"erreur : {error.message}", file=sys.stderr)
+            return 2
+        db.session.commit()
+    print(
+        f"Purge ({days} jours) : {done.candidates} candidat(s), {done.recordings} "
+        f"enregistrement(s), {done.transcripts} transcription(s), {done.answers} réponse(s) "
+        f"écrite(s), {done.attestations} attestation(s), {done.login_attempts} tentative(s) "
+        "de connexion."
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of ``placement-web``."""
+    parser = argparse.ArgumentParser(
+        prog="placement-web", description="Le test de positionnement : serveur web et gestion."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="servir l'application (waitress)")
+    serve.add_argument("--host", help="adresse (défaut : PLACEMENT_HOST ou 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (défaut : PLACEMENT_PORT ou 5000)")
+    serve.add_argument("--threads", type=int, default=8, help="fils de waitress (défaut 8)")
+    serve.set_defaults(func=cmd_serve)
+
+    create = sub.add_parser("create-user", help="créer un compte")
+    create.add_argument("username")
+    create.add_argument("--name", help="nom affiché")
+    create.add_argument("--role", required=True, choices=["auditeur", "psychometricien", "admin"])
+    group = create.add_mutually_exclusive_group()
+    group.add_argument("--password-stdin", action="store_true", help="lire le mot de passe")
+    group.add_argument("--ask-password", action="store_true", help="demander le mot de passe")
+    create.set_defaults(func=cmd_create_user)
+
+    up = sub.add_parser("upgrade-db", help="mettre à jour le schéma de la base")
+    up.add_argument("--database-url", help="défaut : PLACEMENT_DATABASE_URL ou l'instance")
+    up.set_defaults(func=cmd_upgrade_db)
+
+    purge = sub.add_parser("purge", help="effacer les données au-delà de la durée de conservation")
+    purge.add_argument("--days", type=int, help="défaut : PLACEMENT_RETENTION_DAYS (365)")
+    purge.set_defaults(func=cmd_purge)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``placement-web``; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

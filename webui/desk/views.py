@@ -1,0 +1,357 @@
+"""Views of the auditeur's desk. Thin: parse the form, call an operation, commit, redirect."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import segno
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from placement.sessions import audit, operations
+from placement.sessions.errors import InvalidInput, NotFound, SessionsError
+from placement.sessions.models import Response, Role, SessionState, TestSession
+from webui.auth import actor, get_current_user, login_required
+from webui.desk import bp
+from webui.extensions import db
+
+DESK_ROLES = (Role.AUDITEUR, Role.ADMIN)
+
+#: French labels of the live statuses
+STATUS_LABELS = {
+    SessionState.WAITING: "en attente",
+    SessionState.IN_PROGRESS: "en cours",
+    SessionState.TRANSCRIBING: "transcription",
+    SessionState.TO_REVIEW: "à vérifier",
+    SessionState.DONE: "terminé",
+    SessionState.ABANDONED: "abandonné",
+}
+
+
+def _user() -> Any:
+    user = get_current_user()
+    assert user is not None  # login_required let us in
+    return user
+
+
+def _tz() -> str:
+    return str(current_app.config["TIMEZONE"])
+
+
+def _code_ttl() -> timedelta:
+    return timedelta(hours=int(current_app.config["SESSION_CODE_TTL_HOURS"]))
+
+
+def session_summary(session: TestSession) -> dict[str, Any]:
+    """What the desk's live list shows of a session (JSON for the poll)."""
+    n_answered = sum(1 for r in session.responses if r.answered_at is not None)
+    n_review = sum(1 for r in session.responses if r.needs_review)
+    effective = operations.effective_result(session)
+    return {
+        "id": session.id,
+        "state": session.state,
+        "state_label": STATUS_LABELS.get(SessionState(session.state), session.state),
+        "stage": session.stage,
+        "responses": n_answered,
+        "needs_review": n_review,
+        "level": effective.levels.get("global") if effective else None,
+        "decision": effective.kind if effective else None,
+        "hours": effective.hours if effective else None,
+    }
+
+
+@bp.get("/")
+@login_required(*DESK_ROLES)
+def index() -> ResponseReturnValue:
+    """Today's sessions with their live status, and the form to start a test."""
+    day = _parse_day(request.args.get("jour"))
+    sessions = operations.sessions_of_day(db.session, day, _tz())
+    return render_template(
+        "desk/index.html",
+        day=day,
+        sessions=sessions,
+        summaries={s.id: session_summary(s) for s in sessions},
+        is_today=day == operations.today(_tz()),
+    )
+
+
+def _parse_day(value: str | None) -> date:
+    if not value:
+        return operations.today(_tz())
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput("La date doit s'écrire AAAA-MM-JJ.") from None
+
+
+@bp.get("/api/sessions")
+@login_required(*DESK_ROLES)
+def sessions_json() -> ResponseReturnValue:
+    """Live status of the day's sessions, polled by the desk page every few seconds."""
+    day = _parse_day(request.args.get("jour"))
+    sessions = operations.sessions_of_day(db.session, day, _tz())
+    return jsonify({"sessions": [session_summary(s) for s in sessions]})
+
+
+@bp.post("/sessions")
+@login_required(*DESK_ROLES)
+def start() -> ResponseReturnValue:
+    """Find or create the candidate by dossier number, then start a test."""
+    form = request.form
+    candidate = operations.find_candidate(db.session, form.get("dossier_number", ""))
+    if candidate is None:
+        candidate = operations.create_candidate(
+            db.session,
+            actor(),
+            dossier_number=form.get("dossier_number", ""),
+            last_name=form.get("last_name", ""),
+            first_name=form.get("first_name", ""),
+            birth_date=form.get("birth_date"),
+            help_language=form.get("help_language"),
+            non_reader=form.get("non_reader") == "1",
+        )
+    elif form.get("non_reader") == "1" and not candidate.non_reader:
+        operations.set_candidate_non_reader(db.session, candidate.id, True, actor())
+    session = operations.start_session(
+        db.session,
+        candidate.id,
+        _user(),
+        current_app.config["BANK_RELEASE"],
+        current_app.config["POLICY"],
+        rules=current_app.config["RULES"],
+        code_ttl=_code_ttl(),
+    )
+    db.session.commit()
+    flash(f"Test créé pour le dossier {candidate.dossier_number}.")
+    return redirect(url_for(".session_page", session_id=session.id))
+
+
+def qr_svg(url: str) -> str:
+    """An inline SVG QR code pointing at ``url`` (no script, no style element)."""
+    qr = segno.make(url, error="m")
+    svg: str = qr.svg_inline(scale=6, border=2, title="Code QR de la session", dark="#1d2330")
+    return svg
+
+
+@bp.get("/sessions/<int:session_id>")
+@login_required(*DESK_ROLES)
+def session_page(session_id: int) -> ResponseReturnValue:
+    """A session: its code and QR code while it waits, its progress, then its review."""
+    session = operations.get_session(db.session, session_id, actor())
+    from webui.desk import review
+
+    context = review.review_context(session)
+    db.session.commit()  # the audit event of the view
+    code_url = f"{request.host_url}t/c/{session.code}"
+    return render_template(
+        "desk/session.html",
+        session=session,
+        candidate=session.candidate,
+        summary=session_summary(session),
+        qr=qr_svg(code_url),
+        code_url=code_url,
+        show_code=session.state == SessionState.WAITING,
+        levels=operations.LEVELS,
+        skills=operations.SKILLS,
+        **context,
+    )
+
+
+@bp.get("/api/sessions/<int:session_id>")
+@login_required(*DESK_ROLES)
+def session_json(session_id: int) -> ResponseReturnValue:
+    """Live status of one session (polled while the desk follows it)."""
+    session = operations.get_session(db.session, session_id)
+    return jsonify(session_summary(session))
+
+
+@bp.post("/sessions/<int:session_id>/abandon")
+@login_required(*DESK_ROLES)
+def abandon(session_id: int) -> ResponseReturnValue:
+    """Mark the test abandoned (the tablet's access ends)."""
+    operations.abandon_session(db.session, session_id, _user())
+    db.session.commit()
+    flash("Le test est marqué abandonné. Vous pourrez le reprendre avec un nouveau code.")
+    return redirect(url_for(".session_page", session_id=session_id))
+
+
+@bp.post("/sessions/<int:session_id>/resume")
+@login_required(*DESK_ROLES)
+def resume(session_id: int) -> ResponseReturnValue:
+    """A new code for the same session: the tablet goes on where it stopped."""
+    operations.resume_session(db.session, session_id, _user(), code_ttl=_code_ttl())
+    db.session.commit()
+    flash("Nouveau code créé : le test reprendra où il s'était arrêté.")
+    return redirect(url_for(".session_page", session_id=session_id))
+
+
+@bp.get("/sessions/<int:session_id>/plot.svg")
+@login_required(*DESK_ROLES)
+def plot(session_id: int) -> ResponseReturnValue:
+    """θ̂ with its SE band across the test per skill (SVG made by matplotlib)."""
+    from placement.sessions.results import bank_for, theta_trajectory
+    from webui.desk.plot import trajectory_svg
+
+    session = operations.get_session(db.session, session_id)
+    try:
+        cuts = bank_for(session).cut_scores
+        trajectory = theta_trajectory(session)
+    except SessionsError:
+        cuts, trajectory = {}, {}
+    svg = trajectory_svg(trajectory, cuts)
+    response = current_app.response_class(svg, mimetype="image/svg+xml")
+    # matplotlib's SVG carries a <style> element: allow it in this image, nothing else
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
+
+
+@bp.get("/recordings/<int:response_id>")
+@login_required(*DESK_ROLES)
+def recording(response_id: int) -> ResponseReturnValue:
+    """The original recording of a spoken answer (each listening is in the audit trail)."""
+    response_row = db.session.get(Response, response_id)
+    if response_row is None or response_row.recording is None:
+        raise NotFound("Cet enregistrement n'existe pas.")
+    rec = response_row.recording
+    if rec.data is None:
+        raise NotFound("Cet enregistrement a été effacé.")
+    audit.record(
+        db.session,
+        actor(),
+        "recording.listen",
+        candidate_id=response_row.session.candidate_id,
+        session_id=response_row.session_id,
+        detail={"response_id": response_id},
+    )
+    db.session.commit()
+    response = current_app.response_class(rec.data, mimetype=rec.mime_type.split(";")[0])
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="reponse-{response_id}.{rec.container}"'
+    )
+    return response
+
+
+def _int_field(name: str) -> int:
+    try:
+        return int(request.form.get(name, ""))
+    except ValueError:
+        raise InvalidInput(f"Le champ « {name} » doit être un nombre entier.") from None
+
+
+@bp.post("/sessions/<int:session_id>/overrides")
+@login_required(*DESK_ROLES)
+def override(session_id: int) -> ResponseReturnValue:
+    """Record an auditeur's correction (score, level, decision, non-reader) with its reason."""
+    form = request.form
+    target = form.get("target", "")
+    reason = form.get("reason", "")
+    user = _user()
+    if target == "response":
+        operations.override_response(
+            db.session,
+            session_id,
+            _int_field("response_id"),
+            score=_int_field("score"),
+            reason=reason,
+            user=user,
+        )
+    elif target == "level":
+        operations.override_level(
+            db.session,
+            session_id,
+            form.get("skill", ""),
+            level=form.get("level", ""),
+            reason=reason,
+            user=user,
+        )
+    elif target == "decision":
+        kind = form.get("kind", "")
+        operations.override_decision(
+            db.session,
+            session_id,
+            kind,
+            hours=_int_field("hours") if kind == "prescription" else 0,
+            reason=reason,
+            user=user,
+            optional_trainings=form.getlist("optional_trainings"),
+        )
+    elif target == "non_reader":
+        operations.override_non_reader(
+            db.session,
+            session_id,
+            non_reader=form.get("non_reader") == "1",
+            reason=reason,
+            user=user,
+        )
+    else:
+        raise InvalidInput("Correction inconnue.")
+    db.session.commit()
+    flash("Correction enregistrée.")
+    return redirect(url_for(".session_page", session_id=session_id))
+
+
+@bp.post("/sessions/<int:session_id>/attestation")
+@login_required(*DESK_ROLES)
+def issue_attestation(session_id: int) -> ResponseReturnValue:
+    """Issue the attestation de dispense or the prescription (PDF) for the current decision."""
+    from placement.sessions import attestations
+
+    attestation = attestations.issue_attestation(
+        db.session,
+        session_id,
+        _user(),
+        verify_base_url=f"{request.host_url}verifier",
+        office=current_app.config["OFFICE_NAME"],
+        tz=_tz(),
+    )
+    db.session.commit()
+    flash(f"Document émis. Code de vérification : {attestation.verification_code}.")
+    return redirect(url_for(".session_page", session_id=session_id))
+
+
+@bp.get("/attestations/<int:attestation_id>.pdf")
+@login_required(*DESK_ROLES)
+def attestation_pdf(attestation_id: int) -> ResponseReturnValue:
+    """The PDF as issued (audited)."""
+    from placement.sessions import attestations
+
+    attestation = attestations.get_attestation(db.session, attestation_id, _user())
+    db.session.commit()
+    response = current_app.response_class(attestation.pdf, mimetype="application/pdf")
+    name = "attestation" if attestation.kind == "dispense" else "prescription"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{name}-{attestation.verification_code}.pdf"'
+    )
+    return response
+
+
+@bp.get("/export.csv")
+@login_required(*DESK_ROLES)
+def export_day() -> ResponseReturnValue:
+    """The day's results as CSV for the OFII information system."""
+    from placement.sessions import exports
+
+    day = _parse_day(request.args.get("jour"))
+    content = exports.day_results_csv(db.session, day, actor(), _tz())
+    db.session.commit()
+    response = current_app.response_class(content, mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="resultats-{day.isoformat()}.csv"'
+    )
+    return response
+
+
+@bp.get("/sessions/<int:session_id>/media/<path:path>")
+@login_required(*DESK_ROLES)
+def item_media(session_id: int, path: str) -> ResponseReturnValue:
+    """A picture or sound of an item of the session's release, for the review page."""
+    from flask import send_file
+
+    from placement.sessions.results import bank_for
+
+    session = operations.get_session(db.session, session_id)
+    file = bank_for(session).media_path(path)
+    if file is None:
+        raise NotFound("Ce média n'existe pas dans la banque de ce test.")
+    return send_file(file, max_age=3600)

@@ -1,0 +1,93 @@
+"""One place that turns errors into HTTP answers: French for people, JSON for fetch calls.
+
+- ``placement.sessions.errors.SessionsError`` → its ``status`` (404, 403, 409, 400, 422, 401, 429);
+- ``audio.errors.AudioRejected`` → 422 with its ``code`` and French ``message``;
+- every werkzeug ``HTTPException`` (404, 405, 413, CSRF's 400...) → a French page or JSON;
+- anything else → 500 with a French apology (and the traceback in the log): never for bad input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from audio.errors import AudioRejected
+from placement.sessions.errors import SessionsError
+
+#: French wording of the HTTP errors people may meet.
+HTTP_MESSAGES = {
+    400: "La demande n'est pas valable.",
+    401: "Veuillez vous connecter.",
+    403: "Vous n'avez pas accès à cette page.",
+    404: "Cette page n'existe pas.",
+    405: "Cette action n'est pas permise ici.",
+    409: "Cette action n'est plus possible dans l'état actuel.",
+    413: "Le fichier envoyé est trop gros.",
+    415: "Ce type de fichier n'est pas accepté.",
+    422: "Cette réponse ne peut pas être lue.",
+    429: "Trop de demandes. Réessayez dans quelques minutes.",
+    500: "Une erreur inattendue s'est produite. Elle a été enregistrée ; réessayez plus tard.",
+}
+
+
+def wants_json() -> bool:
+    """Whether the client is a script (fetch/XHR or a JSON request) rather than a page load."""
+    if request.is_json or request.headers.get("Sec-Fetch-Dest") == "empty":
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
+
+
+def error_response(status: int, message: str, **extra: Any) -> Response:
+    """The error as JSON ``{"error": {"status", "message", ...}}`` or as a French HTML page."""
+    if wants_json():
+        response = jsonify({"error": {"status": status, "message": message, **extra}})
+    else:
+        response = Response(
+            render_template("error.html", status=status, message=message), mimetype="text/html"
+        )
+    response.status_code = status
+    return response
+
+
+def _sessions_error(error: SessionsError) -> Response:
+    return error_response(error.status, error.message, kind=type(error).__name__)
+
+
+def _audio_rejected(error: AudioRejected) -> Response:
+    return error_response(422, error.message, code=error.code)
+
+
+def _http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    message = HTTP_MESSAGES.get(status) or "La demande n'a pas pu être traitée."
+    # a French description given by our own code (abort(400, "...")) wins over the generic one
+    description = error.description or ""
+    if description and description != type(error).description:
+        message = description
+    response = error_response(status, message)
+    if status == 405 and (allowed := error.get_response().headers.get("Allow")):
+        response.headers["Allow"] = allowed
+    return response
+
+
+def _unexpected(error: Exception) -> Response:
+    from flask import current_app
+
+    current_app.logger.exception("unexpected error", exc_info=error)
+    return error_response(500, HTTP_MESSAGES[500])
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers on ``app``."""
+    app.register_error_handler(SessionsError, _sessions_error)
+    app.register_error_handler(AudioRejected, _audio_rejected)
+    app.register_error_handler(HTTPException, _http_error)
+    if not app.testing:
+        # in tests a bug should fail loudly with its traceback, not as a polite page
+        app.register_error_handler(Exception, _unexpected)
