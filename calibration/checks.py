@@ -99,14 +99,14 @@ def item_fit(
     ----------
     params : ItemParameters
     responses : Responses
-    theta : ndarray, (N,)
-        Ability of each person (EAP).
+    theta : ndarray, (R,)
+        Ability (EAP) of the responding person on the item's scale, for each response.
     """
     n = params.n_items
     infit, outfit = np.full(n, np.nan), np.full(n, np.nan)
     for i in np.unique(responses.item):
         rows = np.flatnonzero(responses.item == i)
-        p = category_probabilities(params.subset([i]), theta[responses.person[rows]])[0]  # (K+1, r)
+        p = category_probabilities(params.subset([i]), theta[rows])[0]  # (K+1, r)
         scores = np.arange(p.shape[0], dtype=float)[:, None]
         e = np.sum(p * scores, axis=0)
         v = np.maximum(np.sum(p * (scores - e) ** 2, axis=0), 1e-9)
@@ -119,6 +119,7 @@ def item_fit(
 def mantel_haenszel(
     responses: Responses,
     item: int,
+    *,
     focal: BoolArray,
     reference: BoolArray,
     theta: FloatArray,
@@ -130,8 +131,9 @@ def mantel_haenszel(
     ----------
     focal, reference : ndarray of bool, (N,)
         Group membership of each person.
-    theta : ndarray, (N,)
-        Matching variable (EAP θ), cut into ``n_strata`` quantile strata of the item's takers.
+    theta : ndarray, (R,)
+        Matching variable for each response (the person's EAP θ on the item's scale), cut into
+        ``n_strata`` quantile strata of the item's takers.
 
     Returns
     -------
@@ -142,13 +144,14 @@ def mantel_haenszel(
     rows = np.flatnonzero(responses.item == item)
     persons = responses.person[rows]
     x = responses.score[rows]
+    match = theta[rows]
     in_f, in_r = focal[persons], reference[persons]
     keep = in_f | in_r
-    persons, x, in_f = persons[keep], x[keep], in_f[keep]
+    persons, x, in_f, match = persons[keep], x[keep], in_f[keep], match[keep]
     if persons.size == 0:
         return float("nan"), float("nan")
-    edges = np.quantile(theta[persons], np.linspace(0, 1, n_strata + 1)[1:-1])
-    stratum = np.searchsorted(edges, theta[persons])
+    edges = np.quantile(match, np.linspace(0, 1, n_strata + 1)[1:-1])
+    stratum = np.searchsorted(edges, match)
     num = den = a_sum = e_sum = v_sum = 0.0
     for s in np.unique(stratum):
         m = stratum == s
@@ -207,8 +210,8 @@ def run_checks(
     fitted_mask = np.ones(n, dtype=bool) if fitted is None else np.asarray(fitted, dtype=bool)
     counts: IntArray = responses.counts(n)
     exposure = counts / max(responses.n_persons, 1)
-    eap, _, _, _ = eap_scores(new, responses)
-    infit, outfit = item_fit(new, responses, eap)
+    theta = eap_scores(new, responses).of_response
+    infit, outfit = item_fit(new, responses, theta)
     old_index = {} if old is None else {item_id: j for j, item_id in enumerate(old.ids)}
     notes: list[str] = []
     # DIF
@@ -233,7 +236,9 @@ def run_checks(
                         or reference[takers].sum() < th.dif_min_per_group
                     ):
                         continue
-                    delta, p = mantel_haenszel(responses, i, focal, reference, eap)
+                    delta, p = mantel_haenszel(
+                        responses, i, focal=focal, reference=reference, theta=theta
+                    )
                     if np.isnan(dif_delta[i]) or abs(delta) > abs(dif_delta[i]):
                         dif_delta[i], dif_p[i], dif_group[i] = delta, p, f"{g_name} vs {ref_name}"
             notes.append(f"DIF: Mantel–Haenszel, reference group {ref_name!r}")

@@ -3,8 +3,9 @@
 * The **parameter CSV** is the engine's table (``id, skill, theme, model, a, b, c, d, b1..bk,
   provisional, pretest``). ``model`` is ``1PL``, ``2PL``, ``3PL`` (right/wrong items, with
   :math:`P(\\theta) = c + (d - c)\\,\\sigma(a(\\theta - b))`) or ``GRM`` (rubric scores
-  ``0..k`` with boundaries :math:`P(X \\ge j) = \\sigma(a(\\theta - b_j))`). For a GRM item ``b``
-  holds the mean of its thresholds, so that drift and plots can treat every item alike.
+  ``0..k`` with boundaries :math:`P(X \\ge j) = \\sigma(a(\\theta - b_j))`); ``4PL`` and ``GPCM``
+  items are read, used in likelihoods and kept, not estimated. For a rubric item ``b`` holds
+  the mean of its thresholds, so that drift and plots can treat every item alike.
 * The **long response CSV** has one row per response: ``person_id, item_id, score`` and
   optionally ``release`` (the bank version the response was given under) and ``group`` (for DIF).
   Person ids are pseudonyms; nothing else about the person is read.
@@ -29,8 +30,11 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-MODELS = ("1PL", "2PL", "3PL", "GRM")
-DICHOTOMOUS = ("1PL", "2PL", "3PL")
+MODELS = ("1PL", "2PL", "3PL", "4PL", "GRM", "GPCM")
+DICHOTOMOUS = ("1PL", "2PL", "3PL", "4PL")
+POLYTOMOUS = ("GRM", "GPCM")
+#: Models the fit estimates; items of the others (4PL, GPCM) are kept at their values.
+ESTIMATED = ("1PL", "2PL", "3PL", "GRM")
 BASE_COLUMNS = ("id", "skill", "theme", "model", "a", "b", "c", "d")
 RESPONSE_COLUMNS = ("person_id", "item_id", "score")
 
@@ -98,7 +102,7 @@ class ItemParameters:
     def max_scores(self) -> IntArray:
         """Highest score of each item, (n,): 1 for right/wrong items, k for a GRM item."""
         k = np.sum(~np.isnan(self.thresholds), axis=1)
-        grm = np.array([m == "GRM" for m in self.models])
+        grm = np.array([m in POLYTOMOUS for m in self.models])
         return np.where(grm, np.maximum(k, 1), 1).astype(np.int64)
 
     def with_values(self, **changes: Any) -> ItemParameters:
@@ -156,7 +160,7 @@ def make_parameters(
         else np.atleast_2d(np.asarray(thresholds, dtype=float))
     )
     b_arr = np.asarray(b, dtype=float).copy()
-    grm = np.array([m == "GRM" for m in models], dtype=bool)
+    grm = np.array([m in POLYTOMOUS for m in models], dtype=bool)
     if grm.any():
         b_arr[grm] = np.nanmean(thr[grm], axis=1)
     return ItemParameters(
@@ -233,10 +237,10 @@ def read_parameters(path: str | Path) -> ItemParameters:
             a = _float(row.get("a") or "", 1.0, name, line, "a")
             if a <= 0:
                 raise MalformedCSV(name, f"line {line}: a={a} must be positive")
-            if model == "GRM":
+            if model in POLYTOMOUS:
                 if not thr:
-                    raise MalformedCSV(name, f"line {line}: GRM item {item_id} has no b1..bk")
-                if any(t2 <= t1 for t1, t2 in itertools.pairwise(thr)):
+                    raise MalformedCSV(name, f"line {line}: {model} item {item_id} has no b1..bk")
+                if model == "GRM" and any(t2 <= t1 for t1, t2 in itertools.pairwise(thr)):
                     raise MalformedCSV(name, f"line {line}: thresholds of {item_id} not ordered")
                 b = float(np.mean(thr))
             else:
@@ -285,7 +289,7 @@ def _fmt(x: float) -> str:
 
 
 def write_parameters(params: ItemParameters, path: str | Path) -> Path:
-    """Write ``params`` as a parameter CSV (``b1..bk`` as many as the widest GRM item)."""
+    """Write ``params`` as a parameter CSV (``b1..bk`` as many as the widest rubric item)."""
     kmax = int(np.max(np.sum(~np.isnan(params.thresholds), axis=1), initial=0))
     header = [*BASE_COLUMNS, *(f"b{j + 1}" for j in range(kmax)), "provisional", "pretest"]
     out = Path(path)
@@ -294,7 +298,7 @@ def write_parameters(params: ItemParameters, path: str | Path) -> Path:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
         for i, item_id in enumerate(params.ids):
-            grm = params.models[i] == "GRM"
+            grm = params.models[i] in POLYTOMOUS
             thr = [_fmt(params.thresholds[i, j]) if grm else "" for j in range(kmax)]
             writer.writerow(
                 [
@@ -354,6 +358,23 @@ class Responses:
     def counts(self, n_items: int) -> IntArray:
         """Number of responses per item, (n_items,)."""
         return np.bincount(self.item, minlength=n_items).astype(np.int64)
+
+    def restrict(self, items: IntArray, n_items: int) -> Responses:
+        """Responses to ``items`` only, with item indices renumbered to ``0..len(items)-1``
+        (persons keep their indices, even those left without responses)."""
+        lookup = -np.ones(n_items, dtype=np.int64)
+        lookup[items] = np.arange(len(items))
+        keep = lookup[self.item] >= 0
+        return Responses(
+            person_ids=self.person_ids,
+            person=self.person[keep],
+            item=lookup[self.item[keep]],
+            score=self.score[keep],
+            groups=self.groups,
+            releases=None
+            if self.releases is None
+            else tuple(r for r, k in zip(self.releases, keep, strict=True) if k),
+        )
 
     def take_persons(self, persons: IntArray) -> Responses:
         """Responses of the given persons (repeats allowed: bootstrap), renumbered 0..len-1."""
@@ -503,7 +524,9 @@ def write_responses(responses: Responses, params: ItemParameters, path: str | Pa
 
 __all__ = [
     "DICHOTOMOUS",
+    "ESTIMATED",
     "MODELS",
+    "POLYTOMOUS",
     "ItemParameters",
     "Responses",
     "make_parameters",

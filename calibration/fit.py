@@ -62,6 +62,7 @@ from tqdm import tqdm
 
 from calibration.data import (
     DICHOTOMOUS,
+    ESTIMATED,
     MODELS,
     BoolArray,
     FloatArray,
@@ -104,8 +105,11 @@ class FitResult:
     fitted : ndarray of bool, (n,)
     n_responses : ndarray of int, (n,)
     kept : tuple of KeptItem
-    theta_eap, theta_psd : ndarray, (N,)
-        Posterior mean and standard deviation of each person under the new parameters.
+    theta_eap, theta_psd : ndarray, (N, S)
+        Posterior mean and standard deviation of each person on each scale (NaN for a person
+        with no response on that scale) under the new parameters.
+    scales : tuple of str, (S,)
+        The θ scales (skills) fitted separately, in the column order of ``theta_eap``.
     log_likelihood : float
         Marginal log-likelihood at the estimate (without the priors).
     n_evaluations : int
@@ -129,6 +133,7 @@ class FitResult:
     converged: bool
     time_s: float
     se_method: str
+    scales: tuple[str, ...] = ("",)
     messages: tuple[str, ...] = field(default=())
 
 
@@ -140,6 +145,7 @@ class _Group:
     items: IntArray  # (g,) item indices
     k: int  # highest score
     pos: IntArray  # (g, m) positions of each item's parameters in the flat vector
+    c_fixed: FloatArray | None = None  # 3PL lower asymptotes held at their values
 
 
 class _Problem:
@@ -155,15 +161,14 @@ class _Problem:
         nodes: FloatArray,
         weights: FloatArray,
         priors: bool,
+        fit_guessing: bool = False,
     ) -> None:
         self.params = params
         self.models = tuple(models)
         self.nodes = nodes
         self.log_w = np.log(weights)
         self.priors = priors
-        self.k = np.where(np.array([m == "GRM" for m in self.models]), params.max_scores, 1).astype(
-            np.int64
-        )
+        self.k = params.max_scores.astype(np.int64)
         self.offset = np.concatenate([[0], np.cumsum(self.k + 1)[:-1]]).astype(np.int64)
         self.n_cols = int(np.sum(self.k + 1))
         cols = self.offset[responses.item] + responses.score
@@ -205,10 +210,11 @@ class _Problem:
                 )
                 size += g
             else:
-                m = {"2PL": 2, "3PL": 3, "GRM": k + 1}[model]
+                m = {"2PL": 2, "3PL": 3 if fit_guessing else 2, "GRM": k + 1}[model]
                 pos = (size + np.arange(g * m).reshape(g, m)).astype(np.int64)
                 size += g * m
-            self.groups.append(_Group(model, items, k, pos))
+            c_fixed = params.c[items].copy() if model == "3PL" and not fit_guessing else None
+            self.groups.append(_Group(model, items, k, pos, c_fixed))
         self.size = size
         self.n_evaluations = 0
 
@@ -221,7 +227,7 @@ class _Problem:
             if grp.model in ("1PL", "2PL", "3PL"):
                 x[grp.pos[:, 0]] = np.log(a) if grp.model != "1PL" else np.log(np.mean(a))
                 x[grp.pos[:, 1]] = -a * np.clip(start.b[grp.items], -5, 5)
-                if grp.model == "3PL":
+                if grp.model == "3PL" and grp.c_fixed is None:
                     c = np.clip(start.c[grp.items], 0.02, 0.4)
                     x[grp.pos[:, 2]] = np.log(c / (1 - c))
             else:
@@ -249,7 +255,12 @@ class _Problem:
             a[grp.items] = ai
             if grp.model in DICHOTOMOUS:
                 b[grp.items] = -x[grp.pos[:, 1]] / ai
-                c[grp.items] = expit(x[grp.pos[:, 2]]) if grp.model == "3PL" else 0.0
+                if grp.model != "3PL":
+                    c[grp.items] = 0.0
+                elif grp.c_fixed is None:
+                    c[grp.items] = expit(x[grp.pos[:, 2]])
+                else:
+                    c[grp.items] = grp.c_fixed
                 d_up[grp.items] = 1.0
                 thr[grp.items] = np.nan
             else:
@@ -279,7 +290,7 @@ class _Problem:
         if grp.model in DICHOTOMOUS:
             z = a * th + x[grp.pos[:, 1]][:, None]
             if grp.model == "3PL":
-                c = expit(x[grp.pos[:, 2]])[:, None]
+                c = (expit(x[grp.pos[:, 2]]) if grp.c_fixed is None else grp.c_fixed)[:, None]
                 s = expit(z)
                 p1 = c + (1 - c) * s
                 logp = np.stack([np.log1p(-c) + log_expit(-z), np.log(p1)], axis=1)
@@ -323,8 +334,11 @@ class _Problem:
                 c, s, p1 = aux["c"], aux["s"], aux["p1"]
                 dl_dp = n1 / np.maximum(p1, TINY) - n0 / np.maximum(1 - p1, TINY)
                 dz = dl_dp * (1 - c) * s * (1 - s)
+                g_alpha, g_d = a[:, 0] * np.sum(dz * th, axis=1), dz.sum(axis=1)
+                if grp.c_fixed is not None:
+                    return np.column_stack([g_alpha, g_d])
                 g_gamma = np.sum(dl_dp * (1 - s), axis=1) * (c[:, 0] * (1 - c[:, 0]))
-                return np.column_stack([a[:, 0] * np.sum(dz * th, axis=1), dz.sum(axis=1), g_gamma])
+                return np.column_stack([g_alpha, g_d, g_gamma])
             dz = n1 - (n0 + n1) * aux["p1"]
             return np.column_stack([a[:, 0] * np.sum(dz * th, axis=1), dz.sum(axis=1)])
         star, p = aux["star"], aux["p"]
@@ -351,7 +365,7 @@ class _Problem:
             d = x[grp.pos[:, 1]]
             value -= float(np.sum(d**2)) / (2 * PRIOR_SD_INTERCEPT**2)
             grad[grp.pos[:, 1]] -= d / PRIOR_SD_INTERCEPT**2
-            if grp.model == "3PL":
+            if grp.model == "3PL" and grp.c_fixed is None:
                 gamma = x[grp.pos[:, 2]]
                 c = expit(gamma)
                 al, be = PRIOR_BETA_C
@@ -399,7 +413,8 @@ class _Problem:
             # one "count" per response: the person's posterior at its observed score
             counts = np.zeros((r_idx.size, grp.k + 1, self.nodes.size))
             counts[np.arange(r_idx.size), resp.score[r_idx], :] = W[resp.person[r_idx]]
-            sub = _Group(grp.model, grp.items[local], grp.k, grp.pos[local])
+            c_sub = None if grp.c_fixed is None else grp.c_fixed[local]
+            sub = _Group(grp.model, grp.items[local], grp.k, grp.pos[local], c_sub)
             g = self._group_grad(x, sub, counts)  # (r, m)
             rows.append(np.repeat(resp.person[r_idx], g.shape[1]))
             cols.append(sub.pos.ravel())
@@ -457,7 +472,7 @@ def _natural_se(
     se_a[fitted] = sd[:n][fitted]
     se_b[fitted] = sd[n : 2 * n][fitted]
     c_sd = sd[2 * n : 3 * n]
-    three = np.array([m == "3PL" for m in base.models]) & fitted
+    three = np.array([m == "3PL" for m in base.models]) & fitted & (c_sd > 0)
     se_c[three] = c_sd[three]
     thr_sd = sd[3 * n :].reshape(se_thr.shape)
     grm = np.array([m == "GRM" for m in base.models]) & fitted
@@ -465,13 +480,14 @@ def _natural_se(
     return se_a, se_b, se_c, se_thr
 
 
-def fit(
+def fit_scale(
     params: ItemParameters,
     responses: Responses,
     *,
     model: str | None = None,
     min_responses: int = 50,
     fixed_items: Sequence[str] = (),
+    fit_guessing: bool = False,
     se: SeMethod = "crossprod",
     n_bootstrap: int = 20,
     n_quadrature: int = 41,
@@ -481,7 +497,7 @@ def fit(
     rng: np.random.Generator | None = None,
     progress: bool = True,
 ) -> FitResult:
-    """Estimate item parameters by marginal maximum likelihood on sparse responses.
+    """Estimate item parameters of one θ scale by marginal ML on sparse responses.
 
     Parameters
     ----------
@@ -492,11 +508,16 @@ def fit(
         R responses of N persons; every response a person gave must be there (all of them drove
         the CAT's choices), pretest items included.
     model : {"1PL", "2PL", "3PL"}, optional
-        Fit every right/wrong item with this model instead of the table's (GRM items stay GRM).
+        Fit every 1PL/2PL/3PL item with this model instead of the table's (rubric items stay
+        GRM; "3PL" estimates the lower asymptotes).
     min_responses : int
         Items with fewer responses keep their old parameters and are reported in ``kept``.
     fixed_items : sequence of str
         Items held at their current parameters (e.g. anchors in a fixed-anchor calibration).
+    fit_guessing : bool
+        Estimate the 3PL lower asymptotes ``c`` (prior Beta(5, 17)); by default they stay at
+        their current values (on CAT data few low-ability persons see the hard items, so ``c``
+        is barely identified).
     se : {"crossprod", "bootstrap", "none"}
         Standard errors: outer product of person scores, or a person bootstrap of
         ``n_bootstrap`` refits (progress bar), or none.
@@ -524,9 +545,11 @@ def fit(
     t0 = time.perf_counter()
     if responses.n_responses == 0:
         raise FitError("no responses to calibrate on")
-    if model is not None and model not in DICHOTOMOUS:
-        raise FitError(f"model must be one of {', '.join(DICHOTOMOUS)}, not {model!r}")
-    models = tuple((model if model is not None and m in DICHOTOMOUS else m) for m in params.models)
+    overridable = ("1PL", "2PL", "3PL")
+    if model is not None and model not in overridable:
+        raise FitError(f"model must be one of {', '.join(overridable)}, not {model!r}")
+    models = tuple((model if model is not None and m in overridable else m) for m in params.models)
+    fit_guessing = fit_guessing or model == "3PL"
     unknown = set(models) - set(MODELS)
     if unknown:
         raise FitError(f"unknown model(s) {sorted(unknown)}")
@@ -540,6 +563,9 @@ def fit(
         if item_id in fixed_set:
             free[i] = False
             kept.append(KeptItem(item_id, int(counts[i]), "held fixed (anchor)"))
+        elif models[i] not in ESTIMATED:
+            free[i] = False
+            kept.append(KeptItem(item_id, int(counts[i]), f"{models[i]} is not re-estimated"))
         elif counts[i] == 0:
             free[i] = False
             kept.append(KeptItem(item_id, 0, "nobody answered it"))
@@ -557,7 +583,14 @@ def fit(
         )
     nodes, weights = quadrature(n_quadrature)
     problem = _Problem(
-        params, models, responses, free=free, nodes=nodes, weights=weights, priors=priors
+        params,
+        models,
+        responses,
+        free=free,
+        nodes=nodes,
+        weights=weights,
+        priors=priors,
+        fit_guessing=fit_guessing,
     )
     x0 = problem.start_vector(params.with_values(models=models), responses)
 
@@ -588,6 +621,8 @@ def fit(
     W, ll = problem.posterior(table)
     eap = W @ nodes
     psd = np.sqrt(np.maximum(W @ nodes**2 - eap**2, 0.0))
+    has = np.bincount(responses.person, minlength=responses.n_persons) > 0
+    eap[~has], psd[~has] = np.nan, np.nan
     n_thr = params.thresholds.shape[1]
     if new.thresholds.shape[1] != n_thr:
         raise FitError("internal: threshold width changed")
@@ -610,6 +645,7 @@ def fit(
             nodes=nodes,
             weights=weights,
             priors=priors,
+            fit_guessing=fit_guessing,
             x_hat=x,
             template=template,
             n_bootstrap=n_bootstrap,
@@ -627,8 +663,8 @@ def fit(
         fitted=free,
         n_responses=counts,
         kept=tuple(kept),
-        theta_eap=eap,
-        theta_psd=psd,
+        theta_eap=eap[:, None],
+        theta_psd=psd[:, None],
         log_likelihood=ll,
         n_evaluations=problem.n_evaluations,
         converged=bool(result.success),
@@ -659,6 +695,7 @@ def _bootstrap(
     nodes: FloatArray,
     weights: FloatArray,
     priors: bool,
+    fit_guessing: bool,
     x_hat: FloatArray,
     template: ItemParameters,
     n_bootstrap: int,
@@ -673,7 +710,14 @@ def _bootstrap(
         persons = rng.integers(0, responses.n_persons, responses.n_persons)
         sample = responses.take_persons(persons)
         problem = _Problem(
-            params, models, sample, free=free, nodes=nodes, weights=weights, priors=priors
+            params,
+            models,
+            sample,
+            free=free,
+            nodes=nodes,
+            weights=weights,
+            priors=priors,
+            fit_guessing=fit_guessing,
         )
         res = minimize(
             problem.objective,
@@ -694,30 +738,234 @@ def _bootstrap(
 
     se_a = np.where(free, sd(lambda p: p.a), np.nan)
     se_b = np.where(free, sd(lambda p: p.b), np.nan)
-    three = np.array([m == "3PL" for m in models]) & free
+    three = np.array([m == "3PL" for m in models]) & free & fit_guessing
     se_c = np.where(three, sd(lambda p: p.c), np.nan)
     se_thr = sd(lambda p: p.thresholds)
     se_thr[~free] = np.nan
     return se_a, se_b, se_c, se_thr
 
 
+@dataclass(frozen=True, slots=True)
+class Abilities:
+    """EAP abilities of the persons under a parameter table.
+
+    Attributes
+    ----------
+    eap, psd : ndarray, (N, S)
+        Posterior mean and SD on each scale (NaN where the person answered no item of it).
+    scales : tuple of str, (S,)
+    of_response : ndarray, (R,)
+        The EAP of the responding person on the scale of the item, for each response.
+    """
+
+    eap: FloatArray
+    psd: FloatArray
+    scales: tuple[str, ...]
+    of_response: FloatArray
+
+
 def eap_scores(
-    params: ItemParameters, responses: Responses, n_quadrature: int = 41
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """EAP θ and posterior SD of each person under ``params``, with the posterior itself.
+    params: ItemParameters, responses: Responses, *, by_skill: bool = True, n_quadrature: int = 41
+) -> Abilities:
+    """EAP θ of every person on every skill scale under ``params`` (N(0, 1) prior)."""
+    nodes, weights = quadrature(n_quadrature)
+    skills = sorted(set(params.skills)) if by_skill else [""]
+    n_persons = responses.n_persons
+    eap = np.full((n_persons, len(skills)), np.nan)
+    psd = np.full((n_persons, len(skills)), np.nan)
+    of_response = np.full(responses.n_responses, np.nan)
+    for s_i, skill in enumerate(skills):
+        idx = (
+            np.flatnonzero(np.array([s == skill for s in params.skills]))
+            if by_skill
+            else np.arange(params.n_items)
+        )
+        sub = responses.restrict(idx, params.n_items)
+        if sub.n_responses == 0:
+            continue
+        problem = _Problem(
+            params.subset(idx),
+            tuple(params.models[i] for i in idx),
+            sub,
+            free=np.zeros(idx.size, dtype=bool),
+            nodes=nodes,
+            weights=weights,
+            priors=False,
+        )
+        W, _ = problem.posterior(problem.fixed_logp)
+        mean = W @ nodes
+        has = np.bincount(sub.person, minlength=n_persons) > 0
+        eap[has, s_i] = mean[has]
+        psd[has, s_i] = np.sqrt(np.maximum(W @ nodes**2 - mean**2, 0.0))[has]
+        in_skill = np.isin(responses.item, idx)
+        of_response[in_skill] = mean[responses.person[in_skill]]
+    return Abilities(eap, psd, tuple(skills), of_response)
+
+
+def fit(
+    params: ItemParameters,
+    responses: Responses,
+    *,
+    by_skill: bool = True,
+    model: str | None = None,
+    min_responses: int = 50,
+    fixed_items: Sequence[str] = (),
+    fit_guessing: bool = False,
+    se: SeMethod = "crossprod",
+    n_bootstrap: int = 20,
+    n_quadrature: int = 41,
+    priors: bool = True,
+    max_iterations: int = 2000,
+    tolerance: float = 1e-9,
+    rng: np.random.Generator | None = None,
+    progress: bool = True,
+) -> FitResult:
+    """Calibrate a bank: one :func:`fit_scale` per skill (each skill is its own θ scale).
+
+    Parameters are those of :func:`fit_scale`; with ``by_skill=False`` every item is put on
+    one common scale. Persons are the same across skills; each skill's latent distribution is
+    N(0, 1) on its own, and :mod:`calibration.linking` links each skill to its old scale.
 
     Returns
     -------
-    eap, psd : ndarray, (N,)
-    posterior : ndarray, (N, Q)
-    nodes : ndarray, (Q,)
+    FitResult
+        Merged over skills; ``theta_eap`` has one column per skill in ``scales``.
     """
-    nodes, weights = quadrature(n_quadrature)
-    free = np.zeros(params.n_items, dtype=bool)
-    problem = _Problem(
-        params, params.models, responses, free=free, nodes=nodes, weights=weights, priors=False
+    skills = sorted(set(params.skills)) if by_skill else [""]
+    options = {
+        "model": model,
+        "min_responses": min_responses,
+        "fixed_items": fixed_items,
+        "fit_guessing": fit_guessing,
+        "se": se,
+        "n_bootstrap": n_bootstrap,
+        "n_quadrature": n_quadrature,
+        "priors": priors,
+        "max_iterations": max_iterations,
+        "tolerance": tolerance,
+        "rng": rng,
+        "progress": progress,
+    }
+    if len(skills) == 1:
+        result = fit_scale(params, responses, **options)  # type: ignore[arg-type]  # typed above
+        return _with_scales(result, (skills[0],))
+    t0 = time.perf_counter()
+    parts: list[tuple[IntArray, FitResult]] = []
+    scales: list[str] = []
+    messages: list[str] = []
+    n_persons = responses.n_persons
+    for skill in skills:
+        idx = np.flatnonzero(np.array([s == skill for s in params.skills]))
+        sub_responses = responses.restrict(idx, params.n_items)
+        if sub_responses.n_responses == 0:
+            messages.append(f"skill {skill}: no responses, every item kept")
+            parts.append((idx, _all_kept(params.subset(idx), n_persons, skill)))
+            scales.append(skill)
+            continue
+        try:
+            part = fit_scale(params.subset(idx), sub_responses, **options)  # type: ignore[arg-type]  # typed above
+        except FitError as exc:
+            messages.append(f"skill {skill}: {exc}; every item kept")
+            part = _all_kept(params.subset(idx), n_persons, skill, sub_responses)
+        parts.append((idx, part))
+        scales.append(skill)
+        messages.extend(f"skill {skill}: {m}" for m in part.messages)
+    return _merge(
+        params,
+        parts=parts,
+        scales=tuple(scales),
+        seconds=time.perf_counter() - t0,
+        se=se,
+        messages=messages,
     )
-    W, _ = problem.posterior(problem.fixed_logp)
-    eap = W @ nodes
-    psd = np.sqrt(np.maximum(W @ nodes**2 - eap**2, 0.0))
-    return eap, psd, W, nodes
+
+
+def _with_scales(result: FitResult, scales: tuple[str, ...]) -> FitResult:
+    from dataclasses import replace
+
+    return replace(result, scales=scales)
+
+
+def _all_kept(
+    params: ItemParameters, n_persons: int, skill: str, responses: Responses | None = None
+) -> FitResult:
+    n = params.n_items
+    counts = responses.counts(n) if responses is not None else np.zeros(n, dtype=np.int64)
+    nan = np.full(n, np.nan)
+    return FitResult(
+        params=params,
+        se_a=nan,
+        se_b=nan.copy(),
+        se_c=nan.copy(),
+        se_thresholds=np.full(params.thresholds.shape, np.nan),
+        fitted=np.zeros(n, dtype=bool),
+        n_responses=counts,
+        kept=tuple(
+            KeptItem(i, int(c), "not enough data on its skill")
+            for i, c in zip(params.ids, counts, strict=True)
+        ),
+        theta_eap=np.full((n_persons, 1), np.nan),
+        theta_psd=np.full((n_persons, 1), np.nan),
+        log_likelihood=0.0,
+        n_evaluations=0,
+        converged=True,
+        time_s=0.0,
+        se_method="none",
+        scales=(skill,),
+    )
+
+
+def _merge(
+    params: ItemParameters,
+    *,
+    parts: Sequence[tuple[IntArray, FitResult]],
+    scales: tuple[str, ...],
+    seconds: float,
+    se: str,
+    messages: Sequence[str],
+) -> FitResult:
+    n = params.n_items
+    a, b, c, d = params.a.copy(), params.b.copy(), params.c.copy(), params.d.copy()
+    thr = params.thresholds.copy()
+    models = list(params.models)
+    se_a, se_b, se_c = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    se_thr = np.full(thr.shape, np.nan)
+    fitted = np.zeros(n, dtype=bool)
+    counts = np.zeros(n, dtype=np.int64)
+    kept: list[KeptItem] = []
+    eap, psd = [], []
+    for idx, part in parts:
+        p = part.params
+        a[idx], b[idx], c[idx], d[idx] = p.a, p.b, p.c, p.d
+        w = p.thresholds.shape[1]
+        thr[idx] = np.nan
+        thr[np.ix_(idx, np.arange(w))] = p.thresholds
+        for j, i in enumerate(idx):
+            models[i] = p.models[j]
+        se_a[idx], se_b[idx], se_c[idx] = part.se_a, part.se_b, part.se_c
+        se_thr[np.ix_(idx, np.arange(w))] = part.se_thresholds
+        fitted[idx] = part.fitted
+        counts[idx] = part.n_responses
+        kept.extend(part.kept)
+        eap.append(part.theta_eap[:, 0])
+        psd.append(part.theta_psd[:, 0])
+    # a person with no response on a skill has no estimate there
+    return FitResult(
+        params=params.with_values(a=a, b=b, c=c, d=d, thresholds=thr, models=tuple(models)),
+        se_a=se_a,
+        se_b=se_b,
+        se_c=se_c,
+        se_thresholds=se_thr,
+        fitted=fitted,
+        n_responses=counts,
+        kept=tuple(kept),
+        theta_eap=np.column_stack(eap),
+        theta_psd=np.column_stack(psd),
+        log_likelihood=float(sum(part.log_likelihood for _, part in parts)),
+        n_evaluations=int(sum(part.n_evaluations for _, part in parts)),
+        converged=all(part.converged for _, part in parts),
+        time_s=seconds,
+        se_method=se,
+        scales=scales,
+        messages=tuple(messages),
+    )

@@ -189,3 +189,56 @@ def link(
         A, B, criterion = _stocking_lord(new, old, i_new, i_old, ms)
     kept = tuple(c for c in candidates if c not in dropped)
     return Linking(method, A, B, kept, tuple(dropped), ms, criterion)
+
+
+def link_skills(
+    new: ItemParameters,
+    old: ItemParameters,
+    *,
+    fitted: BoolArray | None = None,
+    method: Method = "stocking-lord",
+    purify: float | None = 0.5,
+    anchors: Sequence[str] | None = None,
+) -> dict[str, Linking]:
+    """One :func:`link` per skill that has re-estimated items (each skill is its own scale).
+
+    Raises
+    ------
+    LinkingError
+        For the first skill that cannot be linked, naming it.
+    """
+    fitted_mask = np.ones(new.n_items, dtype=bool) if fitted is None else np.asarray(fitted)
+    links: dict[str, Linking] = {}
+    for skill in sorted(set(new.skills)):
+        idx = np.flatnonzero(np.array([s == skill for s in new.skills]))
+        if not fitted_mask[idx].any():
+            continue
+        old_idx = np.flatnonzero(np.array([s == skill for s in old.skills]))
+        skill_anchors = None
+        if anchors is not None:
+            in_skill = set(new.ids[i] for i in idx)
+            skill_anchors = [a for a in anchors if a in in_skill]
+        try:
+            links[skill] = link(
+                new.subset(idx),
+                old.subset(old_idx),
+                anchors=skill_anchors,
+                fitted=fitted_mask[idx],
+                method=method,
+                purify=purify,
+            )
+        except LinkingError as exc:
+            raise LinkingError(f"skill {skill or '(none)'}: {exc}") from None
+    return links
+
+
+def apply_links(
+    params: ItemParameters, links: dict[str, Linking], fitted: BoolArray | None = None
+) -> ItemParameters:
+    """Put the re-estimated rows (``fitted``) of every linked skill on the old scale."""
+    fitted_mask = np.ones(params.n_items, dtype=bool) if fitted is None else np.asarray(fitted)
+    out = params
+    for skill, lk in links.items():
+        rows = fitted_mask & np.array([s == skill for s in params.skills])
+        out = transform(out, lk.A, lk.B, rows)
+    return out

@@ -4,10 +4,13 @@ For a right/wrong item (1PL, 2PL, 3PL, with 4PL upper asymptote ``d``)
 
 .. math:: P_1(\\theta) = c + (d - c)\\,\\sigma\\big(a(\\theta - b)\\big), \\qquad P_0 = 1 - P_1,
 
-and for a graded (GRM) item with thresholds :math:`b_1 < \\dots < b_k`
+for a graded (GRM) item with thresholds :math:`b_1 < \\dots < b_k`
 
 .. math:: P^*_j(\\theta) = \\sigma\\big(a(\\theta - b_j)\\big),\\quad
-          P_j = P^*_j - P^*_{j+1}\\ (P^*_0 = 1,\\ P^*_{k+1} = 0).
+          P_j = P^*_j - P^*_{j+1}\\ (P^*_0 = 1,\\ P^*_{k+1} = 0),
+
+and for a generalised partial credit (GPCM) item
+:math:`P_j \\propto \\exp \\sum_{v \\le j} a(\\theta - b_v)`.
 
 These are the engine's formulas; they are written here again only so that the calibration
 numerics run (and are tested) without the engine.
@@ -45,7 +48,8 @@ def category_probabilities(params: ItemParameters, theta: npt.ArrayLike) -> Floa
     kmax = max(1, int(np.max(np.sum(~np.isnan(params.thresholds), axis=1), initial=0)))
     out = np.zeros((n, kmax + 1, th.size))
     grm = np.array([m == "GRM" for m in params.models], dtype=bool)
-    dich = ~grm
+    gpcm = np.array([m == "GPCM" for m in params.models], dtype=bool)
+    dich = ~(grm | gpcm)
     if dich.any():
         a, b = params.a[dich, None], params.b[dich, None]
         c, d = params.c[dich, None], params.d[dich, None]
@@ -60,6 +64,17 @@ def category_probabilities(params: ItemParameters, theta: npt.ArrayLike) -> Floa
         boundary = expit(params.a[grm, None, None] * (th[None, None, :] - thr[:, :, None]))
         star[:, 1 : k + 1, :] = np.where(np.isnan(thr)[:, :, None], 0.0, boundary)
         out[grm] = star[:, :-1, :] - star[:, 1:, :]
+    if gpcm.any():
+        thr = params.thresholds[gpcm]
+        k = thr.shape[1]
+        steps = params.a[gpcm, None, None] * (th[None, None, :] - thr[:, :, None])
+        valid = ~np.isnan(thr)
+        steps = np.where(valid[:, :, None], steps, 0.0)
+        logits = np.concatenate([np.zeros((thr.shape[0], 1, th.size)), np.cumsum(steps, axis=1)], 1)
+        logits[:, 1:][~valid] = -np.inf
+        logits -= logits.max(axis=1, keepdims=True)
+        e = np.exp(logits)
+        out[gpcm, : k + 1] = e / e.sum(axis=1, keepdims=True)
     return np.clip(out, 0.0, 1.0)
 
 
