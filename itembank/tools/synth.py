@@ -217,10 +217,10 @@ def listening_segments(item_id: str, level: str, transcript: str) -> tuple[Segme
     )
 
 
-def narrator_segments(text: str, level: str | None = None) -> tuple[Segment, ...]:
-    """The narrator reading an instruction (slow) or a choice (at most the level's speed)."""
-    speed = NARRATOR_WPM if level is None else min(SPEED_WPM.get(level, (NARRATOR_WPM,))[0], 135)
-    return (Segment(" ".join(text.split()), NARRATOR_VOICE, speed, NARRATOR_PITCH),)
+def narrator_segments(text: str) -> tuple[Segment, ...]:
+    """The narrator reading an instruction or a choice: one voice, one slow speed, so that a
+    file shared by items of several levels (``Vrai``, ``Faux``...) is the same for all."""
+    return (Segment(" ".join(text.split()), NARRATOR_VOICE, NARRATOR_WPM, NARRATOR_PITCH),)
 
 
 def item_files(bank: Path) -> Iterator[Path]:
@@ -241,7 +241,7 @@ def _jobs_of(item: dict[str, Any]) -> Iterator[AudioJob]:
         yield AudioJob(stem["audio"], segments, item_id)
     for choice in item.get("choices") or ():
         if isinstance(choice, dict) and choice.get("text") and choice.get("audio"):
-            yield AudioJob(choice["audio"], narrator_segments(str(choice["text"]), level), item_id)
+            yield AudioJob(choice["audio"], narrator_segments(str(choice["text"])), item_id)
 
 
 def collect_jobs(bank: Path) -> tuple[list[AudioJob], list[str]]:
