@@ -92,11 +92,11 @@ def _judge(stderr: str, n: int) -> list[str | None]:
     for i in range(n):
         container, codec = containers.get(i, "?"), codecs.get(i)
         if codec is None:
-            verdicts.append("no audio stream")
+            verdicts.append("has no audio stream")
         elif "ogg" not in container.split(",") or codec != "opus":
-            verdicts.append(f"not Ogg/Opus audio (container {container}, codec {codec})")
+            verdicts.append(f"is not Ogg/Opus audio (container {container}, codec {codec})")
         elif i < len(durations) and durations[i] <= 0:
-            verdicts.append("empty audio (duration 0 s)")
+            verdicts.append("is empty (duration 0 s)")
         else:
             verdicts.append(None)
     return verdicts
@@ -135,7 +135,7 @@ def check_audio_files(
     ffmpeg = _ffmpeg()
     if ffmpeg is None:
         for p, _ in todo:
-            results[p] = "cannot be checked: ffmpeg is not installed"
+            results[p] = "cannot be decoded: ffmpeg is not installed"
         return results
     batches = [todo[i : i + BATCH] for i in range(0, len(todo), BATCH)]
     decoded: list[str] = []

@@ -17,9 +17,9 @@ Media files are not copied into each release: they live once in a content-addres
 by all releases, ``<root>/media/<sha256><suffix>``, and ``media.json`` pins each path to its hash.
 
 The **content hash** is the sha256 of the sorted ``path sha256`` lines of every file except
-``release.yaml`` and ``manifest.json``: it changes when any item, medium, parameter, setting,
-attachment or the changelog changes, and not when the same content is built again at another
-time or under another version number.
+``release.yaml``, ``changelog.md`` and ``manifest.json``: it changes when any item, medium,
+parameter, setting or attachment changes, and not when the same content is built again at
+another time, under another version number or after other releases.
 
 A published release is never edited: :func:`publish_release` refuses an existing version, writes
 into a temporary folder renamed into place at the end, and leaves the files read-only;
@@ -71,7 +71,8 @@ VERSION_RE = re.compile(r"^(\d{4})\.(\d{1,2})\.(\d+)$")
 #: Fields that do not change what an item asks or how it is scored: editing them keeps the
 #: item's parameters from one release to the next.
 METADATA_FIELDS = frozenset({"history", "author", "status", "enemies", "topic", "parameters"})
-UNHASHED = frozenset({"release.yaml", "manifest.json"})
+#: Files outside the content hash: when and how a release was published, not what it holds.
+UNHASHED = frozenset({"release.yaml", "changelog.md", "manifest.json"})
 
 
 def parse_version(version: str) -> tuple[int, int, int]:
@@ -128,7 +129,7 @@ class ParameterChange:
         def show(r: ParameterRow) -> str:
             extra = f", c {r.c:g}" if r.model == "3PL" else ""
             thresholds = f", thresholds {', '.join(f'{t:g}' for t in r.thresholds)}"
-            flag = " (provisional)" if r.provisional else ""
+            flag = (" (provisional)" if r.provisional else "") + (" (pretest)" if r.pretest else "")
             return (
                 f"{r.model} a {r.a:g}, b {r.b:g}{extra}{thresholds if r.thresholds else ''}{flag}"
             )
@@ -440,6 +441,7 @@ def _changelog(
         and (
             not previous.parameters[i].same_values(parameters[i])
             or previous.parameters[i].provisional != parameters[i].provisional
+            or previous.parameters[i].pretest != parameters[i].pretest
         )
     )
     return Changelog(
@@ -602,7 +604,9 @@ def _write_release(
         if p.is_file()
     }
     content_hash = _sha256_bytes(
-        "".join(f"{name} {digest}\n" for name, digest in sorted(files.items())).encode()
+        "".join(
+            f"{name} {digest}\n" for name, digest in sorted(files.items()) if name not in UNHASHED
+        ).encode()
     )
     counts: dict[str, int] = {}
     for item in content.items.values():

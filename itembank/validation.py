@@ -108,8 +108,10 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
         return f"unknown {name.replace('_', ' ')} {error.instance!r} (expected one of: {allowed})"
     if error.validator == "required":
         return error.message.replace("is a required property", "is required")
-    if error.validator == "additionalProperties":
-        return error.message.replace("Additional properties", "Unknown field(s)")
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        extra = ", ".join(repr(k) for k in sorted(set(error.instance) - set(known)))
+        return f"unknown field(s) {extra} (see itembank/FORMAT.md)"
     if error.validator == "pattern" and isinstance(name, str):
         return f"{error.instance!r} is not a valid {name.replace('_', ' ')}"
     if error.validator == "anyOf" and name is None:
