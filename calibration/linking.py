@@ -216,7 +216,7 @@ def link_skills(
         old_idx = np.flatnonzero(np.array([s == skill for s in old.skills]))
         skill_anchors = None
         if anchors is not None:
-            in_skill = set(new.ids[i] for i in idx)
+            in_skill = {new.ids[i] for i in idx}
             skill_anchors = [a for a in anchors if a in in_skill]
         try:
             links[skill] = link(

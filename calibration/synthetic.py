@@ -22,8 +22,6 @@ def draw_scores(
     params: ItemParameters, items: IntArray, thetas: FloatArray, rng: np.random.Generator
 ) -> IntArray:
     """Draw one score per (item, θ) pair from the model, (R,)."""
-    probs = category_probabilities(params.subset(np.unique(items)), np.zeros(1))  # shape only
-    del probs
     uniq, inv = np.unique(items, return_inverse=True)
     sub = params.subset(uniq)
     out = np.zeros(items.size, dtype=np.int64)
@@ -45,6 +43,7 @@ def simulate_cat(
     randomesque: int = 5,
     pretest_items: IntArray | None = None,
     n_pretest: int = 0,
+    generating: ItemParameters | None = None,
     progress: bool = False,
 ) -> Responses:
     """Simulate an adaptive test for every θ and return the long responses.
@@ -64,6 +63,10 @@ def simulate_cat(
         Indices of pretest items (never chosen adaptively).
     n_pretest : int
         Pretest items given to each person at random.
+    generating : ItemParameters, optional
+        Parameters that generate the scores (same items, same order) when they differ from
+        the ones the CAT selects and estimates with (``params``): e.g. the CAT runs on the
+        current release while the new calibration plays the truth.
 
     Returns
     -------
@@ -71,6 +74,7 @@ def simulate_cat(
         ``N * (test_length + n_pretest)`` responses.
     """
     th = np.asarray(thetas, dtype=float)
+    truth = params if generating is None else generating
     n_persons = th.size
     grid = np.linspace(-4, 4, 81)
     log_prior = -0.5 * grid**2
@@ -96,7 +100,7 @@ def simulate_cat(
         gain[used] = -np.inf
         best = np.argpartition(-gain, k - 1, axis=1)[:, :k]
         pick = best[rows, rng.integers(0, k, n_persons)]
-        score = draw_scores(params, pick, th, rng)
+        score = draw_scores(truth, pick, th, rng)
         used[rows, pick] = True
         log_post += log_probs[pick, score, :]
         persons.append(rows.copy())
@@ -116,7 +120,7 @@ def simulate_cat(
             used[rows[keep], pick[keep]] = True
             persons.append(rows[keep])
             items.append(pick[keep])
-            scores.append(draw_scores(params, pick[keep], th[keep], rng))
+            scores.append(draw_scores(truth, pick[keep], th[keep], rng))
     person = np.concatenate(persons)
     order = np.argsort(person, kind="stable")
     return Responses(
