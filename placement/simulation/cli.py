@@ -1,0 +1,173 @@
+"""``placement simulate``: run the adaptive test on simulated candidates and write a report.
+
+Writes ``DIR/summary.json``, ``DIR/examinees.csv``, ``DIR/exposure.csv``,
+``DIR/responses.csv`` and four PNG plots, and prints the main figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from placement.bank import load_bank
+from placement.cat import Exposure, Rules
+from placement.errors import PlacementError
+from placement.rules import default_rules, load_rules
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``simulate`` sub-command."""
+    p = subparsers.add_parser(
+        "simulate",
+        help="run the adaptive test on simulated candidates",
+        description="Run the CAT on simulated candidates and write summary.json, "
+        "examinees.csv and PNG plots.",
+    )
+    p.add_argument(
+        "--bank",
+        required=True,
+        help="a CSV parameter table, a release directory or a release version",
+    )
+    p.add_argument("--examinees", type=int, default=1000, help="number of simulated candidates")
+    p.add_argument("--seed", type=int, default=0, help="seed of the whole simulation")
+    p.add_argument("--rules", help="a rules YAML file (default: placement/rules/cir.yaml)")
+    p.add_argument("--out", required=True, type=Path, help="output directory")
+    p.add_argument("--policy", help="prescription policy (default: the release's, else cir-2016)")
+    p.add_argument(
+        "--thetas", type=Path, help="CSV of true abilities, one column per skill (or 'theta')"
+    )
+    p.add_argument(
+        "--non-reader-share", type=float, default=0.0, help="share of non-reader candidates"
+    )
+    p.add_argument(
+        "--exposure-target", type=float,
+        help="compute Sympson-Hetter parameters for this maximum exposure first, and use them",
+    )  # fmt: skip
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=run)
+
+
+def _read_thetas(path: Path, skills: list[str]) -> dict[str, np.ndarray]:
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    except OSError as exc:
+        raise PlacementError(f"cannot read {path}: {exc.strerror}") from None
+    if not rows:
+        raise PlacementError(f"{path}: no rows")
+    out = {}
+    for s in skills:
+        column = s if s in rows[0] else "theta" if "theta" in rows[0] else None
+        if column is None:
+            raise PlacementError(f"{path}: no column {s!r} (nor 'theta')")
+        try:
+            out[s] = np.array([float(r[column]) for r in rows])
+        except ValueError:
+            raise PlacementError(
+                f"{path}: column {column!r} holds a value that is not a number"
+            ) from None
+    return out
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the simulation; 0 on success, 2 on bad input (message on stderr)."""
+    from placement.simulation import simulate, sympson_hetter_parameters
+
+    try:
+        if args.examinees < 1:
+            raise PlacementError("--examinees must be at least 1")
+        if args.seed < 0:
+            raise PlacementError("--seed must be >= 0")
+        bank = load_bank(args.bank)
+        rules: Rules = load_rules(args.rules) if args.rules else default_rules()
+        policy = args.policy or bank.policy or "cir-2016"
+        options: dict[str, Any] = {
+            "cut_scores": bank.cut_scores,
+            "skill_correlation": bank.skill_correlation,
+            "non_reader_share": args.non_reader_share,
+            "policy": policy,
+        }
+        if args.exposure_target is not None:
+            parameters = sympson_hetter_parameters(
+                bank.pool, rules, target=args.exposure_target,
+                n_examinees=min(args.examinees, 500), seed=args.seed,
+                progress=not args.no_progress, **options,
+            )  # fmt: skip
+            rules = rules.with_changes(exposure=Exposure(rules.exposure.randomesque_k, parameters))
+        thetas = _read_thetas(args.thetas, list(rules.skills)) if args.thetas else None
+        result = simulate(
+            bank.pool, rules, args.examinees, args.seed, thetas,
+            progress=not args.no_progress, **options,
+        )  # fmt: skip
+    except PlacementError as exc:
+        print(f"placement simulate: {exc}", file=sys.stderr)
+        return 2
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    summary = dict(result.summary, bank=bank.version, rules=rules.version)
+    if args.exposure_target is not None:
+        summary["sympson_hetter"] = dict(rules.exposure.sympson_hetter)
+    (out / "summary.json").write_text(
+        json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False), encoding="utf-8"
+    )
+    _write_csv(out / "examinees.csv", result.rows)
+    _write_csv(
+        out / "exposure.csv",
+        [{"item_id": k, "exposure": v} for k, v in sorted(result.exposure.items())],
+    )
+    _write_csv(
+        out / "responses.csv",
+        [{"examinee": e, "item_id": i, "score": s} for e, i, s in result.responses]
+        or [{"examinee": "", "item_id": "", "score": ""}],
+    )
+    if not args.no_plots:
+        from placement.simulation.plots import write_plots
+
+        write_plots(result, list(rules.skills), out)
+    s = result.summary
+    print(
+        f"bank {bank.version}, rules {rules.version}, policy {s['policy']}, "
+        f"{s['n_examinees']} candidates, seed {args.seed}"
+    )
+    print(f"items per test: mean {_fmt(s['mean_items'])}, p95 {_fmt(s['items_p95'])}")
+    for skill in rules.skills:
+        print(
+            f"  {skill}: items {_fmt(s['mean_items_by_skill'][skill])}"
+            f"  rmse {_fmt(s['rmse'][skill])}  bias {_fmt(s['bias'][skill])}"
+            f"  A1 accuracy {_fmt(s['classification_accuracy'][skill].get('A1'))}"
+        )
+    print(
+        f"rmse overall {_fmt(s['rmse']['overall'])}, "
+        f"where the SE rule stopped {_fmt(s['rmse_se_stop']['overall'])}"
+    )
+    print(
+        f"dispense decision accuracy {_fmt(s['classification_accuracy']['dispense'])}, "
+        f"hours accuracy {_fmt(s['classification_accuracy']['hours'])}"
+    )
+    print(f"max exposure {_fmt(s['max_exposure'])}, unused items {_fmt(s['unused_fraction'])}")
+    print(f"step time p50 {_fmt(s['step_ms_p50'])} ms, p99 {_fmt(s['step_ms_p99'])} ms")
+    plots = "" if args.no_plots else " and 4 PNG plots"
+    print(f"wrote {out}/summary.json, examinees.csv, exposure.csv, responses.csv{plots}")
+    return 0
