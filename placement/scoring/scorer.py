@@ -302,18 +302,21 @@ def element_hypotheses(item: Item, transcript: Transcript) -> dict[str, str]:
             if similarity > best[0]:
                 best = (similarity, variant, where)
         _, variant, where = best
-        words = variant.split()
         if where:
             first, last = flat[where[0]][1], flat[where[-1]][1]
-            span = raw[first : last + 1]
-            filled = [
-                span[i] if w.strip(".,!?") in PLACEHOLDERS and i < len(span) else w
-                for i, w in enumerate(words)
-            ]
+            filled, j = [], 0  # j: index of the variant's normalised token at this word
+            for word in variant.split():
+                if word in PLACEHOLDERS:
+                    filled.append(raw[flat[where[j]][1]] if j < len(where) else "")
+                else:
+                    filled.append(word)
+                j += len(normalise(word))
             new = [*raw[:first], *filled, *raw[last + 1 :]]
+        elif any(w in PLACEHOLDERS for w in normalise(variant)):
+            continue  # nothing in the transcript to fill the placeholder with: no hypothesis
         else:
-            new = [*raw, *(w for w in words if w not in PLACEHOLDERS)]
-        text = " ".join(w for w in new if w not in PLACEHOLDERS)
+            new = [*raw, *variant.split()]
+        text = " ".join(w for w in new if w)
         hypotheses[element.id] = text[:1].upper() + text[1:]
     return hypotheses
 
@@ -328,24 +331,24 @@ def _audio_evidence(
     transcript: Transcript,
     raising: Sequence[str],
     phrase_scores: Mapping[str, float] | None,
-) -> tuple[list[str], bool]:
-    """Missing elements the audio supports, and whether it rules out every raising element.
+) -> tuple[list[str], set[str]]:
+    """Missing elements the audio supports, and those it rules out.
 
     The log-likelihood ratio of an element is the phrase score of its hypothesis minus that of
-    the transcript. Pattern-only elements have no hypothesis and can never be ruled out.
+    the transcript. Elements without a hypothesis (patterns only, or a placeholder with nothing
+    to fill it) are neither supported nor ruled out.
     """
     base = (phrase_scores or {}).get(transcript.text)
     if phrase_scores is None or base is None or not raising:
-        return [], False
+        return [], set()
     hypotheses = element_hypotheses(item, transcript)
     llr = {
-        e: phrase_scores.get(hypotheses[e], float("-inf")) - base
+        e: phrase_scores[hypotheses[e]] - base
         for e in raising
-        if e in hypotheses
+        if e in hypotheses and hypotheses[e] in phrase_scores
     }
     supported = [e for e, v in llr.items() if v >= SUPPORTED_LLR]
-    ruled_out = len(llr) == len(raising) and all(v < RULED_OUT_LLR for v in llr.values())
-    return supported, ruled_out
+    return supported, {e for e, v in llr.items() if v < RULED_OUT_LLR}
 
 
 def score_transcript(
@@ -409,19 +412,19 @@ def score_transcript(
                 "la réponse a pu être plus longue."
             )
     elif evaluation.score < rubric.max_score:
-        near = borderline(rubric, evaluation)
+        raising = raising_elements(rubric, evaluation, evaluation.missing)
+        supported, ruled_out = _audio_evidence(item, transcript, raising, phrase_scores)
+        near = [e for e in borderline(rubric, evaluation) if e not in ruled_out]
         if near:
             flags.append("borderline")
             reasons += _borderline_reasons(rubric, near)
-        raising = raising_elements(rubric, evaluation, evaluation.missing)
-        supported, ruled_out = _audio_evidence(item, transcript, raising, phrase_scores)
         if supported:
             flags.append("audio_supports_missing")
             reasons += [
                 f"À vérifier : l'audio semble contenir « {labels[e]} », absent de la transcription."
                 for e in supported
             ]
-        if uncertain and raising and not ruled_out:
+        if uncertain and not set(raising) <= ruled_out:
             flags.append("uncertain_transcript")
             reasons.append(
                 f"À vérifier : transcription incertaine (confiance {transcript.confidence:.0%}), "

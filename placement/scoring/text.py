@@ -30,7 +30,8 @@ PLACEHOLDERS = frozenset({NUMBER, WORD})
 FILLERS = frozenset(
     {"euh", "euhm", "heu", "hum", "hmm", "mmh", "mm", "hm", "ben", "bah", "beh", "hein", "bof"}
 )
-_FILLER_RE = re.compile(r"^(e+u+h*|h+e+u+|h+m+|m+h*|u+h+m*)$")
+# "m" (elided "me") and "eu" (had) are words, not fillers: hesitations are longer
+_FILLER_RE = re.compile(r"^(e+u+h+|e+u{2,}h*|h+e+u+h*|h+m+|m{2,}h*|m+h+|u+h+m*)$")
 
 
 #: Number words that text2num leaves as words when they stand alone (``un``, ``deux``...).
@@ -226,7 +227,7 @@ _FRENCH = _wordset(
 _FOREIGN = _wordset(
     # English, Spanish, Portuguese, Italian, German function words that are not French words
     "the an i you he she we they is am are and or but not of to for with this my your hello "
-    "thank thanks yes have has what where name from please "
+    "thank thanks yes have has what where name from please at all speak don do can english french "
     "el los las soy estoy y pero con por para hola gracias tengo mi es que muy "
     "eu sou obrigado tenho meu minha voce "
     "io sono ciao grazie ho il della "

@@ -1,0 +1,168 @@
+"""Scoring of spoken answers from transcripts: when to trust them, when to ask the auditeur."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from audio.intake import check_recording
+from audio.transcribe import Transcript, get_transcriber
+from itembank.model import Item
+from placement.scoring import (
+    element_hypotheses,
+    phrase_hypotheses,
+    score_recording,
+    score_transcript,
+)
+
+MakeTranscript = Callable[..., Transcript]
+SURE = 0.95
+
+
+def sure(text: str) -> list[tuple[str, float]]:
+    return [(w, SURE) for w in text.split()]
+
+
+def test_a_confident_transcript_with_number_words_is_scored_automatically(
+    introduce: Item, make_transcript: MakeTranscript
+) -> None:
+    transcript = make_transcript(
+        sure("Bonjour, je m'appelle Amina, j'ai trente-deux ans, je viens du Maroc.")
+    )
+    result = score_transcript(introduce, transcript)
+    assert (result.score, result.needs_review) == (3, False)
+    assert result.scorer == "speech"
+
+
+def test_fillers_and_small_misrecognitions(
+    introduce: Item, make_transcript: MakeTranscript
+) -> None:
+    transcript = make_transcript(
+        sure("Euh bonjour, euh, je m'apelle Karim, euh j'ai quarante ans, je suis né à Bamako.")
+    )
+    result = score_transcript(introduce, transcript)
+    assert set(result.found) == {"salutation", "nom", "age", "pays"}
+    assert (result.score, result.needs_review) == (3, False)
+
+
+def test_a_doubtful_deciding_word_sends_the_answer_to_review(
+    introduce: Item, make_transcript: MakeTranscript
+) -> None:
+    words = sure("Bonjour, je m'appelle Amina, j'ai trente ans, je viens du Maroc.")
+    words[5] = ("trente", 0.2)  # the age rests on a word the model barely heard
+    result = score_transcript(introduce, make_transcript(words))
+    assert result.score == 3
+    assert result.needs_review
+    assert "low_confidence" in result.flags
+    assert any("mots peu sûrs" in r and "30" in r for r in result.reasons)
+
+
+def test_a_doubtful_word_with_slack_does_not_matter(
+    introduce: Item, make_transcript: MakeTranscript
+) -> None:
+    # two elements are enough for 2; losing the doubtful "bonjour" still leaves two
+    words = [("Bonjour,", 0.3), *sure("j'ai trente ans, je viens du Maroc. C'est tout.")]
+    result = score_transcript(introduce, make_transcript(words))
+    assert result.score == 2
+    assert "low_confidence" not in result.flags
+
+
+def test_failed_transcription_reaches_the_review_queue(introduce: Item) -> None:
+    failed = Transcript.failure("model_error", duration_s=4.0, model_name="whisper-base")
+    result = score_transcript(introduce, failed)
+    assert result.needs_review
+    assert result.score == 0
+    assert "transcription_failed" in result.flags
+    assert result.reasons == ("La transcription a échoué : à écouter et noter par l'auditeur.",)
+
+
+def test_a_loop_is_a_failed_transcription(introduce: Item, make_transcript: MakeTranscript) -> None:
+    loop = make_transcript(sure("Bonjour je t'en t'en t'en t'en t'en"), flags=("loop", "failed"))
+    assert score_transcript(introduce, loop).needs_review
+
+
+def test_another_language_goes_to_review(introduce: Item, make_transcript: MakeTranscript) -> None:
+    english = make_transcript(sure("Hello my name is John"), flags=("not_french",), language_p=0.01)
+    result = score_transcript(introduce, english)
+    assert result.needs_review
+    assert "not_french" in result.flags
+
+
+def test_an_uncertain_transcript_below_the_maximum_goes_to_review(
+    introduce: Item, make_transcript: MakeTranscript
+) -> None:
+    words = [*sure("Bonjour,"), ("je", 0.4), ("manger", 0.3), ("le", 0.4), ("médio", 0.2)]
+    result = score_transcript(introduce, make_transcript(words))
+    assert result.score == 1
+    assert result.needs_review
+    assert "uncertain_transcript" in result.flags
+
+
+def test_phrase_scores_rule_out_or_support_missing_elements(
+    introduce: Item, make_transcript: MakeTranscript
+) -> None:
+    words = [*sure("Bonjour,"), ("je", 0.4), ("manger", 0.3), ("le", 0.4), ("médio", 0.2)]
+    transcript = make_transcript(words)
+    hypotheses = element_hypotheses(introduce, transcript)
+    # salutation is found; "j'ai {number} ans" has no number to put in, so no hypothesis
+    assert set(hypotheses) == {"nom", "pays"}
+    assert phrase_hypotheses(introduce, transcript)[0] == transcript.text
+    all_ruled_out = {transcript.text: -10.0, **dict.fromkeys(hypotheses.values(), -25.0)}
+    kept = score_transcript(introduce, transcript, all_ruled_out)
+    assert "uncertain_transcript" in kept.flags  # the age cannot be ruled out
+    assert introduce.rubric is not None
+    introduce = replace(
+        introduce,
+        rubric=replace(
+            introduce.rubric, elements=tuple(e for e in introduce.rubric.elements if e.id != "age")
+        ),
+    )
+    # the audio makes every missing element far less likely than what was transcribed: auto
+    unlikely = {transcript.text: -10.0, **dict.fromkeys(hypotheses.values(), -25.0)}
+    assert score_transcript(introduce, transcript, unlikely).needs_review is False
+    # the audio fits "je m'appelle ..." about as well as the transcript: review
+    likely = {**unlikely, hypotheses["nom"]: -11.0}
+    result = score_transcript(introduce, transcript, likely)
+    assert result.needs_review
+    assert "audio_supports_missing" in result.flags
+    assert any("dit son nom" in r for r in result.reasons)
+
+
+def test_hypotheses_put_the_variant_where_the_transcript_resembles_it(
+    introduce: Item, make_transcript: MakeTranscript
+) -> None:
+    transcript = make_transcript(sure("Bonjour, je ma pelle Amina."))
+    hypothesis = element_hypotheses(introduce, transcript)["nom"]
+    assert hypothesis == "Bonjour, je m'appelle Amina."
+
+
+@pytest.mark.slow
+def test_real_recordings_end_in_review_when_the_model_cannot_be_trusted(
+    introduce: Item, tmp_path: Path
+) -> None:
+    wav = tmp_path / "amina.wav"
+    subprocess.run(
+        [
+            "espeak-ng",
+            "-v",
+            "fr-fr+f2",
+            "-s",
+            "130",
+            "-w",
+            str(wav),
+            "Bonjour, je m'appelle Amina, j'ai trente ans, je viens du Maroc.",
+        ],
+        check=True,
+    )
+    recording = check_recording(wav.read_bytes())
+    scored = score_recording(introduce, recording, get_transcriber())
+    # espeak-ng French is beyond the base model: whatever it heard, an auditeur must confirm
+    assert scored.result.needs_review
+    assert scored.transcript.model_name == "whisper-base"
+    if scored.phrase_scores:
+        assert scored.transcript.text in scored.phrase_scores
+    assert scored.to_dict()["result"]["needs_review"] is True
