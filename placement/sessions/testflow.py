@@ -1,0 +1,582 @@
+"""The candidate's side of a test session: what the tablet may do, one operation each.
+
+Every function takes a SQLAlchemy session, changes what it must, writes an audit event as the
+actor ``tablette``, flushes and never commits (the view owns the transaction). The screens
+follow :class:`~placement.sessions.models.Stage` in order: welcome, consent, sound check,
+microphone check, one practice item, the adaptive test, finished. There is no way back.
+
+The server holds the whole state; the tablet holds only the session's token. At every request
+the engine's state is rebuilt from the stored responses (:mod:`placement.sessions.results`)
+and the next item chosen with ``step_rng(session.seed, n)``, so the choice is replayable. The
+item on screen is stored (``pending_item_id``): a reload shows it again, and an answer for any
+other item (a double tap, an old tab) is refused with :class:`StaleAnswer` (409) and changes
+nothing. Claiming the pending item is a conditional ``UPDATE ... WHERE pending_item_id = :item``,
+so two simultaneous answers cannot both be stored, on SQLite as on PostgreSQL.
+
+A spoken answer is checked (:func:`audio.intake.check_recording`) before anything is stored: a
+refusal raises :class:`audio.errors.AudioRejected` (422 with its French message) and the
+candidate records again. An accepted one is stored (original bytes and sha256), with a response
+whose score is None and a ``queued`` transcript; the transcription job is enqueued once the
+view's transaction commits. The next item does not wait: the engine treats the pending score
+as missing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from audio.intake import check_recording
+from itembank.model import Item
+from placement.cat import Rules, next_step, step_rng
+from placement.scoring import score_answer
+from placement.sessions import results
+from placement.sessions.bankcache import EngineBank
+from placement.sessions.errors import Conflict, InvalidAnswer, NotFound, StaleAnswer
+from placement.sessions.models import (
+    AuditEvent,
+    Recording,
+    Response,
+    SessionState,
+    Stage,
+    TestSession,
+    Transcript,
+    utcnow,
+)
+from placement.sessions.operations import normalise_code as stored_code
+
+__all__ = [
+    "ACTOR",
+    "PRACTICE_ITEM",
+    "STAGES",
+    "ItemView",
+    "Progress",
+    "advance_stage",
+    "check_microphone",
+    "current_item",
+    "finish",
+    "normalise_code",
+    "open_by_code",
+    "planned_items",
+    "progress",
+    "session_by_token",
+    "settle_state",
+    "submit_answer",
+    "submit_recording",
+    "transcription_job_id",
+]
+
+#: The audit trail's name for the candidate's tablet.
+ACTOR = "tablette"
+
+#: The screens in order; the tablet only ever moves one step forward.
+STAGES: tuple[Stage, ...] = (
+    Stage.WELCOME,
+    Stage.CONSENT,
+    Stage.SOUND_CHECK,
+    Stage.MIC_CHECK,
+    Stage.PRACTICE,
+    Stage.TEST,
+    Stage.FINISHED,
+)
+
+#: The practice item: shows how to answer, is never scored and never enters the estimate.
+#: Its pictures are the tablet's own (not the bank's); its right answer stays here.
+PRACTICE_ITEM: dict[str, Any] = {
+    "id": "ENTRAINEMENT",
+    "skill": None,
+    "type": "listen_choose_picture",
+    "response_mode": "choice",
+    "instruction": {
+        "text": "Entraînement. Touchez l'image de la maison.",
+        "audio": None,
+    },
+    "stem": None,
+    "choices": [
+        {"id": "voiture", "text": None, "image": "practice/voiture.svg", "audio": None},
+        {"id": "maison", "text": None, "image": "practice/maison.svg", "audio": None},
+        {"id": "arbre", "text": None, "image": "practice/arbre.svg", "audio": None},
+    ],
+    "form": [],
+    "time_limit_s": None,
+}
+_PRACTICE_KEY = "maison"
+
+_CODE_CHARS = re.compile(r"[^0-9A-Z]")
+_MAX_TEXT_CHARS = 4000
+_SKIP_KEY = "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """How far the candidate is, without any hint of how well it goes."""
+
+    done: int
+    planned: int
+
+    @property
+    def percent(self) -> int:
+        """Share done, 0..100, never 100 before the end."""
+        if self.planned <= 0:
+            return 0
+        return min(99, round(100 * self.done / self.planned))
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    """What the tablet shows for one item: its public view and the progress."""
+
+    item: dict[str, Any]  # Item.public_view(): no key, accepted answers, rubric or parameters
+    number: int  # 1-based position of this item in the test (0 for the practice item)
+    progress: Progress
+    practice: bool = False
+
+    @property
+    def item_id(self) -> str:
+        """The item's id, which the answer must name."""
+        return str(self.item["id"])
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _now() -> datetime:
+    return utcnow()
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite gives back naive datetimes; every one we store is UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+def _audit(db: Session, session: TestSession, action: str, **detail: Any) -> None:
+    db.add(
+        AuditEvent(
+            actor=ACTOR,
+            action=action,
+            candidate_id=session.candidate_id,
+            session_id=session.id,
+            detail=detail or None,
+        )
+    )
+
+
+def _stage_index(stage: str) -> int:
+    return STAGES.index(Stage(stage))
+
+
+def normalise_code(code: str) -> str:
+    """A typed code without spaces, dashes or case: ``k7p 4qx`` → ``K7P4QX``."""
+    return _CODE_CHARS.sub("", code.upper())
+
+
+def transcription_job_id(response_id: int) -> str:
+    """The queue's job id for a response's transcription (enqueuing twice does nothing)."""
+    return f"transcribe-{response_id}"
+
+
+# --------------------------------------------------------------------------- opening
+
+
+def open_by_code(db: Session, code: str) -> TestSession:
+    """The session a code opens on the tablet; marks it in progress.
+
+    Raises :class:`NotFound` for an unknown code and :class:`Conflict` for an expired code, a
+    finished test or an abandoned one (the auditeur gives a new code to resume it).
+    """
+    if not normalise_code(code or ""):
+        raise NotFound("Ce code n'existe pas. Vérifiez le code donné par l'agent.")
+    session = db.scalars(select(TestSession).where(TestSession.code == stored_code(code))).first()
+    if session is None:
+        raise NotFound("Ce code n'existe pas. Vérifiez le code donné par l'agent.")
+    expires = _aware(session.code_expires_at)
+    if expires is not None and expires < _now():
+        raise Conflict("Ce code a expiré. Demandez un nouveau code à l'agent.")
+    if session.state == SessionState.ABANDONED:
+        raise Conflict("Ce test a été interrompu. Demandez un nouveau code à l'agent.")
+    if session.stage == Stage.FINISHED:
+        raise Conflict("Ce test est terminé. Merci, rendez la tablette à l'agent.")
+    now = _now()
+    if session.state == SessionState.WAITING:
+        session.state = SessionState.IN_PROGRESS
+        session.started_at = session.started_at or now
+    session.last_seen_at = now
+    _audit(db, session, "session.open")
+    db.flush()
+    return session
+
+
+def session_by_token(db: Session, token: str | None, *, for_update: bool = False) -> TestSession:
+    """The session bound to a tablet's token; :class:`NotFound` when there is none.
+
+    ``for_update`` locks the row until the transaction ends (PostgreSQL; SQLite serialises
+    writers anyway), so that answers from two tabs are handled one after the other.
+    """
+    if not token:
+        raise NotFound("Aucun test n'est ouvert sur cette tablette. Entrez votre code.")
+    query = select(TestSession).where(TestSession.token == token)
+    if for_update:
+        query = query.with_for_update()
+    session = db.scalars(query).first()
+    if session is None:
+        raise NotFound("Aucun test n'est ouvert sur cette tablette. Entrez votre code.")
+    if session.state == SessionState.ABANDONED:
+        raise Conflict("Ce test a été interrompu. Demandez un nouveau code à l'agent.")
+    return session
+
+
+# --------------------------------------------------------------------------- stages
+
+
+def advance_stage(db: Session, session: TestSession, stage: str) -> TestSession:
+    """Move to ``stage``, which must be the next screen (asking for the current one is a no-op).
+
+    The microphone check is passed by :func:`check_microphone`, the practice item by answering
+    it, the test by the engine's stopping rule: asking to skip them raises :class:`Conflict`.
+    """
+    try:
+        wanted = Stage(stage)
+    except ValueError:
+        raise NotFound(f"Étape inconnue : {stage}.") from None
+    current = _stage_index(session.stage)
+    target = STAGES.index(wanted)
+    if target == current:
+        return session
+    if target != current + 1:
+        raise Conflict("Cette étape n'est pas la suivante.")
+    if wanted == Stage.PRACTICE and not session.mic_ok:
+        raise Conflict("Il faut d'abord vérifier le micro.")
+    if wanted in (Stage.TEST, Stage.FINISHED):
+        raise Conflict("Répondez d'abord à la question.")
+    session.stage = wanted
+    session.last_seen_at = _now()
+    _audit(db, session, "session.stage", stage=str(wanted))
+    db.flush()
+    return session
+
+
+def check_microphone(
+    db: Session, session: TestSession, data: bytes, mime: str | None = None, **limits: Any
+) -> dict[str, Any]:
+    """Check a short test recording; on success the microphone check is passed.
+
+    The recording is not kept. A refusal raises :class:`audio.errors.AudioRejected` (its French
+    message is shown and spoken, and the candidate tries again); it is logged.
+    ``limits`` are passed to :func:`audio.intake.check_recording` (``max_bytes``...).
+    """
+    if session.stage != Stage.MIC_CHECK:
+        raise Conflict("Ce n'est pas le moment de vérifier le micro.")
+    from audio.errors import AudioRejected
+
+    try:
+        recording = check_recording(data, **limits)
+    except AudioRejected as refusal:
+        session.mic_ok = False
+        _audit(db, session, "mic_check.refused", code=refusal.code, mime=mime)
+        db.flush()
+        raise
+    session.mic_ok = True
+    _audit(db, session, "mic_check.ok", **recording.to_dict())
+    db.flush()
+    return recording.to_dict()
+
+
+# --------------------------------------------------------------------------- the test
+
+
+def progress(session: TestSession, bank: EngineBank | None = None) -> Progress:
+    """Items answered so far and the most the rules allow on this path: no score in it."""
+    bank = bank or results.bank_for(session)
+    planned = planned_items(bank.rules, non_reader=results.effective_non_reader(session))
+    done = len(session.responses)
+    return Progress(done=done, planned=max(planned, done + 1))
+
+
+def planned_items(rules: Rules, *, non_reader: bool = False) -> int:
+    """The most items a test can have: the sections' maxima on the path, capped by the rules."""
+    sections = [s for s in rules.sections if not non_reader or s.skill in rules.non_reader_skills]
+    total = sum(s.max_items for s in sections)
+    cap = rules.stopping.max_items
+    return min(total, cap) if cap else total
+
+
+def current_item(db: Session, session: TestSession) -> ItemView | None:
+    """The item to show now: the pending one again, else the engine's next choice.
+
+    Returns None when there is nothing to show (before the practice item, or when the test is
+    over; the engine's stopping rule ends it here: see :func:`finish`).
+    """
+    stage = Stage(session.stage)
+    if stage == Stage.PRACTICE:
+        return ItemView(item=dict(PRACTICE_ITEM), number=0, progress=Progress(0, 1), practice=True)
+    if stage != Stage.TEST:
+        return None
+    bank = results.bank_for(session)
+    session.last_seen_at = _now()
+    if session.pending_item_id is None:
+        state = results.state_from_session(session, bank=bank)
+        n = len(state.responses)
+        step = next_step(state, bank.pool, bank.rules, step_rng(session.seed, n))
+        if step.done or step.item_id is None:
+            finish(db, session, reason=step.reason)
+            return None
+        claimed = db.execute(
+            update(TestSession)
+            .where(TestSession.id == session.id, TestSession.pending_item_id.is_(None))
+            .values(pending_item_id=step.item_id, pending_since=_now())
+            .execution_options(synchronize_session=False)
+        )
+        db.refresh(session)
+        if claimed.rowcount == 1:  # type: ignore[attr-defined]  # CursorResult of an UPDATE
+            _audit(db, session, "item.present", item_id=step.item_id, seq=n + 1)
+    db.flush()
+    pending = session.pending_item_id
+    if pending is None:  # the test ended in a concurrent request
+        return None
+    item = bank.item(pending)
+    return ItemView(
+        item=item.public_view(),
+        number=len(session.responses) + 1,
+        progress=progress(session, bank),
+    )
+
+
+def _claim(db: Session, session: TestSession, item_id: str) -> datetime:
+    """Take the pending item off the screen, atomically; :class:`StaleAnswer` if it is not."""
+    if session.stage != Stage.TEST or session.pending_item_id != item_id:
+        raise StaleAnswer()
+    presented_at = _aware(session.pending_since) or _now()
+    claimed = db.execute(
+        update(TestSession)
+        .where(TestSession.id == session.id, TestSession.pending_item_id == item_id)
+        .values(pending_item_id=None, pending_since=None)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]  # another request answered first
+        raise StaleAnswer()
+    session.pending_item_id = None
+    session.pending_since = None
+    return presented_at
+
+
+def _check_answer(item: Item, answer: Mapping[str, Any]) -> dict[str, Any]:
+    """The answer in its stored form, or :class:`InvalidAnswer` when it cannot be for this item."""
+    mode = item.response_mode
+    if mode == "choice":
+        choice = answer.get("choice")
+        if not isinstance(choice, str) or choice not in {c.id for c in item.choices}:
+            raise InvalidAnswer("Touchez une des réponses proposées.")
+        return {"choice": choice}
+    if mode in ("text", "long_text"):
+        text = answer.get("text")
+        if not isinstance(text, str):
+            raise InvalidAnswer("Écrivez votre réponse dans la case.")
+        if len(text) > _MAX_TEXT_CHARS:
+            raise InvalidAnswer("Votre réponse est trop longue.")
+        return {"text": text}
+    if mode == "form":
+        fields = answer.get("fields")
+        known = {f.id for f in item.form}
+        if not isinstance(fields, Mapping) or not all(
+            isinstance(value, str) and len(value) <= _MAX_TEXT_CHARS for value in fields.values()
+        ):
+            raise InvalidAnswer("Remplissez les cases du formulaire.")
+        return {"fields": {key: str(fields.get(key, "")) for key in known}}
+    raise InvalidAnswer("Pour cette question, il faut parler : appuyez sur le micro.")
+
+
+def _new_response(
+    session: TestSession,
+    bank: EngineBank,
+    item: Item,
+    presented_at: datetime,
+    answer: dict[str, Any] | None,
+) -> Response:
+    now = _now()
+    index = bank.pool.index(item.id)
+    response = Response(
+        session=session,
+        seq=len(session.responses) + 1,
+        item_id=item.id,
+        skill=item.skill,
+        pretest=bool(bank.pool.pretest[index]),
+        answer=answer,
+        max_score=item.max_score,
+        presented_at=presented_at,
+        answered_at=now,
+        duration_s=max(0.0, (now - presented_at).total_seconds()),
+    )
+    session.elapsed_s = float(session.elapsed_s or 0.0) + float(response.duration_s or 0.0)
+    session.last_seen_at = now
+    return response
+
+
+def submit_answer(
+    db: Session, session: TestSession, item_id: str, answer: Mapping[str, Any] | None
+) -> Response | None:
+    """Store and score the answer to the item on screen.
+
+    ``answer`` is ``{"choice": id}``, ``{"text": ...}`` or ``{"fields": {...}}`` as the item asks,
+    or ``{"skipped": true}`` when the candidate taps « je ne sais pas » or the item's time is up
+    (scored 0). Raises :class:`StaleAnswer` (409, nothing changed) when ``item_id`` is not the
+    item on screen, :class:`InvalidAnswer` (422, nothing changed) when the answer does not fit
+    the item. Returns the stored response (None for the practice item, which is not stored).
+    """
+    answer = answer or {}
+    if session.stage == Stage.PRACTICE:
+        if item_id != PRACTICE_ITEM["id"]:
+            raise StaleAnswer()
+        choice = answer.get("choice")
+        _audit(db, session, "practice.answer", correct=choice == _PRACTICE_KEY)
+        session.stage = Stage.TEST
+        _audit(db, session, "session.stage", stage=str(Stage.TEST))
+        db.flush()
+        return None
+    bank = results.bank_for(session)
+    if session.stage != Stage.TEST or session.pending_item_id != item_id:
+        raise StaleAnswer()
+    item = bank.item(item_id)
+    skipped = bool(answer.get(_SKIP_KEY))
+    stored = None if skipped else _check_answer(item, answer)
+    presented_at = _claim(db, session, item_id)
+    response = _new_response(session, bank, item, presented_at, stored)
+    if stored is None:
+        response.score = 0
+        response.scorer = "auto"
+        response.score_detail = {
+            "reasons": ["Pas de réponse (« je ne sais pas » ou temps écoulé)."]
+        }
+    else:
+        scored = score_answer(item, stored)
+        response.score = int(scored.score)
+        response.max_score = int(scored.max_score)
+        response.scorer = "auto"
+        response.needs_review = bool(scored.needs_review)
+        response.score_detail = scored.to_dict()
+    db.add(response)
+    db.flush()
+    _audit(db, session, "response.submit", item_id=item_id, seq=response.seq, skipped=skipped)
+    db.flush()
+    return response
+
+
+def submit_recording(
+    db: Session,
+    session: TestSession,
+    item_id: str,
+    data: bytes,
+    mime: str | None,
+    *,
+    enqueue: Callable[[int], object] | None = None,
+    **limits: Any,
+) -> Response:
+    """Check and store a spoken answer; its transcription is enqueued when the transaction commits.
+
+    The recording is checked first: a refusal raises :class:`audio.errors.AudioRejected` (422,
+    French message, nothing stored, the item stays on screen). Otherwise stores the original
+    bytes with their sha256, a response with score None and a ``queued`` transcript.
+    ``enqueue(response_id)`` is called after the commit (not at all if the transaction is
+    rolled back). ``limits`` go to :func:`audio.intake.check_recording`.
+    """
+    if session.stage != Stage.TEST or session.pending_item_id != item_id:
+        raise StaleAnswer()
+    bank = results.bank_for(session)
+    item = bank.item(item_id)
+    if item.response_mode != "speech":
+        raise InvalidAnswer("Pour cette question, il faut toucher ou écrire la réponse.")
+    recording = check_recording(data, **limits)
+    presented_at = _claim(db, session, item_id)
+    response = _new_response(session, bank, item, presented_at, {"recording": True})
+    response.recording = Recording(
+        sha256=recording.sha256,
+        mime_type=(mime or recording.mime_type)[:60],
+        container=recording.container,
+        size_bytes=len(data),
+        duration_s=float(recording.duration_s),
+        data=data,
+    )
+    response.transcript = Transcript(status="queued")
+    db.add(response)
+    db.flush()
+    _audit(
+        db,
+        session,
+        "response.recording",
+        item_id=item_id,
+        seq=response.seq,
+        sha256=recording.sha256,
+        duration_s=round(recording.duration_s, 2),
+    )
+    db.flush()
+    if enqueue is not None:
+        response_id = response.id
+
+        def _after_commit(_db: Session) -> None:
+            enqueue(response_id)
+
+        event.listen(db, "after_commit", _after_commit, once=True)
+    return response
+
+
+# --------------------------------------------------------------------------- the end
+
+
+def settle_state(session: TestSession) -> SessionState:
+    """The state a finished session is in: transcribing, to review, or done.
+
+    Transcribing while a transcript is queued or running; to review while a response needs
+    review and no auditeur has scored it; done otherwise.
+    """
+    reviewed = {o.response_id for o in session.overrides if o.target == "response"}
+    waiting = False
+    review = False
+    for response in session.responses:
+        transcript = response.transcript
+        if transcript is not None and transcript.status in ("queued", "running"):
+            waiting = True
+        elif response.id not in reviewed and (
+            response.needs_review or (response.score is None and not response.pretest)
+        ):
+            review = True
+    if waiting:
+        return SessionState.TRANSCRIBING
+    if review:
+        return SessionState.TO_REVIEW
+    return SessionState.DONE
+
+
+def finish(db: Session, session: TestSession, *, reason: str = "", actor: str = ACTOR) -> None:
+    """End the test: compute the result and set the state the desk shows.
+
+    The result is ``provisional`` while spoken answers are still being transcribed (the
+    transcription job recomputes it when the last one is in), else ``final``.
+    """
+    now = _now()
+    first_time = session.stage != Stage.FINISHED
+    session.stage = Stage.FINISHED
+    session.pending_item_id = None
+    session.pending_since = None
+    session.finished_at = session.finished_at or now
+    state = settle_state(session)
+    session.state = state
+    if first_time:
+        db.add(
+            AuditEvent(
+                actor=actor,
+                action="session.finish",
+                candidate_id=session.candidate_id,
+                session_id=session.id,
+                detail={"reason": reason, "state": str(state)},
+            )
+        )
+    db.flush()
+    status = "provisional" if state == SessionState.TRANSCRIBING else "final"
+    results.compute_result(db, session, status=status, actor=actor)

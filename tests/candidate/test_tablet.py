@@ -1,0 +1,491 @@
+"""The candidate's routes and operations, over the real app, bank release and databases."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from placement.sessions.models import (
+    AuditEvent,
+    Recording,
+    Response,
+    SessionState,
+    Stage,
+    TestSession,
+    Transcript,
+    utcnow,
+)
+from tests.candidate import testbank
+from tests.candidate.tablet import Tablet
+from webui.candidate.texts import TEXTS
+from webui.extensions import db
+
+Start = Callable[..., dict[str, Any]]
+
+
+def _session(app: Flask, session_id: int) -> TestSession:
+    with app.app_context():
+        session = db.session.get(TestSession, session_id)
+        assert session is not None
+        # load what the assertions read before the session closes
+        _ = [r.transcript for r in session.responses], session.results
+        return session
+
+
+def _count(app: Flask, model: Any, session_id: int) -> int:
+    with app.app_context():
+        return int(
+            db.session.scalar(
+                select(func.count()).select_from(model).where(model.session_id == session_id)
+            )
+            or 0
+        )
+
+
+def _sound(tmp_path: Path, name: str, *args: str) -> bytes:
+    """An audio file made by ffmpeg from a lavfi source (silence, noise...)."""
+    path = tmp_path / name
+    subprocess.run(
+        ["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", *args, str(path)], check=True
+    )
+    return path.read_bytes()
+
+
+@pytest.fixture
+def in_test(start_test: Start, tablet: FlaskClient, speech_wav: bytes) -> tuple[Tablet, dict]:
+    """A tablet that opened a test and went through the checks and the practice item."""
+    started = start_test()
+    pad = Tablet(tablet)
+    assert pad.open(started["code"]).status_code == 303
+    pad.through_checks(speech_wav)
+    pad.practice()
+    return pad, started
+
+
+# ----------------------------------------------------------------------------- opening
+
+
+def test_wrong_code_is_refused_in_french(tablet: FlaskClient) -> None:
+    pad = Tablet(tablet)
+    response = pad.open("ZZZ-999")
+    assert response.status_code == 404
+    assert "Ce code n&#39;existe pas" in response.get_data(as_text=True)
+    # without a test, the test page sends back to the code
+    page = pad.get("/t/test")
+    assert page.status_code == 404
+    assert 'name="code"' in page.get_data(as_text=True)
+
+
+def test_expired_code_is_refused(app: Flask, start_test: Start, tablet: FlaskClient) -> None:
+    started = start_test()
+    with app.app_context():
+        session = db.session.get(TestSession, started["session_id"])
+        assert session is not None
+        session.code_expires_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+    response = Tablet(tablet).open(started["code"])
+    assert response.status_code == 409
+    assert "expiré" in response.get_data(as_text=True)
+    assert _session(app, started["session_id"]).state == SessionState.WAITING
+
+
+def test_code_opens_in_any_spelling_and_by_qr(
+    app: Flask, start_test: Start, tablet: FlaskClient
+) -> None:
+    started = start_test()
+    typed = started["code"].replace("-", " ").lower()
+    response = Tablet(tablet).open(typed)
+    assert response.status_code == 303
+    assert "placement_tablet=" in response.headers["Set-Cookie"]
+    assert "HttpOnly" in response.headers["Set-Cookie"]
+    assert _session(app, started["session_id"]).state == SessionState.IN_PROGRESS
+    other = app.test_client().get(f"/t/c/{started['code']}")
+    assert other.status_code == 303
+
+
+# ----------------------------------------------------------------------------- stages
+
+
+def test_screens_go_forward_only(
+    app: Flask, start_test: Start, tablet: FlaskClient, tmp_path: Path, speech_wav: bytes
+) -> None:
+    started = start_test()
+    pad = Tablet(tablet)
+    pad.open(started["code"])
+    page = pad.get("/t/test").get_data(as_text=True)
+    assert "Bienvenue" in page
+    # jumping ahead is refused, and so is skipping the microphone check
+    assert pad.post_json("/t/etape", {"stage": "test"}).status_code == 409
+    assert pad.post_json("/t/etape", {"stage": "sound_check"}).status_code == 409
+    for stage in ("consent", "sound_check", "mic_check"):
+        assert pad.post_json("/t/etape", {"stage": stage}).status_code == 200
+    assert pad.post_json("/t/etape", {"stage": "practice"}).status_code == 409
+    # the same stage again (a double tap) changes nothing
+    assert pad.post_json("/t/etape", {"stage": "mic_check"}).status_code == 200
+    assert pad.post_json("/t/etape", {"stage": "bidon"}).status_code == 404
+    # a silent microphone check is refused with the French message and its code
+    silence = _sound(tmp_path, "silence.wav", "-i", "anullsrc=r=16000:cl=mono", "-t", "3")
+    refused = pad.post_audio("/t/micro", silence, "micro.wav")
+    assert refused.status_code == 422
+    error = refused.get_json()["error"]
+    assert error["code"] == "silence"
+    assert "entendu" in error["message"]
+    assert _session(app, started["session_id"]).mic_ok is False
+    accepted = pad.post_audio("/t/micro", speech_wav, "micro.wav")
+    assert accepted.status_code == 200
+    assert pad.post_json("/t/etape", {"stage": "practice"}).status_code == 200
+    assert _session(app, started["session_id"]).stage == Stage.PRACTICE
+
+
+def test_practice_item_is_not_scored(app: Flask, in_test: tuple[Tablet, dict]) -> None:
+    _, started = in_test
+    session = _session(app, started["session_id"])
+    assert session.stage == Stage.TEST
+    assert session.responses == []
+    with app.app_context():
+        actions = db.session.scalars(
+            select(AuditEvent.action).where(AuditEvent.session_id == started["session_id"])
+        ).all()
+    assert "practice.answer" in actions
+
+
+# ----------------------------------------------------------------------------- the test
+
+
+def test_reload_resumes_on_the_same_item(
+    app: Flask, in_test: tuple[Tablet, dict], speech_wav: bytes
+) -> None:
+    pad, started = in_test
+    first = pad.state()["item"]["id"]
+    # a reload, a new tab, a lost cookie with the code typed again: the same item
+    assert pad.state()["item"]["id"] == first
+    assert f'data-item-id="{first}"' in pad.get("/t/test").get_data(as_text=True)
+    other = Tablet(app.test_client())
+    other.open(started["code"])
+    assert other.state()["item"]["id"] == first
+    response = pad.answer_current(speech_wav)
+    assert response is not None
+    assert response.status_code == 200
+    second = pad.state()["item"]["id"]
+    assert second != first
+    assert pad.state()["item"]["id"] == second
+
+
+def test_double_tap_and_old_tab_get_409_and_lose_nothing(
+    app: Flask, in_test: tuple[Tablet, dict], speech_wav: bytes
+) -> None:
+    pad, started = in_test
+    item = pad.state()["item"]
+    answer = {"item_id": item["id"], "answer": {"choice": item["choices"][0]["id"]}}
+    assert pad.post_json("/t/reponse", answer).status_code == 200
+    stored = _count(app, Response, started["session_id"])
+    assert stored == 1
+    # the same answer again (double tap)
+    again = pad.post_json("/t/reponse", answer)
+    assert again.status_code == 409
+    assert again.get_json()["error"]["message"]
+    # an answer for another item than the one on screen (an old tab)
+    current = pad.state()["item"]["id"]
+    stale = pad.post_json("/t/reponse", {"item_id": "CO-999", "answer": {"choice": "a"}})
+    assert stale.status_code == 409
+    assert _count(app, Response, started["session_id"]) == 1
+    assert pad.state()["item"]["id"] == current
+    # a plain form from an old page goes back to the current item
+    back = pad.post_form("/t/reponse", {"item_id": item["id"], "choice": "a"})
+    assert back.status_code == 303
+    assert back.headers["Location"].endswith("/t/test")
+    with app.app_context():
+        first = db.session.scalars(
+            select(Response).where(Response.session_id == started["session_id"])
+        ).one()
+        assert first.answer == {"choice": item["choices"][0]["id"]}
+
+
+def test_unreadable_answer_is_422_and_nothing_changes(
+    app: Flask, in_test: tuple[Tablet, dict]
+) -> None:
+    pad, started = in_test
+    item = pad.state()["item"]
+    assert item["response_mode"] == "choice"  # the test starts with listening (CO)
+    bad = pad.post_json("/t/reponse", {"item_id": item["id"], "answer": {"choice": "zz"}})
+    assert bad.status_code == 422
+    assert "réponses proposées" in bad.get_json()["error"]["message"]
+    assert pad.post_json("/t/reponse", {"item_id": item["id"]}).status_code == 422
+    # a recording for an item that asks for a touch is refused too
+    assert _count(app, Response, started["session_id"]) == 0
+    assert pad.state()["item"]["id"] == item["id"]
+
+
+def _advance_to_speech(pad: Tablet, speech: bytes) -> dict[str, Any]:
+    for _ in range(20):
+        state = pad.state()
+        if state["stage"] != "test":
+            break
+        if state["item"]["response_mode"] == "speech":
+            return state["item"]
+        pad.answer_current(speech)
+    raise AssertionError("the test never asked for a spoken answer")
+
+
+def test_bad_recordings_are_refused_and_nothing_is_stored(
+    app: Flask, in_test: tuple[Tablet, dict], tmp_path: Path, speech_wav: bytes
+) -> None:
+    pad, started = in_test
+    item = _advance_to_speech(pad, speech_wav)
+    before = _count(app, Response, started["session_id"])
+    silence = _sound(
+        tmp_path, "silence.webm", "-i", "anullsrc=r=48000:cl=mono", "-t", "3", "-c:a", "libopus"
+    )
+    truncated = _sound(
+        tmp_path, "voice.webm", "-i", "sine=f=220:r=48000", "-t", "3", "-c:a", "libopus"
+    )[:700]
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+    for data, code in (
+        (silence, "silence"),
+        (truncated, "corrupt"),
+        (png, "not_audio"),
+        (b"", "empty"),
+    ):
+        response = pad.post_audio("/t/enregistrement", data, "reponse.webm", item_id=item["id"])
+        assert response.status_code == 422, (code, response.get_data(as_text=True))
+        error = response.get_json()["error"]
+        assert error["code"] == code
+        assert error["message"]  # French, said and shown by the page
+    assert _count(app, Response, started["session_id"]) == before
+    assert pad.state()["item"]["id"] == item["id"]
+    # a typed answer to a spoken item is refused as well
+    typed = pad.post_json("/t/reponse", {"item_id": item["id"], "answer": {"text": "bonjour"}})
+    assert typed.status_code == 422
+
+
+def test_media_route_serves_only_the_release(
+    app: Flask, in_test: tuple[Tablet, dict], test_bank: tuple[Path, Path]
+) -> None:
+    pad, _ = in_test
+    item = pad.state()["item"]
+    with pad.client.get(f"/t/media/{testbank.all_items()[0]['instruction']['audio']}") as audio:
+        assert audio.status_code == 200
+        assert audio.data[:4] == b"OggS"
+    with pad.client.get(f"/t/media/{item['choices'][0]['image']}") as picture:
+        assert picture.status_code == 200
+        assert b"<svg" in picture.data
+    for path in (
+        "bank.yaml",
+        "CO/CO-001.yaml",
+        "../../../../etc/passwd",
+        "items/CO/CO-001.yaml",
+        "parameters.csv",
+        "/etc/passwd",
+    ):
+        with pad.client.get(f"/t/media/{path}", follow_redirects=True) as refused:
+            assert refused.status_code == 404, path
+    # and never without a test on the tablet
+    assert app.test_client().get(f"/t/media/{item['choices'][0]['image']}").status_code == 404
+
+
+def test_spoken_sentences(app: Flask, tablet: FlaskClient) -> None:
+    from webui.candidate import speech
+
+    key = speech.register(TEXTS["finished"])
+    with tablet.get(f"/t/parole/{key}.wav") as response:
+        assert response.status_code == 200
+        assert response.data[:4] == b"RIFF"
+        assert response.mimetype == "audio/wav"
+    # a key that the server did not register: no espeak-ng on text of someone's choosing
+    assert tablet.get("/t/parole/0123456789abcdef0123.wav").status_code == 404
+
+
+def test_posts_need_the_csrf_token(start_test: Start, tablet: FlaskClient) -> None:
+    started = start_test()
+    pad = Tablet(tablet)
+    pad.open(started["code"])
+    response = tablet.post(
+        "/t/etape", json={"stage": "consent"}, headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 400
+
+
+def test_abandoned_test_cannot_be_continued(
+    app: Flask, start_test: Start, tablet: FlaskClient
+) -> None:
+    from placement.sessions import operations
+    from placement.sessions.models import User
+
+    started = start_test()
+    pad = Tablet(tablet)
+    pad.open(started["code"])
+    with app.app_context():
+        user = db.session.get(User, started["user_id"])
+        assert user is not None
+        operations.abandon_session(db.session, started["session_id"], user)
+        db.session.commit()
+    # the tablet's token no longer works: back to the code page
+    page = pad.get("/t/test")
+    assert page.status_code == 404
+    assert 'name="code"' in page.get_data(as_text=True)
+    assert pad.post_json("/t/etape", {"stage": "consent"}).status_code == 404
+    # and the old code does not open it again (the auditeur gives a new one to resume)
+    again = pad.open(started["code"])
+    assert again.status_code == 409
+
+
+# ----------------------------------------------------------------------------- whole tests
+
+
+def _secret_strings(bodies: list[str]) -> list[str]:
+    """Secrets of the bank found in what the tablet received (public words excepted)."""
+    public = " ".join(
+        [*TEXTS.values(), *[json.dumps(i, ensure_ascii=False) for i in _public_views()]]
+    ).lower()
+    leaks = []
+    blob = "\n".join(bodies).lower()
+    for secret in testbank.secrets_of():
+        needle = secret.lower()
+        if len(needle) >= 4 and needle not in public and needle in blob:
+            leaks.append(secret)
+    return leaks
+
+
+def _public_views() -> list[dict[str, Any]]:
+
+    return [item.public_view() for item in _release().items.values()]
+
+
+def _release() -> Any:
+    from placement.sessions.bankcache import engine_bank
+
+    return engine_bank(testbank.VERSION).release
+
+
+def _walk(obj: Any) -> list[str]:
+    keys: list[str] = []
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            keys.append(str(key))
+            keys.extend(_walk(value))
+    elif isinstance(obj, list):
+        for value in obj:
+            keys.extend(_walk(value))
+    return keys
+
+
+@pytest.mark.slow
+def test_a_whole_test_on_the_tablet(
+    app: Flask, in_test: tuple[Tablet, dict], speech_wav: bytes
+) -> None:
+    """Every item to the end: results, states, transcription, and no secret ever sent."""
+    pad, started = in_test
+    seen: list[str] = []
+    for _ in range(30):
+        state = pad.state()
+        if state["stage"] != "test":
+            break
+        seen.append(state["item"]["id"])
+        assert not {"key", "accepted", "rubric", "parameters", "a", "b", "transcript"} & set(
+            _walk(state)
+        )
+        assert 0 <= state["progress"]["percent"] < 100
+        response = pad.answer_current(speech_wav)
+        assert response is not None
+        assert response.status_code == 200, response.get_data(as_text=True)
+    assert pad.state()["stage"] == "finished"
+    assert "C&#39;est fini" in pad.get("/t/test").get_data(as_text=True)
+    assert len(seen) == len(set(seen)), "an item was given twice"
+    skills = {i.split("-")[0] for i in seen}
+    assert skills == {"CO", "CE", "EO", "EE"}
+    assert _secret_strings(pad.bodies) == []
+
+    session = _session(app, started["session_id"])
+    assert session.stage == Stage.FINISHED
+    spoken = [r for r in session.responses if r.skill == "EO"]
+    assert spoken
+    for response in spoken:
+        assert response.transcript is not None
+        assert response.transcript.status in ("done", "failed")
+        assert response.score is not None or response.needs_review
+    with app.app_context():
+        recordings = db.session.scalars(select(Recording)).all()
+        assert all(len(r.sha256) == 64 and r.size_bytes > 0 for r in recordings)
+    # QUEUE=sync: the transcription ran, so the session is settled
+    assert session.state in (SessionState.DONE, SessionState.TO_REVIEW)
+    final = session.results[-1]
+    assert final.status == "final"
+    assert set(final.estimates) == {"CO", "CE", "EO", "EE"}
+    assert final.decision["kind"] in ("dispense", "prescription")
+    # the finished test refuses any further answer and cannot be opened again
+    late = pad.post_json("/t/reponse", {"item_id": seen[-1], "answer": {"choice": "a"}})
+    assert late.status_code == 409
+    assert Tablet(app.test_client()).open(started["code"]).status_code == 409
+
+
+def test_non_reader_gets_listening_and_speaking_only(
+    app: Flask, start_test: Start, tablet: FlaskClient, speech_wav: bytes
+) -> None:
+    started = start_test(non_reader=True)
+    pad = Tablet(tablet)
+    pad.open(started["code"])
+    pad.through_checks(speech_wav)
+    pad.practice()
+    skills = set()
+    for _ in range(5):
+        state = pad.state()
+        if state["stage"] != "test" or state["item"]["response_mode"] == "speech":
+            break
+        skills.add(state["item"]["skill"])
+        pad.answer_current(speech_wav)
+    assert skills == {"CO"}
+    item_ids = [r.item_id for r in _session(app, started["session_id"]).responses]
+    nonreader = {i["id"] for i in testbank.all_items() if i.get("non_reader")}
+    assert set(item_ids) <= nonreader
+
+
+def test_failed_transcription_goes_to_review_and_loses_nothing(
+    app: Flask, in_test: tuple[Tablet, dict], speech_wav: bytes, db_url: str
+) -> None:
+    """The worst case: the recording is gone when its job runs. The answer stays, for review."""
+    from placement.sessions import testflow
+    from placement.sessions.jobs import process_recording
+
+    pad, started = in_test
+    item = _advance_to_speech(pad, speech_wav)
+    with app.app_context():
+        session = db.session.get(TestSession, started["session_id"])
+        assert session is not None
+        enqueued: list[int] = []
+        response = testflow.submit_recording(
+            db.session, session, item["id"], speech_wav, "audio/wav", enqueue=enqueued.append
+        )
+        assert enqueued == []  # only once the transaction commits
+        db.session.commit()
+        assert enqueued == [response.id]
+        response_id = response.id
+        recording = db.session.scalars(
+            select(Recording).where(Recording.response_id == response_id)
+        ).one()
+        recording.data = None
+        db.session.commit()
+    process_recording(response_id, db_url)
+    process_recording(response_id, db_url)  # a retry of a failed job tries again, and fails
+    with app.app_context():
+        stored = db.session.get(Response, response_id)
+        assert stored is not None
+        assert stored.answer == {"recording": True}
+        assert stored.score is None
+        assert stored.needs_review is True
+        transcript = db.session.scalars(
+            select(Transcript).where(Transcript.response_id == response_id)
+        ).one()
+        assert transcript.status == "failed"
+        assert transcript.attempts == 2
+        assert "erased" in (transcript.error or "")
+    # the test goes on without waiting for the score
+    assert pad.state()["item"]["id"] != item["id"]

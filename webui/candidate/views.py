@@ -1,0 +1,412 @@
+"""Routes of the candidate's tablet (blueprint ``candidate``, prefix ``/t``).
+
+Pages (GET): ``/t/`` code entry, ``/t/c/<code>`` (the QR code's address), ``/t/test`` the
+current screen. Actions (POST, CSRF token required; JSON for fetch, a redirect for a plain form):
+``/t/etape`` next screen, ``/t/micro`` microphone check, ``/t/reponse`` an answer,
+``/t/enregistrement`` a spoken answer. Data: ``/t/etat`` (JSON of the current screen),
+``/t/media/<path>`` (media of the session's bank release only), ``/t/parole/<key>.wav`` (the
+tablet's own sentences, spoken). Views are thin: an operation of
+:mod:`placement.sessions.testflow`, then commit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response as BaseResponse
+
+from audio.errors import AudioRejected
+from placement.sessions import results, testflow
+from placement.sessions.errors import InvalidAnswer, SessionsError, StaleAnswer
+from placement.sessions.models import Stage, TestSession
+from webui.candidate import bp, speech
+from webui.candidate.texts import REFUSALS, TEXTS
+from webui.extensions import db
+
+#: The cookie that binds the tablet to its session (the session's secret token).
+COOKIE = "placement_tablet"
+COOKIE_MAX_AGE_S = 12 * 3600
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _wants_json() -> bool:
+    return (
+        request.is_json
+        or request.headers.get("Sec-Fetch-Dest") == "empty"
+        or (request.accept_mimetypes.best == "application/json")
+    )
+
+
+def _text(key: str) -> str:
+    text = TEXTS[key]
+    if key == "consent":
+        text = text.format(days=current_app.config.get("RETENTION_DAYS", 365))
+    return text
+
+
+def _say(text: str) -> str:
+    """The URL of ``text`` spoken (registers it)."""
+    return url_for("candidate.spoken", key=speech.register(text))
+
+
+def _said(key: str) -> dict[str, str]:
+    """A sentence of the tablet and the URL that says it."""
+    text = _text(key)
+    return {"text": text, "audio": _say(text)}
+
+
+def _session(*, for_update: bool = False) -> TestSession:
+    return testflow.session_by_token(db.session, request.cookies.get(COOKIE), for_update=for_update)
+
+
+def _media_url(path: str | None, *, practice: bool = False) -> str | None:
+    if not path:
+        return None
+    if practice:
+        return url_for("candidate.static", filename=path)
+    return url_for("candidate.media", rel=path)
+
+
+def _item_for_tablet(view: testflow.ItemView) -> dict[str, Any]:
+    """The item's public view with the addresses of its media (nothing else is added)."""
+    item = view.item
+    practice = view.practice
+    instruction = dict(item["instruction"])
+    instruction["audio_url"] = _media_url(instruction.get("audio")) if not practice else None
+    if not instruction["audio_url"]:
+        instruction["audio_url"] = _say(instruction["text"])
+    stem = None
+    if item.get("stem"):
+        stem = dict(item["stem"])
+        stem["image_url"] = _media_url(stem.get("image"), practice=practice)
+        stem["audio_url"] = _media_url(stem.get("audio"), practice=practice)
+    choices = []
+    for choice in item.get("choices", []):
+        shown = dict(choice)
+        shown["image_url"] = _media_url(choice.get("image"), practice=practice)
+        shown["audio_url"] = _media_url(choice.get("audio"), practice=practice)
+        if not shown["audio_url"] and choice.get("text"):
+            shown["audio_url"] = _say(choice["text"])
+        choices.append(shown)
+    return {
+        **item,
+        "instruction": instruction,
+        "stem": stem,
+        "choices": choices,
+        "form": [dict(f) for f in item.get("form", [])],
+    }
+
+
+def _screen(session: TestSession) -> dict[str, Any]:
+    """What the tablet shows now, as data (the page and ``/t/etat`` both use it)."""
+    view = None
+    if session.stage in (Stage.PRACTICE, Stage.TEST):
+        view = testflow.current_item(db.session, session)
+    stage = str(session.stage)
+    screen: dict[str, Any] = {"stage": stage}
+    if view is not None:
+        screen["item"] = _item_for_tablet(view)
+        screen["number"] = view.number
+        screen["practice"] = view.practice
+        screen["progress"] = {
+            "done": view.progress.done,
+            "planned": view.progress.planned,
+            "percent": view.progress.percent,
+        }
+    return screen
+
+
+def _refusal_audio() -> dict[str, dict[str, str]]:
+    return {code: {"text": text, "audio": _say(text)} for code, text in REFUSALS.items()}
+
+
+def _set_cookie(response: BaseResponse, token: str) -> BaseResponse:
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=COOKIE_MAX_AGE_S,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+        path="/t",
+    )
+    return response
+
+
+def _done(next_url: str | None = None, **data: Any) -> ResponseReturnValue:
+    """The answer to a successful action: JSON for fetch, else back to the current screen."""
+    target = next_url or url_for("candidate.test")
+    if _wants_json():
+        return jsonify({"ok": True, "next": target, **data})
+    return redirect(target, code=303)
+
+
+def _commit_or_stale(action: Callable[[], Any]) -> Any:
+    """Run an operation and commit; a clash with a simultaneous request is a 409, nothing lost."""
+    try:
+        result = action()
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise StaleAnswer() from None
+    return result
+
+
+def _answer_from_form(form: Mapping[str, str]) -> dict[str, Any]:
+    if form.get("skipped"):
+        return {"skipped": True}
+    if "choice" in form:
+        return {"choice": form["choice"]}
+    if "text" in form:
+        return {"text": form["text"]}
+    fields = {k[len("fields.") :]: v for k, v in form.items() if k.startswith("fields.")}
+    if fields:
+        return {"fields": fields}
+    return {}
+
+
+def _queue_enqueue(response_id: int) -> None:
+    """Hand a recorded response to the transcription job (after the commit)."""
+    from placement.sessions.jobs import PROCESS_RECORDING, process_recording
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the real app object
+    url = str(app.config["DATABASE_URL"])
+    backend = str(app.config.get("QUEUE", "thread"))
+    if backend == "sync":
+        process_recording(response_id, url)
+        return
+    queue = app.extensions.get("placement.queue")
+    if queue is None:
+        from placement.workers import get_queue  # type: ignore[attr-defined, import-not-found, unused-ignore]  # D is writing it
+
+        queue = app.extensions["placement.queue"] = get_queue(
+            backend, redis_url=app.config.get("REDIS_URL")
+        )
+    queue.enqueue(
+        PROCESS_RECORDING, response_id, url, job_id=testflow.transcription_job_id(response_id)
+    )
+
+
+# --------------------------------------------------------------------------- pages
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    """The code entry page (or the current screen when the tablet already holds a test)."""
+    if request.cookies.get(COOKIE):
+        try:
+            session = _session()
+        except SessionsError:
+            pass
+        else:
+            if session.stage != Stage.FINISHED:
+                return redirect(url_for(".test"))
+    return render_template("candidate/code.html", said=_said("code"), error=None)
+
+
+def _open(code: str) -> ResponseReturnValue:
+    try:
+        session = testflow.open_by_code(db.session, code)
+    except SessionsError as error:
+        db.session.rollback()
+        page = render_template(
+            "candidate/code.html",
+            said=_said("code"),
+            error={"text": error.message, "audio": _say(error.message)},
+            code=code,
+        )
+        return page, error.status
+    db.session.commit()
+    response = redirect(url_for(".test"), code=303)
+    return _set_cookie(response, session.token)
+
+
+@bp.post("/")
+def open_code() -> ResponseReturnValue:
+    """Open the test whose code was typed."""
+    return _open(request.form.get("code", ""))
+
+
+@bp.get("/c/<code>")
+def open_qr(code: str) -> ResponseReturnValue:
+    """Open the test of a scanned QR code."""
+    return _open(code)
+
+
+@bp.get("/test")
+def test() -> ResponseReturnValue:
+    """The current screen: a check, the practice item, the item on screen, or the end."""
+    try:
+        session = _session()
+    except SessionsError as error:
+        return render_template(
+            "candidate/code.html",
+            said=_said("code"),
+            error={"text": error.message, "audio": _say(error.message)},
+        ), error.status
+    screen = _screen(session)
+    db.session.commit()
+    stage = screen["stage"]
+    said = {
+        "welcome": _said("welcome"),
+        "consent": _said("consent"),
+        "consent_refused": _said("consent_refused"),
+        "sound_check": _said("sound_check"),
+        "sound_check_no": _said("sound_check_no"),
+        "mic_check": _said("mic_check"),
+        "mic_ok": _said("mic_ok"),
+        "mic_sending": _said("mic_sending"),
+        "finished": _said("finished"),
+        "offline": _said("offline"),
+        "timeout": _said("timeout"),
+        "no_mic": _said("no_mic"),
+        "choose_first": _said("choose_first"),
+        "write_first": _said("write_first"),
+        "record_first": _said("record_first"),
+        "item_choice": _said("item_choice"),
+        "item_text": _said("item_text"),
+        "item_speech": _said("item_speech"),
+    }
+    return render_template(
+        f"candidate/{_template_for(stage)}.html",
+        screen=screen,
+        said=said,
+        skip=TEXTS["skip"],
+        refusals=json.dumps(_refusal_audio(), ensure_ascii=False),
+    )
+
+
+def _template_for(stage: str) -> str:
+    if stage in (Stage.PRACTICE, Stage.TEST):
+        return "item"
+    if stage == Stage.FINISHED:
+        return "finished"
+    return stage
+
+
+@bp.get("/etat")
+def state() -> ResponseReturnValue:
+    """The current screen as JSON (what the page shows; never a key or a score)."""
+    screen = _screen(_session())
+    db.session.commit()
+    return jsonify(screen)
+
+
+# --------------------------------------------------------------------------- actions
+
+
+@bp.post("/etape")
+def stage() -> ResponseReturnValue:
+    """Go to the next screen (welcome → consent → sound check → microphone check)."""
+    wanted = (request.get_json(silent=True) or {}).get("stage") or request.form.get("stage", "")
+    session = _session(for_update=True)
+    _commit_or_stale(lambda: testflow.advance_stage(db.session, session, wanted))
+    return _done(stage=str(session.stage))
+
+
+@bp.post("/micro")
+def microphone() -> ResponseReturnValue:
+    """Check a short test recording from the microphone."""
+    session = _session(for_update=True)
+    upload = request.files.get("audio")
+    data = upload.read() if upload is not None else b""
+    try:
+        measures = testflow.check_microphone(
+            db.session,
+            session,
+            data,
+            upload.mimetype if upload is not None else None,
+            max_bytes=int(current_app.config["RECORDING_MAX_BYTES"]),
+        )
+    except AudioRejected:
+        db.session.commit()  # keep the audit of the refusal; the candidate tries again
+        raise
+    db.session.commit()
+    return _done(mic=measures, message=_said("mic_ok"))
+
+
+@bp.post("/reponse")
+def answer() -> ResponseReturnValue:
+    """An answer to the item on screen (or the practice item)."""
+    payload = request.get_json(silent=True)
+    if isinstance(payload, Mapping):
+        item_id = payload.get("item_id")
+        given = payload.get("answer")
+    else:
+        item_id = request.form.get("item_id")
+        given = _answer_from_form(request.form)
+    if not isinstance(item_id, str) or not isinstance(given, Mapping):
+        raise InvalidAnswer("Réponse illisible. Touchez de nouveau votre réponse.")
+    session = _session(for_update=True)
+    try:
+        _commit_or_stale(lambda: testflow.submit_answer(db.session, session, item_id, given))
+    except StaleAnswer:
+        if not _wants_json():  # a plain form: show the current item again, nothing is lost
+            return redirect(url_for(".test"), code=303)
+        raise
+    return _done()
+
+
+@bp.post("/enregistrement")
+def recording() -> ResponseReturnValue:
+    """A spoken answer to the item on screen; transcribed in the background."""
+    item_id = request.form.get("item_id", "")
+    upload = request.files.get("audio")
+    data = upload.read() if upload is not None else b""
+    session = _session(for_update=True)
+    _commit_or_stale(
+        lambda: testflow.submit_recording(
+            db.session,
+            session,
+            item_id,
+            data,
+            upload.mimetype if upload is not None else None,
+            enqueue=_queue_enqueue,
+            max_bytes=int(current_app.config["RECORDING_MAX_BYTES"]),
+        )
+    )
+    return _done()
+
+
+# --------------------------------------------------------------------------- media
+
+
+@bp.get("/media/<path:rel>")
+def media(rel: str) -> ResponseReturnValue:
+    """A picture or sound of the session's bank release (nothing else on the server)."""
+    session = _session()
+    path = results.bank_for(session).media_path(rel)
+    if path is None:
+        abort(404)
+    return send_file(path, max_age=3600, conditional=True)
+
+
+@bp.get("/parole/<key>.wav")
+def spoken(key: str) -> ResponseReturnValue:
+    """One of the tablet's own sentences, spoken by espeak-ng (made once, then cached)."""
+    if speech.text_for(key) is None:
+        abort(404)
+    cache_dir = Path(current_app.instance_path) / "speech"
+    try:
+        path = speech.wav_path(key, cache_dir)
+    except speech.SpeechUnavailable:
+        current_app.logger.warning("espeak-ng could not speak sentence %s", key)
+        abort(404)
+    return send_file(path, mimetype="audio/wav", max_age=86400, conditional=True)
