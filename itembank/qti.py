@@ -22,7 +22,7 @@ How our items map to QTI 3.0:
   ``<div class="stem">`` (text one ``<p>`` per line, ``img``, ``audio``), the listening
   transcript as ``qti-rubric-block view="scorer" class="transcript"``;
 - what QTI has no place for (skill, theme, target level, type, status, topic, non-reader,
-  typo tolerance, time limit, author) as LOM keywords ``placement:<field>=<value>`` in the
+  typo tolerance, time limit, author, enemies) as LOM keywords ``placement:<field>=<value>`` in the
   manifest's metadata for the item.
 
 Import reads choice and text-entry items (ours or another platform's) back into our YAML and
@@ -119,6 +119,7 @@ def _keywords(item: Item) -> dict[str, str]:
         "author": item.author or None,
         "typo_tolerance": item.typo_tolerance,
         "time_limit_s": item.time_limit_s,
+        "enemies": ",".join(item.enemies) or None,
     }
     return {k: str(v) for k, v in values.items() if v is not None}
 
@@ -584,6 +585,8 @@ def _item_data(
         out["stem"] = stem
     if "time_limit_s" in keywords:
         out["time_limit_s"] = int(keywords["time_limit_s"])
+    if keywords.get("enemies"):
+        out["enemies"] = keywords["enemies"].split(",")
     if "typo_tolerance" in keywords:
         data["typo_tolerance"] = int(keywords["typo_tolerance"])
     out.update(data)

@@ -1,0 +1,127 @@
+"""The parameter CSV and the provisional-parameter rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from itembank import ParametersInvalid, read_parameters_csv, write_parameters_csv
+from itembank.model import Item
+from itembank.parameters import ParameterRow, ParameterTable, check_against_items, provisional_row
+from itembank.sources import item_from_data
+from tests.itembank.conftest import base_items
+
+CUTS = {s: {"A1.1": -1.0, "A1": -0.4, "A2": 0.3, "B1": 0.9} for s in ("CO", "CE", "EO", "EE")}
+RULE = {
+    "discrimination_by_type": {"listen_choose_picture": 1.0, "gap_fill": 1.3, "write_message": 1.2},
+    "guessing_factor": 0.8,
+    "threshold_step": 0.7,
+}
+
+
+def _item(item_id: str, **changes: object) -> Item:
+    return item_from_data({**base_items()[item_id], **changes})
+
+
+def test_choice_item_is_3pl_with_guessing_from_its_choices() -> None:
+    row = provisional_row(_item("CO-001"), CUTS, RULE)  # 3 picture choices, target A1.1
+    assert (row.model, row.a, row.b, row.c, row.d) == (
+        "3PL",
+        1.0,
+        -1.0,
+        pytest.approx(0.8 / 3, abs=1e-4),
+        1.0,
+    )
+    assert row.provisional
+    assert not row.pretest
+    two = provisional_row(_item("CE-001"), CUTS, RULE)  # 2 choices, type not in the rule: a = 1
+    assert (two.c, two.a, two.b) == (pytest.approx(0.4), 1.0, -0.4)
+
+
+def test_gap_fill_is_2pl_and_pilot_items_are_pretest() -> None:
+    row = provisional_row(_item("CE-002", status="pilot"), CUTS, RULE)
+    assert (row.model, row.a, row.b, row.c) == ("2PL", 1.3, 0.9, 0.0)
+    assert row.pretest
+
+
+def test_rubric_item_thresholds_spread_around_b() -> None:
+    row = provisional_row(_item("EE-001"), CUTS, RULE)  # max score 3, target A2
+    assert row.model == "GRM"
+    assert row.thresholds == pytest.approx((0.3 - 0.7, 0.3, 0.3 + 0.7))
+    assert row.b == pytest.approx(0.3)
+
+
+@given(
+    cut=st.floats(-3, 3),
+    step=st.floats(0.1, 2),
+    max_score=st.integers(1, 6),
+)
+def test_thresholds_increase_and_centre_on_the_level_cut(
+    cut: float, step: float, max_score: int
+) -> None:
+    data = base_items()["EE-001"]
+    levels = [{"score": s, "descriptor": f"niveau {s}"} for s in range(max_score + 1)]
+    data["rubric"] = {**data["rubric"], "max_score": max_score, "levels": levels}
+    cuts = {"EE": {"A1.1": cut - 2, "A1": cut - 1, "A2": cut, "B1": cut + 1}}
+    row = provisional_row(item_from_data(data), cuts, {**RULE, "threshold_step": step})
+    assert len(row.thresholds) == max_score
+    assert all(b > a for a, b in zip(row.thresholds, row.thresholds[1:], strict=False))
+    assert sum(row.thresholds) / max_score == pytest.approx(cut, abs=1e-3)
+
+
+def test_csv_round_trip(tmp_path: Path) -> None:
+    rows = [
+        ParameterRow("CO-001", "CO", "vie pratique", "3PL", 1.1, -0.5, 0.25, 1.0, (), True, False),
+        ParameterRow("EO-001", "EO", "vie publique", "GRM", 1.2, 0.1, thresholds=(-0.6, 0.1, 0.8)),
+        ParameterRow("EE-001", "EE", "vie pro", "GPCM", 0.9, 0.0, thresholds=(-0.5, 0.5),
+                     pretest=True),
+    ]  # fmt: skip
+    path = tmp_path / "p.csv"
+    write_parameters_csv(rows, path)
+    lines = path.read_text().splitlines()
+    assert lines[0] == "id,skill,theme,model,a,b,c,d,b1,b2,b3,provisional,pretest"
+    assert lines[1] == "CO-001,CO,vie pratique,3PL,1.1,-0.5,0.25,1,,,,1,0"
+    table = read_parameters_csv(path)
+    assert table.rows == tuple(rows)
+    write_parameters_csv(table, tmp_path / "again.csv")
+    assert (tmp_path / "again.csv").read_bytes() == path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("id,model,a\nCO-001,2PL,1\n", "missing column(s) b"),
+        ("id,model,a,b\nCO-001,4PL,1,0\n", "line 2: unknown model '4PL'"),
+        ("id,model,a,b\nCO-001,2PL,un,0\n", "line 2: a='un' is not a number"),
+        ("id,model,a,b\nCO-001,2PL,-1,0\n", "line 2: a=-1.0 must be positive"),
+        ("id,model,a,b,b1\nEO-001,GRM,1,0,\n", "line 2: a GRM item needs thresholds b1..bk"),
+        ("id,model,a,b\nCO-001,2PL,1,0\nCO-001,2PL,1,0\n",
+         "duplicate item ids in the parameters: CO-001"),
+        ("id,model,a,b,provisional\nCO-001,2PL,1,0,oui?\n", "provisional='oui?' is not 0 or 1"),
+    ],
+)  # fmt: skip
+def test_bad_csv_is_refused_with_its_line(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    with pytest.raises(ParametersInvalid) as excinfo:
+        read_parameters_csv(path)
+    assert message in str(excinfo.value)
+
+
+def test_parameters_must_fit_the_items() -> None:
+    items = {i: item_from_data(d) for i, d in base_items().items()}
+    rows = [provisional_row(it, CUTS, RULE) for it in items.values()]
+    check_against_items(ParameterTable(tuple(rows)), items)  # fits: no exception
+    wrong = [
+        ParameterRow(r.id, r.skill, r.theme, "2PL", 1.0, 0.0) if r.id == "EO-001" else r
+        for r in rows
+    ]
+    with pytest.raises(ParametersInvalid, match="EO-001: a rubric item needs GRM or GPCM, not 2PL"):
+        check_against_items(ParameterTable(tuple(wrong)), items)
+    with pytest.raises(ParametersInvalid, match="parameters for unknown items CO-404"):
+        check_against_items(
+            ParameterTable((*rows, ParameterRow("CO-404", "CO", "", "2PL", 1, 0))), items
+        )

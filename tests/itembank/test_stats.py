@@ -1,0 +1,62 @@
+"""`itembank stats`: coverage counts and what is missing for the blueprint."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from itembank.cli import main
+from itembank.sources import item_from_data
+from itembank.stats import coverage, format_coverage
+from tests.itembank.conftest import MakeBank, base_items
+
+
+def test_counts_and_shortfalls() -> None:
+    items = [item_from_data(d) for d in base_items().values()]
+    items.append(item_from_data({**base_items()["CE-001"], "id": "CE-009", "status": "draft"}))
+    cov = coverage(items)
+    assert cov.total == 7  # the draft is not counted
+    assert cov.by_status == {"operational": 7, "draft": 1}
+    assert cov.by_skill == {"CO": 2, "CE": 2, "EO": 1, "EE": 2}
+    assert cov.by_cell[("CO", "A1.1", "vie pratique")] == 1
+    assert cov.by_type[("EE", "form_fill")] == 1
+    assert cov.non_reader == {"CO": 1, "CE": 0, "EO": 1, "EE": 0}
+    missing = {str(s) for s in cov.shortfalls}
+    assert "CO: items: 2 < 48 (missing 46)" in missing
+    assert "EE: items: 2 < 16 (missing 14)" in missing
+    assert "CE: theme vie publique: 0 < 4 (missing 4)" in missing
+    assert "EO: non-reader items: 1 < 12 (missing 11)" in missing
+    assert "EO: level B1: 0 < 3 (missing 3)" in missing
+    assert not any(s.startswith("CE: non-reader") for s in missing)  # CE always needs reading
+    text = format_coverage(cov)
+    assert "CO    A1.1            1         0         0       1" in text.splitlines()
+
+
+def test_a_full_bank_meets_the_blueprint() -> None:
+    items = []
+    n = 0
+    for skill, kind, per_cell in (("CO", "CO-001", 4), ("CE", "CE-001", 4), ("EO", "EO-001", 2),
+                                  ("EE", "EE-001", 2)):  # fmt: skip
+        for level in ("A1.1", "A1", "A2", "B1"):
+            for theme in ("vie pratique", "vie publique", "vie professionnelle"):
+                for _ in range(per_cell):
+                    n += 1
+                    data = {**base_items()[kind], "id": f"{skill}-{n:03d}", "target_level": level,
+                            "theme": theme}  # fmt: skip
+                    items.append(item_from_data(data))
+    cov = coverage(items)
+    assert cov.by_skill == {"CO": 48, "CE": 48, "EO": 24, "EE": 24}
+    assert cov.shortfalls == []
+    assert "the bank meets every blueprint requirement" in format_coverage(cov)
+
+
+def test_cli_stats(make_bank: MakeBank, capsys: pytest.CaptureFixture[str]) -> None:
+    bank = make_bank()
+    assert main(["stats", str(bank), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["by_skill"] == {"CO": 2, "CE": 2, "EO": 1, "EE": 2}
+    assert data["by_skill_level_theme"]["CE"]["B1"]["vie pratique"] == 1
+    assert "CO: items: 2 < 48 (missing 46)" in data["missing_for_blueprint"]
+    assert main(["stats", str(bank)]) == 0
+    assert "missing for the blueprint" in capsys.readouterr().out
