@@ -1,0 +1,133 @@
+"""Publishing a checked calibration as a new immutable bank release (through ``itembank``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from calibration.data import read_parameters, write_parameters
+from calibration.errors import CalibrationError, InputError, PublishRefused
+from calibration.report import write_report
+from calibration.steps import Workdir, load_all
+
+#: Models of the calibration that the bank's parameter table spells differently: a 1PL is a
+#: 2PL whose items share one slope.
+RELEASE_MODEL = {"1PL": "2PL"}
+
+
+def publish(
+    work: Workdir,
+    *,
+    release: str | None = None,
+    releases_root: Path | None = None,
+    version: str | None = None,
+    override_reason: str | None = None,
+    notes: str = "",
+) -> Any:
+    """Publish ``work/parameters.csv`` as a new release built on the current one.
+
+    The checks must have passed, or ``override_reason`` must say in words why the release goes
+    out anyway; the reason, the failed checks, the linking constants and the counts go into the
+    release's metadata, and the HTML report (rebuilt with the reason) and the check results
+    are attached.
+
+    Returns
+    -------
+    itembank.Release
+        The new release, loaded back from disk.
+
+    Raises
+    ------
+    PublishRefused
+        Checks failed and no (non-blank) reason was given.
+    InputError
+        A step was not run, or the current table does not come from a release.
+    CalibrationError
+        The item bank refused the release (its message is kept).
+    """
+    import itembank
+
+    state = load_all(work)
+    checks, fit, linking, context = (
+        state["checks"],
+        state["fit"],
+        state["linking"],
+        state["context"],
+    )
+    if state["new"] is None or linking is None:
+        raise InputError(f"{work.parameters} is missing: run `calibration link` first")
+    if checks is None:
+        raise InputError(f"{work.checks} is missing: run `calibration check` first")
+    reason = (override_reason or "").strip() or None
+    if not checks.passed and reason is None:
+        raise PublishRefused(checks.failures)
+    base_version = release or context.get("release")
+    if base_version is None:
+        raise InputError(
+            "the current parameters did not come from a release: give --release VERSION "
+            "(the release whose items the new parameters belong to)"
+        )
+    root = releases_root or (
+        Path(context["releases_root"]) if context.get("releases_root") else None
+    )
+    try:
+        base = itembank.load_release(base_version, root)
+    except itembank.ItemBankError as exc:
+        raise InputError(f"cannot load release {base_version}: {exc}") from None
+
+    new = read_parameters(work.parameters)
+    out_csv = work.root / "release-parameters.csv"
+    write_parameters(
+        new.with_values(models=tuple(RELEASE_MODEL.get(m, m) for m in new.models)), out_csv
+    )
+    write_report(
+        work.report,
+        current=state["current"],
+        new=new,
+        fit=fit,
+        linking=linking,
+        checks=checks,
+        simulation=state["simulation"],
+        context=context,
+        override_reason=reason,
+    )
+    metadata = {
+        "calibration": {
+            "based_on": base.version,
+            "checks_passed": checks.passed,
+            "failed_checks": list(checks.failures),
+            "override_reason": reason,
+            "n_persons": fit["n_persons"] if fit else None,
+            "n_responses": sum(fit["n_responses"].values()) if fit else None,
+            "re_estimated": len(fit["fitted"]) if fit else 0,
+            "kept": [k["item_id"] for k in fit["kept"]] if fit else [],
+            "linking": {
+                skill: {
+                    "method": lk["method"],
+                    "A": lk["A"],
+                    "B": lk["B"],
+                    "anchors": len(lk["anchors"]),
+                }
+                for skill, lk in linking["skills"].items()
+            },
+        }
+    }
+    text = notes or (
+        f"Recalibration of {base.version} on {metadata['calibration']['n_persons']} candidates"
+        + (f"; published despite failed checks: {reason}" if reason and not checks.passed else "")
+    )
+    try:
+        return itembank.publish_release(
+            base,
+            version=version,
+            parameters_csv=out_csv,
+            notes=text,
+            attachments={
+                "calibration-report.html": work.report,
+                "calibration-checks.json": work.checks,
+            },
+            metadata=metadata,
+            root=root,
+        )
+    except itembank.ItemBankError as exc:
+        raise CalibrationError(f"the item bank refused the release: {exc}") from None

@@ -1,0 +1,433 @@
+"""The command line's steps as functions over a work directory.
+
+Every step reads what earlier steps wrote and writes its own files, so that steps can be run
+one by one (and inspected, or redone with other options) or chained by ``calibration run``::
+
+    <work>/responses.csv           the long responses (copied or exported)
+    <work>/current-parameters.csv  the current table (from a release or a CSV)
+    <work>/context.json            where the current table came from, cut scores per skill
+    <work>/fit-parameters.csv      fit: re-estimated rows on the new scale, kept rows as they were
+    <work>/fit.json                fit: which rows were re-estimated, kept items and why, SEs
+    <work>/parameters.csv          link: the new table on the current scale (what is published)
+    <work>/linking.json            link: constants per skill, anchors, SEs on the old scale
+    <work>/checks.json             check: statistics and flags per item, failures
+    <work>/simulation.json         simulate: current against new, per skill
+    <work>/report.html             report: the self-contained HTML report
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from calibration.checks import CheckReport, ItemCheck, Thresholds, run_checks
+from calibration.data import (
+    ItemParameters,
+    Responses,
+    read_parameters,
+    read_responses,
+    write_parameters,
+)
+from calibration.errors import CalibrationError, InputError
+from calibration.fit import FitResult, SeMethod, fit
+from calibration.linking import Linking, Method, apply_links, link_skills
+from calibration.simulation import compare_banks
+
+
+@dataclass(frozen=True, slots=True)
+class Workdir:
+    """Paths of a calibration work directory."""
+
+    root: Path
+
+    def __post_init__(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def responses(self) -> Path:
+        """The long responses."""
+        return self.root / "responses.csv"
+
+    @property
+    def current(self) -> Path:
+        """The current parameter table."""
+        return self.root / "current-parameters.csv"
+
+    @property
+    def context(self) -> Path:
+        """Source of the current table and cut scores."""
+        return self.root / "context.json"
+
+    @property
+    def fitted(self) -> Path:
+        """Fit output, new scale."""
+        return self.root / "fit-parameters.csv"
+
+    @property
+    def fit_info(self) -> Path:
+        """Fit details."""
+        return self.root / "fit.json"
+
+    @property
+    def parameters(self) -> Path:
+        """The new table on the current scale."""
+        return self.root / "parameters.csv"
+
+    @property
+    def linking(self) -> Path:
+        """Linking details."""
+        return self.root / "linking.json"
+
+    @property
+    def checks(self) -> Path:
+        """Check results."""
+        return self.root / "checks.json"
+
+    @property
+    def simulation(self) -> Path:
+        """Simulation results."""
+        return self.root / "simulation.json"
+
+    @property
+    def report(self) -> Path:
+        """The HTML report."""
+        return self.root / "report.html"
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe copy: NaN and infinities become None, numpy scalars plain numbers."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _clean(value.tolist())
+    if isinstance(value, np.generic):
+        return _clean(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_json(path: Path, data: Any) -> Path:
+    """Write plain data as JSON (NaN as null)."""
+    path.write_text(json.dumps(_clean(data), indent=1, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def read_json(path: Path, step: str) -> Any:
+    """Read a step's JSON; raises :class:`InputError` naming the step that makes it."""
+    if not path.is_file():
+        raise InputError(f"{path} is missing: run `calibration {step}` first")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path} is not valid JSON ({exc})") from None
+
+
+def _num(x: Any) -> float:
+    return float("nan") if x is None else float(x)
+
+
+# -- prepare ----------------------------------------------------------------------------------
+def prepare(
+    work: Workdir,
+    *,
+    responses: Path | None = None,
+    parameters: Path | None = None,
+    release: str | None = None,
+    releases_root: Path | None = None,
+    cuts: Mapping[str, float] | None = None,
+) -> dict[str, Any]:
+    """Copy the responses and the current table into ``work`` and record their source.
+
+    The current table comes from a parameter CSV or from a published release (its
+    ``parameters.csv`` and its A1 cut scores). Both files are validated here, so that a
+    malformed CSV or an unknown item id is refused before any computation.
+    """
+    context: dict[str, Any] = {"release": None, "cuts": dict(cuts or {})}
+    if release is not None:
+        import itembank
+
+        try:
+            rel = itembank.load_release(None if release == "latest" else release, releases_root)
+        except itembank.ItemBankError as exc:
+            raise InputError(f"cannot load release {release}: {exc}") from None
+        shutil.copyfile(rel.parameters_path, work.current)
+        context["release"] = rel.version
+        context["releases_root"] = str(releases_root) if releases_root else None
+        context["retired"] = sorted(
+            i for i, item in rel.items.items() if getattr(item, "status", "") == "retired"
+        )
+        if not cuts:
+            context["cuts"] = {
+                skill: levels["A1"] for skill, levels in rel.cut_scores.items() if "A1" in levels
+            }
+        context["cut_scores"] = rel.cut_scores
+    elif parameters is not None:
+        if Path(parameters).resolve() != work.current.resolve():
+            shutil.copyfile(parameters, work.current)
+        context["parameters"] = str(parameters)
+    elif not work.current.is_file():
+        raise InputError("give the current parameters: --release VERSION or --parameters CSV")
+    current = read_parameters(work.current)
+    if responses is not None and Path(responses).resolve() != work.responses.resolve():
+        shutil.copyfile(responses, work.responses)
+    if not work.responses.is_file():
+        raise InputError("give the responses: --responses CSV (or run `calibration export`)")
+    data = read_responses(work.responses, current)
+    context["n_persons"] = data.n_persons
+    context["n_responses"] = data.n_responses
+    write_json(work.context, context)
+    return context
+
+
+def _context(work: Workdir) -> dict[str, Any]:
+    if work.context.is_file():
+        data: dict[str, Any] = read_json(work.context, "fit")
+        return data
+    return {"release": None, "cuts": {}}
+
+
+# -- fit ----------------------------------------------------------------------------------------
+def fit_info(result: FitResult) -> dict[str, Any]:
+    """The JSON form of a fit's details."""
+    p = result.params
+    se = {}
+    for i, item_id in enumerate(p.ids):
+        if result.fitted[i]:
+            se[item_id] = {
+                "a": result.se_a[i],
+                "b": result.se_b[i],
+                "c": result.se_c[i],
+                "thresholds": [t for t in result.se_thresholds[i] if not math.isnan(t)],
+            }
+    return {
+        "fitted": [item_id for i, item_id in enumerate(p.ids) if result.fitted[i]],
+        "kept": [asdict(k) for k in result.kept],
+        "n_responses": dict(zip(p.ids, result.n_responses.tolist(), strict=True)),
+        "se": se,
+        "se_method": result.se_method,
+        "scales": list(result.scales),
+        "log_likelihood": result.log_likelihood,
+        "n_evaluations": result.n_evaluations,
+        "converged": result.converged,
+        "time_s": result.time_s,
+        "messages": list(result.messages),
+        "n_persons": int(result.theta_eap.shape[0]),
+    }
+
+
+def step_fit(
+    work: Workdir,
+    *,
+    model: str | None = None,
+    min_responses: int = 50,
+    se: SeMethod = "crossprod",
+    n_bootstrap: int = 20,
+    fit_guessing: bool = False,
+    priors: bool = True,
+    by_skill: bool = True,
+    seed: int | None = None,
+    progress: bool = True,
+) -> FitResult:
+    """Fit the responses; writes ``fit-parameters.csv`` and ``fit.json``."""
+    current = read_parameters(work.current)
+    responses = read_responses(work.responses, current)
+    result = fit(
+        current,
+        responses,
+        by_skill=by_skill,
+        model=model,
+        min_responses=min_responses,
+        se=se,
+        n_bootstrap=n_bootstrap,
+        fit_guessing=fit_guessing,
+        priors=priors,
+        rng=np.random.default_rng(seed),
+        progress=progress,
+    )
+    new = result.params.with_values(provisional=np.where(result.fitted, False, current.provisional))
+    write_parameters(new, work.fitted)
+    write_json(work.fit_info, fit_info(result))
+    return result
+
+
+def _fitted_mask(params: ItemParameters, info: Mapping[str, Any]) -> np.ndarray:
+    fitted = set(info["fitted"])
+    return np.array([i in fitted for i in params.ids], dtype=bool)
+
+
+# -- link ---------------------------------------------------------------------------------------
+def step_link(
+    work: Workdir,
+    *,
+    method: Method = "stocking-lord",
+    anchors: Sequence[str] | None = None,
+    purify: float | None = 0.5,
+) -> dict[str, Linking]:
+    """Link the fitted rows to the current scale; writes ``parameters.csv``, ``linking.json``."""
+    current = read_parameters(work.current)
+    new = read_parameters(work.fitted)
+    info = read_json(work.fit_info, "fit")
+    fitted = _fitted_mask(new, info)
+    links = link_skills(new, current, fitted=fitted, method=method, purify=purify, anchors=anchors)
+    linked = apply_links(new, links, fitted)
+    write_parameters(linked, work.parameters)
+    se_old: dict[str, dict[str, Any]] = {}
+    for item_id, s in info["se"].items():
+        skill = new.skills[new.index(item_id)]
+        A = links[skill].A if skill in links else 1.0
+        se_old[item_id] = {
+            "a": _num(s["a"]) / A,
+            "b": _num(s["b"]) * A,
+            "c": s["c"],
+            "thresholds": [_num(t) * A for t in s["thresholds"]],
+        }
+    write_json(
+        work.linking,
+        {
+            "method": method,
+            "skills": {skill: asdict(lk) for skill, lk in links.items()},
+            "se": se_old,
+        },
+    )
+    return links
+
+
+# -- check --------------------------------------------------------------------------------------
+def check_to_data(report: CheckReport) -> dict[str, Any]:
+    """The JSON form of a check report."""
+    return {
+        "passed": report.passed,
+        "failures": list(report.failures),
+        "warnings": list(report.warnings),
+        "notes": list(report.notes),
+        "n_persons": report.n_persons,
+        "thresholds": asdict(report.thresholds),
+        "items": [asdict(row) for row in report.items],
+    }
+
+
+def check_from_data(data: Mapping[str, Any]) -> CheckReport:
+    """Rebuild a check report from its JSON form."""
+    floats = {
+        "exposure", "infit", "outfit", "a_old", "b_old", "a_new", "b_new", "delta_b",
+        "delta_log_a", "dif_delta", "dif_p",
+    }  # fmt: skip
+    rows = []
+    for row in data["items"]:
+        values: dict[str, Any] = {k: (_num(v) if k in floats else v) for k, v in row.items()}
+        values["flags"] = tuple(row["flags"])
+        rows.append(ItemCheck(**values))
+    th = dict(data["thresholds"])
+    th["fit_range"] = tuple(th["fit_range"])
+    return CheckReport(
+        items=tuple(rows),
+        thresholds=Thresholds(**th),
+        n_persons=int(data["n_persons"]),
+        failures=tuple(data["failures"]),
+        warnings=tuple(data["warnings"]),
+        notes=tuple(data.get("notes", ())),
+    )
+
+
+def step_check(work: Workdir, *, thresholds: Thresholds | None = None) -> CheckReport:
+    """Check the linked table against the current one; writes ``checks.json``."""
+    current = read_parameters(work.current)
+    new = read_parameters(work.parameters if work.parameters.is_file() else work.fitted)
+    responses: Responses = read_responses(work.responses, new)
+    info = read_json(work.fit_info, "fit")
+    fitted = _fitted_mask(new, info)
+    se_a = np.full(new.n_items, np.nan)
+    se_b = np.full(new.n_items, np.nan)
+    se = read_json(work.linking, "link")["se"] if work.linking.is_file() else info["se"]
+    for item_id, s in se.items():
+        i = new.index(item_id)
+        se_a[i], se_b[i] = _num(s["a"]), _num(s["b"])
+    context = _context(work)
+    report = run_checks(
+        new,
+        current,
+        responses,
+        fitted=fitted,
+        thresholds=thresholds,
+        retired=set(context.get("retired") or ()),
+        se_a=se_a,
+        se_b=se_b,
+    )
+    write_json(work.checks, check_to_data(report))
+    return report
+
+
+# -- simulate -----------------------------------------------------------------------------------
+def step_simulate(
+    work: Workdir,
+    *,
+    n_candidates: int = 2000,
+    test_length: int = 10,
+    seed: int = 0,
+    progress: bool = True,
+) -> list[dict[str, Any]]:
+    """Simulate the CAT on the current and the new table; writes ``simulation.json``."""
+    current = read_parameters(work.current)
+    if not work.parameters.is_file():
+        raise InputError(f"{work.parameters} is missing: run `calibration link` first")
+    new = read_parameters(work.parameters)
+    cuts = {k: float(v) for k, v in (_context(work).get("cuts") or {}).items()}
+    comparisons = compare_banks(
+        current,
+        new,
+        cuts=cuts,
+        n_candidates=n_candidates,
+        test_length=test_length,
+        seed=seed,
+        progress=progress,
+    )
+    data = [c.to_data() for c in comparisons]
+    write_json(
+        work.simulation,
+        {"n_candidates": n_candidates, "test_length": test_length, "seed": seed, "skills": data},
+    )
+    return data
+
+
+def load_all(work: Workdir) -> dict[str, Any]:
+    """Everything the report and publish read, with what is missing left as None."""
+    out: dict[str, Any] = {"context": _context(work)}
+    out["current"] = read_parameters(work.current) if work.current.is_file() else None
+    out["fitted"] = read_parameters(work.fitted) if work.fitted.is_file() else None
+    out["new"] = read_parameters(work.parameters) if work.parameters.is_file() else None
+    out["fit"] = read_json(work.fit_info, "fit") if work.fit_info.is_file() else None
+    out["linking"] = read_json(work.linking, "link") if work.linking.is_file() else None
+    out["checks"] = (
+        check_from_data(read_json(work.checks, "check")) if work.checks.is_file() else None
+    )
+    out["simulation"] = (
+        read_json(work.simulation, "simulate") if work.simulation.is_file() else None
+    )
+    return out
+
+
+__all__ = [
+    "CalibrationError",
+    "Workdir",
+    "check_from_data",
+    "check_to_data",
+    "fit_info",
+    "load_all",
+    "prepare",
+    "read_json",
+    "step_check",
+    "step_fit",
+    "step_link",
+    "step_simulate",
+    "write_json",
+]
