@@ -17,8 +17,9 @@
 * **DIF** — Mantel–Haenszel for right/wrong items between the reference group (the largest) and
   each other group of the ``group`` column, persons matched on EAP θ strata (a CAT has no
   common total score); ETS delta :math:`\\Delta = -2.35 \\ln \\hat\\alpha_{MH}`, category C
-  (:math:`|\\Delta| \\ge 1.5` and significant at 5 %) flagged. Rubric items are not tested for
-  DIF here (too few responses per stratum in practice).
+  (:math:`|\\Delta| \\ge 1.5`, MH chi-square significant and :math:`|\\Delta|` significantly
+  above 1 at 5 %, with the Robins–Breslow–Greenland variance) flagged. Rubric items are not
+  tested for DIF here (too few responses per stratum in practice).
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ def mantel_haenszel(
     reference: BoolArray,
     theta: FloatArray,
     n_strata: int = 10,
-) -> tuple[float, float]:
+) -> tuple[float, float, float]:
     """Mantel–Haenszel DIF of a right/wrong item.
 
     Parameters
@@ -137,9 +138,10 @@ def mantel_haenszel(
 
     Returns
     -------
-    delta, p_value : float
-        ETS delta :math:`-2.35 \\ln \\hat\\alpha_{MH}` and the p-value of the MH chi-square (with
-        continuity correction); NaN when undefined.
+    delta, p_value, se_delta : float
+        ETS delta :math:`-2.35 \\ln \\hat\\alpha_{MH}`, the p-value of the MH chi-square (with
+        continuity correction) and the standard error of delta (Robins–Breslow–Greenland);
+        NaN when undefined.
     """
     rows = np.flatnonzero(responses.item == item)
     persons = responses.person[rows]
@@ -149,10 +151,11 @@ def mantel_haenszel(
     keep = in_f | in_r
     persons, x, in_f, match = persons[keep], x[keep], in_f[keep], match[keep]
     if persons.size == 0:
-        return float("nan"), float("nan")
+        return float("nan"), float("nan"), float("nan")
     edges = np.quantile(match, np.linspace(0, 1, n_strata + 1)[1:-1])
     stratum = np.searchsorted(edges, match)
     num = den = a_sum = e_sum = v_sum = 0.0
+    pr = ps_qr = qs = 0.0  # Robins–Breslow–Greenland variance terms
     for s in np.unique(stratum):
         m = stratum == s
         ref_right = float(np.sum((~in_f[m]) & (x[m] == 1)))
@@ -164,16 +167,24 @@ def mantel_haenszel(
         m1, m0 = ref_right + foc_right, ref_wrong + foc_wrong
         if t < 2 or n_ref == 0 or n_foc == 0:
             continue
-        num += ref_right * foc_wrong / t
-        den += ref_wrong * foc_right / t
+        r_k, s_k = ref_right * foc_wrong / t, ref_wrong * foc_right / t
+        p_k, q_k = (ref_right + foc_wrong) / t, (ref_wrong + foc_right) / t
+        num += r_k
+        den += s_k
+        pr += p_k * r_k
+        ps_qr += p_k * s_k + q_k * r_k
+        qs += q_k * s_k
         a_sum += ref_right
         e_sum += n_ref * m1 / t
         v_sum += n_ref * n_foc * m1 * m0 / (t * t * (t - 1))
     if num == 0 or den == 0 or v_sum == 0:
-        return float("nan"), float("nan")
+        return float("nan"), float("nan"), float("nan")
     alpha = num / den
+    var_log = pr / (2 * num**2) + ps_qr / (2 * num * den) + qs / (2 * den**2)
+    delta = float(-2.35 * np.log(alpha))
+    se_delta = float(2.35 * np.sqrt(var_log))
     stat = (abs(a_sum - e_sum) - 0.5) ** 2 / v_sum
-    return float(-2.35 * np.log(alpha)), float(chi2.sf(stat, 1))
+    return delta, float(chi2.sf(stat, 1)), se_delta
 
 
 def run_checks(
@@ -217,6 +228,7 @@ def run_checks(
     # DIF
     dif_delta, dif_p = np.full(n, np.nan), np.full(n, np.nan)
     dif_group = [""] * n
+    dif_c = np.zeros(n, dtype=bool)
     if responses.groups is not None:
         groups = np.array(responses.groups)
         names, sizes = np.unique(groups, return_counts=True)
@@ -236,11 +248,16 @@ def run_checks(
                         or reference[takers].sum() < th.dif_min_per_group
                     ):
                         continue
-                    delta, p = mantel_haenszel(
+                    delta, p, se_delta = mantel_haenszel(
                         responses, i, focal=focal, reference=reference, theta=theta
                     )
                     if np.isnan(dif_delta[i]) or abs(delta) > abs(dif_delta[i]):
                         dif_delta[i], dif_p[i], dif_group[i] = delta, p, f"{g_name} vs {ref_name}"
+                        dif_c[i] = (
+                            p < 0.05
+                            and abs(delta) >= th.dif_delta
+                            and (abs(delta) - 1.0) / se_delta > 1.645
+                        )
             notes.append(f"DIF: Mantel–Haenszel, reference group {ref_name!r}")
         else:
             notes.append("DIF: only one group in the data, not tested")
@@ -279,7 +296,7 @@ def run_checks(
         if counts[i] == 0 and item_id not in (retired or set()):
             flags.append("unseen")
             unseen.append(item_id)
-        if not np.isnan(dif_delta[i]) and abs(dif_delta[i]) >= th.dif_delta and dif_p[i] < 0.05:
+        if dif_c[i]:
             flags.append("dif")
             dif.append(item_id)
         rows.append(
