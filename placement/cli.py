@@ -12,6 +12,7 @@ import importlib
 _COMMAND_MODULES = (
     "placement.simulation.cli",  # placement simulate
     "placement.scoring.cli",  # placement score
+    "placement.workers.cli",  # placement worker
 )
 
 
