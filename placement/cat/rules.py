@@ -147,7 +147,8 @@ class Rules:
         The sections in the order they are given.
     non_reader_skills : tuple of str
         The skills a non-reader is tested on, with non-reader items only; the others are
-        "not assessed".
+        "not assessed". Skills without a section are ignored (one default serves banks of a
+        single skill).
     themes, selection, exposure, stopping, prior, pretest
         See their classes.
     estimator : str
@@ -249,9 +250,6 @@ def _validate(rules: Rules) -> None:
             )
         if s.se_target is not None and not s.se_target > 0:
             raise InvalidRules(f"section {s.skill}: se_target must be > 0")
-    for skill in rules.non_reader_skills:
-        if skill not in seen:
-            raise InvalidRules(f"non_reader_skills names {skill!r}, which has no section")
     if rules.themes.min_items < 0:
         raise InvalidRules("themes.min_items must be >= 0")
     if not 0 < rules.themes.max_share <= 1:

@@ -139,9 +139,10 @@ class Step:
     pretest : bool
         The item is a pretest item (its response never enters θ̂).
     section_reasons : dict skill -> str
-        Why each finished section ended (``section_max``, ``no_items``, ``se_target``,
-        ``classification``, ``time_limit``, ``max_items``), ``"in_progress"`` for the current
-        one, ``"not_assessed"`` for skills outside the candidate's path.
+        Why each finished section ended (``section_max``, ``test_budget``, ``no_items``,
+        ``se_target``, ``classification``, ``time_limit``, ``max_items``; ``ended`` when the
+        rule that ended an earlier section can no longer be told apart), ``"in_progress"``
+        for the current one, ``"not_assessed"`` for skills outside the candidate's path.
     n_items : int
         Operational items given so far (pretest items excluded).
     """
@@ -468,18 +469,17 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: np.random.Generat
                 out[s.skill] = ml_bounded(pool, idx, sc)
         return out
 
-    # 3. test-level stopping
-    st = rules.stopping
-    if st.time_limit_s is not None and state.elapsed_s >= st.time_limit_s:
-        return finish("time_limit")
-    if st.max_items is not None and n_items >= st.max_items:
-        return finish("max_items")
-
     # earlier sections: say which rule ended them (replayed on their final data)
     for k in range(current):
         s = sections[k]
         if counts[k] >= s.max_items:
             section_reasons[s.skill] = "section_max"
+        elif (
+            rules.stopping.max_items is not None
+            and sum(counts[: k + 1]) + sum(x.min_items for x in sections[k + 1 :])
+            >= rules.stopping.max_items
+        ):
+            section_reasons[s.skill] = "test_budget"
         elif s.skill in estimates and counts[k] >= s.min_items:
             section_reasons[s.skill] = (
                 soft_stop(
@@ -494,6 +494,13 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: np.random.Generat
             )
         else:
             section_reasons[s.skill] = "no_items" if counts[k] < s.min_items else "ended"
+
+    # 3. test-level stopping
+    st = rules.stopping
+    if st.time_limit_s is not None and state.elapsed_s >= st.time_limit_s:
+        return finish("time_limit")
+    if st.max_items is not None and n_items >= st.max_items:
+        return finish("max_items")
 
     # theme balance over the operational items given so far (small: plain Python)
     n_themes = len(rules.themes.names)
@@ -533,6 +540,8 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: np.random.Generat
         reason: str | None
         if counts[k] >= s.max_items:
             reason = "section_max"
+        elif st.max_items is not None and n_items + later_min >= st.max_items:
+            reason = "test_budget"  # what is left of the test belongs to the later minimums
         elif candidates.size == 0:
             reason = "no_items"
         elif (

@@ -11,6 +11,8 @@ Test level, checked before anything else:
 Section level, for the current section (then the next ones in order):
 
 3. ``section_max`` — the section reached its ``max_items``: the section ends.
+   ``test_budget`` — the items the test may still give (``stopping.max_items`` minus what
+   was given) are all needed by the later sections' minimums: the section ends.
 4. ``no_items`` — no eligible item is left for the section (pool exhausted, enemies, path):
    the section ends.
 5. *continue* — fewer than the section's ``min_items``: nothing else may stop it.
@@ -37,7 +39,15 @@ from placement.irt.estimation import Estimate
 from placement.irt.models import FloatArray
 
 TEST_STOP_REASONS = ("time_limit", "max_items", "complete")
-SECTION_STOP_REASONS = ("section_max", "no_items", "se_target", "classification", "time_limit")
+SECTION_STOP_REASONS = (
+    "section_max",
+    "test_budget",
+    "no_items",
+    "se_target",
+    "classification",
+    "time_limit",
+    "max_items",
+)
 
 
 def ci_decided(estimate: Estimate, cuts: Sequence[float], z: float) -> bool:

@@ -110,7 +110,7 @@ def log_likelihood(
     g = np.asarray(grid, dtype=np.float64)
     if idx.size == 0:
         return np.zeros(g.size)
-    p = probabilities(pool, g)[idx, :, sc]  # (m, G)
+    p = probabilities(pool.subset(idx), g)[np.arange(idx.size), :, sc]  # (m, G)
     out: FloatArray = np.log(np.maximum(p, PROBABILITY_FLOOR)).sum(axis=0)
     return out
 
