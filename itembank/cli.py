@@ -84,12 +84,10 @@ def cmd_build(args: argparse.Namespace) -> int:
         )
         return 1
     _print_release(release)
-    if args.skip_invalid:
-        bank = load_bank(args.bank, skip_invalid=True, decode_media=True)
-        if bank.skipped:
-            print(f"  left out {len(bank.skipped)} invalid item file(s):")
-            for path in bank.skipped:
-                print(f"    {path}")
+    if release.left_out:
+        print(f"  left out {len(release.left_out)} invalid item file(s) (see `itembank validate`):")
+        for rel in release.left_out:
+            print(f"    {rel}")
     return 0
 
 

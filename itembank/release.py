@@ -203,6 +203,8 @@ class Release:
     notes: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
     fingerprints: dict[str, str] = field(default_factory=dict)
+    #: invalid item files of the sources that were left out (``skip_invalid``), bank-relative
+    left_out: tuple[str, ...] = ()
 
     @property
     def parameters_path(self) -> Path:
@@ -315,6 +317,7 @@ def load_release(
         notes=meta.get("notes") or "",
         metadata=dict(meta.get("metadata") or {}),
         fingerprints={i: item_fingerprint(d, media) for i, d in data_by_id.items()},
+        left_out=tuple(meta.get("left_out_invalid") or ()),
     )
 
 
@@ -372,6 +375,7 @@ class _Content:
     data: dict[str, dict[str, Any]]  # item id -> parsed YAML
     media_files: dict[str, Path]  # bank-relative path -> file to read
     settings: BankSettings
+    left_out: tuple[str, ...] = ()  # invalid item files skipped on purpose (skip_invalid)
 
 
 def _from_bank(bank: Bank) -> _Content:
@@ -384,7 +388,8 @@ def _from_bank(bank: Bank) -> _Content:
         data[item_id] = load_yaml(raw.decode("utf-8"))
         for _, rel in item_media(item):
             media_files[rel] = bank.media_path(rel)
-    return _Content(items, sources, data, media_files, bank.settings)
+    left_out = tuple(p.relative_to(bank.root).as_posix() for p in bank.skipped)
+    return _Content(items, sources, data, media_files, bank.settings, left_out)
 
 
 def _from_release(release: Release) -> _Content:
@@ -624,6 +629,7 @@ def _write_release(
         "items": len(content.items),
         "items_per_skill": counts,
         "provisional_parameters": sum(r.provisional for r in parameters),
+        "left_out_invalid": list(content.left_out),
         "notes": notes,
         "metadata": meta_data,
         "changelog": changelog.to_data(),

@@ -376,6 +376,8 @@ def _media_problems(
     audio: dict[Path, list[tuple[str, str]]] = defaultdict(list)
     for item, file in items:
         for where, rel in item_media(item):
+            if not isinstance(rel, str):
+                continue  # the schema reports it
             target = (root / rel).resolve()
             if ".." in Path(rel).parts or not target.is_relative_to(resolved_root):
                 out.append(Problem(file, where, f"media path {rel!r} leaves the bank"))
@@ -428,10 +430,12 @@ def scan_bank(
             problems = _schema_problems(data, load_schema("item"), file)
             try:
                 item = item_from_data(data, source=path)
-            except (KeyError, TypeError, ValueError, AttributeError):
-                pass  # too broken to build; the schema problems above say why
-            else:
                 problems += check_item(item, file, path.stem, path.parent.name)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                if not problems:
+                    raise  # schema-valid data must always build and check
+                # too broken to build or check: the schema problems above say why
+            else:
                 parsed.append((item, file, path))
         problems_by_file[path] += problems
 

@@ -253,6 +253,7 @@ def test_build_refuses_an_invalid_bank_unless_told(make_bank: MakeBank, tmp_path
         publish_release(bank, version="2026.11.0", root=root)
     release = publish_release(bank, version="2026.11.0", root=root, skip_invalid=True)
     assert "CE-001" not in release.items
+    assert release.left_out == ("CE/CE-001.yaml",)
     assert len(release.items) == len(items) - 1
 
 

@@ -226,3 +226,29 @@ def test_cli_validate_exit_status_and_output(
     assert f"{root}/CO/CO-001.yaml: choices[2].image: missing media file" in captured.out
     assert "1 problem(s) in 1 file(s)" in captured.err
     assert main(["validate", str(root / "nowhere")]) == 1
+
+
+WRONG_VALUES = [None, 42, [1, "a"], {"id": 3}]
+
+
+@pytest.mark.parametrize("item_id", ["CO-001", "EE-002"])
+def test_wrong_values_anywhere_give_problems_not_crashes(make_bank: MakeBank, item_id: str) -> None:
+    root = make_bank()
+    original = base_items()[item_id]
+    paths = [[k] for k in original] + [
+        [k, sub] for k, v in original.items() if isinstance(v, dict) for sub in v
+    ]
+    for path in paths:
+        for value in WRONG_VALUES:
+            data = base_items()[item_id]
+            node = data
+            for part in path[:-1]:
+                node = node[part]
+            node[path[-1]] = value
+            write_item(root, data, name=f"{original['skill']}/{item_id}.yaml")
+            problems = validate(root, decode_media=False)
+            assert all(isinstance(p.message, str) for p in problems)
+            if value is not None or path[-1] in {"id", "skill", "type", "theme", "instruction"}:
+                assert problems or data == original, (path, value)
+    write_item(root, original)
+    assert validate(root, decode_media=False) == []
