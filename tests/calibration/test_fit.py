@@ -1,0 +1,198 @@
+"""Parameter recovery of the MML fit on complete and on CAT-sparse data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from calibration.data import make_parameters, responses_from_arrays
+from calibration.errors import FitError
+from calibration.fit import eap_scores, fit
+from calibration.synthetic import random_bank, simulate_cat, simulate_complete
+
+
+def rmse(x: np.ndarray, y: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((x - y) ** 2)))
+
+
+def test_recovers_2pl_on_complete_data(make_bank, complete_data):
+    bank = make_bank(20)
+    data = complete_data(bank, 1500)
+    start = bank.with_values(a=np.ones(20), b=np.zeros(20))
+    result = fit(start, data, progress=False)
+    assert result.converged
+    assert result.fitted.all()
+    # b ~ N(0, 1.2²) puts some items near ±3, where 1500 persons estimate b to about ±0.3
+    assert rmse(result.params.b, bank.b) < 0.25
+    assert rmse(result.params.a, bank.a) < 0.25
+    # crossprod standard errors are of the size of the actual errors
+    z = (result.params.b - bank.b) / result.se_b
+    assert 0.5 < float(np.std(z)) < 2.0
+
+
+@pytest.mark.slow
+def test_recovers_2pl_and_grm_on_sparse_cat_data(make_bank, cat_data):
+    bank = make_bank(60, n_grm=6, max_score=3)
+    data = cat_data(bank, 2500, test_length=15, randomesque=10)
+    counts = data.counts(bank.n_items)
+    assert (counts == 0).any() or (counts < 50).any()  # genuinely sparse and adaptive
+    start = bank.with_values(
+        a=np.ones(bank.n_items),
+        b=np.zeros(bank.n_items),
+        thresholds=np.where(np.isnan(bank.thresholds), np.nan, np.linspace(-1, 1, 3)),
+    )
+    result = fit(start, data, min_responses=50, progress=False)
+    f = result.fitted
+    dich = f & np.array([m == "2PL" for m in bank.models])
+    assert dich.sum() >= 25
+    assert rmse(result.params.b[dich], bank.b[dich]) < 0.4
+    assert np.corrcoef(result.params.b[dich], bank.b[dich])[0, 1] > 0.97
+    assert rmse(result.params.a[dich], bank.a[dich]) < 0.4
+    # errors are as large as the standard errors say, no more
+    z = (result.params.b[dich] - bank.b[dich]) / result.se_b[dich]
+    assert np.mean(np.abs(z) < 1.96) > 0.85
+    grm = f & ~dich
+    if grm.any():
+        thr = result.params.thresholds[grm, :3]
+        assert rmse(thr, bank.thresholds[grm, :3]) < 0.5
+        assert np.all(np.diff(thr, axis=1) > 0)
+
+
+@pytest.mark.slow
+def test_girths_moment_equation_is_what_fails_on_cat_data(make_bank, cat_data):
+    """girth's twopl_mml sets b from the proportion correct of each item's takers; on CAT data
+    that proportion is near 0.5 for every item, so its b barely follows the truth."""
+    from girth import twopl_mml
+    from girth.utilities import INVALID_RESPONSE
+
+    bank = make_bank(40)
+    data = cat_data(bank, 1500, test_length=12, randomesque=8)
+    counts = data.counts(bank.n_items)
+    used = np.flatnonzero(counts >= 50)
+    p_correct = np.array([data.score[data.item == i].mean() for i in used])
+    # the CAT equalises proportions correct: far less spread than in the whole population
+    from calibration.model import expected_scores, quadrature
+
+    nodes, weights = quadrature()
+    p_population = expected_scores(bank.subset(used), nodes) @ weights
+    assert np.std(p_correct) < 0.6 * np.std(p_population)
+    matrix = np.full((used.size, data.n_persons), INVALID_RESPONSE)
+    col = {int(i): k for k, i in enumerate(used)}
+    for p, i, x in zip(data.person, data.item, data.score, strict=True):
+        if int(i) in col:
+            matrix[col[int(i)], p] = x
+    girth_b = np.asarray(twopl_mml(matrix)["Difficulty"])
+    ours = fit(
+        bank.with_values(a=np.ones(40), b=np.zeros(40)), data, min_responses=50, progress=False
+    )
+    assert rmse(ours.params.b[used], bank.b[used]) < 0.5 * rmse(girth_b, bank.b[used])
+
+
+def test_item_with_three_responses_is_kept_and_reported(make_bank, complete_data):
+    bank = make_bank(10)
+    data = complete_data(bank, 400)
+    rare = make_parameters(["CE-RARE"], ["2PL"], [1.3], [0.7])
+    table = bank.with_values()  # copy
+    ids = (*table.ids, "CE-RARE")
+    both = make_parameters(ids, [*table.models, "2PL"], [*table.a, 1.3], [*table.b, 0.7])
+    extra = responses_from_arrays(
+        np.concatenate([data.person, [0, 1, 2]]),
+        np.concatenate([data.item, [10, 10, 10]]),
+        np.concatenate([data.score, [1, 0, 1]]),
+    )
+    result = fit(both, extra, min_responses=30, progress=False)
+    kept = {k.item_id: k for k in result.kept}
+    assert set(kept) == {"CE-RARE"}
+    assert kept["CE-RARE"].n_responses == 3
+    assert "fewer than 30" in kept["CE-RARE"].reason
+    i = result.params.index("CE-RARE")
+    assert result.params.a[i] == rare.a[0] and result.params.b[i] == rare.b[0]
+    assert not result.fitted[i] and np.isnan(result.se_b[i])
+
+
+def test_item_nobody_saw_does_not_crash_the_fit(make_bank, cat_data):
+    bank = make_bank(30)
+    data = cat_data(bank, 600, test_length=8, randomesque=3)
+    assert (data.counts(30) == 0).any()
+    result = fit(bank, data, progress=False)
+    unseen = [k for k in result.kept if k.n_responses == 0]
+    assert unseen and all(k.reason == "nobody answered it" for k in unseen)
+
+
+def test_each_skill_is_its_own_scale(rng):
+    co = random_bank(15, rng, prefix="CO")
+    ce = random_bank(15, rng, prefix="CE")
+    bank = make_parameters(
+        [*co.ids, *ce.ids],
+        ["2PL"] * 30,
+        [*co.a, *ce.a],
+        [*co.b, *ce.b],
+        skills=["CO"] * 15 + ["CE"] * 15,
+    )
+    n = 1200
+    theta_co, theta_ce = rng.normal(0, 1, n), rng.normal(0, 1, n)
+    d_co = simulate_complete(co, theta_co, rng)
+    d_ce = simulate_complete(ce, theta_ce, rng)
+    data = responses_from_arrays(
+        np.concatenate([d_co.person, d_ce.person]),
+        np.concatenate([d_co.item, d_ce.item + 15]),
+        np.concatenate([d_co.score, d_ce.score]),
+    )
+    result = fit(bank, data, progress=False)
+    assert result.scales == ("CE", "CO")
+    assert rmse(result.params.b, bank.b) < 0.15
+    abilities = eap_scores(result.params, data)
+    # the CE column follows theta_ce, not theta_co
+    assert np.corrcoef(abilities.eap[:, 0], theta_ce)[0, 1] > 0.85
+    assert abs(np.corrcoef(abilities.eap[:, 0], theta_co)[0, 1]) < 0.15
+
+
+def test_3pl_with_held_guessing_and_1pl_common_slope(rng):
+    bank = random_bank(15, rng, model="3PL")
+    data = simulate_complete(bank, rng.normal(size=1500), rng)
+    result = fit(bank.with_values(a=np.ones(15), b=np.zeros(15)), data, progress=False)
+    assert np.array_equal(result.params.c, bank.c)  # held
+    assert rmse(result.params.b, bank.b) < 0.25
+    one = fit(bank, data, model="1PL", progress=False)
+    assert np.ptp(one.params.a) < 1e-12  # one common slope
+    assert set(one.params.models) == {"1PL"}
+
+
+def test_bootstrap_standard_errors_agree_with_crossprod(make_bank, complete_data):
+    bank = make_bank(8)
+    data = complete_data(bank, 500)
+    cross = fit(bank, data, progress=False)
+    boot = fit(
+        bank, data, se="bootstrap", n_bootstrap=8, rng=np.random.default_rng(1), progress=False
+    )
+    ratio = boot.se_b / cross.se_b
+    assert np.all(np.isfinite(ratio))
+    assert 0.4 < float(np.median(ratio)) < 2.5
+
+
+def test_no_usable_item_is_a_fit_error(make_bank):
+    bank = make_bank(5)
+    data = responses_from_arrays([0, 1], [0, 0], [1, 0])
+    with pytest.raises(FitError, match="no item has 50 responses"):
+        fit(bank, data, by_skill=False, progress=False)
+
+
+def test_pretest_items_given_at_random_are_recovered(rng):
+    bank = random_bank(40, rng)
+    pretest = np.arange(30, 40)
+    bank = bank.with_values(pretest=np.isin(np.arange(40), pretest))
+    data = simulate_cat(
+        bank,
+        rng.normal(size=2000),
+        rng,
+        test_length=12,
+        randomesque=5,
+        pretest_items=pretest,
+        n_pretest=2,
+    )
+    start = bank.with_values(
+        a=np.where(bank.pretest, 1.0, bank.a), b=np.where(bank.pretest, 0.0, bank.b)
+    )
+    result = fit(start, data, progress=False)
+    assert result.fitted[pretest].all()
+    assert rmse(result.params.b[pretest], bank.b[pretest]) < 0.3
