@@ -106,8 +106,10 @@ def test_item_with_three_responses_is_kept_and_reported(make_bank, complete_data
     assert kept["CE-RARE"].n_responses == 3
     assert "fewer than 30" in kept["CE-RARE"].reason
     i = result.params.index("CE-RARE")
-    assert result.params.a[i] == rare.a[0] and result.params.b[i] == rare.b[0]
-    assert not result.fitted[i] and np.isnan(result.se_b[i])
+    assert result.params.a[i] == rare.a[0]
+    assert result.params.b[i] == rare.b[0]
+    assert not result.fitted[i]
+    assert np.isnan(result.se_b[i])
 
 
 def test_item_nobody_saw_does_not_crash_the_fit(make_bank, cat_data):
@@ -116,7 +118,8 @@ def test_item_nobody_saw_does_not_crash_the_fit(make_bank, cat_data):
     assert (data.counts(30) == 0).any()
     result = fit(bank, data, progress=False)
     unseen = [k for k in result.kept if k.n_responses == 0]
-    assert unseen and all(k.reason == "nobody answered it" for k in unseen)
+    assert unseen
+    assert all(k.reason == "nobody answered it" for k in unseen)
 
 
 def test_each_skill_is_its_own_scale(rng):
