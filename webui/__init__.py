@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Mapping
 from datetime import timedelta
@@ -60,7 +61,12 @@ def default_config(instance_path: Path) -> dict[str, Any]:
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, database, security, error pages and every blueprint."""
-    app = Flask(__name__, instance_relative_config=True)
+    instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("PLACEMENT_INSTANCE_PATH")
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=str(Path(instance).resolve()) if instance else None,
+    )
     instance_path = Path(app.instance_path)
     instance_path.mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(default_config(instance_path))

@@ -216,11 +216,13 @@ def render_pdf(content: Mapping[str, Any], verification_code: str, verify_url: s
     )
     pdf.ln(6)
     pdf.set_font(family, "", 11)
-    pdf.multi_cell(width, 6, text(str(content["statement"])), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        width, 6, text(str(content["statement"])), align="L", new_x="LMARGIN", new_y="NEXT"
+    )
     pdf.ln(4)
     cand = content["candidate"]
     rows = [
-        ("Nom", cand["last_name"]),
+        ("Nom", str(cand["last_name"]).upper()),
         ("Prénom", cand["first_name"]),
         ("Date de naissance", cand["birth_date"] or "—"),
         ("Numéro de dossier", cand["dossier_number"]),
@@ -258,10 +260,12 @@ def render_pdf(content: Mapping[str, Any], verification_code: str, verify_url: s
         pdf.ln(3)
         pdf.set_font(family, "", 11)
         pdf.multi_cell(
-            width, 6, text(str(content["optional_intro"])), new_x="LMARGIN", new_y="NEXT"
+            width, 6, text(str(content["optional_intro"])), align="L", new_x="LMARGIN", new_y="NEXT"
         )
         for training in content["optional_trainings"]:
-            pdf.multi_cell(width, 6, text(f"  – {training}"), new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(
+                width, 6, text(f"  – {training}"), align="L", new_x="LMARGIN", new_y="NEXT"
+            )
     pdf.ln(8)
     pdf.set_font(family, "", 11)
     pdf.cell(width, 6, text(f"Fait le {content['issued_on']}."), new_x="LMARGIN", new_y="NEXT")
@@ -277,6 +281,7 @@ def render_pdf(content: Mapping[str, Any], verification_code: str, verify_url: s
             f"Code de vérification : {verification_code}. Ce document peut être vérifié à "
             f"l'adresse {verify_url} (politique {content['policy']}, banque {content['release']})."
         ),
+        align="L",
         new_x="LMARGIN",
         new_y="NEXT",
     )

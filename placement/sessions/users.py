@@ -20,7 +20,13 @@ from sqlalchemy.orm import Session
 
 from placement.sessions import audit
 from placement.sessions.audit import Actor
-from placement.sessions.errors import Conflict, InvalidInput, LoginRefused, LoginThrottled, NotFound
+from placement.sessions.errors import (
+    Conflict,
+    InvalidInput,
+    LoginRefused,
+    LoginThrottled,
+    NotFound,
+)
 from placement.sessions.models import LoginAttempt, Role, User, utcnow
 
 _hasher = PasswordHasher()
@@ -39,6 +45,16 @@ class Throttle:
     lock_minutes: int = 15
     ip_max_failures: int = 20
     ip_window_minutes: int = 15
+
+
+def set_hash_parameters(*, time_cost: int, memory_cost: int, parallelism: int = 1) -> None:
+    """Change the Argon2 cost (tests use a cheap one; production keeps argon2-cffi's defaults).
+
+    Hashes made with other parameters still verify, and are rehashed at their next login.
+    """
+    global _hasher, _DUMMY_HASH  # noqa: PLW0603 - one process-wide hashing policy
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+    _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
 def hash_password(password: str) -> str:

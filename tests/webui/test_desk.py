@@ -1,0 +1,443 @@
+"""The auditeur's desk: start a test, follow it, review it, override, issue the attestation."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from placement.sessions.models import (
+    Attestation,
+    AuditEvent,
+    Override,
+    Recording,
+    Response,
+    Result,
+    SessionState,
+    TestSession,
+    Transcript,
+    User,
+)
+from tests.webui.conftest import CSRF, login
+from tests.webui.flows import new_session, play_test
+from webui.extensions import db
+
+
+@pytest.fixture
+def auditeur(app: Flask, make_user: Callable[..., tuple[User, str]]) -> tuple[User, FlaskClient]:
+    user, password = make_user("auditeur", "agent.martin")
+    client = app.test_client()
+    assert login(client, user.username, password).status_code == 302
+    return user, client
+
+
+def _count(app: Flask, model: type, **where: object) -> int:
+    with app.app_context():
+        query = select(func.count()).select_from(model)
+        for key, value in where.items():
+            query = query.where(getattr(model, key) == value)
+        return int(db.session.scalar(query) or 0)
+
+
+def test_start_a_test_shows_the_code_and_a_qr_code(
+    app: Flask, auditeur: tuple[User, FlaskClient]
+) -> None:
+    _, client = auditeur
+    response = client.post(
+        "/desk/sessions",
+        data={
+            "csrf_token": CSRF,
+            "dossier_number": "75-2026-00042",
+            "last_name": "Nguyen",
+            "first_name": "Linh",
+            "birth_date": "01/02/1985",
+        },
+    )
+    assert response.status_code == 302
+    page = client.get(response.location)
+    assert page.status_code == 200
+    with app.app_context():
+        session = db.session.scalars(select(TestSession)).one()
+        code = session.code
+        assert session.state == SessionState.WAITING
+        assert session.candidate.birth_date is not None
+        assert re.fullmatch(r"[ACDEFHJKMNPRTUVWXY3479]{3}-[ACDEFHJKMNPRTUVWXY3479]{3}", code)
+        assert len(session.token) >= 40
+    assert '<p class="code"' in page.text
+    assert code in page.text
+    assert "<svg" in page.text
+    assert "<script" not in page.text.split("<svg", 1)[1].split("</svg>")[0]
+    assert f"/t/c/{code}" in page.text
+    # the same dossier again: the candidate is reused, but a running test is not doubled
+    again = client.post(
+        "/desk/sessions", data={"csrf_token": CSRF, "dossier_number": "75-2026-00042"}
+    )
+    assert again.status_code == 409
+    assert "déjà en cours" in again.text
+    # the day's list and its JSON poll
+    listing = client.get("/desk/")
+    assert "75-2026-00042" in listing.text
+    assert "en attente" in listing.text
+    live = client.get("/desk/api/sessions", headers={"Accept": "application/json"}).get_json()
+    assert [s["state"] for s in live["sessions"]] == ["waiting"]
+
+
+def test_bad_candidate_input_is_a_french_400_and_creates_nothing(
+    app: Flask, auditeur: tuple[User, FlaskClient]
+) -> None:
+    _, client = auditeur
+    for data, message in (
+        ({"dossier_number": "??", "last_name": "A", "first_name": "B"}, "numéro de dossier"),
+        ({"dossier_number": "75-1", "last_name": "", "first_name": "B"}, "nom est obligatoire"),
+        (
+            {
+                "dossier_number": "75-1",
+                "last_name": "A",
+                "first_name": "B",
+                "birth_date": "31/02/1990",
+            },
+            "JJ/MM/AAAA",
+        ),
+        (
+            {
+                "dossier_number": "75-1",
+                "last_name": "A",
+                "first_name": "B",
+                "birth_date": "01/01/2999",
+            },
+            "plausible",
+        ),
+    ):
+        response = client.post("/desk/sessions", data={"csrf_token": CSRF, **data})
+        assert response.status_code == 400, data
+        assert message in response.text
+    assert _count(app, TestSession) == 0
+
+
+def test_review_page_shows_items_keys_answers_scores_and_the_plot(
+    app: Flask, auditeur: tuple[User, FlaskClient], speech_wav: bytes
+) -> None:
+    user, client = auditeur
+    session_id = new_session(app, user, "75-2026-00100")
+    play_test(app, session_id, speech_wav, "right")
+    page = client.get(f"/desk/sessions/{session_id}")
+    assert page.status_code == 200
+    with app.app_context():
+        session = db.session.get(TestSession, session_id)
+        assert session is not None
+        assert session.state in ("done", "to_review")
+        from placement.sessions.results import bank_for
+
+        bank = bank_for(session)
+        for response in session.responses:
+            item = bank.item(response.item_id)
+            assert response.item_id in page.text
+            if item.key:
+                assert "(clé)" in page.text
+        result = session.results[-1]
+    assert "Résultat" in page.text
+    assert result.global_level in page.text
+    assert "dispense" in page.text
+    svg = client.get(f"/desk/sessions/{session_id}/plot.svg")
+    assert svg.status_code == 200
+    assert svg.mimetype == "image/svg+xml"
+    assert svg.text.count("<path") > 4
+    assert "CO" in svg.text
+    # the view is in the audit trail
+    assert _count(app, AuditEvent, action="session.view", session_id=session_id) == 1
+
+
+def test_override_without_reason_is_refused_and_loses_nothing(
+    app: Flask, auditeur: tuple[User, FlaskClient], speech_wav: bytes
+) -> None:
+    user, client = auditeur
+    session_id = new_session(app, user, "75-2026-00101")
+    play_test(app, session_id, speech_wav, "right")
+    results_before = _count(app, Result, session_id=session_id)
+    with app.app_context():
+        response_id = db.session.scalars(
+            select(Response.id).where(Response.session_id == session_id).order_by(Response.seq)
+        ).first()
+    for data in (
+        {"target": "response", "response_id": response_id, "score": 0, "reason": ""},
+        {"target": "response", "response_id": response_id, "score": 0, "reason": "trop court"[:9]},
+        {"target": "level", "skill": "CO", "level": "A1", "reason": "   "},
+        {"target": "decision", "kind": "prescription", "hours": 100, "reason": "non"},
+    ):
+        refused = client.post(
+            f"/desk/sessions/{session_id}/overrides", data={"csrf_token": CSRF, **data}
+        )
+        assert refused.status_code == 400
+        assert "raison écrite" in refused.text
+    json_refused = client.post(
+        f"/desk/sessions/{session_id}/overrides",
+        data={"csrf_token": CSRF, "target": "level", "skill": "CO", "level": "A1"},
+        headers={"Accept": "application/json"},
+    )
+    assert json_refused.status_code == 400
+    assert "raison" in json_refused.get_json()["error"]["message"]
+    assert _count(app, Override) == 0
+    assert _count(app, Result, session_id=session_id) == results_before
+
+
+def test_response_override_recomputes_beside_the_machine_result(
+    app: Flask, auditeur: tuple[User, FlaskClient], speech_wav: bytes
+) -> None:
+    user, client = auditeur
+    session_id = new_session(app, user, "75-2026-00102")
+    play_test(app, session_id, speech_wav, "right")
+    with app.app_context():
+        session = db.session.get(TestSession, session_id)
+        assert session is not None
+        first = session.results[-1]
+        first_id, first_theta = first.id, first.estimates["CO"]["theta"]
+        co = [r for r in session.responses if r.skill == "CO"]
+        targets = [(r.id, r.score) for r in co]
+    for response_id, _ in targets:
+        done = client.post(
+            f"/desk/sessions/{session_id}/overrides",
+            data={
+                "csrf_token": CSRF,
+                "target": "response",
+                "response_id": response_id,
+                "score": 0,
+                "reason": "Réponse donnée par l'interprète, pas par le candidat.",
+            },
+        )
+        assert done.status_code == 302
+    with app.app_context():
+        session = db.session.get(TestSession, session_id)
+        assert session is not None
+        assert session.results[0].id == first_id  # the machine's first result is untouched
+        newest = session.results[-1]
+        assert newest.id != first_id
+        assert newest.estimates["CO"]["theta"] < first_theta
+        # the machine's scores stay on the responses
+        assert [(r.id, r.score) for r in session.responses if r.skill == "CO"] == targets
+        overrides = session.overrides
+        assert len(overrides) == len(targets)
+        assert all(o.from_value and o.from_value["score"] == 1 for o in overrides)
+        assert _count(app, AuditEvent, action="override.create") == len(targets)
+    page = client.get(f"/desk/sessions/{session_id}").text
+    assert "corrigée ; machine : 1" in page
+    assert "Réponse donnée par l&#39;interprète" in page
+
+
+def test_decision_override_then_attestation_pdf_and_public_check(
+    app: Flask, auditeur: tuple[User, FlaskClient], speech_wav: bytes
+) -> None:
+    user, client = auditeur
+    session_id = new_session(app, user, "75-2026-00103", last_name="Benali", first_name="Yasmine")
+    play_test(app, session_id, speech_wav, "right")
+    # first the machine's decision: a dispense
+    issued = client.post(f"/desk/sessions/{session_id}/attestation", data={"csrf_token": CSRF})
+    assert issued.status_code == 302
+    with app.app_context():
+        first = db.session.scalars(select(Attestation)).one()
+        first_id, first_code = first.id, first.verification_code
+        assert first.kind == "dispense"
+        assert first.hours == 0
+    pdf = client.get(f"/desk/attestations/{first_id}.pdf")
+    assert pdf.status_code == 200
+    assert pdf.mimetype == "application/pdf"
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    for expected in (
+        "Attestation de dispense",
+        "BENALI",
+        "Yasmine",
+        "75-2026-00103",
+        "12/03/1990",
+        first_code,
+        "Auditeur Test",
+        "Niveaux constatés",
+        "Formation vers le niveau",
+    ):
+        assert expected.lower() in text.lower(), expected
+    with app.app_context():
+        assert (
+            hashlib.sha256(pdf.data).hexdigest() == db.session.get(Attestation, first_id).pdf_sha256
+        )
+    # the auditeur overrides the decision: a prescription of 100 hours
+    override = client.post(
+        f"/desk/sessions/{session_id}/overrides",
+        data={
+            "csrf_token": CSRF,
+            "target": "decision",
+            "kind": "prescription",
+            "hours": "100",
+            "reason": "Le candidat n'a pas compris les consignes orales de l'entretien.",
+        },
+    )
+    assert override.status_code == 302
+    page = client.get(f"/desk/sessions/{session_id}").text
+    assert "Retenue par l" in page
+    assert "100 h" in page
+    assert "Calculée : <strong>dispense</strong>" in page  # the machine's stays visible
+    client.post(f"/desk/sessions/{session_id}/attestation", data={"csrf_token": CSRF})
+    with app.app_context():
+        second = db.session.scalars(select(Attestation).order_by(Attestation.id.desc())).first()
+        assert second is not None
+        assert second.kind == "prescription"
+        assert second.hours == 100
+        second_id, second_code = second.id, second.verification_code
+        assert db.session.get(Attestation, first_id).revoked_at is not None
+    text = "\n".join(
+        p.extract_text()
+        for p in PdfReader(io.BytesIO(client.get(f"/desk/attestations/{second_id}.pdf").data)).pages
+    )
+    assert "Prescription de formation linguistique" in text
+    assert "100 heures" in text
+    # the public check needs no login
+    public = app.test_client()
+    ok = public.get(f"/verifier/{second_code}")
+    assert ok.status_code == 200
+    assert "Document authentique" in ok.text
+    assert "Prescription de 100 heures" in ok.text
+    assert "Benali" not in ok.text  # only the initial and the end of the dossier number
+    old = public.get(f"/verifier/{first_code.lower().replace('-', '')}", follow_redirects=True)
+    assert "remplacé" in old.text
+    typed = public.get(
+        "/verifier/", query_string={"code": second_code.lower()}, follow_redirects=True
+    )
+    assert "Document authentique" in typed.text
+    unknown = public.get("/verifier/ATT-AAAA-AAAA-AAAA")
+    assert unknown.status_code == 404
+    assert "Code inconnu" in unknown.text
+    assert _count(app, AuditEvent, action="attestation.download") == 2
+
+
+def test_attestation_before_the_end_is_a_409(
+    app: Flask, auditeur: tuple[User, FlaskClient]
+) -> None:
+    user, client = auditeur
+    session_id = new_session(app, user, "75-2026-00104")
+    refused = client.post(f"/desk/sessions/{session_id}/attestation", data={"csrf_token": CSRF})
+    assert refused.status_code == 409
+    assert _count(app, Attestation) == 0
+
+
+def test_abandon_then_resume_with_a_new_code_keeps_the_answers(
+    app: Flask, auditeur: tuple[User, FlaskClient], speech_wav: bytes
+) -> None:
+    from placement.sessions import testflow
+    from placement.sessions.errors import Conflict, NotFound
+
+    user, client = auditeur
+    session_id = new_session(app, user, "75-2026-00105")
+    play_test(app, session_id, speech_wav, "right", stop_after=2)
+    with app.app_context():
+        session = db.session.get(TestSession, session_id)
+        assert session is not None
+        old_code, old_token, pending = session.code, session.token, session.pending_item_id
+    assert (
+        client.post(f"/desk/sessions/{session_id}/abandon", data={"csrf_token": CSRF}).status_code
+        == 302
+    )
+    with app.app_context():
+        assert db.session.get(TestSession, session_id).state == SessionState.ABANDONED
+        with pytest.raises(NotFound):
+            testflow.session_by_token(db.session, old_token)
+        with pytest.raises((Conflict, NotFound)):
+            testflow.open_by_code(db.session, old_code)
+    assert (
+        client.post(f"/desk/sessions/{session_id}/resume", data={"csrf_token": CSRF}).status_code
+        == 302
+    )
+    with app.app_context():
+        session = db.session.get(TestSession, session_id)
+        assert session is not None
+        assert session.code != old_code
+        assert session.state == SessionState.WAITING
+        reopened = testflow.open_by_code(db.session, session.code)
+        view = testflow.current_item(db.session, reopened)
+        assert view is not None
+        assert view.item_id == pending  # it goes on at the same item
+        assert len(reopened.responses) == 2
+        db.session.commit()
+    assert _count(app, AuditEvent, action="session.resume") == 1
+
+
+def test_recording_is_streamed_and_each_listening_audited(
+    app: Flask, auditeur: tuple[User, FlaskClient], speech_wav: bytes
+) -> None:
+    user, client = auditeur
+    session_id = new_session(app, user, "75-2026-00106")
+    play_test(app, session_id, speech_wav, "right")
+    with app.app_context():
+        response = db.session.scalars(
+            select(Response).where(Response.session_id == session_id, Response.skill == "EO")
+        ).first()
+        assert response is not None
+        # what the tablet's upload leaves behind: the original bytes and the transcript
+        response.answer = {"recording": True}
+        db.session.add(
+            Recording(
+                response_id=response.id,
+                sha256=hashlib.sha256(speech_wav).hexdigest(),
+                mime_type="audio/wav",
+                container="wav",
+                size_bytes=len(speech_wav),
+                duration_s=3.1,
+                data=speech_wav,
+            )
+        )
+        db.session.add(
+            Transcript(
+                response_id=response.id,
+                status="done",
+                text="bonjour je m'appelle amina",
+                confidence=0.62,
+                detail={
+                    "words": [
+                        {"word": " bonjour", "start": 0.0, "end": 0.4, "probability": 0.95},
+                        {"word": " je", "start": 0.4, "end": 0.5, "probability": 0.9},
+                        {"word": " m'appelle", "start": 0.5, "end": 0.9, "probability": 0.88},
+                        {"word": " amina", "start": 0.9, "end": 1.3, "probability": 0.21},
+                    ]
+                },
+            )
+        )
+        db.session.commit()
+        response_id = response.id
+    page = client.get(f"/desk/sessions/{session_id}").text
+    assert f'src="/desk/recordings/{response_id}"' in page
+    assert 'class="low-confidence"' in page
+    assert "amina" in page
+    audio = client.get(f"/desk/recordings/{response_id}")
+    assert audio.status_code == 200
+    assert audio.data == speech_wav
+    assert audio.mimetype == "audio/wav"
+    client.get(f"/desk/recordings/{response_id}")
+    assert _count(app, AuditEvent, action="recording.listen") == 2
+    assert client.get("/desk/recordings/999999").status_code == 404
+
+
+def test_day_export_csv(app: Flask, auditeur: tuple[User, FlaskClient], speech_wav: bytes) -> None:
+    import csv
+
+    user, client = auditeur
+    finished = new_session(app, user, "75-2026-00107", last_name="Koné")
+    play_test(app, finished, speech_wav, "wrong")
+    new_session(app, user, "75-2026-00108")
+    response = client.get("/desk/export.csv")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [r["numero_dossier"] for r in rows] == ["75-2026-00107", "75-2026-00108"]
+    done, waiting = rows
+    assert done["nom"] == "Koné"
+    assert done["decision"] == "prescription"
+    assert int(done["heures"]) > 0
+    assert waiting["etat"] == "waiting"
+    assert waiting["decision"] == ""
+    assert _count(app, AuditEvent, action="export.day") == 1
+    bad = client.get("/desk/export.csv?jour=hier")
+    assert bad.status_code == 400
+    assert "AAAA-MM-JJ" in bad.text
