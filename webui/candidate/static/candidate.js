@@ -212,7 +212,8 @@
 
   // the item's own time limit: send what is there, or nothing, when the time is up
   var limit = screen ? parseFloat(screen.getAttribute("data-time-limit") || "0") : 0;
-  if (limit > 0 && mode !== "speech") {
+  var onTimeUp = null;
+  if (limit > 0) {
     var timer = document.querySelector("progress.timer");
     var started = Date.now();
     var tick = window.setInterval(function () {
@@ -222,7 +223,7 @@
         window.clearInterval(tick);
         var timeout = phrase("timeout");
         if (timeout) { showMessage(timeout.text, timeout.audio, "info"); }
-        submitAnswer(currentAnswer() || { skipped: true });
+        if (onTimeUp) { onTimeUp(); } else { submitAnswer(currentAnswer() || { skipped: true }); }
       }
     }, 250);
   }
@@ -338,6 +339,7 @@
       button.setAttribute("data-state", "idle");
       button.setAttribute("aria-label", "Enregistrer");
       actions.hidden = false;
+      root.dispatchEvent(new Event("recorded"));
       if (recMode === "mic") { sendMic(); }
     }
 
@@ -372,11 +374,46 @@
     if (again) {
       again.addEventListener("click", function () { actions.hidden = true; start(); });
     }
-    return { blob: function () { return blob; } };
+    return {
+      blob: function () { return blob; },
+      recording: function () { return !!recorder && recorder.state === "recording"; },
+      stop: stop
+    };
   }
 
   var recorderNode = document.querySelector(".recorder");
   var recorderApi = recorderNode ? setupRecorder(recorderNode) : null;
+
+  function sendRecording() {
+    var blob = recorderApi ? recorderApi.blob() : null;
+    if (!blob || blob.size === 0 || busy) { return false; }
+    setBusy(true);
+    send(recordingUrl, function () {
+      var form = new FormData();
+      form.append("item_id", itemId);
+      form.append("audio", blob, "reponse." + extensionFor(blob.type));
+      return form;
+    }, false, function (body) {
+      window.location.replace(body.next || window.location.pathname);
+    }, function (body, status) {
+      handleRefusal(body, status, function () { setBusy(false); });
+    });
+    return true;
+  }
+
+  if (mode === "speech") {
+    onTimeUp = function () {
+      if (recorderApi && recorderApi.recording()) {
+        // the recording ends now and is sent as soon as it is complete
+        recorderNode.addEventListener("recorded", function () {
+          if (!sendRecording()) { submitAnswer({ skipped: true }); }
+        }, { once: true });
+        recorderApi.stop();
+      } else if (!sendRecording()) {
+        submitAnswer({ skipped: true });
+      }
+    };
+  }
 
   if (validate && mode === "speech") {
     validate.addEventListener("click", function () {
@@ -386,18 +423,7 @@
         if (need) { showMessage(need.text, need.audio, "info"); }
         return;
       }
-      if (busy) { return; }
-      setBusy(true);
-      send(recordingUrl, function () {
-        var form = new FormData();
-        form.append("item_id", itemId);
-        form.append("audio", blob, "reponse." + extensionFor(blob.type));
-        return form;
-      }, false, function (body) {
-        window.location.replace(body.next || window.location.pathname);
-      }, function (body, status) {
-        handleRefusal(body, status, function () { setBusy(false); });
-      });
+      sendRecording();
     });
   }
 }());

@@ -1,0 +1,312 @@
+"""End to end in a real Chromium: an auditeur starts a test, a candidate takes it on a tablet,
+speaking into the (fake) microphone, reloads mid-test, and the auditeur reviews and issues the PDF.
+
+The app is served by werkzeug's WSGI server in a thread on a free port, on a temporary SQLite
+database and the small test bank (``tests/candidate/testbank.py``); transcription runs inline
+(``QUEUE=sync``). Chromium is Debian's (``/usr/bin/chromium``), driven by Playwright's sync API;
+its fake microphone plays a French sentence made with espeak-ng. Screenshots of every screen go
+to ``test-artifacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.candidate import testbank
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+PASSWORD = "un-mot-de-passe-assez-long"
+
+
+@pytest.fixture(scope="module")
+def workdir() -> Iterator[Path]:
+    base = Path(tempfile.mkdtemp(prefix="e2e"))
+    try:
+        yield base
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def spoken_wav(workdir: Path) -> Path:
+    """The candidate's voice for Chromium's fake microphone: French by espeak-ng, 48 kHz."""
+    raw = workdir / "voix.wav"
+    out = workdir / "micro.wav"
+    subprocess.run(
+        [
+            "espeak-ng",
+            "-v",
+            "fr-fr",
+            "-s",
+            "140",
+            "-w",
+            str(raw),
+            "Bonjour, je m'appelle Amina. J'habite à Lyon avec mes enfants.",
+        ],
+        check=True,
+    )
+    # a little silence around the sentence, as a person breathes before and after speaking
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-y",
+            "-i",
+            str(raw),
+            "-af",
+            "adelay=300:all=1,apad=pad_dur=0.7",
+            "-ar",
+            "48000",
+            "-ac",
+            "1",
+            "-c:a",
+            "pcm_s16le",
+            str(out),
+        ],
+        check=True,
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def server(workdir: Path) -> Iterator[dict[str, Any]]:
+    """The whole app on a free loopback port, with an auditeur account."""
+    from werkzeug.serving import make_server
+
+    from placement.sessions.bankcache import set_default_root
+    from placement.sessions.models import Role
+    from placement.sessions.users import create_user
+    from webui import create_app
+    from webui.extensions import db
+
+    root, rules = testbank.publish(workdir / "bank")
+    app = create_app(
+        {
+            "SECRET_KEY": "e2e-secret",
+            "DATABASE_URL": f"sqlite:///{workdir / 'e2e.db'}",
+            "BANK_ROOT": str(root),
+            "RULES": str(rules),
+            "QUEUE": "sync",
+        }
+    )
+    app.instance_path = str(workdir / "instance")
+    with app.app_context():
+        create_user(db.session, "agent", "Claire Martin", Role.AUDITEUR, PASSWORD)
+        db.session.commit()
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield {"url": f"http://127.0.0.1:{http.server_port}", "app": app}
+    finally:
+        http.shutdown()
+        thread.join(timeout=10)
+        with app.app_context():
+            db.engine.dispose()
+        set_default_root(None)
+
+
+@pytest.fixture(scope="module")
+def browser(spoken_wav: Path) -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():  # pragma: no cover - depends on the machine
+        pytest.skip("Debian's Chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--autoplay-policy=no-user-gesture-required",
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-audio-capture={spoken_wav}",
+            ],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _shot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def _touch_targets_are_big(page: Any) -> None:
+    """Every visible button of the tablet is at least 64 px high and wide."""
+    small = page.evaluate(
+        """() => Array.from(document.querySelectorAll('button, input[type=text], textarea'))
+            .filter(b => b.offsetParent !== null)
+            .map(b => [b.className || b.id || b.tagName, b.getBoundingClientRect()])
+            .filter(([, r]) => r.height < 64 || r.width < 64)
+            .map(([name, r]) => name + ' ' + Math.round(r.width) + 'x' + Math.round(r.height))"""
+    )
+    assert small == [], small
+
+
+def _record(page: Any, seconds: float = 3.5) -> None:
+    page.click("button.rec")
+    page.wait_for_selector('button.rec[data-state="recording"]')
+    page.wait_for_timeout(int(seconds * 1000))
+    page.click("button.rec")
+    page.wait_for_selector(".rec-actions:not([hidden])")
+
+
+def test_auditeur_and_candidate_end_to_end(server: dict[str, Any], browser: Any) -> None:
+    base = server["url"]
+
+    # --- the auditeur logs in and starts a test
+    desk = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="fr-FR", accept_downloads=True
+    )
+    agent = desk.new_page()
+    agent.goto(f"{base}/login")
+    agent.fill("#username", "agent")
+    agent.fill("#password", PASSWORD)
+    agent.click("button[type=submit]")
+    agent.wait_for_url(re.compile(r"/desk/?$"))
+    agent.fill("#dossier_number", "75-2026-00042")
+    agent.fill("#last_name", "Diallo")
+    agent.fill("#first_name", "Amina")
+    agent.click("text=Créer le test et afficher le code")
+    agent.wait_for_selector("p.code")
+    code = agent.inner_text("p.code").strip()
+    session_url = agent.url
+    _shot(agent, "00-desk-code")
+
+    # --- the candidate on a 10-inch tablet, portrait
+    tablet = browser.new_context(
+        viewport={"width": 800, "height": 1280},
+        has_touch=True,
+        locale="fr-FR",
+        device_scale_factor=1,
+    )
+    tablet.grant_permissions(["microphone"], origin=base)
+    pad = tablet.new_page()
+    errors: list[str] = []
+    pad.on("pageerror", lambda exc: errors.append(str(exc)))
+    pad.goto(f"{base}/t/")
+    _shot(pad, "01-code")
+    pad.fill("#code", code.lower().replace("-", " "))
+    pad.click("button.go")
+    pad.wait_for_selector('main[data-stage="welcome"]')
+    _shot(pad, "02-welcome")
+    _touch_targets_are_big(pad)
+    pad.click("#suivant")
+    pad.wait_for_selector('main[data-stage="consent"]')
+    _shot(pad, "03-consent")
+    pad.click("#accepte")
+    pad.wait_for_selector('main[data-stage="sound_check"]')
+    pad.click("#entends-pas")  # not heard: the page says what to do, and stays
+    pad.wait_for_selector("#message:not([hidden])")
+    _shot(pad, "04-sound-check")
+    pad.click("#entends")
+    pad.wait_for_selector('main[data-stage="mic_check"]')
+    _record(pad)
+    pad.wait_for_selector("#mic-next:not([hidden])", timeout=30_000)
+    _shot(pad, "05-mic-check")
+    pad.click("#suivant")
+    pad.wait_for_selector('main[data-stage="practice"]')
+    _shot(pad, "06-practice")
+    _touch_targets_are_big(pad)
+    pad.click('.choice[data-choice="maison"]')
+    with pad.expect_navigation():
+        pad.click("#valider")
+    pad.wait_for_selector('main[data-stage="test"]')
+
+    # --- the adaptive test, one item at a time
+    seen: list[str] = []
+    reloaded = False
+    for n in range(1, 20):
+        main = pad.locator("main")
+        if main.get_attribute("data-stage") != "test":
+            break
+        item_id = main.get_attribute("data-item-id")
+        mode = main.get_attribute("data-mode")
+        assert item_id not in seen
+        seen.append(item_id)
+        if n == 3 and not reloaded:
+            # a reload mid-test comes back to the very same item
+            pad.reload()
+            assert pad.locator("main").get_attribute("data-item-id") == item_id
+            reloaded = True
+        if n == 4:
+            pad.set_viewport_size({"width": 1280, "height": 800})  # turned to landscape
+        _shot(pad, f"1{n:01d}-item-{mode}-{pad.viewport_size['width']}")
+        _touch_targets_are_big(pad)
+        if mode == "choice":
+            pad.click(".choice >> nth=0")
+        elif mode in ("text", "long_text"):
+            pad.fill("#texte", "vendredi" if mode == "text" else "Bonjour, je suis malade.")
+        elif mode == "form":
+            for field in pad.locator("[data-field]").all():
+                field.fill("Diallo" if field.get_attribute("data-field") == "nom" else "0612345678")
+        elif mode == "speech":
+            _record(pad)
+            playback = pad.locator("audio.playback")
+            assert playback.get_attribute("src").startswith("blob:")
+        with pad.expect_navigation(timeout=60_000):
+            pad.click("#valider")
+    assert reloaded
+    assert pad.locator("main").get_attribute("data-stage") == "finished"
+    _shot(pad, "30-finished")
+    assert errors == []
+    assert {i.split("-")[0] for i in seen} == {"CO", "CE", "EO", "EE"}
+
+    # --- the auditeur reviews: plays the recording, overrides with a reason, issues the PDF
+    agent.goto(session_url)
+    agent.wait_for_selector("audio[src*='/desk/recordings/']")
+    _shot(agent, "40-desk-review")
+    played = agent.evaluate(
+        """async () => {
+            const audio = document.querySelector("audio[src*='/desk/recordings/']");
+            audio.muted = true;
+            await audio.play();
+            await new Promise(r => setTimeout(r, 800));
+            return [audio.currentTime, audio.duration];
+        }"""
+    )
+    assert played[0] > 0
+    assert played[1] > 1.0
+    agent.select_option("#ov-kind", "prescription")
+    agent.fill("#ov-hours", "100")
+    agent.fill("#ov-dec-reason", "Entretien : l'écrit reste très fragile malgré le test.")
+    agent.click("text=Enregistrer la décision")
+    agent.wait_for_selector("text=Correction enregistrée")
+    agent.click("text=Émettre la prescription")
+    agent.wait_for_selector("text=télécharger le PDF")
+    with agent.expect_download() as download_info:
+        agent.click("text=télécharger le PDF")
+    pdf_path = download_info.value.path()
+    _shot(agent, "41-desk-after-override")
+
+    from pypdf import PdfReader
+
+    text = "\n".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(Path(pdf_path).read_bytes())).pages
+    )
+    assert "DIALLO" in text.upper()
+    assert "75-2026-00042" in text
+    assert "100" in text
+    assert "Claire Martin" in text
