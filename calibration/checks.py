@@ -4,8 +4,10 @@
   :math:`z_{pi} = (x_{pi} - E_{pi}) / \\sqrt{V_{pi}}`, outfit :math:`= \\overline{z^2}`,
   infit :math:`= \\sum (x - E)^2 / \\sum V`. Expected value 1; an item is flagged outside
   ``fit_range`` (default 0.5–1.5, Linacre's "productive for measurement") with at least
-  ``min_responses_fit`` responses. On short adaptive tests the EAP is shrunk toward the mean,
-  which pulls both statistics below 1, most for very discriminating items; hence the wide range.
+  ``min_responses_fit`` responses. Underfit (above the range: noise, a wrong key, an item that
+  does not measure the skill) fails the checks; overfit (below) is a warning only — with θ at
+  the EAP, shrunk toward the mean on short tests, very discriminating items look too
+  predictable, which does not degrade measurement.
 * **Drift** — the linked new location (and discrimination) against the current release; an item
   is flagged when :math:`|b_{new} - b_{old}|` exceeds ``drift_b`` or
   :math:`|\\log(a_{new}/a_{old})|` exceeds ``drift_log_a`` — and the change is significant
@@ -87,7 +89,8 @@ class CheckReport:
         return not self.failures
 
     def flagged(self, flag: str) -> list[ItemCheck]:
-        """Items carrying ``flag`` (``misfit``, ``drift``, ``exposure``, ``unseen``, ``dif``)."""
+        """Items carrying ``flag``: ``misfit``, ``overfit``, ``drift``, ``exposure``, ``unseen``
+        or ``dif``."""
         return [row for row in self.items if flag in row.flags]
 
 
@@ -264,7 +267,7 @@ def run_checks(
     else:
         notes.append("DIF: the responses have no group column, not tested")
     rows: list[ItemCheck] = []
-    drifted, misfit, overexposed, unseen, dif = [], [], [], [], []
+    drifted, misfit, overfit, overexposed, unseen, dif = [], [], [], [], [], []
     for i, item_id in enumerate(new.ids):
         flags: list[str] = []
         j = old_index.get(item_id)
@@ -284,12 +287,13 @@ def run_checks(
                 ):
                     flags.append("drift")
                     drifted.append(item_id)
-        if counts[i] >= th.min_responses_fit and not (
-            th.fit_range[0] <= infit[i] <= th.fit_range[1]
-            and th.fit_range[0] <= outfit[i] <= th.fit_range[1]
-        ):
-            flags.append("misfit")
-            misfit.append(item_id)
+        if counts[i] >= th.min_responses_fit:
+            if max(infit[i], outfit[i]) > th.fit_range[1]:
+                flags.append("misfit")
+                misfit.append(item_id)
+            elif min(infit[i], outfit[i]) < th.fit_range[0]:
+                flags.append("overfit")
+                overfit.append(item_id)
         if exposure[i] > th.max_exposure and not new.pretest[i]:
             flags.append("exposure")
             overexposed.append(item_id)
@@ -328,13 +332,16 @@ def run_checks(
     if drifted:
         failures.append(named(f"drifted beyond |Δb| > {th.drift_b:g} or a ratio", drifted))
     if misfit:
-        lo, hi = th.fit_range
-        failures.append(named(f"misfit (infit/outfit outside {lo:g}–{hi:g})", misfit))
+        failures.append(named(f"misfit (infit or outfit above {th.fit_range[1]:g})", misfit))
     if overexposed:
         failures.append(named(f"exposed above {th.max_exposure:g}", overexposed))
     if dif:
         failures.append(named("with large DIF (ETS category C)", dif))
     warnings = [named("never seen", unseen)] if unseen else []
+    if overfit:
+        warnings.append(
+            named(f"overfit (infit or outfit below {th.fit_range[0]:g}; not degrading)", overfit)
+        )
     return CheckReport(
         items=tuple(rows),
         thresholds=th,

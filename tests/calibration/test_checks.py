@@ -1,0 +1,92 @@
+"""Checks: drift, misfit, exposure, unseen items, DIF."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from calibration.checks import Thresholds, mantel_haenszel, run_checks
+from calibration.data import Responses
+from calibration.fit import eap_scores, fit
+from calibration.linking import apply_links, link_skills
+from calibration.synthetic import draw_scores, random_bank, simulate_cat
+
+
+@pytest.mark.slow
+def test_drifted_item_is_flagged_and_stable_ones_are_not(rng):
+    current = random_bank(50, rng)
+    truth = current.with_values(b=np.where(np.arange(50) == 7, current.b + 1.2, current.b))
+    thetas = rng.normal(size=4000)
+    data = simulate_cat(current, thetas, rng, test_length=15, randomesque=10, generating=truth)
+    assert data.counts(50)[7] >= 200  # the drifted item was seen enough to tell
+    result = fit(current, data, min_responses=100, progress=False)
+    links = link_skills(result.params, current, fitted=result.fitted)
+    linked = apply_links(result.params, links, result.fitted)
+    A = links["CE"].A
+    report = run_checks(
+        linked,
+        current,
+        data,
+        fitted=result.fitted,
+        se_a=result.se_a / A,
+        se_b=result.se_b * A,
+        thresholds=Thresholds(max_exposure=1.0),
+    )
+    drifted = [r.item_id for r in report.flagged("drift")]
+    assert current.ids[7] in drifted
+    assert len(drifted) <= 3  # noise alone flags (almost) nothing
+    row = next(r for r in report.items if r.item_id == current.ids[7])
+    assert row.delta_b == pytest.approx(1.2, abs=0.35)
+    assert not report.passed
+    assert any("drifted" in f for f in report.failures)
+
+
+def test_exposure_and_unseen_items_are_reported(rng):
+    bank = random_bank(30, rng)
+    data = simulate_cat(bank, rng.normal(size=800), rng, test_length=10, randomesque=2)
+    report = run_checks(bank, None, data, thresholds=Thresholds(max_exposure=0.3))
+    counts = data.counts(30)
+    over = {bank.ids[i] for i in np.flatnonzero(counts / 800 > 0.3)}
+    unseen = {bank.ids[i] for i in np.flatnonzero(counts == 0)}
+    assert over
+    assert {r.item_id for r in report.flagged("exposure")} == over
+    assert {r.item_id for r in report.flagged("unseen")} == unseen
+    assert any("exposed above 0.3" in f for f in report.failures)
+    assert (not unseen) or report.warnings
+
+
+def test_misfitting_item_is_flagged(rng):
+    bank = random_bank(20, rng)
+    thetas = rng.normal(size=1500)
+    person = np.repeat(np.arange(1500), 20)
+    item = np.tile(np.arange(20), 1500)
+    score = draw_scores(bank, item, thetas[person], rng)
+    # item 4 answered at random: its responses carry no information on θ
+    score[item == 4] = rng.integers(0, 2, 1500)
+    data = Responses(tuple(map(str, range(1500))), person, item, score)
+    report = run_checks(bank, None, data, thresholds=Thresholds(max_exposure=1.0))
+    misfit = [r.item_id for r in report.flagged("misfit")]
+    assert misfit == [bank.ids[4]]
+
+
+def test_dif_against_one_group_is_flagged(rng):
+    bank = random_bank(20, rng).with_values(b=np.linspace(-1.5, 1.5, 20))
+    n = 3000
+    groups = np.where(np.arange(n) < n // 2, "ref", "focal")
+    thetas = rng.normal(size=n)
+    person = np.repeat(np.arange(n), 20)
+    item = np.tile(np.arange(20), n)
+    focal_bank = bank.with_values(b=np.where(np.arange(20) == 9, bank.b + 1.0, bank.b))
+    score = draw_scores(bank, item, thetas[person], rng)
+    in_focal = groups[person] == "focal"
+    score[in_focal] = draw_scores(focal_bank, item[in_focal], thetas[person[in_focal]], rng)
+    data = Responses(tuple(map(str, range(n))), person, item, score, groups=tuple(groups))
+    report = run_checks(bank, None, data, thresholds=Thresholds(max_exposure=1.0))
+    assert [r.item_id for r in report.flagged("dif")] == [bank.ids[9]]
+    theta = eap_scores(bank, data).of_response
+    delta, p, se = mantel_haenszel(
+        data, 9, focal=groups == "focal", reference=groups == "ref", theta=theta
+    )
+    assert delta < -1.5  # harder for the focal group: negative ETS delta
+    assert p < 1e-6
+    assert se > 0

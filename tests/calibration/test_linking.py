@@ -1,0 +1,65 @@
+"""Linking recovers a known change of the θ scale."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from calibration.errors import LinkingError
+from calibration.fit import fit
+from calibration.linking import apply_links, link, link_skills, transform
+from calibration.synthetic import random_bank, simulate_cat
+
+
+@pytest.mark.parametrize("method", ["stocking-lord", "mean-sigma"])
+def test_exact_transformation_is_recovered(rng, method):
+    bank = random_bank(30, rng, n_grm=4)
+    old = transform(bank, 1.3, -0.4)
+    lk = link(bank, old, method=method)
+    assert pytest.approx(1.3, abs=1e-3) == lk.A
+    assert pytest.approx(-0.4, abs=1e-3) == lk.B
+    back = transform(bank, lk.A, lk.B)
+    np.testing.assert_allclose(back.b, old.b, atol=2e-3)
+    np.testing.assert_allclose(back.a, old.a, rtol=2e-3)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["stocking-lord", "mean-sigma"])
+def test_known_shift_and_scale_recovered_from_data(rng, method):
+    """The current scale is the bank's; this population is N(0.5, 1.25²) on it. The fit puts
+    the population at N(0, 1), so linking must find A = 1.25, B = 0.5."""
+    old = random_bank(60, rng)
+    thetas = rng.normal(0.5, 1.25, 4000)
+    data = simulate_cat(old, thetas, rng, test_length=20, randomesque=10)
+    result = fit(old, data, min_responses=100, progress=False)
+    links = link_skills(result.params, old, fitted=result.fitted, method=method)
+    lk = links["CE"]
+    assert pytest.approx(1.25, abs=0.05) == lk.A
+    assert pytest.approx(0.5, abs=0.05) == lk.B
+    linked = apply_links(result.params, links, result.fitted)
+    f = result.fitted
+    assert float(np.sqrt(np.mean((linked.b[f] - old.b[f]) ** 2))) < 0.3
+
+
+def test_drifted_anchor_is_dropped(rng):
+    bank = random_bank(20, rng)
+    old = transform(bank, 1.1, 0.2)
+    b = old.b.copy()
+    b[3] += 1.5  # item 3 changed meaning: it is no longer an anchor
+    lk = link(bank, old.with_values(b=b), method="stocking-lord")
+    assert lk.dropped == (bank.ids[3],)
+    assert pytest.approx(1.1, abs=1e-3) == lk.A
+    assert pytest.approx(0.2, abs=1e-3) == lk.B
+
+
+def test_too_few_anchors_is_refused(rng):
+    bank = random_bank(5, rng)
+    fitted = np.array([True, True, False, False, False])
+    with pytest.raises(LinkingError, match="at least 3"):
+        link(bank, bank, fitted=fitted)
+
+
+def test_anchors_without_spread_are_refused(rng):
+    bank = random_bank(4, rng).with_values(b=np.zeros(4))
+    with pytest.raises(LinkingError, match="same difficulty"):
+        link(bank, bank, method="mean-sigma")
