@@ -62,10 +62,18 @@ def media_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A decode cache for this test session only."""
+    return tmp_path_factory.mktemp("cache")
+
+
 @pytest.fixture(autouse=True)
-def isolated_decode_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test decodes its audio for real: no hashes remembered from an earlier run."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+def isolated_decode_cache(session_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Audio is decoded for real in every test session: nothing is remembered from an earlier
+    run. Within a session the cache (by content hash; failures are never cached) spares decoding
+    the same fixture file again; a test that breaks a file gives it a new hash."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(session_cache))
 
 
 def base_items() -> dict[str, dict[str, Any]]:
