@@ -42,6 +42,8 @@ from webui.extensions import db
 COOKIE = "placement_tablet"
 COOKIE_MAX_AGE_S = 12 * 3600
 
+_SPOKEN_URLS: dict[tuple[str, str], str] = {}
+
 
 # --------------------------------------------------------------------------- helpers
 
@@ -62,8 +64,12 @@ def _text(key: str) -> str:
 
 
 def _say(text: str) -> str:
-    """The URL of ``text`` spoken (registers it)."""
-    return url_for("candidate.spoken", key=speech.register(text))
+    """The URL of ``text`` spoken (registers it; cached: every page names a dozen sentences)."""
+    cache_key = (request.script_root, text)
+    url = _SPOKEN_URLS.get(cache_key)
+    if url is None:
+        url = _SPOKEN_URLS[cache_key] = url_for("candidate.spoken", key=speech.register(text))
+    return url
 
 
 def _said(key: str) -> dict[str, str]:
@@ -194,10 +200,11 @@ def _queue_enqueue(response_id: int) -> None:
         return
     queue = app.extensions.get("placement.queue")
     if queue is None:
-        from placement.workers import get_queue  # type: ignore[attr-defined, import-not-found, unused-ignore]  # D is writing it
+        from placement.workers import get_queue
 
+        options = {"name": app.config["QUEUE_NAME"]} if app.config.get("QUEUE_NAME") else {}
         queue = app.extensions["placement.queue"] = get_queue(
-            backend, redis_url=app.config.get("REDIS_URL")
+            backend, app.config.get("REDIS_URL"), **options
         )
     queue.enqueue(
         PROCESS_RECORDING, response_id, url, job_id=testflow.transcription_job_id(response_id)
