@@ -132,6 +132,11 @@ def read_json(path: Path, step: str) -> Any:
         raise InputError(f"{path} is not valid JSON ({exc})") from None
 
 
+def _require(path: Path, step: str) -> None:
+    if not path.is_file():
+        raise InputError(f"{path} is missing: run `calibration {step}` first")
+
+
 def _num(x: Any) -> float:
     return float("nan") if x is None else float(x)
 
@@ -274,6 +279,7 @@ def step_link(
     purify: float | None = 0.5,
 ) -> dict[str, Linking]:
     """Link the fitted rows to the current scale; writes ``parameters.csv``, ``linking.json``."""
+    _require(work.fitted, "fit")
     current = read_parameters(work.current)
     new = read_parameters(work.fitted)
     info = read_json(work.fit_info, "fit")
@@ -341,6 +347,7 @@ def check_from_data(data: Mapping[str, Any]) -> CheckReport:
 
 def step_check(work: Workdir, *, thresholds: Thresholds | None = None) -> CheckReport:
     """Check the linked table against the current one; writes ``checks.json``."""
+    _require(work.fitted, "fit")
     current = read_parameters(work.current)
     new = read_parameters(work.parameters if work.parameters.is_file() else work.fitted)
     responses: Responses = read_responses(work.responses, new)
@@ -377,9 +384,8 @@ def step_simulate(
     progress: bool = True,
 ) -> list[dict[str, Any]]:
     """Simulate the CAT on the current and the new table; writes ``simulation.json``."""
+    _require(work.parameters, "link")
     current = read_parameters(work.current)
-    if not work.parameters.is_file():
-        raise InputError(f"{work.parameters} is missing: run `calibration link` first")
     new = read_parameters(work.parameters)
     cuts = {k: float(v) for k, v in (_context(work).get("cuts") or {}).items()}
     comparisons = compare_banks(

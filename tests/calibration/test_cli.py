@@ -1,0 +1,45 @@
+"""The whole chain on the command line, on CSV files made elsewhere."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from calibration.cli import main
+from calibration.data import Responses, read_parameters, write_parameters, write_responses
+from calibration.synthetic import random_bank, simulate_cat
+
+
+@pytest.mark.slow
+def test_run_chains_every_step_and_writes_a_self_contained_report(tmp_path, rng, capsys):
+    bank = random_bank(50, rng, n_grm=4)
+    data = simulate_cat(bank, rng.normal(0.3, 1.2, 2500), rng, test_length=15, randomesque=10)
+    data = Responses(
+        data.person_ids, data.person, data.item, data.score,
+        groups=tuple(rng.choice(["fr", "ar"], data.n_persons)),
+    )  # fmt: skip
+    params = write_parameters(bank, tmp_path / "bank.csv")
+    responses = write_responses(data, bank, tmp_path / "responses.csv")
+    work = tmp_path / "work"
+    status = main(
+        ["run", "--work", str(work), "--responses", str(responses), "--parameters", str(params),
+         "--quiet", "--candidates", "300", "--max-exposure", "1.0", "--min-responses", "80"]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    checks = json.loads((work / "checks.json").read_text())
+    assert status == (0 if checks["passed"] else 1)
+    assert re.search(r"link CE: θ_old = 1\.[12]\d+ θ_new \+ \+0\.[23]", out)
+    new = read_parameters(work / "parameters.csv")
+    assert new.ids == bank.ids
+    fit = json.loads((work / "fit.json").read_text())
+    fitted = np.isin(new.ids, fit["fitted"])
+    assert float(np.sqrt(np.mean((new.b[fitted] - bank.b[fitted]) ** 2))) < 0.4
+    html = (work / "report.html").read_text()
+    assert html.count("data:image/png;base64,") >= 5
+    assert 'src="http' not in html
+    assert "Liaison à l'échelle actuelle" in html
+    sim = json.loads((work / "simulation.json").read_text())
+    assert sim["skills"][0]["new"]["rmse"] < 0.6
