@@ -131,9 +131,9 @@ def _rubric_block(body: ET.Element, item: Item) -> None:
     block = _sub(body, "qti-rubric-block", view="scorer", **{"class": "rubric"})
     content = _sub(block, "qti-content-body")
     _text_el(content, "p", f"Score de 0 à {rubric.max_score}.")
-    levels = _sub(content, "ol", start="0")
+    levels = _sub(content, "ul", **{"class": "levels"})
     for lv in rubric.levels:
-        _text_el(levels, "li", lv.descriptor)
+        _text_el(levels, "li", f"{lv.score} : {lv.descriptor}")
     elements = _sub(content, "ul")
     for e in rubric.elements:
         found = ", ".join(e.variants) or (f"champ {e.field}" if e.field else ", ".join(e.patterns))
@@ -252,7 +252,7 @@ def item_to_qti(item: Item) -> ET.Element:
     elif item.type in FORM_TYPES:
         for f in item.form:
             p = _sub(body, "p", **{"class": f"field check-{f.check}"})
-            label = _text_el(p, "label", f.label)
+            label = _text_el(p, "span", f.label, **{"class": "label"})
             label.tail = " "
             _sub(
                 p,
