@@ -40,6 +40,7 @@ wording of the attestation. :func:`assess` applies it:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Mapping, Sequence
@@ -332,7 +333,17 @@ def load_policy(name_or_path: str | Path = DEFAULT_POLICY) -> Policy:
     path = Path(name_or_path)
     bundled = POLICIES_DIR / f"{name_or_path}.yaml"
     if bundled.is_file() and path.suffix not in (".yaml", ".yml"):
-        path = bundled
+        return _bundled_policy(str(name_or_path))
+    return _read_policy(path, name_or_path)
+
+
+@functools.lru_cache(maxsize=8)
+def _bundled_policy(name: str) -> Policy:
+    # bundled files are part of the package: read once per process
+    return _read_policy(POLICIES_DIR / f"{name}.yaml", name)
+
+
+def _read_policy(path: Path, name_or_path: str | Path) -> Policy:
     if not path.is_file():
         raise InvalidPolicy(
             f"unknown policy {str(name_or_path)!r} (bundled: {', '.join(available_policies())})"

@@ -169,6 +169,9 @@ def simulate(  # noqa: PLR0917 - the positional order is the published API
     pol = load_policy(policy)
     clock = dict(SECONDS_PER_ITEM if seconds_per_item is None else seconds_per_item)
     skills = list(rules.skills)
+    # decisions need every section's cut scores; without them the simulation still measures
+    # precision, exposure and speed
+    can_decide = all(s in cuts for s in skills)
     skill_column = {s: i for i, s in enumerate(skills)}
     item_column = np.array([skill_column.get(s, 0) for s in pool.skills])
     rows: list[dict[str, Any]] = []
@@ -222,17 +225,19 @@ def simulate(  # noqa: PLR0917 - the positional order is the published API
             row[f"se_{s}"] = None if est is None else est.se
             row[f"items_{s}"] = per_skill_items.get(s, 0)
             row[f"stop_{s}"] = step.section_reasons.get(s, "")
-        estimated = assess(dict(step.estimates), cuts, pol, non_reader=bool(non_readers[e]))
-        true_estimates = {
-            s: Estimate(float(thetas[s][e]), 0.0)
-            for s in skills
-            if not non_readers[e] or s in rules.non_reader_skills
-        }
-        truth_assessment = assess(true_estimates, cuts, pol, non_reader=bool(non_readers[e]))
-        row["decision"] = estimated.decision.kind
-        row["hours"] = estimated.decision.hours
-        row["true_decision"] = truth_assessment.decision.kind
-        row["true_hours"] = truth_assessment.decision.hours
+        row["decision"] = row["hours"] = row["true_decision"] = row["true_hours"] = None
+        if can_decide:
+            estimated = assess(dict(step.estimates), cuts, pol, non_reader=bool(non_readers[e]))
+            true_estimates = {
+                s: Estimate(float(thetas[s][e]), 0.0)
+                for s in skills
+                if not non_readers[e] or s in rules.non_reader_skills
+            }
+            ideal = assess(true_estimates, cuts, pol, non_reader=bool(non_readers[e])).decision
+            row["decision"] = estimated.decision.kind
+            row["hours"] = estimated.decision.hours
+            row["true_decision"] = ideal.kind
+            row["true_hours"] = ideal.hours
         rows.append(row)
 
     exposure = {item_id: seen.get(item_id, 0) / n_examinees for item_id in pool.ids}
@@ -312,8 +317,13 @@ def summarise(
         }
     rmse["overall"], bias["overall"] = _stats(all_errors)
     rmse_se["overall"] = _stats(all_se_errors)[0]
-    accuracy["dispense"] = float(np.mean([r["decision"] == r["true_decision"] for r in rows]))
-    accuracy["hours"] = float(np.mean([r["hours"] == r["true_hours"] for r in rows]))
+    decided = [r for r in rows if r["decision"] is not None]
+    accuracy["dispense"] = (
+        float(np.mean([r["decision"] == r["true_decision"] for r in decided])) if decided else None
+    )
+    accuracy["hours"] = (
+        float(np.mean([r["hours"] == r["true_hours"] for r in decided])) if decided else None
+    )
     summary.update(
         rmse=rmse, bias=bias, rmse_se_stop=rmse_se, mean_se=mean_se,
         classification_accuracy=accuracy,
@@ -329,7 +339,9 @@ def summarise(
     summary["section_stop_reasons"] = {
         s: dict(Counter(r[f"stop_{s}"] for r in rows)) for s in skills
     }
-    summary["dispense_rate"] = float(np.mean([r["decision"] == "dispense" for r in rows]))
+    summary["dispense_rate"] = (
+        float(np.mean([r["decision"] == "dispense" for r in decided])) if decided else None
+    )
     summary["mean_elapsed_s"] = float(np.mean([r["elapsed_s"] for r in rows]))
     return summary
 

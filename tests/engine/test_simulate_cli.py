@@ -1,0 +1,123 @@
+"""``placement simulate`` on a small CSV bank: files written, figures sane, bad input refused."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from placement.simulation import cli
+
+from .conftest import make_pool
+
+
+def _run(argv: list[str]) -> int:
+    # the sub-command as `placement simulate` registers it (placement.cli builds the same parser)
+    parser = argparse.ArgumentParser(prog="placement")
+    cli.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+@pytest.fixture
+def small_bank(tmp_path: Path) -> Path:
+    pool = make_pool({"CO": 25, "CE": 25, "EO": 10, "EE": 10}, seed=41)
+    path = tmp_path / "bank.csv"
+    kmax = pool.thresholds.shape[1]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            ["id", "skill", "theme", "model", "a", "b", "c", "d"]
+            + [f"b{j + 1}" for j in range(kmax)]
+            + ["non_reader"]
+        )
+        for i, item_id in enumerate(pool.ids):
+            poly = pool.models[i] in ("GRM", "GPCM")
+            steps = [
+                "" if not poly or v != v else f"{v:.4f}"  # NaN-padded cells stay empty
+                for v in pool.thresholds[i]
+            ]
+            b = "" if poly else f"{pool.b[i]:.4f}"
+            head = [item_id, pool.skills[i], pool.themes[i], pool.models[i], f"{pool.a[i]:.4f}"]
+            writer.writerow([*head, b, f"{pool.c[i]:.2f}", "1", *steps, int(pool.non_reader[i])])
+    return path
+
+
+@pytest.mark.slow
+def test_simulate_writes_its_report(small_bank, tmp_path, capsys) -> None:
+    out = tmp_path / "out"
+    code = _run(
+        ["simulate", "--bank", str(small_bank), "--examinees", "40", "--seed", "7",
+         "--out", str(out), "--no-progress", "--non-reader-share", "0.2"]
+    )  # fmt: skip
+    assert code == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    for key in ("mean_items", "rmse", "bias", "classification_accuracy", "max_exposure",
+                "unused_fraction", "step_ms_p50", "step_ms_p99"):  # fmt: skip
+        assert key in summary
+    assert summary["n_examinees"] == 40
+    # readers take at least 8+8+3+2 items, non-readers at least 8+3; nobody more than 34
+    assert 11 <= summary["mean_items"] <= 34
+    assert 0 < summary["rmse"]["overall"] < 1.5
+    assert set(summary["classification_accuracy"]["CO"]) == {"A1.1", "A1", "A2", "B1"}
+    with (out / "examinees.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 40
+    assert {"theta_CO", "theta_hat_CO", "se_CO", "n_items", "decision"} <= set(rows[0])
+    assert any(r["non_reader"] == "True" for r in rows)
+    for png in ("theta_hat_vs_theta", "se_vs_theta", "test_length", "exposure"):
+        data = (out / f"{png}.png").read_bytes()
+        assert data.startswith(b"\x89PNG")
+    report = capsys.readouterr().out
+    assert "dispense decision accuracy" in report
+    # the same seed gives the same figures
+    again = tmp_path / "again"
+    _run(
+        ["simulate", "--bank", str(small_bank), "--examinees", "40", "--seed", "7",
+         "--out", str(again), "--no-progress", "--no-plots", "--non-reader-share", "0.2"]
+    )  # fmt: skip
+    second = json.loads((again / "summary.json").read_text(encoding="utf-8"))
+    assert second["rmse"] == summary["rmse"]
+    assert (again / "examinees.csv").read_text() == (out / "examinees.csv").read_text()
+
+
+def test_simulate_with_true_thetas_from_a_csv(small_bank, tmp_path) -> None:
+    thetas = tmp_path / "thetas.csv"
+    thetas.write_text("theta\n-2.0\n0.0\n2.0\n", encoding="utf-8")
+    out = tmp_path / "out"
+    code = _run(
+        ["simulate", "--bank", str(small_bank), "--thetas", str(thetas), "--seed", "1",
+         "--out", str(out), "--no-progress", "--no-plots"]
+    )  # fmt: skip
+    assert code == 0
+    with (out / "examinees.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [float(r["theta_CE"]) for r in rows] == [-2.0, 0.0, 2.0]
+    assert float(rows[0]["theta_hat_CE"]) < float(rows[2]["theta_hat_CE"])
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--examinees", "0"], "--examinees"),
+        (["--rules", "/nonexistent/rules.yaml"], "cannot read rules"),
+        (["--policy", "cir-1999"], "unknown policy"),
+    ],
+)
+def test_bad_input_is_a_clear_message_and_exit_code_2(
+    small_bank, tmp_path, capsys, extra, message
+) -> None:
+    code = _run(["simulate", "--bank", str(small_bank), "--out", str(tmp_path / "o"),
+                 "--no-progress", "--no-plots", "--examinees", "3", *extra])  # fmt: skip
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_bad_bank_csv_is_refused(tmp_path, capsys) -> None:
+    bank = tmp_path / "bank.csv"
+    bank.write_text("id,skill,theme,model,a,b\nX,CE,vie pratique,2PL,-1,0\n", encoding="utf-8")
+    assert _run(["simulate", "--bank", str(bank), "--out", str(tmp_path / "o")]) == 2
+    assert "discrimination must be > 0" in capsys.readouterr().err
