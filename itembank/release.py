@@ -460,22 +460,23 @@ def _changelog(
     )
 
 
-def _store_media(store: Path, media_files: Mapping[str, Path], progress: bool) -> dict[str, str]:
-    """Copy media into the content-addressed store (once per content); path -> sha256."""
+def _hash_media(media_files: Mapping[str, Path], progress: bool) -> dict[str, str]:
+    """Bank-relative path -> sha256 of the file's content."""
+    files = sorted(media_files.items())
+    bar = tqdm(files, desc="hashing media", unit="file", disable=not progress)
+    return {rel: sha256_file(path) for rel, path in bar}
+
+
+def _store_media(store: Path, media_files: Mapping[str, Path], index: Mapping[str, str]) -> None:
+    """Copy media into the content-addressed store, once per content."""
     store.mkdir(parents=True, exist_ok=True)
-    index: dict[str, str] = {}
-    for rel, path in tqdm(
-        sorted(media_files.items()), desc="storing media", unit="file", disable=not progress
-    ):
-        digest = sha256_file(path)
-        index[rel] = digest
-        target = store / f"{digest}{Path(rel).suffix}"
+    for rel, path in sorted(media_files.items()):
+        target = store / f"{index[rel]}{Path(rel).suffix}"
         if not target.exists():
             tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
             shutil.copyfile(path, tmp)
             tmp.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
             tmp.replace(target)
-    return index
 
 
 def publish_release(
@@ -530,7 +531,7 @@ def publish_release(
         raise ItemBankError("nothing to release: no pilot or operational item")
     previous = load_release(existing[-1], root) if existing else None
 
-    media = _store_media(root / MEDIA_STORE, content.media_files, progress)
+    media = _hash_media(content.media_files, progress)
     fingerprints = {i: item_fingerprint(d, media) for i, d in content.data.items()}
     if parameters_csv is not None:
         parameters = read_parameters_csv(Path(parameters_csv))
@@ -567,6 +568,8 @@ def publish_release(
         )
         if (root / version).exists():  # published meanwhile by another process
             raise ReleaseExists(f"release {version} already exists under {root}")
+        # media go to the store only once the release is written, before it becomes visible
+        _store_media(root / MEDIA_STORE, content.media_files, media)
         tmp.rename(root / version)
     finally:
         if tmp.exists():

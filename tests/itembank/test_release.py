@@ -232,6 +232,14 @@ def test_calibration_csv_must_fit_the_items(make_bank: MakeBank, tmp_path: Path)
         publish_release(first, version="2026.11.1", parameters_csv=bad, root=root)
     assert list_releases(root) == ["2026.11.0"]
     assert not any(p.name.startswith(".tmp") for p in root.iterdir())
+    # a refused release adds nothing to the media store either
+    changed = make_bank(name="changed")
+    (changed / "media" / "pictures" / "gare.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg"><circle r="4"/></svg>'
+    )
+    with pytest.raises(ParametersInvalid):
+        publish_release(changed, version="2026.11.1", parameters_csv=bad, root=root)
+    assert len(list((root / "media").iterdir())) == len(set(first.media.values()))
 
 
 def test_media_store_keeps_one_copy_per_content(make_bank: MakeBank, tmp_path: Path) -> None:
@@ -251,6 +259,7 @@ def test_build_refuses_an_invalid_bank_unless_told(make_bank: MakeBank, tmp_path
     root = tmp_path / "releases"
     with pytest.raises(BankInvalid, match="key 'z' is not one of the choices"):
         publish_release(bank, version="2026.11.0", root=root)
+    assert not root.exists() or not any(root.iterdir())  # a refused build leaves nothing
     release = publish_release(bank, version="2026.11.0", root=root, skip_invalid=True)
     assert "CE-001" not in release.items
     assert release.left_out == ("CE/CE-001.yaml",)
