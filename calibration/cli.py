@@ -173,6 +173,8 @@ def _do_link(args: argparse.Namespace, work: Workdir) -> None:
     )
     for skill, lk in links.items():
         dropped = f", dropped {', '.join(lk.dropped)}" if lk.dropped else ""
+        if lk.provisional:
+            dropped += "; first calibration: linked to the provisional parameters"
         print(
             f"link {skill}: θ_old = {lk.A:.4f} θ_new + {lk.B:+.4f} ({lk.method}, "
             f"{len(lk.anchors)} anchors{dropped})"

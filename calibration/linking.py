@@ -18,6 +18,12 @@ estimated on the anchor items (items in both tables, calibrated in both):
 
 Anchors whose transformed location moves more than ``purify`` from the old one are dropped
 once and the constants re-estimated (a drifted anchor must not drag the whole scale).
+
+At the first calibration of a bank every old parameter is provisional (set from the items'
+target levels and the cut scores, see ``itembank``): there are no calibrated anchors, and the
+link then uses the provisional values of all re-estimated items (``Linking.provisional``), so
+that the new scale lines up, on average, with the one the cut scores were written on. The
+report says so: the cut scores deserve a standard-setting review after such a release.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ class Linking:
     dropped: tuple[str, ...]
     mean_sigma: tuple[float, float]
     criterion: float
+    provisional: bool = False
 
     def theta(self, theta_new: FloatArray) -> FloatArray:
         """Map abilities from the new scale to the old one."""
@@ -154,16 +161,20 @@ def link(
         raise LinkingError(f"unknown linking method {method!r}")
     fitted_mask = np.ones(new.n_items, dtype=bool) if fitted is None else np.asarray(fitted)
     old_index = {item_id: j for j, item_id in enumerate(old.ids)}
+    provisional = False
     if anchors is None:
-        candidates = [
+        shared = [
             item_id
             for i, item_id in enumerate(new.ids)
             if fitted_mask[i]
             and item_id in old_index
-            and not old.provisional[old_index[item_id]]
-            and not old.pretest[old_index[item_id]]
             and old.models[old_index[item_id]] == new.models[i]
         ]
+        candidates = [
+            i for i in shared if not old.provisional[old_index[i]] and not old.pretest[old_index[i]]
+        ]
+        if len(candidates) < MIN_ANCHORS and all(old.provisional[old_index[i]] for i in shared):
+            candidates, provisional, purify = shared, True, None
     else:
         missing = [i for i in anchors if i not in old_index or i not in new.ids]
         if missing:
@@ -188,7 +199,7 @@ def link(
     if method == "stocking-lord":
         A, B, criterion = _stocking_lord(new, old, i_new, i_old, ms)
     kept = tuple(c for c in candidates if c not in dropped)
-    return Linking(method, A, B, kept, tuple(dropped), ms, criterion)
+    return Linking(method, A, B, kept, tuple(dropped), ms, criterion, provisional)
 
 
 def link_skills(

@@ -355,6 +355,12 @@ def build_report(
             '<p class="note">θ<sub>actuel</sub> = A θ<sub>nouveau</sub> + B, '
             "estimé sur les items d'ancrage.</p>"
         )
+        if any(lk.get("provisional") for lk in linking["skills"].values()):
+            parts.append(
+                '<p class="warn">Première calibration : aucun item n\'avait de paramètres '
+                "calibrés ; la liaison s'appuie sur les paramètres provisoires (niveau visé des "
+                "items). Les seuils de niveau sont à revoir (standard setting).</p>"
+            )
         parts.append(
             _table(
                 [

@@ -1,0 +1,99 @@
+"""Publishing a calibration as a new bank release, and the engine loading it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from calibration.data import Responses, read_parameters, write_responses
+from calibration.errors import PublishRefused
+from calibration.publish import publish
+from calibration.steps import Workdir, prepare, step_check, step_fit, step_link, step_simulate
+from calibration.synthetic import simulate_cat
+
+pytestmark = pytest.mark.slow
+
+
+def _simulate_release_responses(release, rng: np.random.Generator, n: int) -> Responses:
+    """Candidates take a CAT on each skill of the release (one θ per skill)."""
+    params = read_parameters(release.parameters_path)
+    persons, items, scores = [], [], []
+    for skill in sorted(set(params.skills)):
+        idx = np.flatnonzero(np.array([s == skill for s in params.skills]))
+        data = simulate_cat(
+            params.subset(idx), rng.normal(size=n), rng, test_length=8, randomesque=10
+        )
+        persons.append(data.person)
+        items.append(idx[data.item])
+        scores.append(data.score)
+    return Responses(
+        tuple(f"S{i}" for i in range(n)),
+        np.concatenate(persons),
+        np.concatenate(items),
+        np.concatenate(scores),
+    )
+
+
+@pytest.fixture(scope="module")
+def calibrated(bank_release, tmp_path_factory) -> tuple[object, Workdir]:
+    rng = np.random.default_rng(7)
+    params = read_parameters(bank_release.parameters_path)
+    data = _simulate_release_responses(bank_release, rng, 1500)
+    work = Workdir(tmp_path_factory.mktemp("work"))
+    csv = write_responses(data, params, work.root / "export.csv")
+    prepare(
+        work, responses=csv, release=bank_release.version, releases_root=bank_release.root.parent
+    )
+    step_fit(work, min_responses=60, progress=False)
+    step_link(work)
+    step_check(work)
+    step_simulate(work, n_candidates=200, progress=False)
+    return bank_release, work
+
+
+def test_publish_refuses_failed_checks_without_a_reason(calibrated):
+    import itembank
+
+    release, work = calibrated
+    checks = step_check(work)
+    assert not checks.passed  # 8-item CATs on this bank overexpose its best items
+    before = itembank.list_releases(release.root.parent)
+    for reason in (None, "   "):
+        with pytest.raises(PublishRefused, match=r"refusing to publish: .*exposed above 0\.25"):
+            publish(work, override_reason=reason)
+    assert itembank.list_releases(release.root.parent) == before
+
+
+def test_published_release_keeps_the_reason_and_loads_in_the_engine(calibrated):
+    import itembank
+    from placement.bank import pool_from_release
+
+    release, work = calibrated
+    reason = "Exposition élevée attendue : banque pilote, contrôle d'exposition revu en janvier."
+    new = publish(work, override_reason=reason, version="2099.1.0")
+    loaded = itembank.load_release("2099.1.0", release.root.parent)
+    meta = loaded.metadata["calibration"]
+    assert meta["override_reason"] == reason
+    assert meta["based_on"] == release.version
+    assert meta["failed_checks"]
+    assert reason in loaded.notes
+    assert "calibration-report.html" in loaded.attachments
+    report = loaded.attachments["calibration-report.html"].read_text(encoding="utf-8")
+    assert "motif" in report
+    assert new.version == "2099.1.0"
+    pool = pool_from_release(loaded)
+    ours = read_parameters(work.parameters)
+    for i, item_id in enumerate(pool.ids):
+        j = ours.index(item_id)
+        # itembank writes parameters to 4 decimals
+        assert pool.a[i] == pytest.approx(ours.a[j], abs=1e-4)
+        assert pool.b[i] == pytest.approx(ours.b[j], abs=1e-4)
+    assert set(pool.ids) == set(release.items) - {
+        i for i, it in release.items.items() if it.status in ("retired", "draft")
+    }
+    # re-estimated rows are no longer provisional
+    fitted = [r for r in loaded.parameters if r.id in set(read_parameters(work.fitted).ids)]
+    assert any(not r.provisional for r in fitted)
+    assert isinstance(loaded.root, Path)
