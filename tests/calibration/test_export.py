@@ -1,0 +1,134 @@
+"""Export of responses from the platform's database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import csv
+import uuid
+from pathlib import Path
+
+import pytest
+
+from calibration.cli import main
+from calibration.errors import ExportError
+from calibration.export import export_responses
+
+
+def _fill(url: str) -> None:
+    from sqlalchemy.orm import Session
+
+    from placement.sessions.db import make_engine
+    from placement.sessions.models import Base, Candidate, Response, TestSession
+
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    with Session(engine) as db:
+        for k, (name, language, release) in enumerate(
+            [
+                ("Diallo", "peul", "2026.11.0"),
+                ("Nguyen", None, "2026.11.0"),
+                ("Haddad", "arabe", "2026.10.0"),
+            ]
+        ):
+            cand = Candidate(
+                dossier_number=f"D-{uuid.uuid4().hex[:8]}", last_name=name, first_name="Awa",
+                help_language=language,
+            )  # fmt: skip
+            db.add(cand)
+            db.flush()
+            session = TestSession(
+                candidate_id=cand.id, code=uuid.uuid4().hex[:8], token=uuid.uuid4().hex,
+                release_version=release, policy="cir-2016", seed=k,
+            )  # fmt: skip
+            db.add(session)
+            db.flush()
+            db.add_all(
+                [
+                    Response(session_id=session.id, seq=1, item_id="CO-001", skill="CO", score=1),
+                    Response(session_id=session.id, seq=2, item_id="CE-002", skill="CE", score=0),
+                    Response(session_id=session.id, seq=3, item_id="EO-003", skill="EO",
+                             score=2 if k != 1 else None, max_score=3),
+                    Response(session_id=session.id, seq=4, item_id="CO-009", skill="CO",
+                             score=1, pretest=True),
+                ]
+            )  # fmt: skip
+        db.commit()
+    engine.dispose()
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_export_from_sqlite_keeps_no_name(tmp_path):
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    _fill(url)
+    out = tmp_path / "responses.csv"
+    n = export_responses(url, out, group="help_language")
+    rows = _rows(out)
+    assert n == len(rows) == 11  # 12 responses, one still waiting for its score
+    assert list(rows[0]) == ["person_id", "item_id", "score", "release", "group"]
+    assert {r["person_id"] for r in rows} == {"S1", "S2", "S3"}
+    assert {r["group"] for r in rows} == {"peul", "inconnue", "arabe"}
+    text = out.read_text(encoding="utf-8")
+    for secret in ("Diallo", "Nguyen", "Haddad", "Awa", "D-"):
+        assert secret not in text
+    assert any(r["item_id"] == "CO-009" for r in rows)  # pretest responses are exported
+
+
+def test_export_filters_by_release_and_pseudonymises(tmp_path):
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    _fill(url)
+    out = tmp_path / "r.csv"
+    assert main(["export", "--database", url, "--out", str(out), "--release-version", "2026.10.0",
+                 "--pseudonymise"]) == 0  # fmt: skip
+    rows = _rows(out)
+    assert len(rows) == 4
+    assert {r["release"] for r in rows} == {"2026.10.0"}
+    (person,) = {r["person_id"] for r in rows}
+    assert person.startswith("P")
+    assert len(person) == 17
+
+
+def test_export_of_an_empty_or_missing_database_is_a_clear_error(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    _fill(url)
+    with pytest.raises(ExportError, match="no scored response in the database under release 1999"):
+        export_responses(url, tmp_path / "x.csv", release_version="1999.1.0")
+    assert not (tmp_path / "x.csv").exists()
+    status = main(
+        [
+            "export",
+            "--database",
+            f"sqlite:///{tmp_path / 'none.db'}",
+            "--out",
+            str(tmp_path / "y.csv"),
+        ]
+    )
+    assert status == 2
+    assert "calibration: error: cannot read responses" in capsys.readouterr().err
+
+
+@pytest.mark.postgres
+def test_export_from_postgresql(tmp_path):
+    from sqlalchemy import text
+
+    from placement.sessions.db import make_engine
+
+    schema_db = f"calib_{uuid.uuid4().hex[:8]}"
+    admin = make_engine("postgresql://postgres@127.0.0.1:5432/test", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{schema_db}"'))
+    except Exception as exc:  # the server is part of the environment; say so when it is not
+        pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is not reachable: {exc}")
+    url = f"postgresql://postgres@127.0.0.1:5432/{schema_db}"
+    try:
+        _fill(url)
+        out = tmp_path / "pg.csv"
+        assert export_responses(url, out) == 11
+        assert {r["person_id"] for r in _rows(out)} == {"S1", "S2", "S3"}
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{schema_db}" WITH (FORCE)'))
+        admin.dispose()
