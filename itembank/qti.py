@@ -569,14 +569,10 @@ def _item_data(
     if keywords.get("non_reader") == "true":
         out["non_reader"] = True
     out["author"] = keywords.get("author", "import QTI")
+    change = f"importé de QTI ({identifier})"
     if "skill" not in keywords:
-        out["history"] = [
-            {
-                "date": today,
-                "author": "import QTI",
-                "change": f"importé de QTI ({identifier}), thème, niveau et consigne à revoir",
-            }
-        ]
+        change += ", thème, niveau et consigne à revoir"
+    out["history"] = [{"date": today, "author": "import QTI", "change": change}]
     out["instruction"] = {
         "text": instruction_text,
         "audio": instruction_audio or f"media/instructions/{_slug(instruction_text)}.ogg",

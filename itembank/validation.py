@@ -112,6 +112,11 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
         known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
         extra = ", ".join(repr(k) for k in sorted(set(error.instance) - set(known)))
         return f"unknown field(s) {extra} (see itembank/FORMAT.md)"
+    if error.validator in {"minItems", "maxItems"} and isinstance(name, str):
+        bound = "at least" if error.validator == "minItems" else "at most"
+        count = len(error.instance) if isinstance(error.instance, list) else "?"
+        noun = "entry" if error.validator_value == 1 else "entries"
+        return f"{name} needs {bound} {error.validator_value} {noun}, has {count}"
     if error.validator == "pattern" and isinstance(name, str):
         return f"{error.instance!r} is not a valid {name.replace('_', ' ')}"
     if error.validator == "anyOf" and name is None:
