@@ -26,7 +26,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
 
 from placement.cat import Response as EngineResponse
 from placement.cat import TestState, next_step, step_rng
@@ -40,6 +41,7 @@ __all__ = [
     "compute_result",
     "effective_non_reader",
     "estimates_for",
+    "overrides_of",
     "response_scores",
     "state_from_session",
     "theta_trajectory",
@@ -55,15 +57,30 @@ def bank_for(session: TestSession) -> EngineBank:
     return engine_bank(session.release_version, rules=session.rules, policy=session.policy)
 
 
-def _overrides(session: TestSession, target: str) -> list[Override]:
-    return [o for o in session.overrides if o.target == target]
+def overrides_of(session: TestSession, target: str) -> list[Override]:
+    """The session's overrides of one kind, oldest first, as the database has them now.
+
+    Queried rather than read from ``session.overrides``: an override added by id in this same
+    transaction is not in an already-loaded collection.
+    """
+    db = object_session(session)
+    if db is None or session.id is None:
+        return [o for o in session.overrides if o.target == target]
+    db.flush()
+    return list(
+        db.scalars(
+            select(Override)
+            .where(Override.session_id == session.id, Override.target == target)
+            .order_by(Override.id)
+        )
+    )
 
 
 def response_scores(session: TestSession, *, with_overrides: bool = True) -> dict[int, int | None]:
     """Score of each response by id: the machine's, or the newest auditeur review of it."""
     scores: dict[int, int | None] = {r.id: r.score for r in session.responses}
     if with_overrides:
-        for override in _overrides(session, "response"):  # ordered by id: newest wins
+        for override in overrides_of(session, "response"):  # ordered by id: newest wins
             score = (override.to_value or {}).get("score")
             if override.response_id in scores and score is not None:
                 scores[override.response_id] = int(score)
@@ -74,7 +91,7 @@ def effective_non_reader(session: TestSession, *, with_overrides: bool = True) -
     """The non-reader flag: the session's, or the newest auditeur override of it."""
     flag = bool(session.non_reader)
     if with_overrides:
-        for override in _overrides(session, "non_reader"):
+        for override in overrides_of(session, "non_reader"):
             value = (override.to_value or {}).get("non_reader")
             if value is not None:
                 flag = bool(value)

@@ -535,7 +535,7 @@ def settle_state(session: TestSession) -> SessionState:
     Transcribing while a transcript is queued or running; to review while a response needs
     review and no auditeur has scored it; done otherwise.
     """
-    reviewed = {o.response_id for o in session.overrides if o.target == "response"}
+    reviewed = {o.response_id for o in results.overrides_of(session, "response")}
     waiting = False
     review = False
     for response in session.responses:
