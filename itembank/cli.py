@@ -123,7 +123,7 @@ def cmd_export_qti(args: argparse.Namespace) -> int:
     source = (
         load_release(args.release or None, args.root)
         if args.release is not None
-        else load_bank(args.bank, decode_media=False)
+        else load_bank(args.bank, decode_media=False, skip_invalid=args.skip_invalid)
     )
     out = export_qti(source, Path(args.out))
     print(f"{len(source.items)} items written to {out}")
@@ -187,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export-qti", help="export as a QTI 3.0 content package (folder or .zip)")
     p.add_argument("out", type=Path)
     p.add_argument("--bank", type=Path, default=BANK_ROOT, help="bank folder")
+    p.add_argument("--skip-invalid", action="store_true", help="leave invalid items out")
     p.add_argument(
         "--release", nargs="?", const="", default=None, help="a release instead (newest if bare)"
     )

@@ -67,6 +67,7 @@ MIME = {".ogg": "audio/ogg", ".opus": "audio/ogg", ".svg": "image/svg+xml"}
 
 ET.register_namespace("", QTI_NS)
 ET.register_namespace("xsi", XSI_NS)
+ET.register_namespace("imsmd", LOM_NS)
 
 
 class MediaSource(Protocol):
@@ -146,7 +147,7 @@ def item_to_qti(item: Item) -> ET.Element:
         _q("qti-assessment-item"),
         {
             "identifier": item.id,
-            "title": f"{item.id} {item.type}",
+            "title": f"{item.id} {item.instruction.text[:80]}",
             "adaptive": "false",
             "time-dependent": "false",
             _q("lang", XML_NS): "fr",
