@@ -4,6 +4,7 @@ the calibration path (publish a release's items again with new parameters and a 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import stat
 from pathlib import Path
@@ -25,6 +26,7 @@ from itembank import (
 )
 from itembank.cli import main
 from itembank.parameters import ParameterRow
+from itembank.release import next_version
 from tests.itembank.conftest import MakeBank, base_items, write_item
 
 
@@ -297,3 +299,13 @@ def test_cli_build_list_show(
     write_item(bank, {**base_items()["CE-001"], "theme": "ailleurs"})
     assert main(["build", *args, "--version", "2026.11.1"]) == 1
     assert "unknown theme 'ailleurs'" in capsys.readouterr().err
+
+
+def test_default_version_is_the_next_of_the_month(make_bank: MakeBank, tmp_path: Path) -> None:
+    root = tmp_path / "releases"
+    bank = make_bank()
+    today = dt.datetime.now(dt.UTC).date()
+    first = publish_release(bank, root=root)
+    assert first.version == f"{today.year}.{today.month}.0"
+    assert publish_release(bank, root=root).version == f"{today.year}.{today.month}.1"
+    assert next_version(root, today=dt.date(2031, 2, 1)) == "2031.2.0"
