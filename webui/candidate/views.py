@@ -36,6 +36,7 @@ from placement.sessions.errors import InvalidAnswer, SessionsError, StaleAnswer
 from placement.sessions.models import Stage, TestSession
 from webui.candidate import bp, speech
 from webui.candidate.texts import REFUSALS, TEXTS
+from webui.errors import wants_json
 from webui.extensions import db
 
 #: The cookie that binds the tablet to its session (the session's secret token).
@@ -46,14 +47,6 @@ _SPOKEN_URLS: dict[tuple[str, str], str] = {}
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _wants_json() -> bool:
-    return (
-        request.is_json
-        or request.headers.get("Sec-Fetch-Dest") == "empty"
-        or (request.accept_mimetypes.best == "application/json")
-    )
 
 
 def _text(key: str) -> str:
@@ -159,7 +152,7 @@ def _set_cookie(response: BaseResponse, token: str) -> BaseResponse:
 def _done(next_url: str | None = None, **data: Any) -> ResponseReturnValue:
     """The answer to a successful action: JSON for fetch, else back to the current screen."""
     target = next_url or url_for("candidate.test")
-    if _wants_json():
+    if wants_json():
         return jsonify({"ok": True, "next": target, **data})
     return redirect(target, code=303)
 
@@ -290,6 +283,7 @@ def test() -> ResponseReturnValue:
         "item_choice": _said("item_choice"),
         "item_text": _said("item_text"),
         "item_speech": _said("item_speech"),
+        "stale": _said("stale"),
     }
     return render_template(
         f"candidate/{_template_for(stage)}.html",
@@ -365,7 +359,7 @@ def answer() -> ResponseReturnValue:
     try:
         _commit_or_stale(lambda: testflow.submit_answer(db.session, session, item_id, given))
     except StaleAnswer:
-        if not _wants_json():  # a plain form: show the current item again, nothing is lost
+        if not wants_json():  # a plain form: show the current item again, nothing is lost
             return redirect(url_for(".test"), code=303)
         raise
     return _done()

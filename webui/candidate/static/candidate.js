@@ -127,7 +127,9 @@
   function handleRefusal(body, status, unlock) {
     if (status === 409 || status === 404) {
       // the answer is already stored (double tap, old tab) or the test moved on: show now
-      reloadCurrent();
+      var stale = phrase("stale");
+      if (stale && status === 409) { showMessage(stale.text, null, "info"); }
+      window.setTimeout(reloadCurrent, status === 409 ? 900 : 0);
       return;
     }
     var msg = errorMessage(body, "Cette réponse ne peut pas être lue. Veuillez réessayer.");
