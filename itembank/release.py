@@ -285,6 +285,14 @@ def load_release(
         raise ReleaseNotFound(
             f"no release {version} under {root} (known: {', '.join(versions) or 'none'})"
         )
+    try:
+        return _read_release(folder, version, verify=verify)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, yaml.YAMLError) as exc:
+        # json and csv errors are ValueErrors; a missing field is a KeyError
+        raise ReleaseCorrupt(f"release {version} cannot be read: {exc!r}") from exc
+
+
+def _read_release(folder: Path, version: str, *, verify: bool) -> Release:
     manifest = json.loads((folder / "manifest.json").read_text())
     files: dict[str, str] = manifest["files"]
     media: dict[str, str] = json.loads((folder / "media.json").read_text())

@@ -101,6 +101,11 @@ def test_an_edited_release_is_detected(make_bank: MakeBank, tmp_path: Path) -> N
     with pytest.raises(ReleaseCorrupt, match=r"items/CE/CE-001\.yaml \(edited\)"):
         load_release("2026.11.0", root=root)
     assert load_release("2026.11.0", root=root, verify=False).items["CE-001"].key == "a"
+    manifest = release.root / "manifest.json"
+    manifest.chmod(0o644)
+    manifest.write_text("{not json")
+    with pytest.raises(ReleaseCorrupt, match=r"release 2026\.11\.0 cannot be read"):
+        load_release("2026.11.0", root=root)
 
 
 def _hash(bank: Path, root: Path, version: str = "2026.11.0") -> str:
