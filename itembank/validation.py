@@ -99,9 +99,18 @@ def _path(parts: Iterable[Any]) -> str:
     return out
 
 
+_PATTERN_MEANING = {
+    "ogg|opus": "an Ogg/Opus file path inside the bank (….ogg or ….opus)",
+    "svg": "an SVG file path inside the bank (….svg)",
+    "(CO|CE|EO|EE)-": "an item id (skill, dash, 3 or 4 digits: CO-001)",
+    "^[a-z][a-z0-9_]": "an id of lower-case letters, digits and _ (starting with a letter)",
+    "^[0-9]{4}-": "a date (YYYY-MM-DD)",
+}
+
+
 def _schema_message(error: jsonschema.ValidationError) -> str:
     """A clearer message than jsonschema's default for the common faults."""
-    name = error.path[-1] if error.path else None
+    name = error.absolute_path[-1] if error.absolute_path else None
     if error.validator == "enum" and isinstance(name, str):
         enum = error.validator_value
         allowed = ", ".join(repr(v) for v in enum) if isinstance(enum, list) else ""
@@ -117,10 +126,15 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
         count = len(error.instance) if isinstance(error.instance, list) else "?"
         noun = "entry" if error.validator_value == 1 else "entries"
         return f"{name} needs {bound} {error.validator_value} {noun}, has {count}"
-    if error.validator == "pattern" and isinstance(name, str):
-        return f"{error.instance!r} is not a valid {name.replace('_', ' ')}"
-    if error.validator == "anyOf" and name is None:
-        return error.message
+    if error.validator == "pattern":
+        pattern = str(error.validator_value)
+        meaning = next((m for key, m in _PATTERN_MEANING.items() if key in pattern), None)
+        if meaning is not None:
+            return f"{error.instance!r} is not {meaning}"
+    branches = error.validator_value
+    if error.validator == "anyOf" and isinstance(name, int) and isinstance(branches, list):
+        needs = [" or ".join(b.get("required", ())) for b in branches if isinstance(b, dict)]
+        return f"needs {' or '.join(needs)}"
     return error.message
 
 

@@ -255,3 +255,25 @@ def test_wrong_values_anywhere_give_problems_not_crashes(make_bank: MakeBank, it
                 assert problems or data == original, (path, value)
     write_item(root, original)
     assert validate(root, decode_media=False) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field", "message"),
+    [
+        ("stem.audio", "CO/CO-001.mp3", "stem.audio",
+         "'CO/CO-001.mp3' is not an Ogg/Opus file path inside the bank"),
+        ("choices.0.image", "media/pictures/pharmacie.png", "choices[0].image",
+         "is not an SVG file path inside the bank"),
+        ("choices.1", {"id": "b", "label": "rien"}, "choices[1]", "needs text or image"),
+        ("id", "CO-1", "id", "'CO-1' is not an item id (skill, dash, 3 or 4 digits: CO-001)"),
+        ("history.0.date", "23/11/2026", "history[0].date", "is not a date (YYYY-MM-DD)"),
+    ],
+)  # fmt: skip
+def test_schema_messages_say_what_is_expected(
+    make_bank: MakeBank, path: str, value: Any, field: str, message: str
+) -> None:
+    items = base_items()
+    _set("CO-001", path, value)(items, Path())
+    root = make_bank(items)
+    problems = validate(root, decode_media=False)
+    assert any(p.field == field and message in p.message for p in problems), problems
