@@ -143,7 +143,10 @@ def cmd_import_qti(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``itembank``."""
-    parser = argparse.ArgumentParser(prog="itembank", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="itembank",
+        description="The item bank: validate the sources, build releases, stats, QTI 3.0.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     def root_arg(p: argparse.ArgumentParser) -> None:
