@@ -59,9 +59,12 @@ def _add_check(p: argparse.ArgumentParser) -> None:
 
 
 def _add_simulate(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--candidates", type=int, default=2000, help="simulated candidates per skill")
+    p.add_argument("--candidates", type=int, default=500, help="simulated candidates")
     p.add_argument("--length", type=int, default=10, help="items per skill and test")
     p.add_argument("--sim-seed", type=int, default=0)
+    p.add_argument(
+        "--no-engine", action="store_true", help="own per-skill CAT instead of the engine's"
+    )
 
 
 def _add_publish(p: argparse.ArgumentParser) -> None:
@@ -197,13 +200,28 @@ def _do_check(args: argparse.Namespace, work: Workdir) -> bool:
 def _do_simulate(args: argparse.Namespace, work: Workdir) -> None:
     from calibration.steps import step_simulate
 
-    for s in step_simulate(
+    data = step_simulate(
         work,
         n_candidates=args.candidates,
         test_length=args.length,
         seed=args.sim_seed,
+        engine=not args.no_engine,
         progress=not args.quiet,
-    ):
+    )
+    if data["engine"] == "placement.simulation":
+        cur, new = data["current"], data["new"]
+        acc_cur = cur["classification_accuracy"].get("dispense")
+        acc_new = new["classification_accuracy"].get("dispense")
+        print(
+            f"simulate (engine, {data['n_candidates']} candidates): RMSE "
+            f"{cur['rmse']['overall']:.3f} -> {new['rmse']['overall']:.3f}, items "
+            f"{cur['mean_items']:.1f} -> {new['mean_items']:.1f}, dispense accuracy "
+            f"{_fmt(acc_cur)} -> {_fmt(acc_new)}, agreement {_fmt(data['decision_agreement'])}"
+            f", max exposure {cur['max_exposure']:.2f} -> {new['max_exposure']:.2f}"
+        )
+        return
+    print(f"simulate: own CAT per skill ({data['fallback_reason']})")
+    for s in data["skills"]:
         cur, new = s["current"], s["new"]
         print(
             f"simulate {s['skill']}: RMSE {cur['rmse']:.3f} -> {new['rmse']:.3f}, decision "
@@ -211,6 +229,10 @@ def _do_simulate(args: argparse.Namespace, work: Workdir) -> None:
             f"agreement {s['decision_agreement']:.3f}, max exposure {cur['max_exposure']:.2f} "
             f"-> {new['max_exposure']:.2f}"
         )
+
+
+def _fmt(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.3f}"
 
 
 def _do_report(work: Workdir, override_reason: str | None = None) -> None:

@@ -219,8 +219,10 @@ def _exposure_plot(checks: CheckReport) -> str:
 
 
 def _simulation_section(sim: dict[str, Any] | None) -> str:
-    if not sim or not sim.get("skills"):
+    if not sim:
         return '<p class="note">Simulation non faite (`calibration simulate`).</p>'
+    if sim.get("engine") == "placement.simulation":
+        return _engine_section(sim)
     import matplotlib.pyplot as plt
 
     skills = sim["skills"]
@@ -273,6 +275,48 @@ def _simulation_section(sim: dict[str, Any] | None) -> str:
         "nouveaux paramètres dans les deux cas.</p>"
     )
     return intro + table + _png(fig)
+
+
+def _engine_section(sim: dict[str, Any]) -> str:
+    import matplotlib.pyplot as plt
+
+    cur, new = sim["current"], sim["new"]
+    skills = [k for k in cur["rmse"] if k != "overall"]
+    rows = []
+    for label, run in (("actuelle", cur), ("nouvelle", new)):
+        acc = run.get("classification_accuracy") or {}
+        rows.append(
+            [
+                label, run["rmse"].get("overall"), run["bias"].get("overall"),
+                acc.get("dispense"), acc.get("hours"), run["mean_items"], run["max_exposure"],
+                run["unused_fraction"],
+            ]
+        )  # fmt: skip
+    table = _table(
+        [
+            "paramètres", "RMSE θ", "biais", "dispense juste", "heures justes", "items / test",
+            "exposition max", "items inutilisés",
+        ],
+        rows,
+    )  # fmt: skip
+    agreement = sim.get("decision_agreement")
+    hours = sim.get("hours_agreement")
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    x = np.arange(len(skills))
+    ax.bar(x - 0.2, [cur["rmse"][s] or 0 for s in skills], 0.4, label="actuelle")
+    ax.bar(x + 0.2, [new["rmse"][s] or 0 for s in skills], 0.4, label="nouvelle")
+    ax.set_xticks(x, skills)
+    ax.set_title("RMSE de θ par compétence (moteur)", fontsize=10)
+    ax.legend(fontsize=8)
+    return (
+        f'<p class="note">Simulation du moteur (<code>placement.simulation</code>, règles '
+        f"{html.escape(str(sim['rules']))}, sections {', '.join(sim['skills'])}) : "
+        f"{sim['n_candidates']} candidats, les mêmes pour les deux versions, graine "
+        f"{sim['seed']}. Accord des décisions (dispense / prescription) entre les deux "
+        f"versions : {_f(agreement, 3)} ; des heures prescrites : {_f(hours, 3)}.</p>"
+        + table
+        + _png(fig)
+    )
 
 
 def build_report(

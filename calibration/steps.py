@@ -378,30 +378,66 @@ def step_check(work: Workdir, *, thresholds: Thresholds | None = None) -> CheckR
 def step_simulate(
     work: Workdir,
     *,
-    n_candidates: int = 2000,
+    n_candidates: int = 500,
     test_length: int = 10,
     seed: int = 0,
+    engine: bool = True,
     progress: bool = True,
-) -> list[dict[str, Any]]:
-    """Simulate the CAT on the current and the new table; writes ``simulation.json``."""
+) -> dict[str, Any]:
+    """Simulate the CAT on the current and the new table; writes ``simulation.json``.
+
+    With ``engine`` (default) the engine's own simulation runs the real rules (see
+    :func:`calibration.simulation.compare_with_engine`); when the bank cannot meet them, or
+    with ``engine=False``, the package's per-skill CAT does (:func:`compare_banks`) and
+    ``fallback_reason`` says why.
+    """
     _require(work.parameters, "link")
     current = read_parameters(work.current)
     new = read_parameters(work.parameters)
-    cuts = {k: float(v) for k, v in (_context(work).get("cuts") or {}).items()}
-    comparisons = compare_banks(
-        current,
-        new,
-        cuts=cuts,
-        n_candidates=n_candidates,
-        test_length=test_length,
-        seed=seed,
-        progress=progress,
-    )
-    data = [c.to_data() for c in comparisons]
-    write_json(
-        work.simulation,
-        {"n_candidates": n_candidates, "test_length": test_length, "seed": seed, "skills": data},
-    )
+    context = _context(work)
+    data: dict[str, Any] = {}
+    reason = "engine simulation not asked for (--no-engine)"
+    if engine:
+        from calibration.simulation import compare_with_engine
+        from placement.errors import PlacementError
+
+        release = None
+        if context.get("release"):
+            import itembank
+
+            root = context.get("releases_root")
+            release = itembank.load_release(context["release"], Path(root) if root else None)
+        try:
+            data = compare_with_engine(
+                work.current,
+                work.parameters,
+                release=release,
+                n_candidates=n_candidates,
+                seed=seed,
+                progress=progress,
+            )
+        except PlacementError as exc:
+            reason = f"the engine cannot run this bank with the CIR rules: {exc}"
+    if not data:
+        cuts = {k: float(v) for k, v in (context.get("cuts") or {}).items()}
+        comparisons = compare_banks(
+            current,
+            new,
+            cuts=cuts,
+            n_candidates=n_candidates,
+            test_length=test_length,
+            seed=seed,
+            progress=progress,
+        )
+        data = {
+            "engine": "calibration.synthetic",
+            "fallback_reason": reason,
+            "n_candidates": n_candidates,
+            "test_length": test_length,
+            "seed": seed,
+            "skills": [c.to_data() for c in comparisons],
+        }
+    write_json(work.simulation, data)
     return data
 
 

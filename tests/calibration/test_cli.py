@@ -42,4 +42,27 @@ def test_run_chains_every_step_and_writes_a_self_contained_report(tmp_path, rng,
     assert 'src="http' not in html
     assert "Liaison à l'échelle actuelle" in html
     sim = json.loads((work / "simulation.json").read_text())
-    assert sim["skills"][0]["new"]["rmse"] < 0.6
+    assert sim["engine"] == "placement.simulation"  # the real CAT ran on both tables
+    assert sim["new"]["rmse"]["overall"] < 0.6
+    assert sim["current"]["mean_items"] >= 8  # the CE section's minimum
+    assert 0.5 <= sim["decision_agreement"] <= 1.0
+    assert "Simulation du moteur" in html
+
+
+def test_simulate_without_the_engine_uses_the_per_skill_cat(tmp_path, rng, capsys):
+    bank = random_bank(30, rng)
+    data = simulate_cat(bank, rng.normal(size=800), rng, test_length=10, randomesque=5)
+    params = write_parameters(bank, tmp_path / "bank.csv")
+    responses = write_responses(data, bank, tmp_path / "responses.csv")
+    work = tmp_path / "w"
+    common = ["--work", str(work), "--quiet"]
+    assert main(["fit", *common, "--responses", str(responses), "--parameters", str(params)]) == 0
+    assert main(["link", *common]) == 0
+    assert main(["simulate", *common, "--no-engine", "--candidates", "200"]) == 0
+    sim = json.loads((work / "simulation.json").read_text())
+    assert sim["engine"] == "calibration.synthetic"
+    assert "--no-engine" in sim["fallback_reason"]
+    (ce,) = sim["skills"]
+    assert ce["current"]["mean_items"] == 10
+    assert ce["new"]["rmse"] < 0.7
+    assert "simulate CE: RMSE" in capsys.readouterr().out

@@ -161,9 +161,10 @@ def test_3pl_with_held_guessing_and_1pl_common_slope(rng):
     assert set(one.params.models) == {"1PL"}
 
 
+@pytest.mark.slow
 def test_bootstrap_standard_errors_agree_with_crossprod(make_bank, complete_data):
     bank = make_bank(8)
-    data = complete_data(bank, 500)
+    data = complete_data(bank, 400)
     cross = fit(bank, data, progress=False)
     boot = fit(
         bank, data, se="bootstrap", n_bootstrap=8, rng=np.random.default_rng(1), progress=False
