@@ -34,8 +34,8 @@ def test_known_shift_and_scale_recovered_from_data(rng):
     for method in ("stocking-lord", "mean-sigma"):
         links = link_skills(result.params, old, fitted=result.fitted, method=method)
         lk = links["CE"]
-        assert lk.A == pytest.approx(1.25, abs=0.05), method
-        assert lk.B == pytest.approx(0.5, abs=0.05), method
+        assert abs(lk.A - 1.25) < 0.05, (method, lk.A)
+        assert abs(lk.B - 0.5) < 0.05, (method, lk.B)
         linked = apply_links(result.params, links, result.fitted)
         f = result.fitted
         assert float(np.sqrt(np.mean((linked.b[f] - old.b[f]) ** 2))) < 0.3
