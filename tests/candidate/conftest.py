@@ -75,11 +75,23 @@ def _empty_tables(url: str) -> None:
         engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite database brought to the newest schema by the migrations, once per session."""
+    from placement.sessions.db import upgrade
+
+    path = tmp_path_factory.mktemp("template") / "placement.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A database URL, on SQLite and on PostgreSQL."""
+    """A database URL, on SQLite (a fresh copy of the migrated template) and on PostgreSQL."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/placement.db"
+        path = tmp_path / "placement.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
     url: str = request.getfixturevalue("pg_url")
     _empty_tables(url)
     return url
@@ -96,7 +108,7 @@ def app(db_url: str, test_bank: tuple[Path, Path], tmp_path: Path) -> Iterator[F
             "TESTING": True,
             "SECRET_KEY": "tests-secret",
             "DATABASE_URL": db_url,
-            "AUTO_UPGRADE": True,
+            "AUTO_UPGRADE": False,  # both databases are at the newest schema already
             "BANK_ROOT": str(root),
             "RULES": str(rules),
             "QUEUE": "sync",

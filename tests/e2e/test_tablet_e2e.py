@@ -165,7 +165,7 @@ def _touch_targets_are_big(page: Any) -> None:
     assert small == [], small
 
 
-def _record(page: Any, seconds: float = 3.5) -> None:
+def _record(page: Any, seconds: float = 2.5) -> None:
     page.click("button.rec")
     page.wait_for_selector('button.rec[data-state="recording"]')
     page.wait_for_timeout(int(seconds * 1000))
