@@ -38,7 +38,8 @@ def default_config(instance_path: Path) -> dict[str, Any]:
         "BANK_ROOT": None,
         "POLICY": None,
         "RULES": "cir",
-        "QUEUE": "thread",
+        "QUEUE": "thread",  # thread | rq | sync (inline, for tests)
+        "QUEUE_NAME": None,  # the RQ queue's name (None: placement.workers' default)
         "REDIS_URL": "redis://127.0.0.1:6379/0",
         "RETENTION_DAYS": 365,
         "RECORDING_MAX_BYTES": 10 * 1024 * 1024,
@@ -104,22 +105,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from webui import candidate
     from webui.admin import bp as admin_bp
     from webui.desk import bp as desk_bp
     from webui.psy import bp as psy_bp
     from webui.verify import bp as verify_bp
 
+    app.register_blueprint(candidate.bp, url_prefix="/t")
     app.register_blueprint(desk_bp, url_prefix="/desk")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(psy_bp, url_prefix="/psy")
     app.register_blueprint(verify_bp, url_prefix="/verifier")
-    try:
-        from webui import candidate
-    except ModuleNotFoundError as exc:
-        # the tablet's blueprint and the engine it needs are written beside this package; until
-        # they are all there, the staff pages still work
-        if not (exc.name or "").startswith(("webui.candidate", "placement.")):
-            raise
-        app.logger.warning("tablet pages not served: %s is missing", exc.name)
-    else:
-        app.register_blueprint(candidate.bp, url_prefix="/t")

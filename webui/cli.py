@@ -7,9 +7,11 @@ Settings come from ``PLACEMENT_*`` environment variables (see webui/README.md), 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import os
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Flask
@@ -26,6 +28,20 @@ def _app(**overrides: Any) -> Flask:
     from webui import create_app
 
     return create_app(overrides or None)
+
+
+@contextlib.contextmanager
+def _short_lived_app(**overrides: Any) -> Iterator[Flask]:
+    """An app for one command, inside its app context; its engine is closed at the end."""
+    from webui.extensions import db
+
+    app = _app(**overrides)
+    with app.app_context():
+        try:
+            yield app
+        finally:
+            db.session.close()
+            db.engine.dispose()
 
 
 def create_demo_accounts(app: Flask) -> list[tuple[str, str, str]]:
@@ -47,34 +63,41 @@ def create_demo_accounts(app: Flask) -> list[tuple[str, str, str]]:
     return made
 
 
-def requeue_pending_transcriptions(app: Flask) -> int:
-    """Enqueue again the transcriptions a stopped server left queued or running."""
+def start_transcription_workers(app: Flask) -> int:
+    """Start the queue the app hands spoken answers to, and re-enqueue unfinished work.
+
+    With the ``thread`` backend the worker threads live in this process: the speech model is
+    loaded in one of them now (so the first answer does not wait for it). Transcriptions that a
+    stopped server left ``queued`` or ``running`` are enqueued again (the job is idempotent).
+    Returns how many were re-enqueued.
+    """
     from sqlalchemy import select
 
+    from placement.sessions.jobs import PROCESS_RECORDING, process_recording
     from placement.sessions.models import Transcript
+    from placement.sessions.testflow import transcription_job_id
+    from placement.workers import get_queue
     from webui.extensions import db
 
-    try:
-        from placement.workers import get_queue
-    except ImportError:
-        app.logger.warning("placement.workers is missing: transcriptions are not run")
-        return 0
     with app.app_context():
         pending = list(
             db.session.scalars(
                 select(Transcript.response_id).where(Transcript.status.in_(("queued", "running")))
             )
         )
-    if not pending:
-        return 0
-    queue = get_queue(app.config["QUEUE"], redis_url=app.config["REDIS_URL"])
+    backend = str(app.config["QUEUE"])
+    url = str(app.config["DATABASE_URL"])
+    if backend == "sync":
+        for response_id in pending:
+            process_recording(response_id, url)
+        return len(pending)
+    options = {"name": app.config["QUEUE_NAME"]} if app.config.get("QUEUE_NAME") else {}
+    queue = get_queue(backend, app.config.get("REDIS_URL"), **options)
+    app.extensions["placement.queue"] = queue
+    if backend == "thread":
+        queue.enqueue("audio.transcribe.get_transcriber", job_id="warm-up-speech-model")
     for response_id in pending:
-        queue.enqueue(
-            "placement.sessions.jobs.process_recording",
-            response_id,
-            app.config["DATABASE_URL"],
-            job_id=f"transcribe-{response_id}",
-        )
+        queue.enqueue(PROCESS_RECORDING, response_id, url, job_id=transcription_job_id(response_id))
     return len(pending)
 
 
@@ -95,7 +118,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("Comptes de démonstration créés (mots de passe affichés une seule fois) :")
         for username, role, password in made:
             print(f"  {role:<16} identifiant : {username:<12} mot de passe : {password}")
-    requeued = requeue_pending_transcriptions(app)
+    requeued = start_transcription_workers(app)
     if requeued:
         print(f"{requeued} transcription(s) en attente relancée(s).")
     print(f"placement-web : http://{host}:{port}/  (base : {app.config['DATABASE_URL']})")
@@ -115,8 +138,7 @@ def cmd_create_user(args: argparse.Namespace) -> int:
         password = sys.stdin.readline().rstrip("\n")
     elif args.ask_password:
         password = getpass.getpass("Mot de passe : ")
-    app = _app()
-    with app.app_context():
+    with _short_lived_app():
         try:
             user, password = users.create_user(
                 db.session, args.username, args.name or args.username, args.role, password
@@ -135,8 +157,8 @@ def cmd_upgrade_db(args: argparse.Namespace) -> int:
 
     url = args.database_url or os.environ.get("PLACEMENT_DATABASE_URL")
     if not url:
-        app = _app(AUTO_UPGRADE=False)
-        url = app.config["DATABASE_URL"]
+        with _short_lived_app(AUTO_UPGRADE=False) as app:
+            url = app.config["DATABASE_URL"]
     upgrade(url)
     engine = make_engine(url)
     try:
@@ -152,9 +174,8 @@ def cmd_purge(args: argparse.Namespace) -> int:
     from placement.sessions.errors import SessionsError
     from webui.extensions import db
 
-    app = _app()
-    days = args.days or app.config["RETENTION_DAYS"]
-    with app.app_context():
+    with _short_lived_app() as app:
+        days = app.config["RETENTION_DAYS"] if args.days is None else args.days
         try:
             done = retention.purge(db.session, days)
         except SessionsError as error:
