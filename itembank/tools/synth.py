@@ -34,7 +34,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from tqdm import tqdm
@@ -194,23 +194,46 @@ def dialogue_turns(transcript: str) -> list[tuple[str, str]] | None:
     return turns if tagged else None
 
 
-def listening_segments(item_id: str, level: str, transcript: str) -> tuple[Segment, ...]:
+Gender = Literal["female", "male"]
+VOICES_BY_GENDER: dict[str, tuple[str, ...]] = {"female": FEMALE_VOICES, "male": MALE_VOICES}
+
+
+def speaker_genders(item_id: str, declared: dict[str, str] | None) -> dict[str, str]:
+    """The gender of speakers ``A`` and ``B`` of an item: as declared, else a stable pick.
+
+    ``declared`` comes from the ``speakers`` section of ``voices.yaml``
+    (``CO-012: {A: female}``): a monologue is speaker ``A``. The two speakers of a dialogue
+    always get different genders so that a listener can tell them apart.
+    """
+    declared = declared or {}
+    for speaker, gender in declared.items():
+        if speaker not in {"A", "B"} or gender not in VOICES_BY_GENDER:
+            raise ToolError(f"voices.yaml: speakers.{item_id}.{speaker}: expected A/B: female/male")
+    other = {"female": "male", "male": "female"}
+    first = declared.get("A") or (
+        other[declared["B"]] if "B" in declared else _pick(item_id, "gender", ("male", "female"))
+    )
+    return {"A": first, "B": declared.get("B") or other[first]}
+
+
+def listening_segments(
+    item_id: str, level: str, transcript: str, declared: dict[str, str] | None = None
+) -> tuple[Segment, ...]:
     """The segments of a listening text: one voice, or two voices for a dialogue."""
     low, high = SPEED_WPM.get(level, SPEED_WPM["A1"])
     speed = _pick_int(item_id, "speed", low, high)
+    genders = speaker_genders(item_id, declared)
+    by_speaker = {
+        speaker: (
+            _pick(item_id, f"voice-{speaker}", VOICES_BY_GENDER[gender]),
+            _pick_int(item_id, f"pitch-{speaker}", *PITCH_RANGE),
+        )
+        for speaker, gender in genders.items()
+    }
     turns = dialogue_turns(transcript)
     if turns is None:
-        voices = _pick(item_id, "gender", (MALE_VOICES, FEMALE_VOICES))
-        voice = _pick(item_id, "voice", voices)
-        pitch = _pick_int(item_id, "pitch", *PITCH_RANGE)
         text = " ".join(line.strip() for line in transcript.splitlines() if line.strip())
-        return (Segment(text, voice, speed, pitch),)
-    first = _pick(item_id, "gender", (MALE_VOICES, FEMALE_VOICES))
-    second = FEMALE_VOICES if first is MALE_VOICES else MALE_VOICES
-    by_speaker = {
-        "A": (_pick(item_id, "voice-a", first), _pick_int(item_id, "pitch-a", *PITCH_RANGE)),
-        "B": (_pick(item_id, "voice-b", second), _pick_int(item_id, "pitch-b", *PITCH_RANGE)),
-    }
+        turns = [("A", text)]
     return tuple(
         Segment(text, by_speaker[speaker][0], speed, by_speaker[speaker][1])
         for speaker, text in turns
@@ -229,7 +252,7 @@ def item_files(bank: Path) -> Iterator[Path]:
         yield from sorted((bank / folder).glob("*.yaml"))
 
 
-def _jobs_of(item: dict[str, Any]) -> Iterator[AudioJob]:
+def _jobs_of(item: dict[str, Any], speakers: dict[str, Any]) -> Iterator[AudioJob]:
     item_id = str(item.get("id", "?"))
     level = str(item.get("target_level", "A1"))
     instruction = item.get("instruction") or {}
@@ -237,14 +260,16 @@ def _jobs_of(item: dict[str, Any]) -> Iterator[AudioJob]:
         yield AudioJob(instruction["audio"], narrator_segments(instruction["text"]), item_id)
     stem = item.get("stem") or {}
     if stem.get("transcript") and stem.get("audio"):
-        segments = listening_segments(item_id, level, stem["transcript"])
+        segments = listening_segments(item_id, level, stem["transcript"], speakers.get(item_id))
         yield AudioJob(stem["audio"], segments, item_id)
     for choice in item.get("choices") or ():
         if isinstance(choice, dict) and choice.get("text") and choice.get("audio"):
             yield AudioJob(choice["audio"], narrator_segments(str(choice["text"])), item_id)
 
 
-def collect_jobs(bank: Path) -> tuple[list[AudioJob], list[str]]:
+def collect_jobs(
+    bank: Path, speakers: dict[str, Any] | None = None
+) -> tuple[list[AudioJob], list[str]]:
     """Every audio file the items name, once each, and the problems met on the way.
 
     Raises
@@ -263,7 +288,7 @@ def collect_jobs(bank: Path) -> tuple[list[AudioJob], list[str]]:
         if not isinstance(item, dict):
             problems.append(f"{path}: not a mapping")
             continue
-        for job in _jobs_of(item):
+        for job in _jobs_of(item, speakers or {}):
             known = jobs.get(job.target)
             if known is None:
                 jobs[job.target] = job
@@ -324,16 +349,19 @@ class VoiceRecord:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.entries = self._read()
+        data = self._read()
+        files, speakers = data.get("files"), data.get("speakers")
+        self.entries: dict[str, Any] = files if isinstance(files, dict) else {}
+        #: hand-written: the gender of the speakers of a listening text, by item id
+        self.speakers: dict[str, Any] = speakers if isinstance(speakers, dict) else {}
 
     def _read(self) -> dict[str, Any]:
         if not self.path.exists():
             return {}
         data = yaml.safe_load(self.path.read_text(encoding="utf-8")) or {}
         if not isinstance(data, dict):
-            raise ToolError(f"{self.path}: expected a mapping of audio paths")
-        files = data.get("files", {})
-        return files if isinstance(files, dict) else {}
+            raise ToolError(f"{self.path}: expected a mapping with `speakers` and `files`")
+        return data
 
     def is_current(self, job: AudioJob, bank: Path) -> bool:
         """Whether the job's file exists and was made from the same text and settings."""
@@ -350,6 +378,7 @@ class VoiceRecord:
             handle.seek(0)
             data = yaml.safe_load(handle.read()) or {}
             files = data.get("files", {}) if isinstance(data, dict) else {}
+            speakers = data.get("speakers", {}) if isinstance(data, dict) else {}
             for target, entry in changes.items():
                 if entry is None:
                     files.pop(target, None)
@@ -359,11 +388,13 @@ class VoiceRecord:
             handle.seek(0)
             handle.truncate()
             handle.write(
-                "# Written by `python -m itembank.tools.synth`: the text and espeak-ng settings\n"
-                "# of every generated audio file. Do not edit; change the item and run it again.\n"
+                "# `speakers` is written by hand: the gender of speaker A (a monologue) and B\n"
+                "# of a listening text, by item id, when the text implies it. `files` is written\n"
+                "# by `python -m itembank.tools.synth`: the text and espeak-ng settings of every\n"
+                "# generated audio file. Do not edit `files`; change the item and run it again.\n"
             )
             yaml.safe_dump(
-                {"files": dict(sorted(files.items()))},
+                {"speakers": dict(sorted(speakers.items())), "files": dict(sorted(files.items()))},
                 handle,
                 allow_unicode=True,
                 sort_keys=False,
@@ -382,10 +413,10 @@ def check_tools() -> None:
 def run(bank: Path, *, force: bool = False, jobs: int = 2, prune: bool = False) -> int:
     """Make every missing or stale audio file of ``bank``; return the number of files made."""
     check_tools()
-    todo, problems = collect_jobs(bank)
+    record = VoiceRecord(bank / VOICES_FILE)
+    todo, problems = collect_jobs(bank, record.speakers)
     for problem in problems:
         sys.stderr.write(f"warning: {problem}\n")
-    record = VoiceRecord(bank / VOICES_FILE)
     stale = [job for job in todo if force or not record.is_current(job, bank)]
     made = 0
     with (
