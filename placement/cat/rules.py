@@ -89,7 +89,8 @@ class Classification:
     ``ci``: stop when :math:`[\\hat\\theta - z SE, \\hat\\theta + z SE]` contains none of the
     cuts of ``levels``. ``sprt``: Wald's test of :math:`\\theta = c - \\delta` against
     :math:`c + \\delta` at each cut ``c``; stop when every cut is decided with error rates
-    ``alpha`` and ``beta``.
+    ``alpha`` and ``beta``. ``hold_se``: the SE rule may not end a section while a cut is
+    still undecided (the decision matters more than the precision).
     """
 
     method: str = "ci"
@@ -98,6 +99,7 @@ class Classification:
     delta: float = 0.3
     alpha: float = 0.05
     beta: float = 0.05
+    hold_se: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,7 +437,7 @@ def _from_mapping(data: Mapping[str, Any]) -> Rules:
             c = _take(
                 t["classification"],
                 "stopping.classification",
-                {"method", "levels", "z", "delta", "alpha", "beta"},
+                {"method", "levels", "z", "delta", "alpha", "beta", "hold_se"},
             )
             levels = c.get("levels", ("A1",))
             classification = Classification(
@@ -445,6 +447,7 @@ def _from_mapping(data: Mapping[str, Any]) -> Rules:
                 delta=_number(c.get("delta", 0.3), "stopping.classification.delta"),
                 alpha=_number(c.get("alpha", 0.05), "stopping.classification.alpha"),
                 beta=_number(c.get("beta", 0.05), "stopping.classification.beta"),
+                hold_se=bool(c.get("hold_se", False)),
             )
         kwargs["stopping"] = Stopping(
             se_target=_opt_number(t.get("se_target", 0.3), "stopping.se_target"),

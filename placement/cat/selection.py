@@ -36,9 +36,9 @@ def information_at(pool: Pool, candidates: IntArray, theta: float) -> FloatArray
     j = int(np.searchsorted(grid, t, side="right")) - 1
     j = min(max(j, 0), grid.size - 2)
     w = (t - grid[j]) / (grid[j + 1] - grid[j])
-    table = pool.information_table
-    out: FloatArray = (1.0 - w) * table[candidates, j] + w * table[candidates, j + 1]
-    return out
+    table = pool.information_by_grid  # (G, n): two contiguous rows
+    row: FloatArray = (1.0 - w) * table[j] + w * table[j + 1]
+    return row[candidates]
 
 
 def score_candidates(

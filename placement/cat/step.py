@@ -46,7 +46,7 @@ from placement.irt.estimation import (
     ml_bounded,
     wle,
 )
-from placement.irt.models import FloatArray, IntArray, Pool
+from placement.irt.models import BoolArray, FloatArray, IntArray, Pool
 
 #: The entropy word that separates a candidate's pretest plan from the per-step streams.
 _PRETEST_STREAM = 0x5052455445535400
@@ -386,10 +386,8 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: np.random.Generat
         if score is not None:
             scored_idx[sec].append(i)
             scored_val[sec].append(int(score))
-    given = np.zeros(n, dtype=bool)
     blocked = np.zeros(n, dtype=bool)
     if seen:
-        given[list(seen)] = True
         blocked[list(seen.union(*(pool.enemies[i] for i in seen)))] = True
     n_items = sum(counts)
 
@@ -533,7 +531,7 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: np.random.Generat
                     in_section[theme_list[i]] += 1
             full = [t for t in range(n_themes) if in_section[t] >= cap]
             if full:
-                candidates = candidates[~np.isin(prep.theme_code[candidates], full)]
+                candidates = candidates[~_theme_mask(full, n_themes)[prep.theme_code[candidates]]]
         posterior = posterior_of(k)
         estimate = estimates.get(s.skill) or Estimate(*_prior_estimate(grid, posterior))
         # rules 3-6 of placement.cat.stopping, then the soft rules 7-8
@@ -548,7 +546,8 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: np.random.Generat
             counts[k] < s.min_items
             or n_items + later_min < st.min_items
             or (
-                need_total > later_min and bool(np.isin(prep.theme_code[candidates], deficit).any())
+                need_total > later_min
+                and bool(_theme_mask(deficit, n_themes)[prep.theme_code[candidates]].any())
             )
         ):
             reason = None
@@ -582,7 +581,7 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: np.random.Generat
         # 4b. the operational item; deficit themes first when the remaining minimum needs them
         remaining_min = max(s.min_items - counts[k], 0) + later_min
         if need_total > 0 and need_total >= remaining_min:
-            wanted = np.isin(prep.theme_code[candidates], deficit)
+            wanted = _theme_mask(deficit, n_themes)[prep.theme_code[candidates]]
             if wanted.any():
                 candidates = candidates[wanted]
         if rules.selection.method == "a_stratified":
@@ -651,6 +650,13 @@ def _prior_estimate(grid: FloatArray, posterior: FloatArray) -> tuple[float, flo
 def _cuts(cut_scores: Mapping[str, Mapping[str, float]], skill: str, rules: Rules) -> list[float]:
     cuts = cut_scores.get(skill, {})
     return [float(cuts[level]) for level in rules.stopping.classification.levels if level in cuts]
+
+
+def _theme_mask(codes: list[int], n_themes: int) -> BoolArray:
+    """A lookup by theme code (the last slot, code -1, is "not balanced": never set)."""
+    mask = np.zeros(n_themes + 1, dtype=bool)
+    mask[codes] = True
+    return mask
 
 
 def _se_target(section: Section, rules: Rules) -> float | None:

@@ -24,7 +24,10 @@ Section level, for the current section (then the next ones in order):
    cut of ``classification.levels`` for the skill.
 
 7 and 8 are alternatives (whichever comes first ends the section); a section that ends neither
-way runs until 3 or 4. When every section has ended the test ends with ``complete``.
+way runs until 3 or 4. With ``classification.hold_se`` the SE rule waits while a cut is still
+undecided: a candidate near the A1 cut goes on (to a decision or to the section maximum)
+instead of stopping with a precise but coin-toss classification. When every section has ended
+the test ends with ``complete``.
 """
 
 from __future__ import annotations
@@ -106,8 +109,10 @@ def soft_stop(
     cuts: Sequence[float],
 ) -> str | None:
     """Rules 7 and 8: ``"se_target"``, ``"classification"`` or None to go on."""
-    if se_target is not None and estimate.se <= se_target:
+    decided = classification_decided(rule, estimate, grid=grid, loglik=loglik, cuts=cuts)
+    holding = rule.hold_se and rule.method != "none" and bool(cuts) and not decided
+    if se_target is not None and estimate.se <= se_target and not holding:
         return "se_target"
-    if classification_decided(rule, estimate, grid=grid, loglik=loglik, cuts=cuts):
+    if decided:
         return "classification"
     return None

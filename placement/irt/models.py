@@ -336,6 +336,13 @@ class Pool:
         return table
 
     @cached_property
+    def information_by_grid(self) -> FloatArray:
+        """The information table transposed, (G, n), so that one θ is one contiguous row."""
+        table = np.ascontiguousarray(self.information_table.T)
+        table.setflags(write=False)
+        return table
+
+    @cached_property
     def is_dichotomous(self) -> BoolArray:
         """Right/wrong items: (n,)."""
         return np.array([m in DICHOTOMOUS for m in self.models])

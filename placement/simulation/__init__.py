@@ -178,6 +178,7 @@ def simulate(  # noqa: PLR0917 - the positional order is the published API
     responses: list[tuple[int, str, int]] = []
     seen = Counter[str]()
     step_ms: list[float] = []
+    step_cpu_ms: list[float] = []  # the thread's CPU time: robust to a busy shared machine
 
     for e in tqdm(range(n_examinees), desc="simulation", unit="candidate", disable=not progress):
         truth = np.array([thetas[s][e] for s in skills])
@@ -192,8 +193,9 @@ def simulate(  # noqa: PLR0917 - the positional order is the published API
         )  # fmt: skip
         while True:
             rng = step_rng(session_seed, len(state.responses))
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             step = next_step(state, pool, rules, rng)
+            step_cpu_ms.append((time.thread_time() - c0) * 1e3)
             step_ms.append((time.perf_counter() - t0) * 1e3)
             if step.done:
                 break
@@ -243,6 +245,9 @@ def simulate(  # noqa: PLR0917 - the positional order is the published API
     exposure = {item_id: seen.get(item_id, 0) / n_examinees for item_id in pool.ids}
     times = np.asarray(step_ms)
     summary = summarise(rows, pool, rules, cut_scores=cuts, exposure=exposure, step_ms=times)
+    cpu = np.asarray(step_cpu_ms)
+    summary["step_cpu_ms_p50"] = float(np.percentile(cpu, 50)) if cpu.size else None
+    summary["step_cpu_ms_p99"] = float(np.percentile(cpu, 99)) if cpu.size else None
     summary["policy"] = pol.label
     summary["seed"] = seed
     return SimulationResult(rows, summary, exposure, responses, times)

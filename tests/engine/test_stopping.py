@@ -160,3 +160,31 @@ def test_state_cut_scores_override_the_rules(ce_pool) -> None:
     state = state.with_response(first.item_id, 1)
     assert next_step(state, ce_pool, rules, step_rng(0, 1)).done
     assert not next_step(TestState(responses=state.responses), ce_pool, rules, step_rng(0, 1)).done
+
+
+def test_hold_se_waits_for_the_classification_near_the_cut(ce_pool) -> None:
+    # answers alternate right and wrong, so θ̂ stays near the cut (placed at 0 here): the SE
+    # rule alone stops with an undecided interval; held, the section runs on
+    cut = {"CE": {"A1.1": -1.0, "A1": 0.0, "A2": 1.0, "B1": 2.0}}
+
+    def run(hold: bool) -> list:
+        rule = Classification(method="ci", levels=("A1",), z=1.96, hold_se=hold)
+        rules = one_section(1, 25, se_target=0.45, classification=rule)
+        state, steps = TestState(cut_scores=cut), []
+        while True:
+            step = next_step(state, ce_pool, rules, step_rng(0, len(state.responses)))
+            steps.append(step)
+            if step.done:
+                return steps
+            state = state.with_response(step.item_id, len(state.responses) % 2)
+
+    def holds_cut(step) -> bool:
+        est = step.estimates["CE"]
+        return est.theta - 1.96 * est.se <= 0.0 <= est.theta + 1.96 * est.se
+
+    plain, held = run(False), run(True)
+    assert plain[-1].section_reasons["CE"] == "se_target"
+    assert holds_cut(plain[-1])  # precise enough, but undecided
+    assert held[-1].n_items > plain[-1].n_items
+    assert held[-1].section_reasons["CE"] == "section_max" or not holds_cut(held[-1])
+    assert all(holds_cut(step) for step in held[1:-1])
