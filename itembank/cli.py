@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -217,6 +218,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ItemBankError as exc:
         print(f"itembank: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # the reader went away (`itembank stats | head`): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
