@@ -91,7 +91,8 @@ def _csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
 def day_results_csv(db: Session, day: date, actor: Actor | User, tz: str = "Europe/Paris") -> str:
     """The day's sessions with their effective levels and decisions (CSV, UTF-8, comma)."""
     rows = []
-    for session in sessions_of_day(db, day, tz):
+    sessions = sessions_of_day(db, day, tz)
+    for session in sessions:
         candidate = session.candidate
         effective = effective_result(session)
         current = [a for a in session.attestations if a.revoked_at is None]
@@ -122,7 +123,12 @@ def day_results_csv(db: Session, day: date, actor: Actor | User, tz: str = "Euro
                 "politique": session.policy,
             }
         )
-    audit.record(db, actor, "export.day", detail={"day": day.isoformat(), "sessions": len(rows)})
+    audit.record(
+        db,
+        actor,
+        "export.day",
+        detail={"day": day.isoformat(), "candidate_ids": [s.candidate_id for s in sessions]},
+    )
     db.flush()
     return _csv(rows, DAY_COLUMNS)
 

@@ -534,18 +534,31 @@ def override_non_reader(
     """Mark the candidate non-lecteur/non-scripteur (or not) for this test; recomputes."""
     session = _overridable(db, session_id, user)
     reason = _check_reason(reason)
+    from placement.irt.errors import InvalidState
     from placement.sessions.results import effective_non_reader
 
-    override = _add_override(
-        db,
-        session,
-        user,
-        target="non_reader",
-        from_value={"non_reader": effective_non_reader(session)},
-        to_value={"non_reader": bool(non_reader)},
-        reason=reason,
-    )
-    _recompute(db, session)
+    savepoint = db.begin_nested()
+    try:
+        override = _add_override(
+            db,
+            session,
+            user,
+            target="non_reader",
+            from_value={"non_reader": effective_non_reader(session)},
+            to_value={"non_reader": bool(non_reader)},
+            reason=reason,
+        )
+        _recompute(db, session)
+    except InvalidState:
+        # the engine refuses a non-reader state holding reading or writing answers (the test
+        # went the reader's way); nothing is kept, the auditeur can set the decision instead
+        savepoint.rollback()
+        db.expire(session)
+        raise Conflict(
+            "Ce test a suivi le parcours lecteur : le résultat ne peut pas être recalculé en "
+            "non-lecteur. Corrigez plutôt la décision, avec sa raison."
+        ) from None
+    savepoint.commit()
     db.flush()
     return override
 

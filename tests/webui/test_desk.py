@@ -441,3 +441,118 @@ def test_day_export_csv(app: Flask, auditeur: tuple[User, FlaskClient], speech_w
     bad = client.get("/desk/export.csv?jour=hier")
     assert bad.status_code == 400
     assert "AAAA-MM-JJ" in bad.text
+
+
+def test_level_and_non_reader_overrides(
+    app: Flask, auditeur: tuple[User, FlaskClient], speech_wav: bytes
+) -> None:
+    user, client = auditeur
+    session_id = new_session(app, user, "75-2026-00109")
+    play_test(app, session_id, speech_wav, "right")
+    with app.app_context():
+        session = db.session.get(TestSession, session_id)
+        assert session is not None
+        machine = session.results[-1]
+        machine_id, machine_co = machine.id, machine.levels["CO"]["level"]
+    level = client.post(
+        f"/desk/sessions/{session_id}/overrides",
+        data={
+            "csrf_token": CSRF,
+            "target": "level",
+            "skill": "CO",
+            "level": "A1.1",
+            "reason": "Compréhension orale hésitante pendant l'entretien individuel.",
+        },
+    )
+    assert level.status_code == 302
+    bad_level = client.post(
+        f"/desk/sessions/{session_id}/overrides",
+        data={
+            "csrf_token": CSRF,
+            "target": "level",
+            "skill": "XX",
+            "level": "A1",
+            "reason": "Une raison assez longue pour passer.",
+        },
+    )
+    assert bad_level.status_code == 400
+    with app.app_context():
+        from placement.sessions.operations import effective_result
+
+        session = db.session.get(TestSession, session_id)
+        assert session is not None
+        effective = effective_result(session)
+        assert effective is not None
+        assert effective.levels["CO"] == "A1.1"
+        assert effective.machine.levels["CO"]["level"] == machine_co  # the machine's is kept
+        assert "level:CO" in effective.overridden
+        assert len(session.results) == 1  # a level override adds no computation
+    page = client.get(f"/desk/sessions/{session_id}").text
+    assert '<span class="overridden">A1.1</span>' in page
+    # this test went the reader's way: the engine cannot recompute it as a non-reader's
+    refused = client.post(
+        f"/desk/sessions/{session_id}/overrides",
+        data={
+            "csrf_token": CSRF,
+            "target": "non_reader",
+            "non_reader": "1",
+            "reason": "Ne sait ni lire ni écrire : constaté pendant l'entretien.",
+        },
+    )
+    assert refused.status_code == 409
+    assert "parcours lecteur" in refused.text
+    with app.app_context():
+        session = db.session.get(TestSession, session_id)
+        assert session is not None
+        assert [o.target for o in session.overrides] == ["level:CO"]  # nothing else kept
+        assert len(session.results) == 1
+
+
+def test_non_reader_override_recomputes_with_the_policy_rule(
+    app: Flask, auditeur: tuple[User, FlaskClient], speech_wav: bytes
+) -> None:
+    user, client = auditeur
+    session_id = new_session(app, user, "75-2026-00111", non_reader=True)
+    play_test(app, session_id, speech_wav, "right")
+    with app.app_context():
+        session = db.session.get(TestSession, session_id)
+        assert session is not None
+        assert {r.skill for r in session.responses} <= {"CO", "EO"}
+        first = session.results[-1]
+        assert first.decision["kind"] == "prescription"  # the policy's rule for non-readers
+        first_id = first.id
+    unmarked = client.post(
+        f"/desk/sessions/{session_id}/overrides",
+        data={
+            "csrf_token": CSRF,
+            "target": "non_reader",
+            "non_reader": "0",
+            "reason": "Lit couramment : l'indication du dossier était erronée.",
+        },
+    )
+    assert unmarked.status_code == 302
+    with app.app_context():
+        session = db.session.get(TestSession, session_id)
+        assert session is not None
+        assert session.results[0].id == first_id
+        newest = session.results[-1]
+        assert newest.id != first_id
+        assert newest.levels["CE"] is None  # not assessed, not failed
+        assert newest.decision != session.results[0].decision
+        assert session.overrides[-1].from_value == {"non_reader": True}
+
+
+def test_desk_list_view_is_audited_without_the_poll(
+    app: Flask, auditeur: tuple[User, FlaskClient]
+) -> None:
+    user, client = auditeur
+    new_session(app, user, "75-2026-00110")
+    client.get("/desk/")
+    client.get("/desk/api/sessions", headers={"Accept": "application/json"})
+    with app.app_context():
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "session.list")
+        ).all()
+    assert len(events) == 1
+    assert events[0].detail is not None
+    assert len(events[0].detail["candidate_ids"]) == 1

@@ -67,6 +67,14 @@ def index() -> ResponseReturnValue:
     """Today's sessions with their live status, and the form to start a test."""
     day = _parse_day(request.args.get("jour"))
     sessions = operations.sessions_of_day(db.session, day, _tz())
+    # the list shows names: who saw it is kept (the JSON poll shows none, and is not logged)
+    audit.record(
+        db.session,
+        actor(),
+        "session.list",
+        detail={"day": day.isoformat(), "candidate_ids": [s.candidate_id for s in sessions]},
+    )
+    db.session.commit()
     return render_template(
         "desk/index.html",
         day=day,
