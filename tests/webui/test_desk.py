@@ -453,7 +453,7 @@ def test_level_and_non_reader_overrides(
         session = db.session.get(TestSession, session_id)
         assert session is not None
         machine = session.results[-1]
-        machine_id, machine_co = machine.id, machine.levels["CO"]["level"]
+        machine_co = machine.levels["CO"]["level"]
     level = client.post(
         f"/desk/sessions/{session_id}/overrides",
         data={
