@@ -77,6 +77,8 @@ PRIOR_SD_LOG_A = 1.0
 PRIOR_SD_INTERCEPT = 4.0
 PRIOR_SD_GAP = 2.0
 PRIOR_BETA_C = (5.0, 17.0)
+#: Responses per block when the person score vectors are computed (memory ~ chunk × k × Q).
+PERSON_SCORE_CHUNK = 20_000
 
 SeMethod = Literal["crossprod", "bootstrap", "none"]
 
@@ -401,24 +403,31 @@ class _Problem:
         rows: list[IntArray] = []
         cols: list[IntArray] = []
         vals: list[FloatArray] = []
-        item_group = {
-            int(i): (gi, j) for gi, g in enumerate(self.groups) for j, i in enumerate(g.items)
-        }
+        n_items = self.params.n_items
+        group_of = np.full(n_items, -1, dtype=np.int64)
+        local_of = np.zeros(n_items, dtype=np.int64)
         for gi, grp in enumerate(self.groups):
-            mask = np.array([item_group.get(int(i), (-1, 0))[0] == gi for i in resp.item])
-            if not mask.any():
-                continue
-            r_idx = np.flatnonzero(mask)
-            local = np.array([item_group[int(i)][1] for i in resp.item[r_idx]], dtype=np.int64)
-            # one "count" per response: the person's posterior at its observed score
-            counts = np.zeros((r_idx.size, grp.k + 1, self.nodes.size))
-            counts[np.arange(r_idx.size), resp.score[r_idx], :] = W[resp.person[r_idx]]
-            c_sub = None if grp.c_fixed is None else grp.c_fixed[local]
-            sub = _Group(grp.model, grp.items[local], grp.k, grp.pos[local], c_sub)
-            g = self._group_grad(x, sub, counts)  # (r, m)
-            rows.append(np.repeat(resp.person[r_idx], g.shape[1]))
-            cols.append(sub.pos.ravel())
-            vals.append(g.ravel())
+            group_of[grp.items] = gi
+            local_of[grp.items] = np.arange(grp.items.size)
+        response_group = group_of[resp.item]
+        for gi, grp in enumerate(self.groups):
+            # chunks keep the (responses, scores, nodes) array small on large data
+            for r_idx in np.array_split(
+                np.flatnonzero(response_group == gi),
+                max(1, int(np.ceil(np.sum(response_group == gi) / PERSON_SCORE_CHUNK))),
+            ):
+                if r_idx.size == 0:
+                    continue
+                local = local_of[resp.item[r_idx]]
+                # one "count" per response: the person's posterior at its observed score
+                counts = np.zeros((r_idx.size, grp.k + 1, self.nodes.size))
+                counts[np.arange(r_idx.size), resp.score[r_idx], :] = W[resp.person[r_idx]]
+                c_sub = None if grp.c_fixed is None else grp.c_fixed[local]
+                sub = _Group(grp.model, grp.items[local], grp.k, grp.pos[local], c_sub)
+                g = self._group_grad(x, sub, counts)  # (r, m)
+                rows.append(np.repeat(resp.person[r_idx], g.shape[1]))
+                cols.append(sub.pos.ravel())
+                vals.append(g.ravel())
         if not rows:
             return sp.csr_matrix((resp.n_persons, self.size))
         return sp.csr_matrix(
