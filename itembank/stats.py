@@ -11,6 +11,11 @@ literature's usual ceiling) of candidates. Requirements, per skill:
 - items of each target level ≥ the minimum items per test, so that a candidate who stays in one
   level band still gets a full test of items aimed at them;
 - for CO and EO (the non-reader path), non-reader items ≥ ⌈min items per test / max_exposure⌉.
+
+Item-writing checks on the keys of choice items (:func:`key_checks`): where the key sits among
+the choices (a bank whose keys are mostly ``a`` teaches guessing), how often the key is strictly
+the longest text choice (the classic length cue; by chance about 1/n of the items), and key
+pictures shared by items that are not enemies (one item can give the other away).
 """
 
 from __future__ import annotations
@@ -45,6 +50,74 @@ class Shortfall:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyChecks:
+    """Where keys sit, the length cue, and key pictures shared by items that are not enemies."""
+
+    positions: dict[str, dict[int, int]]  # skill -> key position (0 = first choice) -> items
+    true_false: dict[str, dict[str, int]]  # skill -> key of true/false/not said -> items
+    longest: dict[str, tuple[int, int, float]]  # skill -> (key longest, text items, chance)
+    shared_key_pictures: list[tuple[str, tuple[str, ...]]]  # picture, items not enemies
+
+    def to_data(self) -> dict[str, Any]:
+        """Plain data."""
+        return {
+            "key_positions": self.positions,
+            "true_false_keys": self.true_false,
+            "key_longest": {
+                s: {"items": n, "key_longest": k, "expected_by_chance": round(e, 3)}
+                for s, (k, n, e) in self.longest.items()
+            },
+            "shared_key_pictures": [
+                {"picture": p, "items": list(i)} for p, i in self.shared_key_pictures
+            ],
+        }
+
+
+def key_checks(items: Iterable[Item]) -> KeyChecks:
+    """The item-writing checks of this module's docstring, over choice items with a key."""
+    choice = [it for it in items if it.choices and it.key in {c.id for c in it.choices}]
+    positions: dict[str, dict[int, int]] = {}
+    true_false: dict[str, dict[str, int]] = {}
+    longest: dict[str, tuple[int, int, float]] = {}
+    for skill in SKILLS:
+        mine = [it for it in choice if it.skill == skill]
+        ordered = [it for it in mine if it.type != "true_false_not_said"]
+        if ordered:
+            pos = Counter([c.id for c in it.choices].index(str(it.key)) for it in ordered)
+            positions[skill] = dict(sorted(pos.items()))
+        tf = Counter(str(it.key) for it in mine if it.type == "true_false_not_said")
+        if tf:
+            true_false[skill] = dict(sorted(tf.items()))
+        texts = [it for it in ordered if all(c.text for c in it.choices)]
+        if texts:
+            hits = sum(
+                len(str(key.text)) > max(len(str(c.text)) for c in it.choices if c is not key)
+                for it in texts
+                for key in [next(c for c in it.choices if c.id == it.key)]
+            )
+            chance = sum(1 / len(it.choices) for it in texts) / len(texts)
+            longest[skill] = (hits, len(texts), chance)
+    by_picture: dict[str, list[Item]] = {}
+    for it in choice:
+        key = next(c for c in it.choices if c.id == it.key)
+        if key.image:
+            by_picture.setdefault(key.image, []).append(it)
+    shared = []
+    for picture, its in sorted(by_picture.items()):
+        loose = sorted(
+            {
+                x.id
+                for x in its
+                for y in its
+                if x is not y and y.id not in x.enemies and x.id not in y.enemies
+            }
+        )
+        if loose:
+            shared.append((picture, tuple(loose)))
+    return KeyChecks(positions, true_false, longest, shared)
+
+
+@dataclass(frozen=True, slots=True)
 class Coverage:
     """Counts over the pilot and operational items (``by_status`` counts every item)."""
 
@@ -55,6 +128,7 @@ class Coverage:
     by_type: dict[tuple[str, str], int]  # (skill, type) -> count
     non_reader: dict[str, int]
     shortfalls: list[Shortfall] = field(default_factory=list)
+    keys: KeyChecks | None = None
 
     def to_data(self) -> dict[str, Any]:
         """Plain data (for ``itembank stats --json``)."""
@@ -72,6 +146,7 @@ class Coverage:
             "by_type": {f"{s}/{t}": n for (s, t), n in sorted(self.by_type.items())},
             "non_reader": self.non_reader,
             "missing_for_blueprint": [str(s) for s in self.shortfalls],
+            "key_checks": self.keys.to_data() if self.keys is not None else None,
         }
 
 
@@ -111,6 +186,7 @@ def coverage(items: Iterable[Item], max_exposure: float = MAX_EXPOSURE) -> Cover
         by_type=dict(by_type),
         non_reader=non_reader,
         shortfalls=shortfalls,
+        keys=key_checks(counted),
     )
 
 
@@ -156,4 +232,28 @@ def format_coverage(cov: Coverage) -> str:
         lines += [f"  {s}" for s in cov.shortfalls]
     else:
         lines.append("the bank meets every blueprint requirement")
+    if cov.keys is not None:
+        lines += ["", *format_key_checks(cov.keys)]
     return "\n".join(lines)
+
+
+def format_key_checks(keys: KeyChecks) -> list[str]:
+    """The key checks as text lines."""
+    letters = "abcdefgh"
+    lines = ["keys of choice items:"]
+    for skill, pos in keys.positions.items():
+        spread = ", ".join(f"{letters[i]} {n}" for i, n in pos.items())
+        lines.append(f"  {skill} key position (1st choice = a): {spread}")
+    for skill, tf in keys.true_false.items():
+        lines.append(
+            f"  {skill} true/false/not said keys: " + ", ".join(f"{k} {n}" for k, n in tf.items())
+        )
+    for skill, (hits, n, chance) in keys.longest.items():
+        lines.append(
+            f"  {skill} key is the longest choice in {hits} of {n} text items "
+            f"({hits / n:.0%}; about {chance:.0%} by chance)"
+        )
+    if keys.shared_key_pictures:
+        lines.append("  key pictures shared by items that are not enemies:")
+        lines += [f"    {p}: {', '.join(ids)}" for p, ids in keys.shared_key_pictures]
+    return lines

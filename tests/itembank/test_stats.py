@@ -8,7 +8,7 @@ import pytest
 
 from itembank.cli import main
 from itembank.sources import item_from_data
-from itembank.stats import coverage, format_coverage
+from itembank.stats import coverage, format_coverage, format_key_checks, key_checks
 from tests.itembank.conftest import MakeBank, base_items
 
 
@@ -60,3 +60,19 @@ def test_cli_stats(make_bank: MakeBank, capsys: pytest.CaptureFixture[str]) -> N
     assert "CO: items: 2 < 48 (missing 46)" in data["missing_for_blueprint"]
     assert main(["stats", str(bank)]) == 0
     assert "missing for the blueprint" in capsys.readouterr().out
+
+
+def test_key_checks() -> None:
+    data = base_items()
+    twin = {**data["CO-001"], "id": "CO-003", "enemies": []}  # same key picture, not an enemy
+    longer = {**data["CE-001"], "id": "CE-003", "key": "a"}  # "ouvert" is one letter longer
+    items = [item_from_data(d) for d in (*data.values(), twin, longer)]
+    keys = key_checks(items)
+    assert keys.positions == {"CO": {0: 2}, "CE": {0: 1, 1: 1}}
+    assert keys.true_false == {"CO": {"vrai": 1}}
+    assert keys.longest == {"CE": (1, 2, pytest.approx(0.5))}
+    # CO-001 names CO-002 as enemy, not CO-003: the pair CO-001/CO-003 is flagged
+    assert keys.shared_key_pictures == [("media/pictures/pharmacie.svg", ("CO-001", "CO-003"))]
+    text = "\n".join(format_key_checks(keys))
+    assert "CE key is the longest choice in 1 of 2 text items (50%; about 50% by chance)" in text
+    assert "media/pictures/pharmacie.svg: CO-001, CO-003" in text
