@@ -362,6 +362,15 @@ def build_report(
             f"erreurs types : {html.escape(fit['se_method'])}.</p>"
         )
         parts += [f'<p class="warn">{html.escape(m)}</p>' for m in fit.get("messages", [])]
+        if new is not None and new.pretest.any():
+            fitted_ids = set(fit["fitted"])
+            pretest = [i for i, p in zip(new.ids, new.pretest, strict=True) if p]
+            done = [i for i in pretest if i in fitted_ids]
+            parts.append(
+                f"<p>Items en prétest : {len(pretest)}, dont {len(done)} calibrés sur ces "
+                "données (donnés au hasard à une part des candidats : données manquantes "
+                "complètement au hasard).</p>"
+            )
     if checks is not None:
         if checks.passed:
             parts.append('<p class="ok">Tous les contrôles sont passés.</p>')
@@ -437,7 +446,14 @@ def build_report(
         if checks is not None:
             flagged = [r.item_id for r in checks.items if set(r.flags) - {"unseen", "exposure"}]
             parts.append(f"<h2>Items signalés ({len(flagged)})</h2>")
-            parts.append(_curves_plot(current, new, flagged[:max_curves]))
+            if flagged:
+                parts.append(_curves_plot(current, new, flagged[:max_curves]))
+            else:
+                most_seen = sorted(checks.items, key=lambda r: -r.n_responses)[: max_curves // 2]
+                parts.append(
+                    '<p class="note">Aucun item signalé ; courbes des items les plus vus.</p>'
+                )
+                parts.append(_curves_plot(current, new, [r.item_id for r in most_seen]))
             if len(flagged) > max_curves:
                 more = len(flagged) - max_curves
                 parts.append(f'<p class="note">{more} autres dans le tableau ci-dessous.</p>')
