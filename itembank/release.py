@@ -38,6 +38,7 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -306,7 +307,7 @@ def _read_release(folder: Path, version: str, *, verify: bool) -> Release:
     return Release(
         version=version,
         root=folder,
-        items=items,
+        items=MappingProxyType(items),  # read-only: a release is never edited
         parameters=read_parameters_csv(folder / "parameters.csv"),
         settings=settings,
         manifest=files,
