@@ -322,7 +322,14 @@ def run(kind: str, args: argparse.Namespace, root: Path, rules: str, work: Path)
         }
     )
     app.instance_path = str(work / f"instance-{kind}")
-    server = create_server(app, host="127.0.0.1", port=0, threads=args.server_threads)
+    # waitress refuses connections beyond connection_limit (default 100): every tablet keeps one
+    server = create_server(
+        app,
+        host="127.0.0.1",
+        port=0,
+        threads=args.server_threads,
+        connection_limit=args.candidates + 50,
+    )
     port = server.effective_port  # type: ignore[union-attr]  # a single TCP server here
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

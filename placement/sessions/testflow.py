@@ -169,6 +169,19 @@ def _audit(db: Session, session: TestSession, action: str, **detail: Any) -> Non
     )
 
 
+#: How stale ``last_seen_at`` may get before a page load writes it again: a write per page load
+#: would serialise every tablet's reads behind SQLite's single writer for a value the desk only
+#: needs to the minute.
+SEEN_RESOLUTION_S = 30.0
+
+
+def _seen(session: TestSession) -> None:
+    now = _now()
+    last = _aware(session.last_seen_at)
+    if last is None or (now - last).total_seconds() >= SEEN_RESOLUTION_S:
+        session.last_seen_at = now
+
+
 def _stage_index(stage: str) -> int:
     return STAGES.index(Stage(stage))
 
@@ -320,7 +333,7 @@ def current_item(db: Session, session: TestSession) -> ItemView | None:
     if stage != Stage.TEST:
         return None
     bank = results.bank_for(session)
-    session.last_seen_at = _now()
+    _seen(session)
     if session.pending_item_id is None:
         state = results.state_from_session(session, bank=bank)
         n = len(state.responses)
