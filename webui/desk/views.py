@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,6 +18,11 @@ from webui.desk import bp
 from webui.extensions import db
 
 DESK_ROLES = (Role.AUDITEUR, Role.ADMIN)
+
+#: Rendered θ̂ plots (matplotlib takes about a second), oldest dropped first.
+_PLOT_CACHE: dict[tuple[Any, ...], str] = {}
+_PLOT_CACHE_SIZE = 64
+_PLOT_LOCK = threading.Lock()
 
 #: French labels of the live statuses
 STATUS_LABELS = {
@@ -202,12 +208,26 @@ def plot(session_id: int) -> ResponseReturnValue:
     from webui.desk.plot import trajectory_svg
 
     session = operations.get_session(db.session, session_id)
-    try:
-        cuts = bank_for(session).cut_scores
-        trajectory = theta_trajectory(session)
-    except SessionsError:
-        cuts, trajectory = {}, {}
-    svg = trajectory_svg(trajectory, cuts)
+    # the plot changes only with the responses, their scores and the reviews: cache it on them
+    key = (
+        current_app.config["DATABASE_URL"],
+        session_id,
+        session.seed,
+        tuple((r.id, r.score) for r in session.responses),
+        tuple(o.id for o in session.overrides),
+    )
+    svg = _PLOT_CACHE.get(key)
+    if svg is None:
+        try:
+            cuts = bank_for(session).cut_scores
+            trajectory = theta_trajectory(session)
+        except SessionsError:
+            cuts, trajectory = {}, {}
+        svg = trajectory_svg(trajectory, cuts)
+        with _PLOT_LOCK:
+            _PLOT_CACHE[key] = svg
+            while len(_PLOT_CACHE) > _PLOT_CACHE_SIZE:
+                _PLOT_CACHE.pop(next(iter(_PLOT_CACHE)))
     response = current_app.response_class(svg, mimetype="image/svg+xml")
     # matplotlib's SVG carries a <style> element: allow it in this image, nothing else
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
