@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -102,42 +101,46 @@ def test_an_uncertain_transcript_below_the_maximum_goes_to_review(
     assert "uncertain_transcript" in result.flags
 
 
-def test_phrase_scores_rule_out_or_support_missing_elements(
+def test_phrase_scores_can_send_to_review_but_never_auto_score(
     introduce: Item, make_transcript: MakeTranscript
 ) -> None:
-    words = [*sure("Bonjour,"), ("je", 0.4), ("manger", 0.3), ("le", 0.4), ("médio", 0.2)]
-    transcript = make_transcript(words)
+    # a confident transcript that misses the name: automatic 1 without audio evidence
+    transcript = make_transcript(sure("Bonjour, voilà mes papiers pour la préfecture."))
     hypotheses = element_hypotheses(introduce, transcript)
     # salutation is found; "j'ai {number} ans" has no number to put in, so no hypothesis
     assert set(hypotheses) == {"nom", "pays"}
     assert phrase_hypotheses(introduce, transcript)[0] == transcript.text
-    all_ruled_out = {transcript.text: -10.0, **dict.fromkeys(hypotheses.values(), -25.0)}
-    kept = score_transcript(introduce, transcript, all_ruled_out)
-    assert "uncertain_transcript" in kept.flags  # the age cannot be ruled out
-    assert introduce.rubric is not None
-    introduce = replace(
-        introduce,
-        rubric=replace(
-            introduce.rubric, elements=tuple(e for e in introduce.rubric.elements if e.id != "age")
-        ),
-    )
-    # the audio makes every missing element far less likely than what was transcribed: auto
     unlikely = {transcript.text: -10.0, **dict.fromkeys(hypotheses.values(), -25.0)}
     assert score_transcript(introduce, transcript, unlikely).needs_review is False
     # the audio fits "je m'appelle ..." about as well as the transcript: review
     likely = {**unlikely, hypotheses["nom"]: -11.0}
     result = score_transcript(introduce, transcript, likely)
+    assert result.score == 1
     assert result.needs_review
     assert "audio_supports_missing" in result.flags
     assert any("dit son nom" in r for r in result.reasons)
+    # a poor transcript stays in review however unlikely the audio makes the missing elements
+    poor = make_transcript([*sure("Bonjour,"), ("je", 0.4), ("manger", 0.3), ("le", 0.4)])
+    ruled_out = {
+        poor.text: -10.0,
+        **dict.fromkeys(element_hypotheses(introduce, poor).values(), -40.0),
+    }
+    assert score_transcript(introduce, poor, ruled_out).needs_review
 
 
 def test_hypotheses_put_the_variant_where_the_transcript_resembles_it(
     introduce: Item, make_transcript: MakeTranscript
 ) -> None:
     transcript = make_transcript(sure("Bonjour, je ma pelle Amina."))
-    hypothesis = element_hypotheses(introduce, transcript)["nom"]
-    assert hypothesis == "Bonjour, je m'appelle Amina."
+    hypotheses = element_hypotheses(introduce, transcript)
+    assert hypotheses["nom"] == "Bonjour, je m'appelle Amina."
+    # the replaced words keep their capital and their punctuation
+    assert element_hypotheses(introduce, make_transcript(sure("Je vi de Tunis.")))["pays"] == (
+        "Je viens de Tunis."
+    )
+    assert element_hypotheses(introduce, make_transcript(sure("Oui, je, vi de.")))["pays"] == (
+        "Oui, je viens de."
+    )
 
 
 @pytest.mark.slow
