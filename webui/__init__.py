@@ -47,6 +47,7 @@ def default_config(instance_path: Path) -> dict[str, Any]:
         "TIMEZONE": "Europe/Paris",
         "AUTO_UPGRADE": None,  # None: upgrade SQLite databases at start, never PostgreSQL
         "CSRF_ENABLED": True,
+        "PROXY_FIX": 0,  # number of reverse proxies in front (X-Forwarded-For/-Proto trusted)
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_LOCK_MINUTES": 15,
         "LOGIN_IP_MAX_FAILURES": 20,
@@ -101,6 +102,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     auth.init_app(app)
     _register_blueprints(app)
+    if int(app.config["PROXY_FIX"]):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # behind nginx the client's address (login throttling, audit) is in X-Forwarded-For
+        hops = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # the documented way to wrap
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
     return app
 
 

@@ -386,11 +386,15 @@ def _recompute(db: Session, session: TestSession) -> Result | None:
     if session.state in (SessionState.WAITING, SessionState.IN_PROGRESS):
         return None  # the test flow computes the result when the test ends
     from placement.sessions.results import compute_result
+    from placement.sessions.testflow import settle_state
 
     db.flush()
     db.refresh(session, ["overrides", "responses"])
-    status = "provisional" if any(r.score is None for r in session.responses) else "final"
-    return compute_result(db, session, status=status)
+    if session.finished_at is not None and session.state != SessionState.ABANDONED:
+        # a reviewed response may have been the last one waiting: the desk shows "done"
+        session.state = settle_state(session)
+    pending = any(r.score is None and not r.pretest for r in session.responses)
+    return compute_result(db, session, status="provisional" if pending else "final")
 
 
 def _add_override(

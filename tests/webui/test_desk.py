@@ -6,6 +6,7 @@ import hashlib
 import io
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -25,7 +26,7 @@ from placement.sessions.models import (
     Transcript,
     User,
 )
-from tests.webui.conftest import CSRF, login
+from tests.webui.conftest import CSRF, login, set_csrf
 from tests.webui.flows import new_session, play_test
 from webui.extensions import db
 
@@ -556,3 +557,70 @@ def test_desk_list_view_is_audited_without_the_poll(
     assert len(events) == 1
     assert events[0].detail is not None
     assert len(events[0].detail["candidate_ids"]) == 1
+
+
+def test_reviewing_the_last_flagged_response_settles_the_session(
+    app: Flask, auditeur: tuple[User, FlaskClient], speech_wav: bytes
+) -> None:
+    user, client = auditeur
+    session_id = new_session(app, user, "75-2026-00112")
+    play_test(app, session_id, speech_wav, "right")
+    with app.app_context():
+        session = db.session.get(TestSession, session_id)
+        assert session is not None
+        # what a doubtful transcript leaves: the spoken answer flagged for the auditeur
+        flagged = next(r for r in session.responses if r.skill == "EO")
+        flagged.needs_review = True
+        session.state = SessionState.TO_REVIEW
+        db.session.commit()
+        flagged_id, max_score = flagged.id, flagged.max_score
+    page = client.get(f"/desk/sessions/{session_id}").text
+    assert "1 réponse(s) à vérifier" in page
+    assert f'href="#reponse-{flagged_id}"' in page
+    done = client.post(
+        f"/desk/sessions/{session_id}/overrides",
+        data={
+            "csrf_token": CSRF,
+            "target": "response",
+            "response_id": flagged_id,
+            "score": max_score,
+            "reason": "Réponse complète à l'écoute : nom et adresse donnés.",
+        },
+    )
+    assert done.status_code == 302
+    with app.app_context():
+        session = db.session.get(TestSession, session_id)
+        assert session is not None
+        assert session.state == SessionState.DONE
+    status = client.get(f"/desk/api/sessions/{session_id}", headers={"Accept": "application/json"})
+    assert status.get_json()["state"] == "done"
+
+
+def test_proxy_fix_takes_the_client_address_from_the_proxy(
+    db_url: str, tmp_path: Path, make_user: Callable[..., tuple[User, str]]
+) -> None:
+    from webui import create_app
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": db_url,
+            "SECRET_KEY": "clé",
+            "AUTO_UPGRADE": False,
+            "PROXY_FIX": 1,
+            "INSTANCE_PATH": str(tmp_path / "proxy"),
+        }
+    )
+    client = app.test_client()
+    set_csrf(client)
+    client.post(
+        "/login",
+        data={"username": "personne", "password": "faux", "csrf_token": CSRF},
+        headers={"X-Forwarded-For": "203.0.113.77"},
+    )
+    with app.app_context():
+        from placement.sessions.models import LoginAttempt
+
+        assert db.session.scalars(select(LoginAttempt.ip)).all() == ["203.0.113.77"]
+    with app.app_context():
+        db.engine.dispose()
