@@ -10,7 +10,7 @@ from flask import Flask
 
 from placement.sessions import testflow
 from placement.sessions.models import TestSession, User
-from tests.webui.flows import new_session
+from tests.webui.flows import new_session, play_test
 from webui.extensions import db
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -31,7 +31,7 @@ def served(app: Flask) -> Iterator[str]:
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_desk_follows_a_test_live(
-    app: Flask, served: str, make_user: Callable[..., tuple[User, str]]
+    app: Flask, served: str, make_user: Callable[..., tuple[User, str]], speech_wav: bytes
 ) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -71,6 +71,17 @@ def test_desk_follows_a_test_live(
             )
             assert page.evaluate("window.__sameDocument") is True
             assert "status-in_progress" in (cell.get_attribute("class") or "")
+            # a finished test's review: the θ̂ plot (an SVG image with its own CSP) is drawn
+            play_test(app, session_id, speech_wav, "right")
+            page.goto(f"{served}/desk/sessions/{session_id}")
+            plot = page.locator("figure.plot img")
+            plot.scroll_into_view_if_needed()
+            page.wait_for_function(
+                "img => img.complete && img.naturalWidth > 0",
+                arg=plot.element_handle(),
+                timeout=30_000,
+            )
+            assert page.locator("article.card").count() >= 5
         finally:
             browser.close()
     assert problems == []
