@@ -502,7 +502,7 @@ def fit_scale(
     n_quadrature: int = 41,
     priors: bool = True,
     max_iterations: int = 2000,
-    tolerance: float = 1e-9,
+    tolerance: float = 1e-8,
     rng: np.random.Generator | None = None,
     progress: bool = True,
 ) -> FitResult:
@@ -825,7 +825,7 @@ def fit(
     n_quadrature: int = 41,
     priors: bool = True,
     max_iterations: int = 2000,
-    tolerance: float = 1e-9,
+    tolerance: float = 1e-8,
     rng: np.random.Generator | None = None,
     progress: bool = True,
 ) -> FitResult:
