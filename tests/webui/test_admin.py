@@ -250,6 +250,7 @@ def test_psychometrician_export_has_no_names(
     index = psy.get("/psy/")
     assert index.status_code == 200
     assert "2026.1.0" in index.text  # the published release of the test bank
+    assert "First release: every item is new." in index.text  # its changelog
     response = psy.get("/psy/responses.csv")
     assert response.status_code == 200
     body = response.get_data(as_text=True)
