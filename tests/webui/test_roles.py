@@ -232,3 +232,27 @@ def test_unknown_pages_and_methods_are_french(app: Flask) -> None:
     wrong_method = client.delete("/login", headers={"X-CSRF-Token": CSRF})
     assert wrong_method.status_code == 405
     assert "pas permise" in wrong_method.text
+
+
+def test_unknown_objects_are_french_404s(client_as: Callable[[str], FlaskClient]) -> None:
+    admin = client_as("admin")
+    for method, path, message in (
+        ("GET", "/desk/sessions/999999", "Cette session de test n&#39;existe pas."),
+        ("GET", "/desk/api/sessions/999999", "Cette session de test n&#39;existe pas."),
+        ("GET", "/desk/attestations/999999.pdf", "Cette attestation n&#39;existe pas"),
+        ("GET", "/admin/candidats/999999", "Ce candidat n&#39;existe pas."),
+        ("POST", "/admin/users/999999/password", "Cet utilisateur n&#39;existe pas."),
+        ("POST", "/desk/sessions/999999/abandon", "Cette session de test n&#39;existe pas."),
+    ):
+        response = admin.open(path, method=method, data={"csrf_token": CSRF})
+        assert response.status_code == 404, path
+        assert message in response.get_data(as_text=True), path
+    as_json = admin.get("/desk/api/sessions/999999", headers={"Accept": "application/json"})
+    assert as_json.get_json()["error"] == {
+        "status": 404,
+        "message": "Cette session de test n'existe pas.",
+        "kind": "NotFound",
+    }
+    too_big = admin.post("/admin/purge", data={"csrf_token": CSRF, "x": "y" * (17 * 1024 * 1024)})
+    assert too_big.status_code == 413
+    assert "trop gros" in too_big.get_data(as_text=True)
