@@ -39,7 +39,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -292,6 +292,27 @@ def _start_sessions(app: Any, n: int, rules: str) -> list[str]:
     return codes
 
 
+class _Timed:
+    """WSGI middleware: time spent inside the app per request (excludes waitress's queue)."""
+
+    KINDS: ClassVar[dict[tuple[str, str], str]] = {
+        ("GET", "/t/test"): "next item (in app)",
+        ("POST", "/t/reponse"): "answer (in app)",
+    }
+
+    def __init__(self, wsgi_app: Any, figures: Figures) -> None:
+        self.wsgi_app = wsgi_app
+        self.figures = figures
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        kind = self.KINDS.get((environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")))
+        started = time.perf_counter()
+        body = self.wsgi_app(environ, start_response)
+        if kind is not None:
+            self.figures.add(kind, time.perf_counter() - started)
+        return body
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -322,6 +343,8 @@ def run(kind: str, args: argparse.Namespace, root: Path, rules: str, work: Path)
         }
     )
     app.instance_path = str(work / f"instance-{kind}")
+    figures = Figures()
+    app.wsgi_app = _Timed(app.wsgi_app, figures)  # type: ignore[method-assign]  # middleware
     # waitress refuses connections beyond connection_limit (default 100): every tablet keeps one
     server = create_server(
         app,
@@ -333,7 +356,6 @@ def run(kind: str, args: argparse.Namespace, root: Path, rules: str, work: Path)
     port = server.effective_port  # type: ignore[union-attr]  # a single TCP server here
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    figures = Figures()
     try:
         codes = _start_sessions(app, args.candidates, rules)
         audio = _speech(work)
@@ -390,7 +412,7 @@ def _clear_queue(redis_url: str, name: str) -> None:
 
 
 def _report(kind: str, args: argparse.Namespace, figures: Figures, wall_s: float) -> None:
-    total = sum(len(v) for v in figures.latencies.values())
+    total = sum(len(v) for k, v in figures.latencies.items() if "in app" not in k)
     print(
         f"\n== {kind}: {args.candidates} candidates, think time {args.think_s[0]:g}-"
         f"{args.think_s[1]:g} s, waitress {args.server_threads} threads =="
@@ -399,13 +421,13 @@ def _report(kind: str, args: argparse.Namespace, figures: Figures, wall_s: float
         f"tests finished: {figures.finished}/{args.candidates} in {wall_s:.1f} s; "
         f"{total} timed requests ({total / wall_s:.1f}/s)"
     )
-    print(f"{'request':<12} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}")
-    for name in ("next item", "answer", "recording"):
+    print(f"{'request':<19} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+    for name in ("next item", "answer", "recording", "next item (in app)", "answer (in app)"):
         values = figures.latencies.get(name, [])
         if not values:
             continue
         print(
-            f"{name:<12} {len(values):>6} {1000 * statistics.median(values):>8.1f} "
+            f"{name:<19} {len(values):>6} {1000 * statistics.median(values):>8.1f} "
             f"{1000 * _percentile(values, 95):>8.1f} {1000 * _percentile(values, 99):>8.1f} "
             f"{1000 * max(values):>8.1f}"
         )

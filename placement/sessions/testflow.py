@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from audio.intake import check_recording
 from itembank.model import Item
@@ -375,8 +376,9 @@ def _claim(db: Session, session: TestSession, item_id: str) -> datetime:
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]  # another request answered first
         raise StaleAnswer()
-    session.pending_item_id = None
-    session.pending_since = None
+    # the row is already updated: record the new values without a second UPDATE
+    set_committed_value(session, "pending_item_id", None)
+    set_committed_value(session, "pending_since", None)
     return presented_at
 
 
@@ -428,7 +430,7 @@ def _new_response(
         duration_s=max(0.0, (now - presented_at).total_seconds()),
     )
     session.elapsed_s = float(session.elapsed_s or 0.0) + float(response.duration_s or 0.0)
-    session.last_seen_at = now
+    _seen(session)
     return response
 
 
