@@ -415,7 +415,10 @@ def test_recording_is_streamed_and_each_listening_audited(
     assert audio.status_code == 200
     assert audio.data == speech_wav
     assert audio.mimetype == "audio/wav"
-    client.get(f"/desk/recordings/{response_id}")
+    part = client.get(f"/desk/recordings/{response_id}", headers={"Range": "bytes=0-99"})
+    assert part.status_code == 206
+    assert part.data == speech_wav[:100]
+    assert part.headers["Content-Range"] == f"bytes 0-99/{len(speech_wav)}"
     assert _count(app, AuditEvent, action="recording.listen") == 2
     assert client.get("/desk/recordings/999999").status_code == 404
 

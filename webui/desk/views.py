@@ -254,6 +254,8 @@ def recording(response_id: int) -> ResponseReturnValue:
     )
     db.session.commit()
     response = current_app.response_class(rec.data, mimetype=rec.mime_type.split(";")[0])
+    # byte ranges, so that the player can seek in the recording
+    response.make_conditional(request, accept_ranges=True, complete_length=len(rec.data))
     response.headers["Content-Disposition"] = (
         f'inline; filename="reponse-{response_id}.{rec.container}"'
     )
