@@ -46,6 +46,8 @@ def category_probabilities(params: ItemParameters, theta: npt.ArrayLike) -> Floa
     th = np.atleast_1d(np.asarray(theta, dtype=float))
     n = params.n_items
     kmax = max(1, int(np.max(np.sum(~np.isnan(params.thresholds), axis=1), initial=0)))
+    # thresholds are left-aligned and NaN-padded: columns past the widest item are empty
+    all_thr = params.thresholds[:, :kmax]
     out = np.zeros((n, kmax + 1, th.size))
     grm = np.array([m == "GRM" for m in params.models], dtype=bool)
     gpcm = np.array([m == "GPCM" for m in params.models], dtype=bool)
@@ -57,7 +59,7 @@ def category_probabilities(params: ItemParameters, theta: npt.ArrayLike) -> Floa
         out[dich, 1, :] = p1
         out[dich, 0, :] = 1.0 - p1
     if grm.any():
-        thr = params.thresholds[grm]
+        thr = all_thr[grm]
         k = thr.shape[1]
         star = np.zeros((thr.shape[0], kmax + 2, th.size))
         star[:, 0, :] = 1.0
@@ -65,7 +67,7 @@ def category_probabilities(params: ItemParameters, theta: npt.ArrayLike) -> Floa
         star[:, 1 : k + 1, :] = np.where(np.isnan(thr)[:, :, None], 0.0, boundary)
         out[grm] = star[:, :-1, :] - star[:, 1:, :]
     if gpcm.any():
-        thr = params.thresholds[gpcm]
+        thr = all_thr[gpcm]
         k = thr.shape[1]
         steps = params.a[gpcm, None, None] * (th[None, None, :] - thr[:, :, None])
         valid = ~np.isnan(thr)
