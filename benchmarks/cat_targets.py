@@ -9,8 +9,8 @@ Two configurations are run:
 
 * **one skill** — the 1,000 items form one section (5 to 45 items, 30 or fewer on average;
   SE target 0.30 held while the 95 % interval still holds the A1 cut, else the CI rule; three
-  themes balanced; Sympson–Hetter parameters computed by iterated simulation for a 0.20 target,
-  randomesque among 2); the dispense decision is
+  themes balanced; Sympson–Hetter parameters from 12 rounds of simulation for a 0.20 target,
+  randomesque among 3); the dispense decision is
   "θ̂ at or above the A1 cut" (a one-skill copy of the CIR 2016 policy);
 * **CIR blueprint** — the same number of items split over CO, CE, EO, EE (250 each, all 2PL),
   the bundled rules (``placement/rules/cir.yaml``: CO 8–12, CE 8–12, EO 3–6, EE 2–4, CI rule
@@ -106,19 +106,19 @@ def main() -> None:
         stopping=Stopping(
             se_target=0.30, classification=Classification("ci", ("A1",), z=1.96, hold_se=True)
         ),
-        exposure=Exposure(randomesque_k=2),
+        exposure=Exposure(randomesque_k=3),
         cut_scores={"CE": CUTS},
         version="targets-one-skill",
     )
     with tempfile.TemporaryDirectory() as tmp:
         policy = str(one_skill_policy(Path(tmp)))
         k = sympson_hetter_parameters(
-            pool, rules, target=0.2, n_examinees=500, iterations=8, seed=args.seed + 1,
+            pool, rules, target=0.2, n_examinees=400, iterations=12, seed=args.seed + 1,
             policy=policy,
         )  # fmt: skip
-        rules = rules.with_changes(exposure=Exposure(randomesque_k=2, sympson_hetter=k))
+        rules = rules.with_changes(exposure=Exposure(randomesque_k=3, sympson_hetter=k))
         result = simulate(pool, rules, args.examinees, args.seed, policy=policy)
-    print(f"Sympson-Hetter: {len(k)} items with K < 1 (target 0.20, 8 rounds of 500 candidates)")
+    print(f"Sympson-Hetter: {len(k)} items with K < 1 (target 0.20, 12 rounds of 400 candidates)")
     report("one skill: 1,000 2PL items, A1 cut at -0.5", result.summary, 0.30)
 
     # the CIR blueprint, same size of bank
@@ -126,7 +126,7 @@ def main() -> None:
     cir = default_rules()
     cir = cir.with_changes(cut_scores=dict.fromkeys(("CO", "CE", "EO", "EE"), CUTS))
     k4 = sympson_hetter_parameters(
-        pool4, cir, target=0.2, n_examinees=500, iterations=8, seed=args.seed + 1
+        pool4, cir, target=0.2, n_examinees=400, iterations=12, seed=args.seed + 1
     )
     cir = cir.with_changes(exposure=Exposure(cir.exposure.randomesque_k, k4))
     result4 = simulate(pool4, cir, args.examinees, args.seed)

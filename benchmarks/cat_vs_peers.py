@@ -15,8 +15,8 @@ N(0, 1) candidates, fixed-length tests of 20 items, maximum-information selectio
   is ``administer_item`` (record, estimate, select the next item).
 
 Step times are wall-clock (``perf_counter``) and, because this machine is shared, also the
-thread's CPU time (``thread_time``), which leaves out time the process spent waiting for a
-core. Ratios are peer / placement at p99. RMSE and bias are of the final θ̂ after 20 items.
+process's CPU time (``process_time``: every thread of the process, so mirt's Rust worker
+threads count), which leaves out time the process spent waiting for a core. Ratios are peer / placement at p99. RMSE and bias are of the final θ̂ after 20 items.
 
 Run: ``.venv/bin/python benchmarks/cat_vs_peers.py [--examinees N] [--sizes 300 1000 5000]``
 """
@@ -47,16 +47,16 @@ THEMES = ("vie pratique", "vie publique", "vie professionnelle")
 
 
 class Timer:
-    """Wall and thread-CPU durations of the timed calls, in milliseconds."""
+    """Wall and process-CPU durations of the timed calls, in milliseconds."""
 
     def __init__(self) -> None:
         self.wall: list[float] = []
         self.cpu: list[float] = []
 
     def __call__(self, fn: Callable[[], object]) -> object:
-        w0, c0 = time.perf_counter(), time.thread_time()
+        w0, c0 = time.perf_counter(), time.process_time()
         out = fn()
-        self.cpu.append((time.thread_time() - c0) * 1e3)
+        self.cpu.append((time.process_time() - c0) * 1e3)
         self.wall.append((time.perf_counter() - w0) * 1e3)
         return out
 

@@ -396,13 +396,16 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: np.random.Generat
     mean0, sd0 = rules.prior.mean, rules.prior.sd
     borrow = rules.prior.borrow and correlation is not None
     n_active = max(max((k for k in range(len(sections)) if scored_idx[k]), default=-1), current) + 1
-    logliks = _section_logliks(pool, scored_idx, scored_val, n_active)
+    loglik_table = _section_logliks(pool, scored_idx, scored_val, n_active)
+    logliks = list(loglik_table)
     summaries: dict[str, tuple[float, float]] = {}
+    marginal = None
     if borrow:
         # each section's data summarised under the marginal prior (see placement.cat.prior)
-        m0, v0 = _posterior_moments(
-            grid, logliks, np.full(n_active, mean0), np.full(n_active, sd0)
-        )[1:]
+        marginal = _posterior_moments(
+            grid, loglik_table, np.full(n_active, mean0), np.full(n_active, sd0)
+        )
+        m0, v0 = marginal[1:]
         summaries = {
             sections[k].skill: (float(m0[k]), float(v0[k]))
             for k in range(n_active)
@@ -421,7 +424,10 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: np.random.Generat
     priors = [prior_of(k) for k in range(n_active)]
     mus = np.array([p[0] for p in priors])
     sds = np.array([p[1] for p in priors])
-    post_w, thetas, variances = _posterior_moments(grid, logliks, mus, sds)
+    if marginal is not None and np.all(mus == mean0) and np.all(sds == sd0):
+        post_w, thetas, variances = marginal  # nothing borrowed yet: the same posterior
+    else:
+        post_w, thetas, variances = _posterior_moments(grid, loglik_table, mus, sds)
     posteriors = list(post_w)
     estimates: dict[str, Estimate] = {
         sections[k].skill: Estimate(float(thetas[k]), math.sqrt(max(float(variances[k]), 0.0)))
@@ -599,36 +605,36 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: np.random.Generat
 
 def _section_logliks(
     pool: Pool, scored_idx: list[list[int]], scored_val: list[list[int]], n_active: int
-) -> list[FloatArray]:
-    """Log-likelihood on the grid of each of the first ``n_active`` sections: (G,) each."""
-    g = pool.grid.size
-    idx = [i for k in range(n_active) for i in scored_idx[k]]
-    out = [np.zeros(g) for _ in range(n_active)]
-    if not idx:
+) -> FloatArray:
+    """Log-likelihood on the grid of each of the first ``n_active`` sections: (S, G).
+
+    One gather from the (n * (kmax + 1), G) row table, then a sum per section's slice.
+    """
+    out = np.zeros((n_active, pool.grid.size))
+    k1 = pool.kmax + 1
+    rows_of = [
+        i * k1 + v
+        for k in range(n_active)
+        for i, v in zip(scored_idx[k], scored_val[k], strict=True)
+    ]
+    if not rows_of:
         return out
-    val = [v for k in range(n_active) for v in scored_val[k]]
-    rows = pool.log_prob_table[idx, :, val]  # (m, G)
-    starts, nonempty, at = [], [], 0
+    rows = pool.log_prob_rows[rows_of]  # (m, G)
+    at = 0
     for k in range(n_active):
-        if scored_idx[k]:
-            starts.append(at)
-            nonempty.append(k)
-            at += len(scored_idx[k])
-    sums = np.add.reduceat(rows, starts, axis=0)
-    for row, k in enumerate(nonempty):
-        out[k] = sums[row]
+        m = len(scored_idx[k])
+        if m:
+            out[k] = rows[at : at + m].sum(axis=0)
+            at += m
     return out
 
 
 def _posterior_moments(
-    grid: FloatArray, logliks: list[FloatArray], mus: FloatArray, sds: FloatArray
+    grid: FloatArray, logliks: FloatArray, mus: FloatArray, sds: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Posterior weights (S, G), means (S,) and variances (S,) under priors N(mu_k, sd_k^2)."""
-    if not logliks:
-        empty = np.zeros(0)
-        return np.zeros((0, grid.size)), empty, empty
     z = (grid[None, :] - mus[:, None]) / sds[:, None]
-    log_post = np.stack(logliks) - 0.5 * z * z
+    log_post = logliks - 0.5 * z * z
     w = np.exp(log_post - log_post.max(axis=1, keepdims=True))
     w /= w.sum(axis=1, keepdims=True)
     means = w @ grid

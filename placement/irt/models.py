@@ -329,6 +329,19 @@ class Pool:
         return table
 
     @cached_property
+    def log_prob_rows(self) -> FloatArray:
+        """``log_prob_table`` with one contiguous row per (item, score): (n * (kmax + 1), G).
+
+        Row ``i * (kmax + 1) + k`` is ``log P(X_i = k | θ_g)`` over the grid, so the
+        log-likelihood of a pattern is one gather and one sum.
+        """
+        rows = np.ascontiguousarray(self.log_prob_table.transpose(0, 2, 1)).reshape(
+            -1, self.grid.size
+        )
+        rows.setflags(write=False)
+        return rows
+
+    @cached_property
     def information_table(self) -> FloatArray:
         """Fisher information of every item at every grid point: (n, G)."""
         table = item_information(self, self.grid)
