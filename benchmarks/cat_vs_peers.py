@@ -16,7 +16,8 @@ N(0, 1) candidates, fixed-length tests of 20 items, maximum-information selectio
 
 Step times are wall-clock (``perf_counter``) and, because this machine is shared, also the
 process's CPU time (``process_time``: every thread of the process, so mirt's Rust worker
-threads count), which leaves out time the process spent waiting for a core. Ratios are peer / placement at p99. RMSE and bias are of the final θ̂ after 20 items.
+threads count), which leaves out time the process spent waiting for a core. Ratios are
+peer / placement at p99. RMSE and bias are of the final θ̂ after 20 items.
 
 Run: ``.venv/bin/python benchmarks/cat_vs_peers.py [--examinees N] [--sizes 300 1000 5000]``
 """
