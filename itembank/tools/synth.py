@@ -272,12 +272,11 @@ def collect_jobs(
 ) -> tuple[list[AudioJob], list[str]]:
     """Every audio file the items name, once each, and the problems met on the way.
 
-    Raises
-    ------
-    ConflictingAudio
-        When two items name one file for two different texts.
+    A file that two items name for two different texts is a problem (a
+    :class:`ConflictingAudio` message) and is left out: the other files are still made.
     """
     jobs: dict[str, AudioJob] = {}
+    conflicted: set[str] = set()
     problems: list[str] = []
     for path in item_files(bank):
         try:
@@ -293,8 +292,9 @@ def collect_jobs(
             if known is None:
                 jobs[job.target] = job
             elif known.segments != job.segments:
-                raise ConflictingAudio(job.target, known.owner, job.owner)
-    return list(jobs.values()), problems
+                problems.append(str(ConflictingAudio(job.target, known.owner, job.owner)))
+                conflicted.add(job.target)
+    return [job for target, job in jobs.items() if target not in conflicted], problems
 
 
 def _run(command: list[str], target: str) -> None:
@@ -411,7 +411,11 @@ def check_tools() -> None:
 
 
 def run(bank: Path, *, force: bool = False, jobs: int = 2, prune: bool = False) -> int:
-    """Make every missing or stale audio file of ``bank``; return the number of files made."""
+    """Make every missing or stale audio file of ``bank``; return the number of files made.
+
+    Raises :class:`ToolError` after making the rest when an item could not be read or names a
+    file that another item names for another text.
+    """
     check_tools()
     record = VoiceRecord(bank / VOICES_FILE)
     todo, problems = collect_jobs(bank, record.speakers)
@@ -443,6 +447,8 @@ def run(bank: Path, *, force: bool = False, jobs: int = 2, prune: bool = False) 
         f"{made} made, {len(todo) - made} up to date, {len(todo)} audio files in all, "
         f"{total_bytes / 1e6:.1f} MB\n"
     )
+    if problems:
+        raise ToolError(f"{len(problems)} item problem(s), listed above; their files were not made")
     return made
 
 
