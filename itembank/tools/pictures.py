@@ -1041,13 +1041,20 @@ def _drawings() -> dict[str, Callable[[], str]]:
     d["garde-enfant"] = lambda: person(70, 25, PINK, long_hair=True, hair=BROWN) + person(
         140, 85, YELLOW, 0.55
     ) + line(94, 75, 122, 112)  # fmt: skip
-    d["casque-gants"] = lambda: (
-        path("M30,110 Q30,50 90,50 Q150,50 150,110 Z", YELLOW)
-        + line(20, 110, 160, 110, 6)
-        + path(
-            "M120,130 H170 V185 H120 Z M120,130 V110 M135,130 V105 M150,130 V105 M165,130 V110",
-            ORANGE,
-        )
+    d["casque-gants"] = lambda: "".join(
+        [
+            path("M15,100 Q15,40 70,40 Q125,40 125,100 Z", YELLOW),
+            line(5, 100, 135, 100, 6),
+            line(70, 40, 70, 100, 3),
+            # a work glove: four fingers, a thumb, a cuff
+            *(
+                rect(112 + i * 17, 98 - (6 if i in {1, 2} else 0), 15, 46, ORANGE, 7)
+                for i in range(4)
+            ),
+            path("M112,135 H180 V170 Q180,182 168,182 H124 Q112,182 112,170 Z", ORANGE),
+            path("M112,150 Q92,140 90,120 Q92,110 102,114 L114,135", ORANGE),
+            rect(116, 172, 60, 16, GREY, 3),
+        ]
     )
 
     # --- people and family ---------------------------------------------------------------------
