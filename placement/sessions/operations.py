@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from placement.sessions import audit
 from placement.sessions.audit import Actor
@@ -353,6 +353,15 @@ def sessions_of_day(db: Session, day: date, tz: str = "Europe/Paris") -> list[Te
             select(TestSession)
             .where(TestSession.created_at >= start, TestSession.created_at < end)
             .order_by(TestSession.created_at, TestSession.id)
+            # the desk's list (polled every few seconds) reads all of these: one query each
+            .options(
+                selectinload(TestSession.candidate),
+                selectinload(TestSession.responses),
+                selectinload(TestSession.results),
+                selectinload(TestSession.overrides),
+                selectinload(TestSession.attestations),
+                selectinload(TestSession.created_by),
+            )
         )
     )
 
