@@ -16,8 +16,9 @@ expected one, or a connection failure), throughput, for each database.
     .venv/bin/python benchmarks/load.py                      # 200 candidates, SQLite and PostgreSQL
     .venv/bin/python benchmarks/load.py --candidates 50 --db sqlite --think-s 0.5 2
 
-Between two requests a tablet waits a random "think time" (default 1 to 4 s; real candidates
-take 20 to 60 s per item, so this is a much heavier load than an office's).
+Between two requests a tablet waits a random "think time" (default 5 to 15 s; real candidates
+take 20 to 60 s per item, so this is a heavier load than an office's), and the tablets start
+over ``--ramp-s`` seconds (default 60: an office does not start 200 tests in the same second).
 """
 
 from __future__ import annotations
@@ -448,12 +449,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--candidates", type=int, default=200)
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument(
-        "--think-s", type=float, nargs=2, default=(1.0, 4.0), metavar=("MIN", "MAX")
+        "--think-s", type=float, nargs=2, default=(5.0, 15.0), metavar=("MIN", "MAX")
     )
     parser.add_argument(
         "--ramp-s",
         type=float,
-        default=10.0,
+        default=60.0,
         help="spread the tablets' starts over this many seconds",
     )
     parser.add_argument("--max-s", type=float, default=600.0, help="stop every test after this")

@@ -23,7 +23,9 @@ as missing.
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +35,7 @@ from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from audio.intake import Recording as CheckedRecording
 from audio.intake import check_recording
 from itembank.model import Item
 from placement.cat import Rules, next_step, step_rng
@@ -67,6 +70,7 @@ __all__ = [
     "planned_items",
     "progress",
     "session_by_token",
+    "set_recording_checks",
     "settle_state",
     "submit_answer",
     "submit_recording",
@@ -108,6 +112,12 @@ PRACTICE_ITEM: dict[str, Any] = {
     "time_limit_s": None,
 }
 _PRACTICE_KEY = "maison"
+
+#: At most this many recordings are decoded and checked at once (ffmpeg and the VAD take a CPU
+#: core each for a fraction of a second): a burst of recordings then waits its turn instead of
+#: starving every tablet's page loads and answers of CPU. See :func:`set_recording_checks`.
+RECORDING_CHECKS = max(1, (os.cpu_count() or 2) // 2)
+_recording_checks = threading.BoundedSemaphore(RECORDING_CHECKS)
 
 _CODE_CHARS = re.compile(r"[^0-9A-Z]")
 _MAX_TEXT_CHARS = 4000
@@ -185,6 +195,17 @@ def _seen(session: TestSession) -> None:
 
 def _stage_index(stage: str) -> int:
     return STAGES.index(Stage(stage))
+
+
+def set_recording_checks(limit: int) -> None:
+    """How many recordings may be checked at once in this process (at least 1)."""
+    global _recording_checks  # noqa: PLW0603 - one process-wide limit, set at start
+    _recording_checks = threading.BoundedSemaphore(max(1, int(limit)))
+
+
+def _check(data: bytes, **limits: Any) -> CheckedRecording:
+    with _recording_checks:
+        return check_recording(data, **limits)
 
 
 def normalise_code(code: str) -> str:
@@ -291,7 +312,7 @@ def check_microphone(
     from audio.errors import AudioRejected
 
     try:
-        recording = check_recording(data, **limits)
+        recording = _check(data, **limits)
     except AudioRejected as refusal:
         session.mic_ok = False
         _audit(db, session, "mic_check.refused", code=refusal.code, mime=mime)
@@ -507,7 +528,7 @@ def submit_recording(
     item = bank.item(item_id)
     if item.response_mode != "speech":
         raise InvalidAnswer("Pour cette question, il faut toucher ou écrire la réponse.")
-    recording = check_recording(data, **limits)
+    recording = _check(data, **limits)
     presented_at = _claim(db, session, item_id)
     response = _new_response(session, bank, item, presented_at, {"recording": True})
     response.recording = Recording(
