@@ -627,3 +627,35 @@ def test_proxy_fix_takes_the_client_address_from_the_proxy(
         assert db.session.scalars(select(LoginAttempt.ip)).all() == ["203.0.113.77"]
     with app.app_context():
         db.engine.dispose()
+
+
+def test_the_day_list_costs_the_same_queries_for_any_number_of_sessions(
+    app: Flask, auditeur: tuple[User, FlaskClient]
+) -> None:
+    from sqlalchemy import event
+
+    user, client = auditeur
+
+    def queries() -> int:
+        count = 0
+
+        def seen(*_args: object, **_kwargs: object) -> None:
+            nonlocal count
+            count += 1
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            response = client.get("/desk/api/sessions", headers={"Accept": "application/json"})
+            assert response.status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        return count
+
+    for n in range(2):
+        new_session(app, user, f"75-2026-0070{n}")
+    few = queries()
+    for n in range(2, 7):
+        new_session(app, user, f"75-2026-0070{n}")
+    assert queries() == few
