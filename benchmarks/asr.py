@@ -29,6 +29,7 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from speech_set import load_set, make_set
 
+from audio.errors import AudioRejected
 from audio.intake import check_recording
 from audio.transcribe import get_transcriber, loop_reasons
 from placement.scoring.text import normalise
@@ -70,12 +71,17 @@ def main() -> None:
     )
 
     load_start = os.getloadavg()[0]
+    refused: list[str] = []
     rows = []
     peer_rows = []
     for index, clip in enumerate(tqdm(clips, desc="transcribing", unit="clip")):
         data = (folder / clip.file).read_bytes()
         started = time.perf_counter()
-        recording = check_recording(data)
+        try:
+            recording = check_recording(data)
+        except AudioRejected as exc:
+            refused.append(f"{clip.file}: {exc.code}")
+            continue
         intake_s = time.perf_counter() - started
         started, cpu_started = time.perf_counter(), time.process_time()
         transcript = transcriber.transcribe(recording)
@@ -184,6 +190,7 @@ def main() -> None:
             for r in peer_rows
         ]
         print(summary("audio.transcribe on the same clips", ours).replace("loops   0.0%", ""))
+    print(f"refused by the intake checks: {len(refused)} {refused[:5]}")
     print(f"\npeak RSS: {peak_rss_mib():.0f} MiB")
     print("examples (reference -> transcript):")
     for r in rows[:: max(1, len(rows) // 6)][:6]:

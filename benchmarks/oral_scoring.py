@@ -31,6 +31,7 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from speech_set import load_set, make_set
 
+from audio.errors import AudioRejected
 from audio.intake import check_recording
 from audio.transcribe import get_transcriber
 from itembank.model import Item
@@ -86,7 +87,11 @@ def main() -> None:
         if item is None:
             print(f"skipped {clip.file}: no item {clip.item_id} in the bank")
             continue
-        recording = check_recording((folder / clip.file).read_bytes())
+        try:
+            recording = check_recording((folder / clip.file).read_bytes())
+        except AudioRejected as exc:  # the candidate would record again: not scored
+            print(f"refused {clip.file}: {exc.code}")
+            continue
         scored = score_recording(item, recording, transcriber)
         free = score_transcript(item, scored.transcript)
         rows.append(
