@@ -202,7 +202,15 @@ def resolve_release(release_version: str | None, policy: str | None) -> ReleaseC
     """The release (None: newest) and policy (None: the release's) that exist; else NotFound."""
     from placement.sessions.bankcache import engine_bank
 
-    bank = engine_bank(release_version, policy=policy)
+    try:
+        bank = engine_bank(release_version, policy=policy)
+    except NotFound as error:
+        if release_version is None and "banque" in error.message:
+            raise NotFound(
+                "Aucune version de la banque de questions n'est publiée : un administrateur "
+                "doit en construire une (« itembank build »)."
+            ) from error
+        raise
     return ReleaseChoice(bank.version, policy or str(bank.release.policy))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -110,3 +111,20 @@ def test_birth_dates(value: str | None, expected: str | None) -> None:
 def test_bad_birth_dates(value: str) -> None:
     with pytest.raises(InvalidInput):
         operations.parse_birth_date(value)
+
+
+def test_no_published_release_is_a_clear_message(
+    app: Flask, make_user: Callable[..., tuple[User, str]], tmp_path: Path
+) -> None:
+    from placement.sessions.bankcache import set_default_root
+
+    made, _ = make_user("auditeur")
+    set_default_root(tmp_path / "no-releases")
+    with app.app_context():
+        auditeur = db.session.get(User, made.id)
+        assert auditeur is not None
+        candidate = operations.create_candidate(
+            db.session, auditeur, dossier_number="75-2026-777", last_name="A", first_name="B"
+        )
+        with pytest.raises(NotFound, match="Aucune version de la banque"):
+            operations.start_session(db.session, candidate.id, auditeur)
