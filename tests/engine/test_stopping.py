@@ -188,3 +188,23 @@ def test_hold_se_waits_for_the_classification_near_the_cut(ce_pool) -> None:
     assert held[-1].n_items > plain[-1].n_items
     assert held[-1].section_reasons["CE"] == "section_max" or not holds_cut(held[-1])
     assert all(holds_cut(step) for step in held[1:-1])
+
+
+@pytest.mark.parametrize("estimator", ["map", "wle", "ml"])
+def test_the_reported_estimator_is_the_one_the_rules_name(ce_pool, estimator) -> None:
+    from placement.irt import map_estimate, ml_bounded, wle
+
+    rules = one_section(6, 6).with_changes(estimator=estimator)
+    steps, state = administer(ce_pool, rules, seed=13, theta=0.8)
+    items = [ce_pool.index(r.item_id) for r in state.responses]
+    scores = [r.score for r in state.responses]
+    expected = {
+        "map": map_estimate(ce_pool, items, scores),
+        "wle": wle(ce_pool, items, scores),
+        "ml": ml_bounded(ce_pool, items, scores),
+    }[estimator]
+    assert steps[-1].estimates["CE"].theta == pytest.approx(expected.theta, abs=1e-6)
+    assert steps[-1].estimates["CE"].se == pytest.approx(expected.se, abs=1e-6)
+    # selection kept using the EAP: the items are those of the default estimator
+    _, eap_state = administer(ce_pool, one_section(6, 6), seed=13, theta=0.8)
+    assert [r.item_id for r in eap_state.responses] == [r.item_id for r in state.responses]
