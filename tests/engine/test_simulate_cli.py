@@ -121,3 +121,17 @@ def test_a_bad_bank_csv_is_refused(tmp_path, capsys) -> None:
     bank.write_text("id,skill,theme,model,a,b\nX,CE,vie pratique,2PL,-1,0\n", encoding="utf-8")
     assert _run(["simulate", "--bank", str(bank), "--out", str(tmp_path / "o")]) == 2
     assert "discrimination must be > 0" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_exposure_target_computes_and_uses_sympson_hetter_parameters(small_bank, tmp_path) -> None:
+    out = tmp_path / "sh"
+    code = _run(
+        ["simulate", "--bank", str(small_bank), "--examinees", "25", "--seed", "3",
+         "--out", str(out), "--no-progress", "--no-plots", "--exposure-target", "0.3"]
+    )  # fmt: skip
+    assert code == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    parameters = summary["sympson_hetter"]
+    assert parameters
+    assert all(0 < k < 1 for k in parameters.values())
