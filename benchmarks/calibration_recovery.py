@@ -15,6 +15,12 @@ Usage::
 Items with fewer than ``--min-responses`` responses are left out of every RMSE (and of the
 girth and mirt fits, which cannot keep them at old values); girth and mirt start from their
 defaults, ours from a=1, b=0 (no old parameters used).
+
+The data come from ``calibration.synthetic.simulate_cat`` (maximum information, randomesque,
+fixed length: fast enough for 20,000 candidates), or with ``--engine`` from the engine itself
+(``placement.simulation.simulate``: ``next_step`` with the CIR rules' selection, exposure and
+content balance, one fixed-length section) — about 20 ms per candidate, so use it with fewer
+candidates, e.g. ``--engine --persons 3000``.
 """
 
 from __future__ import annotations
@@ -118,6 +124,37 @@ def run_mirt(X: np.ndarray, grm: np.ndarray, k: int) -> tuple[np.ndarray, np.nda
     return a, thr, seconds
 
 
+def engine_responses(
+    bank: ItemParameters, thetas: np.ndarray, length: int, randomesque: int, seed: int
+) -> Responses:
+    """The CAT of ``placement`` on ``bank`` (one section of ``length`` items)."""
+    import tempfile
+    from pathlib import Path
+
+    from calibration.data import write_parameters
+    from placement.bank import pool_from_csv
+    from placement.cat import Exposure, Rules, Section, Stopping
+    from placement.cat.rules import Classification
+    from placement.simulation import simulate
+
+    themes = ("vie pratique", "vie publique", "vie professionnelle")
+    table = bank.with_values(themes=tuple(themes[i % 3] for i in range(bank.n_items)))
+    with tempfile.TemporaryDirectory() as tmp:
+        pool = pool_from_csv(write_parameters(table, Path(tmp) / "bank.csv"))
+    skill = bank.skills[0]
+    rules = Rules.default().with_changes(
+        sections=(Section(skill, length, length),),
+        exposure=Exposure(randomesque_k=randomesque),
+        stopping=Stopping(se_target=None, classification=Classification(method="none")),
+        non_reader_skills=(),
+    )
+    result = simulate(pool, rules, thetas.size, seed, {skill: thetas}, True)
+    person = np.array([r[0] for r in result.responses], dtype=np.int64)
+    item = bank.indices([r[1] for r in result.responses])
+    score = np.array([r[2] for r in result.responses], dtype=np.int64)
+    return Responses(tuple(f"p{i}" for i in range(thetas.size)), person, item, score)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=20_000)
@@ -128,15 +165,22 @@ def main() -> None:
     parser.add_argument("--min-responses", type=int, default=30)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--skip-girth", action="store_true")
+    parser.add_argument("--engine", action="store_true", help="data from placement's own CAT")
     args = parser.parse_args()
 
     rng = np.random.default_rng(args.seed)
     bank = random_bank(args.items, rng, n_grm=args.grm, max_score=3)
     thetas = rng.normal(size=args.persons)
     t = time.perf_counter()
-    resp = simulate_cat(bank, thetas, rng, test_length=args.length, randomesque=args.randomesque)
+    if args.engine:
+        resp = engine_responses(bank, thetas, args.length, args.randomesque, args.seed)
+    else:
+        resp = simulate_cat(
+            bank, thetas, rng, test_length=args.length, randomesque=args.randomesque
+        )
     print(
-        f"CAT data: {args.persons} persons, {args.items} 2PL + {args.grm} GRM items, "
+        f"{'engine' if args.engine else 'simulate_cat'} CAT data: {args.persons} persons, "
+        f"{args.items} 2PL + {args.grm} GRM items, "
         f"{args.length} items each (randomesque {args.randomesque}), {resp.n_responses} "
         f"responses, {resp.n_responses / (args.persons * bank.n_items):.1%} of the matrix "
         f"filled, simulated in {time.perf_counter() - t:.1f} s; "
