@@ -49,7 +49,7 @@ def calibrated(bank_release, tmp_path_factory) -> tuple[object, Workdir]:
     step_fit(work, min_responses=60, progress=False)
     step_link(work)
     step_check(work)
-    step_simulate(work, n_candidates=200, progress=False)
+    step_simulate(work, n_candidates=60, progress=False)
     return bank_release, work
 
 
