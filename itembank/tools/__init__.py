@@ -1,1 +1,2 @@
-"""Tools that make the bank's media: speech synthesis (synth) and pictures (pictures)."""
+"""Tools that make and check the bank's media: speech synthesis (``synth``), pictures
+(``pictures``) and listening by proxy (``listen``)."""

@@ -352,6 +352,8 @@ class VoiceRecord:
         data = self._read()
         files, speakers = data.get("files"), data.get("speakers")
         self.entries: dict[str, Any] = files if isinstance(files, dict) else {}
+        #: hand-written: files recorded by people, which the script never overwrites
+        self.recorded: frozenset[str] = frozenset(data.get("recorded") or ())
         #: hand-written: the gender of the speakers of a listening text, by item id
         self.speakers: dict[str, Any] = speakers if isinstance(speakers, dict) else {}
 
@@ -362,6 +364,10 @@ class VoiceRecord:
         if not isinstance(data, dict):
             raise ToolError(f"{self.path}: expected a mapping with `speakers` and `files`")
         return data
+
+    def is_recorded(self, job: AudioJob, bank: Path) -> bool:
+        """Whether the job's file was recorded by a person (and exists): never remade."""
+        return job.target in self.recorded and (bank / job.target).exists()
 
     def is_current(self, job: AudioJob, bank: Path) -> bool:
         """Whether the job's file exists and was made from the same text and settings."""
@@ -379,6 +385,7 @@ class VoiceRecord:
             data = yaml.safe_load(handle.read()) or {}
             files = data.get("files", {}) if isinstance(data, dict) else {}
             speakers = data.get("speakers", {}) if isinstance(data, dict) else {}
+            recorded = data.get("recorded", []) if isinstance(data, dict) else []
             for target, entry in changes.items():
                 if entry is None:
                     files.pop(target, None)
@@ -388,13 +395,18 @@ class VoiceRecord:
             handle.seek(0)
             handle.truncate()
             handle.write(
+                "# `recorded` is written by hand: audio files recorded by people, never remade.\n"
                 "# `speakers` is written by hand: the gender of speaker A (a monologue) and B\n"
                 "# of a listening text, by item id, when the text implies it. `files` is written\n"
                 "# by `python -m itembank.tools.synth`: the text and espeak-ng settings of every\n"
                 "# generated audio file. Do not edit `files`; change the item and run it again.\n"
             )
             yaml.safe_dump(
-                {"speakers": dict(sorted(speakers.items())), "files": dict(sorted(files.items()))},
+                {
+                    "speakers": dict(sorted(speakers.items())),
+                    "recorded": sorted(recorded),
+                    "files": dict(sorted(files.items())),
+                },
                 handle,
                 allow_unicode=True,
                 sort_keys=False,
@@ -421,7 +433,11 @@ def run(bank: Path, *, force: bool = False, jobs: int = 2, prune: bool = False) 
     todo, problems = collect_jobs(bank, record.speakers)
     for problem in problems:
         sys.stderr.write(f"warning: {problem}\n")
-    stale = [job for job in todo if force or not record.is_current(job, bank)]
+    stale = [
+        job
+        for job in todo
+        if not record.is_recorded(job, bank) and (force or not record.is_current(job, bank))
+    ]
     made = 0
     with (
         ThreadPoolExecutor(max_workers=max(1, jobs)) as pool,
@@ -436,7 +452,11 @@ def run(bank: Path, *, force: bool = False, jobs: int = 2, prune: bool = False) 
             bar.update()
     if prune:
         named = {job.target for job in todo}
-        orphans = [target for target in record.entries if target not in named]
+        orphans = [
+            target
+            for target in record.entries
+            if target not in named and target not in record.recorded
+        ]
         for target in orphans:
             (bank / target).unlink(missing_ok=True)
         if orphans:

@@ -169,3 +169,18 @@ def test_command_line_reports_an_unreadable_item_and_exits_non_zero(
     err = capsys.readouterr().err
     assert "CE-002.yaml: cannot read" in err
     assert (bank / "media/instructions/ecoutez-touchez-la-bonne-reponse.ogg").exists()
+
+
+def test_recorded_files_are_never_remade_nor_pruned(dialogue_bank: Path) -> None:
+    synth.run(dialogue_bank)
+    human = b"a recording made by a person"
+    (dialogue_bank / "CO/CO-002.ogg").write_bytes(human)
+    record = yaml.safe_load((dialogue_bank / "voices.yaml").read_text())
+    record["recorded"] = ["CO/CO-002.ogg"]
+    del record["files"]["CO/CO-002.ogg"]
+    (dialogue_bank / "voices.yaml").write_text(yaml.safe_dump(record, allow_unicode=True))
+    assert synth.run(dialogue_bank, force=True, prune=True) == 4
+    assert (dialogue_bank / "CO/CO-002.ogg").read_bytes() == human
+    assert yaml.safe_load((dialogue_bank / "voices.yaml").read_text())["recorded"] == [
+        "CO/CO-002.ogg"
+    ]
