@@ -603,9 +603,9 @@ def fit_scale(
     )
     x0 = problem.start_vector(params.with_values(models=models), responses)
 
-    bar = tqdm(
-        total=max_iterations, desc="fit (L-BFGS)", unit="it", disable=not progress, leave=False
-    )
+    # the number of iterations is not known in advance: the bar counts them and shows the rate
+    label = f"fit {params.skills[0]}" if len(set(params.skills)) == 1 else "fit"
+    bar = tqdm(desc=f"{label} (L-BFGS)", unit="it", disable=not progress, leave=False)
 
     def callback(_: FloatArray) -> None:
         bar.update(1)
