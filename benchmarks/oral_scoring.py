@@ -102,6 +102,8 @@ def main() -> None:
                 "free": None if free.needs_review else free.score,
                 "naive": score_text(item, scored.transcript.text).score,
                 "transcript": scored.transcript.text,
+                "transcript_full": scored.transcript.to_dict(),
+                "phrase_scores": scored.to_dict()["phrase_scores"],
                 "flags": scored.result.flags,
             }
         )

@@ -15,7 +15,7 @@ The rules for speech, in order (each one that applies adds a French reason):
 3. below the maximum, the score may be an underestimate: review when a missing element that
    would raise it came near (fuzzy similarity ≥ ``NEAR_MISS``), or when phrase scores say the
    audio supports it (its hypothesis is within :data:`SUPPORTED_LLR` nats of the transcript), or
-   when the transcript's mean word probability is under :data:`AUTO_MIN_CONFIDENCE`.
+   whenever the transcript's mean word probability is under :data:`AUTO_MIN_CONFIDENCE`.
 
 Phrase scores only ever send an answer to review. Letting them also *rule out* missing
 elements (and so auto-score a low score from a poor transcript) was measured on the espeak-ng
@@ -431,7 +431,8 @@ def score_transcript(
                 f"À vérifier : l'audio semble contenir « {labels[e]} », absent de la transcription."
                 for e in supported
             ]
-        if uncertain and raising:
+        # several missed elements together may raise the score even where one alone would not
+        if uncertain:
             flags.append("uncertain_transcript")
             reasons.append(
                 f"À vérifier : transcription incertaine (confiance {transcript.confidence:.0%}), "

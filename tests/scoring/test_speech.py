@@ -10,7 +10,7 @@ import pytest
 
 from audio.intake import check_recording
 from audio.transcribe import Transcript, get_transcriber
-from itembank.model import Item
+from itembank.model import Item, Rubric, RubricElement, RubricLevel
 from placement.scoring import (
     element_hypotheses,
     phrase_hypotheses,
@@ -169,3 +169,30 @@ def test_real_recordings_end_in_review_when_the_model_cannot_be_trusted(
     if scored.phrase_scores:
         assert scored.transcript.text in scored.phrase_scores
     assert scored.to_dict()["result"]["needs_review"] is True
+
+
+def test_an_uncertain_transcript_goes_to_review_even_when_one_element_would_not_raise_it(
+    make_item: Callable[..., Item], make_transcript: MakeTranscript
+) -> None:
+    # level 2 needs three elements: the recogniser may have missed two of them at once
+    rubric = Rubric(
+        max_score=2,
+        elements=(
+            RubricElement("salutation", "salue", variants=("bonjour",)),
+            RubricElement("symptome", "dit qu'il tousse", variants=("je tousse",)),
+            RubricElement("demande", "demande", variants=("vous avez",)),
+        ),
+        levels=(
+            RubricLevel(0, "Rien."),
+            RubricLevel(1, "Un élément.", min_elements=1),
+            RubricLevel(2, "Tout.", min_elements=3, requires=("symptome",)),
+        ),
+    )
+    item = make_item(rubric=rubric)
+    heard = [("Bonjour,", 0.94), ("je", 0.5), ("te", 0.14), ("souhaite", 0.58), ("une", 0.3)]
+    result = score_transcript(item, make_transcript(heard))
+    assert result.score == 1
+    assert result.needs_review
+    assert "uncertain_transcript" in result.flags
+    confident = make_transcript(sure("Bonjour, je vous souhaite une bonne journée."))
+    assert score_transcript(item, confident).needs_review is False
