@@ -458,7 +458,13 @@ def main(argv: list[str] | None = None) -> int:
         help="spread the tablets' starts over this many seconds",
     )
     parser.add_argument("--max-s", type=float, default=600.0, help="stop every test after this")
-    parser.add_argument("--server-threads", type=int, default=16)
+    parser.add_argument(
+        "--server-threads",
+        type=int,
+        default=48,
+        help="waitress threads; recordings waiting for a check hold one each, so many more "
+        "than cores are needed for page loads not to queue behind them",
+    )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
