@@ -42,6 +42,11 @@ def _add_fit(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fit-guessing", action="store_true", help="estimate 3PL lower asymptotes")
     p.add_argument("--no-priors", action="store_true", help="plain MML, no weak priors")
     p.add_argument("--single-scale", action="store_true", help="one θ scale for every skill")
+    p.add_argument(
+        "--no-conditioning",
+        action="store_true",
+        help="N(0, 1) prior for everyone, not the engine's prior given the earlier sections",
+    )
     p.add_argument("--seed", type=int, default=None, help="seed of the bootstrap")
 
 
@@ -151,6 +156,7 @@ def _do_fit(args: argparse.Namespace, work: Workdir) -> None:
         fit_guessing=args.fit_guessing,
         priors=not args.no_priors,
         by_skill=not args.single_scale,
+        conditioning=not args.no_conditioning,
         seed=args.seed,
         progress=not args.quiet,
     )

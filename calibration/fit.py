@@ -49,7 +49,7 @@ Standard errors come from the cross-product of the persons' score vectors (mirt'
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -57,7 +57,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.optimize import minimize
-from scipy.special import expit, log_expit
+from scipy.special import expit, log_expit, logsumexp
 from tqdm import tqdm
 
 from calibration.data import (
@@ -164,11 +164,18 @@ class _Problem:
         weights: FloatArray,
         priors: bool,
         fit_guessing: bool = False,
+        person_prior: tuple[FloatArray, FloatArray] | None = None,
     ) -> None:
         self.params = params
         self.models = tuple(models)
         self.nodes = nodes
-        self.log_w = np.log(weights)
+        self.log_w = np.log(weights)[None, :]
+        if person_prior is not None:
+            # each person's own normal prior (conditioned on other skills, as the engine did)
+            mean, sd = person_prior
+            base = np.log(weights) + 0.5 * nodes**2  # the Legendre weights, up to a constant
+            log_w = base[None, :] - 0.5 * ((nodes[None, :] - mean[:, None]) / sd[:, None]) ** 2
+            self.log_w = log_w - logsumexp(log_w, axis=1, keepdims=True)
         self.priors = priors
         self.k = params.max_scores.astype(np.int64)
         self.offset = np.concatenate([[0], np.cumsum(self.k + 1)[:-1]]).astype(np.int64)
@@ -318,7 +325,7 @@ class _Problem:
 
     def posterior(self, table: FloatArray) -> tuple[FloatArray, float]:
         """Posterior weights of each person over the nodes, (N, Q), and the log-likelihood."""
-        L = np.asarray(self.S @ table) + self.log_w[None, :]
+        L = np.asarray(self.S @ table) + self.log_w
         m = L.max(axis=1, keepdims=True)
         W = np.exp(L - m)
         s = W.sum(axis=1, keepdims=True)
@@ -497,6 +504,7 @@ def fit_scale(
     min_responses: int = 50,
     fixed_items: Sequence[str] = (),
     fit_guessing: bool = False,
+    person_prior: tuple[FloatArray, FloatArray] | None = None,
     se: SeMethod = "crossprod",
     n_bootstrap: int = 20,
     n_quadrature: int = 41,
@@ -527,6 +535,10 @@ def fit_scale(
         Estimate the 3PL lower asymptotes ``c`` (prior Beta(5, 17)); by default they stay at
         their current values (on CAT data few low-ability persons see the hard items, so ``c``
         is barely identified).
+    person_prior : (ndarray (N,), ndarray (N,)), optional
+        Mean and SD of each person's normal prior on this scale instead of N(0, 1): the
+        engine's section prior conditioned on the earlier sections (see
+        :func:`engine_priors`), which makes its item selection ignorable here.
     se : {"crossprod", "bootstrap", "none"}
         Standard errors: outer product of person scores, or a person bootstrap of
         ``n_bootstrap`` refits (progress bar), or none.
@@ -600,6 +612,7 @@ def fit_scale(
         weights=weights,
         priors=priors,
         fit_guessing=fit_guessing,
+        person_prior=person_prior,
     )
     x0 = problem.start_vector(params.with_values(models=models), responses)
 
@@ -655,6 +668,7 @@ def fit_scale(
             weights=weights,
             priors=priors,
             fit_guessing=fit_guessing,
+            person_prior=person_prior,
             x_hat=x,
             template=template,
             n_bootstrap=n_bootstrap,
@@ -705,6 +719,7 @@ def _bootstrap(
     weights: FloatArray,
     priors: bool,
     fit_guessing: bool,
+    person_prior: tuple[FloatArray, FloatArray] | None,
     x_hat: FloatArray,
     template: ItemParameters,
     n_bootstrap: int,
@@ -727,6 +742,9 @@ def _bootstrap(
             weights=weights,
             priors=priors,
             fit_guessing=fit_guessing,
+            person_prior=None
+            if person_prior is None
+            else (person_prior[0][persons], person_prior[1][persons]),
         )
         res = minimize(
             problem.objective,
@@ -820,6 +838,7 @@ def fit(
     min_responses: int = 50,
     fixed_items: Sequence[str] = (),
     fit_guessing: bool = False,
+    conditioning: Mapping[str, tuple[FloatArray, FloatArray]] | None = None,
     se: SeMethod = "crossprod",
     n_bootstrap: int = 20,
     n_quadrature: int = 41,
@@ -834,6 +853,8 @@ def fit(
     Parameters are those of :func:`fit_scale`; with ``by_skill=False`` every item is put on
     one common scale. Persons are the same across skills; each skill's latent distribution is
     N(0, 1) on its own, and :mod:`calibration.linking` links each skill to its old scale.
+    ``conditioning`` maps a skill to each person's prior (mean, SD) on it (see
+    :func:`engine_priors`); skills absent from it use N(0, 1).
 
     Returns
     -------
@@ -841,22 +862,31 @@ def fit(
         Merged over skills; ``theta_eap`` has one column per skill in ``scales``.
     """
     skills = sorted(set(params.skills)) if by_skill else [""]
-    options = {
-        "model": model,
-        "min_responses": min_responses,
-        "fixed_items": fixed_items,
-        "fit_guessing": fit_guessing,
-        "se": se,
-        "n_bootstrap": n_bootstrap,
-        "n_quadrature": n_quadrature,
-        "priors": priors,
-        "max_iterations": max_iterations,
-        "tolerance": tolerance,
-        "rng": rng,
-        "progress": progress,
-    }
+
+    def one_scale(
+        p: ItemParameters, r: Responses, prior: tuple[FloatArray, FloatArray] | None
+    ) -> FitResult:
+        return fit_scale(
+            p,
+            r,
+            model=model,
+            min_responses=min_responses,
+            fixed_items=fixed_items,
+            fit_guessing=fit_guessing,
+            person_prior=prior,
+            se=se,
+            n_bootstrap=n_bootstrap,
+            n_quadrature=n_quadrature,
+            priors=priors,
+            max_iterations=max_iterations,
+            tolerance=tolerance,
+            rng=rng,
+            progress=progress,
+        )
+
     if len(skills) == 1:
-        result = fit_scale(params, responses, **options)  # type: ignore[arg-type]  # typed above
+        prior = None if conditioning is None else conditioning.get(skills[0])
+        result = one_scale(params, responses, prior)
         return _with_scales(result, (skills[0],))
     t0 = time.perf_counter()
     parts: list[tuple[IntArray, FitResult]] = []
@@ -871,8 +901,9 @@ def fit(
             parts.append((idx, _all_kept(params.subset(idx), n_persons, skill)))
             scales.append(skill)
             continue
+        prior = None if conditioning is None else conditioning.get(skill)
         try:
-            part = fit_scale(params.subset(idx), sub_responses, **options)  # type: ignore[arg-type]  # typed above
+            part = one_scale(params.subset(idx), sub_responses, prior)
         except FitError as exc:
             messages.append(f"skill {skill}: {exc}; every item kept")
             part = _all_kept(params.subset(idx), n_persons, skill, sub_responses)
@@ -978,3 +1009,66 @@ def _merge(
         scales=scales,
         messages=tuple(messages),
     )
+
+
+def engine_priors(
+    params: ItemParameters,
+    responses: Responses,
+    *,
+    correlation: Sequence[Sequence[float]],
+    order: Sequence[str],
+    test_order: Sequence[str],
+    mean: float = 0.0,
+    sd: float = 1.0,
+    n_quadrature: int = 41,
+) -> dict[str, tuple[FloatArray, FloatArray]]:
+    """Each person's prior on each skill as the engine computed it during the test.
+
+    The engine (``placement.cat.prior``) gives a section the normal prior conditioned on the
+    sections before it through the skill correlation, so its item selection in a later skill
+    depends on the earlier skills' responses. A per-skill fit that ignores them would treat
+    that selection as if it depended on nothing outside the skill, and bias the scale (on
+    simulated data the engine's CAT with borrowing made the EO and EE scales come out about
+    twice too wide). Conditioning each person's prior on the same information makes the
+    selection ignorable again.
+
+    Parameters
+    ----------
+    params : ItemParameters
+        The parameters the engine used (the current release); pretest items are left out,
+        as the engine leaves them out of its estimates.
+    responses : Responses
+    correlation : (S, S) nested sequences
+        The skill correlation in ``order``.
+    test_order : sequence of str
+        The order of the sections in the test (only earlier sections inform a skill).
+    mean, sd : float
+        The engine's marginal prior.
+
+    Returns
+    -------
+    dict skill -> (mean (N,), sd (N,))
+    """
+    from placement.cat.prior import conditional_prior
+
+    operational = np.flatnonzero(~params.pretest)
+    scored = responses.restrict(operational, params.n_items)
+    abilities = eap_scores(params.subset(operational), scored, n_quadrature=n_quadrature)
+    column = {s: j for j, s in enumerate(abilities.scales)}
+    n = responses.n_persons
+    out: dict[str, tuple[FloatArray, FloatArray]] = {}
+    for k, skill in enumerate(test_order):
+        earlier = [s for s in test_order[:k] if s in column]
+        mu, sigma = np.full(n, mean), np.full(n, sd)
+        if earlier:
+            for p in range(n):
+                summary = {
+                    s: (float(abilities.eap[p, column[s]]), float(abilities.psd[p, column[s]]) ** 2)
+                    for s in earlier
+                    if not np.isnan(abilities.eap[p, column[s]])
+                }
+                mu[p], sigma[p] = conditional_prior(
+                    skill, summary, correlation, order, mean=mean, sd=sd
+                )
+        out[skill] = (mu, sigma)
+    return out

@@ -176,6 +176,7 @@ def prepare(
                 skill: levels["A1"] for skill, levels in rel.cut_scores.items() if "A1" in levels
             }
         context["cut_scores"] = rel.cut_scores
+        context["skill_correlation"] = [list(row) for row in rel.skill_correlation]
     elif parameters is not None:
         if Path(parameters).resolve() != work.current.resolve():
             shutil.copyfile(parameters, work.current)
@@ -230,6 +231,11 @@ def fit_info(result: FitResult) -> dict[str, Any]:
     }
 
 
+def _with_conditioning(info: dict[str, Any], conditioned: bool) -> dict[str, Any]:
+    info["conditioned_on_earlier_sections"] = conditioned
+    return info
+
+
 def step_fit(
     work: Workdir,
     *,
@@ -240,12 +246,36 @@ def step_fit(
     fit_guessing: bool = False,
     priors: bool = True,
     by_skill: bool = True,
+    conditioning: bool = True,
     seed: int | None = None,
     progress: bool = True,
 ) -> FitResult:
-    """Fit the responses; writes ``fit-parameters.csv`` and ``fit.json``."""
+    """Fit the responses; writes ``fit-parameters.csv`` and ``fit.json``.
+
+    When the current table comes from a release and ``conditioning`` is on, each person's
+    prior on a skill is the engine's section prior given the earlier sections (the CIR rules'
+    test order and prior, the release's skill correlation; see
+    :func:`calibration.fit.engine_priors`), as the engine's selection depended on it.
+    """
     current = read_parameters(work.current)
     responses = read_responses(work.responses, current)
+    context = _context(work)
+    priors_by_skill = None
+    if conditioning and by_skill and context.get("skill_correlation"):
+        from calibration.fit import engine_priors
+        from placement.cat import Rules
+
+        rules = Rules.default()
+        if rules.prior.borrow:
+            priors_by_skill = engine_priors(
+                current,
+                responses,
+                correlation=context["skill_correlation"],
+                order=rules.skill_order,
+                test_order=rules.skills,
+                mean=rules.prior.mean,
+                sd=rules.prior.sd,
+            )
     result = fit(
         current,
         responses,
@@ -256,12 +286,13 @@ def step_fit(
         n_bootstrap=n_bootstrap,
         fit_guessing=fit_guessing,
         priors=priors,
+        conditioning=priors_by_skill,
         rng=np.random.default_rng(seed),
         progress=progress,
     )
     new = result.params.with_values(provisional=np.where(result.fitted, False, current.provisional))
     write_parameters(new, work.fitted)
-    write_json(work.fit_info, fit_info(result))
+    write_json(work.fit_info, _with_conditioning(fit_info(result), priors_by_skill is not None))
     return result
 
 
