@@ -87,7 +87,11 @@ def _drift_plot(checks: CheckReport) -> str:
 
     rows = [r for r in checks.items if not math.isnan(r.delta_b)]
     if not rows:
-        return '<p class="note">Aucun item comparable à la version actuelle.</p>'
+        return (
+            '<p class="note">Aucun item comparable : les paramètres actuels des items '
+            "réestimés sont provisoires (première calibration), ou aucun item commun n'a été "
+            "réestimé.</p>"
+        )
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
     flagged = np.array(["drift" in r.flags for r in rows])
     for ax, old, new, label in (
