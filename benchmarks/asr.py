@@ -156,7 +156,7 @@ def main() -> None:
     cpu = [r["cpu_s"] for r in rows]
     print(
         f"CPU time per answer (all threads): p50 {pct(cpu, 50):.2f} s, p95 {pct(cpu, 95):.2f} s "
-        f"- on 2 idle cores the latency is about half of this"
+        f"(one answer computing alone on idle cores takes at most this wall time)"
     )
     print(
         f"load average during the run: {load_start:.1f} at start, {os.getloadavg()[0]:.1f} at end "
