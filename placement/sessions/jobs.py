@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -31,7 +31,14 @@ from placement.sessions import results
 from placement.sessions.db import make_engine, session_factory
 from placement.sessions.models import AuditEvent, Response, Stage, Transcript, utcnow
 
-__all__ = ["ACTOR", "PROCESS_RECORDING", "process_recording", "recompute_if_finished"]
+__all__ = [
+    "ACTOR",
+    "PROCESS_RECORDING",
+    "pending_transcriptions",
+    "process_recording",
+    "recompute_if_finished",
+    "requeue_pending",
+]
 
 #: The audit trail's name for background work.
 ACTOR = "système"
@@ -170,3 +177,32 @@ def recompute_if_finished(db: Session, session_id: int) -> None:
     session.state = state
     status = "provisional" if state == "transcribing" else "final"
     results.compute_result(db, session, status=status, actor=ACTOR)
+
+
+def pending_transcriptions(db: Session) -> list[int]:
+    """Responses whose transcript is still ``queued`` or ``running``, oldest first.
+
+    With the in-process thread queue, jobs die with the process: after a restart these are the
+    answers whose transcription must be enqueued again (see :func:`requeue_pending`).
+    """
+    from sqlalchemy import select
+
+    return list(
+        db.scalars(
+            select(Transcript.response_id)
+            .where(Transcript.status.in_(("queued", "running")))
+            .order_by(Transcript.id)
+        )
+    )
+
+
+def requeue_pending(database_url: str, enqueue: Callable[[int], object]) -> list[int]:
+    """Enqueue again every pending transcription (at server start); returns the response ids.
+
+    Safe to call at any time: the job is idempotent and the queue ignores a job id it holds.
+    """
+    with _db(database_url) as db:
+        ids = pending_transcriptions(db)
+    for response_id in ids:
+        enqueue(response_id)
+    return ids

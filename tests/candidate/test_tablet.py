@@ -487,8 +487,15 @@ def test_failed_transcription_goes_to_review_and_loses_nothing(
         ).one()
         recording.data = None
         db.session.commit()
+    # a job lost with its process (thread queue, restart) is found and enqueued again
+    from placement.sessions.jobs import requeue_pending
+
+    requeued: list[int] = []
+    assert requeue_pending(db_url, requeued.append) == [response_id]
+    assert requeued == [response_id]
     process_recording(response_id, db_url)
     process_recording(response_id, db_url)  # a retry of a failed job tries again, and fails
+    assert requeue_pending(db_url, requeued.append) == []
     with app.app_context():
         stored = db.session.get(Response, response_id)
         assert stored is not None
