@@ -123,7 +123,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"{requeued} transcription(s) en attente relancée(s).")
     print(f"placement-web : http://{host}:{port}/  (base : {app.config['DATABASE_URL']})")
     sys.stdout.flush()
-    serve(app, host=host, port=port, threads=args.threads, ident="placement")
+    # A recording being checked holds a thread for a second or two: with few threads, page loads
+    # queue behind uploads (benchmarks/load.py: p95 2.6 s with 16 threads, 104 ms with 48).
+    # waitress refuses connections past connection_limit (default 100): tablets keep theirs alive.
+    serve(
+        app,
+        host=host,
+        port=port,
+        threads=args.threads,
+        connection_limit=args.connection_limit,
+        ident="placement",
+    )
     return 0
 
 
@@ -200,7 +210,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="servir l'application (waitress)")
     serve.add_argument("--host", help="adresse (défaut : PLACEMENT_HOST ou 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (défaut : PLACEMENT_PORT ou 5000)")
-    serve.add_argument("--threads", type=int, default=8, help="fils de waitress (défaut 8)")
+    serve.add_argument("--threads", type=int, default=48, help="fils de waitress (défaut 48)")
+    serve.add_argument(
+        "--connection-limit",
+        type=int,
+        default=1000,
+        help="connexions simultanées acceptées (défaut 1000)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     create = sub.add_parser("create-user", help="créer un compte")
