@@ -133,8 +133,9 @@ def engine_responses(
 
     from calibration.data import write_parameters
     from placement.bank import pool_from_csv
-    from placement.cat import Exposure, Rules, Section, Stopping
+    from placement.cat import Exposure, Section, Stopping
     from placement.cat.rules import Classification
+    from placement.rules import default_rules
     from placement.simulation import simulate
 
     themes = ("vie pratique", "vie publique", "vie professionnelle")
@@ -142,7 +143,7 @@ def engine_responses(
     with tempfile.TemporaryDirectory() as tmp:
         pool = pool_from_csv(write_parameters(table, Path(tmp) / "bank.csv"))
     skill = bank.skills[0]
-    rules = Rules.default().with_changes(
+    rules = default_rules().with_changes(
         sections=(Section(skill, length, length),),
         exposure=Exposure(randomesque_k=randomesque),
         stopping=Stopping(se_target=None, classification=Classification(method="none")),

@@ -212,7 +212,7 @@ def compare_with_engine(
         The pools or rules cannot run (e.g. ``BlueprintUnsatisfiable``).
     """
     from placement.bank import pool_from_csv, pool_from_release
-    from placement.cat import Rules
+    from placement.rules import default_rules
     from placement.simulation import draw_true_thetas, simulate
 
     if release is not None:
@@ -226,7 +226,7 @@ def compare_with_engine(
     else:
         pools = [pool_from_csv(current_csv), pool_from_csv(new_csv)]
         cuts, corr = None, None
-    rules = Rules.default()
+    rules = default_rules()
     present = set(pools[1].skills)
     rules = rules.with_changes(sections=tuple(s for s in rules.sections if s.skill in present))
     thetas = draw_true_thetas(

@@ -263,9 +263,9 @@ def step_fit(
     priors_by_skill = None
     if conditioning and by_skill and context.get("skill_correlation"):
         from calibration.fit import engine_priors
-        from placement.cat import Rules
+        from placement.rules import default_rules
 
-        rules = Rules.default()
+        rules = default_rules()
         if rules.prior.borrow:
             priors_by_skill = engine_priors(
                 current,

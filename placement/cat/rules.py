@@ -2,10 +2,10 @@
 
 ``Rules`` is plain data (frozen dataclasses of numbers, strings and tuples) so that the pure
 core can hold it; it is built from a mapping by :meth:`Rules.from_mapping`. Reading a YAML
-file is not the core's business (it imports numpy and scipy only): :func:`placement.rules.
-load_rules` parses ``placement/rules/*.yaml`` and calls :meth:`Rules.from_mapping`, and
-:meth:`Rules.from_yaml` / :meth:`Rules.default` are thin aliases that need ``placement.rules``
-importable. The release's cut scores and skill correlation can live in the rules (defaults) or
+file is not the core's business (it imports numpy and scipy only):
+:func:`placement.rules.load_rules` parses ``placement/rules/*.yaml`` and calls
+:meth:`Rules.from_mapping`, and :func:`placement.rules.default_rules` loads the bundled CIR
+rules. The release's cut scores and skill correlation can live in the rules (defaults) or
 in the :class:`~placement.cat.state.TestState` (which wins): the server fills the state from
 the release, so one rules file serves every bank version.
 """
@@ -16,7 +16,6 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from placement.irt.errors import InvalidRules
@@ -211,27 +210,6 @@ class Rules:
             Unknown keys, wrong types, or inconsistent values, with the key named.
         """
         return _from_mapping(data)
-
-    @classmethod
-    def from_yaml(cls, path: str | Path) -> Rules:
-        """Load a rules file; see :func:`placement.rules.load_rules` (which does the parsing)."""
-        loader = _rules_loader()
-        rules: Rules = loader.load_rules(path)
-        return rules
-
-    @classmethod
-    def default(cls) -> Rules:
-        """The bundled CIR rules, ``placement/rules/cir.yaml``."""
-        rules: Rules = _rules_loader().default_rules()
-        return rules
-
-
-def _rules_loader() -> Any:
-    # The YAML reader lives outside the pure core; it is looked up at call time so that the
-    # core itself never imports a YAML library (the loader imports this module, not the reverse).
-    import importlib
-
-    return importlib.import_module("placement.rules")
 
 
 # ---------------------------------------------------------------------- validation

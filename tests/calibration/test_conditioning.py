@@ -26,7 +26,8 @@ def test_conditioning_on_earlier_sections_keeps_the_later_scale(tmp_path):
     the CE scale comes out too wide. With the engine's prior per person the link to the
     (true) current scale is the identity again."""
     from placement.bank import pool_from_csv
-    from placement.cat import Rules, Section
+    from placement.cat import Section
+    from placement.rules import default_rules
     from placement.simulation import simulate
 
     rng = np.random.default_rng(1)
@@ -36,7 +37,7 @@ def test_conditioning_on_earlier_sections_keeps_the_later_scale(tmp_path):
         skills=["CO"] * 50 + ["CE"] * 50, themes=[THEMES[i % 3] for i in range(100)],
     )  # fmt: skip
     pool = pool_from_csv(write_parameters(bank, tmp_path / "bank.csv"))
-    rules = Rules.default().with_changes(
+    rules = default_rules().with_changes(
         sections=(Section("CO", 8, 8), Section("CE", 8, 8)), skill_correlation=CORRELATION
     )
     assert rules.prior.borrow

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from placement.bank import load_bank, pool_from_csv, pool_from_release
-from placement.cat import Rules
 from placement.errors import InvalidBank, InvalidPool, InvalidRules
 from placement.rules import DEFAULT_RULES, default_rules, load_rules
 
@@ -109,7 +108,7 @@ def test_load_bank_reads_a_csv(write_csv) -> None:
 
 def test_default_rules_are_the_cir_blueprint() -> None:
     rules = default_rules()
-    assert rules == Rules.default() == Rules.from_yaml(DEFAULT_RULES)
+    assert rules == load_rules(DEFAULT_RULES)
     assert [(s.skill, s.min_items, s.max_items) for s in rules.sections] == [
         ("CO", 8, 12), ("CE", 8, 12), ("EO", 3, 6), ("EE", 2, 4),
     ]  # fmt: skip
