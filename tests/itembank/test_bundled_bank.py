@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from itembank import BANK_ROOT, load_bank, validate
+from itembank import BANK_ROOT, list_releases, load_bank, load_release, validate
 from itembank.media import check_audio_files, check_svg, default_cache_file
 from itembank.model import CHOICE_TYPES
+from itembank.parameters import check_against_items
 from itembank.stats import coverage
 
 pytestmark = pytest.mark.slow
@@ -75,3 +76,14 @@ def _cells() -> list[tuple[str, str, str]]:
 def test_bank_root_is_the_bundled_folder() -> None:
     assert Path(__file__).parents[2] / "itembank" / "bank" == BANK_ROOT
     assert (BANK_ROOT / "bank.yaml").is_file()
+
+
+def test_the_bundled_releases_load_and_match_their_manifests() -> None:
+    versions = list_releases()
+    assert versions, "no release under itembank/releases/"
+    for version in versions:
+        release = load_release(version)  # checks every file and medium against the manifest
+        check_against_items(release.parameters, release.items)
+        assert release.media_path(
+            release.items[next(iter(release.items))].instruction.audio
+        ).is_file()
