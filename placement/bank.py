@@ -204,22 +204,21 @@ def load_bank(spec: str | Path) -> BankSource:
     """A pool from a CSV parameter table, a release directory or a release version.
 
     ``spec`` ending in ``.csv`` is read with :func:`pool_from_csv`; a directory is a release
-    directory; anything else is a version passed to ``itembank.load_release``.
+    directory; ``latest`` is the newest release; anything else is a version passed to
+    ``itembank.load_release``.
     """
     path = Path(spec)
     if path.suffix.lower() == ".csv":
         return BankSource(pool_from_csv(path), version=path.stem)
     import itembank  # the bank tooling is only needed for releases
+    from itembank.errors import ItemBankError
 
-    load_release = getattr(itembank, "load_release", None)
-    if load_release is None:
-        raise InvalidBank("itembank.load_release is not available in this installation")
     try:
         if path.is_dir():
-            release = load_release(path.name, root=path.parent)
+            release = itembank.load_release(path.name, root=path.parent)
         else:
-            release = load_release(str(spec))
-    except (OSError, LookupError, ValueError) as exc:
+            release = itembank.load_release(None if str(spec) == "latest" else str(spec))
+    except (ItemBankError, OSError) as exc:
         raise InvalidBank(f"cannot load bank release {str(spec)!r}: {exc}") from None
     return BankSource(
         pool_from_release(release),

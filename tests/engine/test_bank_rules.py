@@ -144,3 +144,18 @@ def test_bad_rules_files_are_refused_with_the_key_named(tmp_path, yaml_text, mes
 def test_missing_rules_file(tmp_path) -> None:
     with pytest.raises(InvalidRules, match="cannot read"):
         load_rules(tmp_path / "nope.yaml")
+
+
+def test_load_bank_reads_the_newest_bundled_release_as_latest() -> None:
+    import itembank
+
+    bank = load_bank("latest")
+    assert bank.version == itembank.list_releases()[-1]
+    assert len(bank.pool) > 0
+    assert bank.cut_scores is not None
+    assert "A1" in bank.cut_scores["CO"]
+
+
+def test_load_bank_refuses_an_unknown_version_clearly() -> None:
+    with pytest.raises(InvalidBank, match=r"cannot load bank release '1999\.01\.0'"):
+        load_bank("1999.01.0")
