@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import csv
-import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,8 @@ import numpy as np
 import numpy.typing as npt
 
 from calibration.errors import MalformedCSV, UnknownItem
+from itembank.errors import ParametersInvalid
+from itembank.parameters import read_parameters_csv
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -178,109 +179,47 @@ def make_parameters(
     )
 
 
-def _float(value: str, default: float, path: str, line: int, column: str) -> float:
-    text = value.strip()
-    if text in {"", "nan", "NaN", "NA"}:
-        return default
-    try:
-        number = float(text)
-    except ValueError:
-        raise MalformedCSV(path, f"line {line}: {column}={value!r} is not a number") from None
-    if math.isinf(number):
-        raise MalformedCSV(path, f"line {line}: {column} is infinite")
-    return number
-
-
 def _check_file(path: str | Path) -> None:
     if not Path(path).is_file():
         raise MalformedCSV(str(path), "no such file")
 
 
-def _bool(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "oui", "vrai"}
-
-
 def read_parameters(path: str | Path) -> ItemParameters:
-    """Read a parameter CSV.
+    """Read a parameter CSV with the format's one reader (:mod:`itembank.parameters`).
 
     Raises
     ------
     MalformedCSV
         Missing columns, an unknown model, a non-numeric value, a GRM item without ordered
-        thresholds, a duplicate id.
+        thresholds, a duplicate id, no item at all.
     """
     name = str(path)
     _check_file(path)
-    with Path(path).open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        header = reader.fieldnames or []
-        missing = [c for c in ("id", "model", "a", "b") if c not in header]
-        if missing:
-            raise MalformedCSV(name, f"missing column(s) {', '.join(missing)} (header {header})")
-        threshold_columns = sorted(
-            (c for c in header if c.startswith("b") and c[1:].isdigit()), key=lambda c: int(c[1:])
-        )
-        rows: list[dict[str, Any]] = []
-        seen: set[str] = set()
-        for line, row in enumerate(reader, start=2):
-            item_id = (row.get("id") or "").strip()
-            if not item_id:
-                raise MalformedCSV(name, f"line {line}: empty id")
-            if item_id in seen:
-                raise MalformedCSV(name, f"line {line}: duplicate id {item_id}")
-            seen.add(item_id)
-            model = (row.get("model") or "").strip().upper()
-            if model not in MODELS:
-                raise MalformedCSV(name, f"line {line}: unknown model {row.get('model')!r}")
-            thr = [_float(row.get(c) or "", math.nan, name, line, c) for c in threshold_columns]
-            thr = [t for t in thr if not math.isnan(t)]
-            a = _float(row.get("a") or "", 1.0, name, line, "a")
-            if a <= 0:
-                raise MalformedCSV(name, f"line {line}: a={a} must be positive")
-            if model in POLYTOMOUS:
-                if not thr:
-                    raise MalformedCSV(name, f"line {line}: {model} item {item_id} has no b1..bk")
-                if model == "GRM" and any(t2 <= t1 for t1, t2 in itertools.pairwise(thr)):
-                    raise MalformedCSV(name, f"line {line}: thresholds of {item_id} not ordered")
-                b = float(np.mean(thr))
-            else:
-                thr = []
-                b = _float(row.get("b") or "", math.nan, name, line, "b")
-                if math.isnan(b):
-                    raise MalformedCSV(name, f"line {line}: {item_id} has no b")
-            rows.append(
-                {
-                    "id": item_id,
-                    "skill": (row.get("skill") or "").strip(),
-                    "theme": (row.get("theme") or "").strip(),
-                    "model": model,
-                    "a": a,
-                    "b": b,
-                    "c": _float(row.get("c") or "", 0.0, name, line, "c"),
-                    "d": _float(row.get("d") or "", 1.0, name, line, "d"),
-                    "thr": thr,
-                    "provisional": _bool(row.get("provisional")),
-                    "pretest": _bool(row.get("pretest")),
-                }
-            )
+    try:
+        table = read_parameters_csv(Path(path))
+    except ParametersInvalid as exc:
+        message = str(exc).removeprefix(f"{name}, ").removeprefix(f"{name}: ")
+        raise MalformedCSV(name, message) from None
+    rows = table.rows
     if not rows:
         raise MalformedCSV(name, "no items")
-    kmax = max(1, *(len(r["thr"]) for r in rows))
+    kmax = max(1, *(len(r.thresholds) for r in rows))
     thresholds = np.full((len(rows), kmax), np.nan)
     for i, r in enumerate(rows):
-        thresholds[i, : len(r["thr"])] = r["thr"]
+        thresholds[i, : len(r.thresholds)] = r.thresholds
     return ItemParameters(
-        ids=tuple(r["id"] for r in rows),
-        skills=tuple(r["skill"] for r in rows),
-        themes=tuple(r["theme"] for r in rows),
-        models=tuple(r["model"] for r in rows),
-        a=np.array([r["a"] for r in rows]),
-        b=np.array([r["b"] for r in rows]),
-        c=np.array([r["c"] for r in rows]),
-        d=np.array([r["d"] for r in rows]),
+        ids=tuple(r.id for r in rows),
+        skills=tuple(r.skill for r in rows),
+        themes=tuple(r.theme for r in rows),
+        models=tuple(r.model for r in rows),
+        a=np.array([r.a for r in rows]),
+        # the location of a rubric item is its mean threshold, whatever its b column says
+        b=np.array([float(np.mean(r.thresholds)) if r.thresholds else r.b for r in rows]),
+        c=np.array([r.c for r in rows]),
+        d=np.array([r.d for r in rows]),
         thresholds=thresholds,
-        provisional=np.array([r["provisional"] for r in rows], dtype=bool),
-        pretest=np.array([r["pretest"] for r in rows], dtype=bool),
+        provisional=np.array([r.provisional for r in rows], dtype=bool),
+        pretest=np.array([r.pretest for r in rows], dtype=bool),
     )
 
 

@@ -21,16 +21,18 @@ The provisional rule (constants in ``bank.yaml``, ``provisional_parameters``):
 from __future__ import annotations
 
 import csv
+import itertools
 import math
+import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from itembank.errors import ParametersInvalid
 from itembank.model import CHOICE_TYPES, SKILLS, Item
 
-MODELS = frozenset({"2PL", "3PL", "GRM", "GPCM"})
+MODELS = frozenset({"1PL", "2PL", "3PL", "4PL", "GRM", "GPCM"})
 POLYTOMOUS = frozenset({"GRM", "GPCM"})
 BASE_COLUMNS = ("id", "skill", "theme", "model", "a", "b", "c", "d")
 
@@ -58,6 +60,9 @@ class ParameterRow:
     thresholds: tuple[float, ...] = ()
     provisional: bool = False
     pretest: bool = False
+    #: optional columns of a bank of one's own; a release takes both from its items instead
+    enemies: tuple[str, ...] = ()
+    non_reader: bool = False
 
     def same_values(self, other: ParameterRow, tol: float = 5e-5) -> bool:
         """Whether the numbers and model agree (ignoring skill, theme, flags)."""
@@ -80,12 +85,14 @@ class ParameterTable:
     """The rows of a parameter CSV, in file order, with lookup by item id."""
 
     rows: tuple[ParameterRow, ...]
+    _index: dict[str, ParameterRow] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         ids = [r.id for r in self.rows]
         if len(set(ids)) != len(ids):
             dups = sorted({i for i in ids if ids.count(i) > 1})
             raise ParametersInvalid(f"duplicate item ids in the parameters: {', '.join(dups)}")
+        self._index.update({r.id: r for r in self.rows})
 
     def __iter__(self) -> Iterator[ParameterRow]:
         return iter(self.rows)
@@ -94,17 +101,14 @@ class ParameterTable:
         return len(self.rows)
 
     def __contains__(self, item_id: object) -> bool:
-        return any(r.id == item_id for r in self.rows)
+        return item_id in self._index
 
     def __getitem__(self, item_id: str) -> ParameterRow:
-        for row in self.rows:
-            if row.id == item_id:
-                return row
-        raise KeyError(item_id)
+        return self._index[item_id]
 
     def get(self, item_id: str) -> ParameterRow | None:
         """The row of an item, or None."""
-        return next((r for r in self.rows if r.id == item_id), None)
+        return self._index.get(item_id)
 
     @property
     def max_thresholds(self) -> int:
@@ -122,6 +126,10 @@ def write_parameters_csv(table: ParameterTable | Iterable[ParameterRow], path: P
     table = table if isinstance(table, ParameterTable) else ParameterTable(tuple(table))
     k = table.max_thresholds
     header = [*BASE_COLUMNS, *(f"b{j}" for j in range(1, k + 1)), "provisional", "pretest"]
+    # the optional columns only when some row uses them, so that a release's file is unchanged
+    extra = any(r.enemies or r.non_reader for r in table.rows)
+    if extra:
+        header += ["enemies", "non_reader"]
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(header)
@@ -140,6 +148,7 @@ def write_parameters_csv(table: ParameterTable | Iterable[ParameterRow], path: P
                     *thresholds,
                     int(r.provisional),
                     int(r.pretest),
+                    *([" ".join(r.enemies), int(r.non_reader)] if extra else []),
                 ]
             )
 
@@ -159,21 +168,35 @@ def _float(row: Mapping[str, str], name: str, default: float | None, where: str)
     return value
 
 
+_ENEMY_SEPARATORS = re.compile(r"[;,|\s]+")
+_TRUE = frozenset({"1", "true", "yes", "oui", "vrai"})
+_FALSE = frozenset({"", "0", "false", "no", "non", "faux"})
+
+
 def _flag(row: Mapping[str, str], name: str, where: str) -> bool:
-    text = (row.get(name) or "0").strip().lower()
-    if text in {"1", "true", "yes"}:
+    text = (row.get(name) or "").strip().lower()
+    if text in _TRUE:
         return True
-    if text in {"0", "false", "no", ""}:
+    if text in _FALSE:
         return False
     raise ParametersInvalid(f"{where}: {name}={text!r} is not 0 or 1")
 
 
 def read_parameters_csv(path: Path) -> ParameterTable:
-    """Read a parameter CSV; raises :class:`ParametersInvalid` with the row and column at fault."""
+    """Read a parameter CSV: the one reader of the format, for releases, the engine and calibration.
+
+    Columns: ``id, model, a, b`` required; ``skill, theme`` (text, may be empty); ``c, d``
+    (empty or missing: 0 and 1); ``b1..bk`` (GRM/GPCM thresholds, GRM's increasing; ``b`` may
+    then be empty and is their mean); optional ``provisional, pretest, non_reader`` (0/1, also
+    true/false, yes/no, oui/non, vrai/faux) and ``enemies`` (ids separated by ``;``, ``,``,
+    ``|`` or spaces). Raises :class:`ParametersInvalid` naming the line and column at fault.
+    """
+    path = Path(path)
     try:
         with path.open(newline="", encoding="utf-8") as f:
             reader = csv.DictReader(f)
-            fields = reader.fieldnames or []
+            fields = [c.strip() for c in reader.fieldnames or []]
+            reader.fieldnames = fields
             missing = [c for c in ("id", "model", "a", "b") if c not in fields]
             if missing:
                 raise ParametersInvalid(f"{path}: missing column(s) {', '.join(missing)}")
@@ -183,35 +206,47 @@ def read_parameters_csv(path: Path) -> ParameterTable:
             rows = []
             for n, raw in enumerate(reader, start=2):
                 where = f"{path}, line {n}"
-                model = (raw.get("model") or "").strip()
+                item_id = (raw.get("id") or "").strip()
+                if not item_id:
+                    raise ParametersInvalid(f"{where}: empty id")
+                model = (raw.get("model") or "").strip().upper()
                 if model not in MODELS:
                     raise ParametersInvalid(f"{where}: unknown model {model!r}")
                 filled = [c for c in threshold_cols if (raw.get(c) or "").strip()]
                 thresholds = tuple(_float(raw, c, None, where) for c in filled)
                 if model in POLYTOMOUS and not thresholds:
                     raise ParametersInvalid(f"{where}: a {model} item needs thresholds b1..bk")
+                if model == "GRM" and any(t2 <= t1 for t1, t2 in itertools.pairwise(thresholds)):
+                    raise ParametersInvalid(f"{where}: the GRM thresholds of {item_id} not ordered")
                 a = _float(raw, "a", None, where)
                 if a <= 0:
                     raise ParametersInvalid(f"{where}: a={a} must be positive")
+                mean_threshold = sum(thresholds) / len(thresholds) if thresholds else None
                 rows.append(
                     ParameterRow(
-                        id=(raw.get("id") or "").strip(),
+                        id=item_id,
                         skill=(raw.get("skill") or "").strip(),
                         theme=(raw.get("theme") or "").strip(),
                         model=model,
                         a=a,
-                        b=_float(raw, "b", None, where),
+                        b=_float(raw, "b", mean_threshold, where),
                         c=_float(raw, "c", 0.0, where),
                         d=_float(raw, "d", 1.0, where),
-                        thresholds=thresholds,
+                        thresholds=thresholds if model in POLYTOMOUS else (),
                         provisional=_flag(raw, "provisional", where),
                         pretest=_flag(raw, "pretest", where),
+                        enemies=tuple(
+                            e
+                            for e in _ENEMY_SEPARATORS.split((raw.get("enemies") or "").strip())
+                            if e
+                        ),
+                        non_reader=_flag(raw, "non_reader", where),
                     )
                 )
     except OSError as exc:
-        raise ParametersInvalid(f"cannot read {path}: {exc}") from exc
-    except csv.Error as exc:
-        raise ParametersInvalid(f"{path}: malformed CSV: {exc}") from exc
+        raise ParametersInvalid(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise ParametersInvalid(f"{path}: not a UTF-8 CSV file: {exc}") from exc
     return ParameterTable(tuple(rows))
 
 

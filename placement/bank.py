@@ -1,6 +1,7 @@
 """Item pools from parameter CSVs and bank releases.
 
-The parameter CSV is the exchange format of ``itembank``, ``placement`` and ``calibration``:
+The parameter CSV is the exchange format of ``itembank``, ``placement`` and ``calibration``,
+read by one reader for all three, :func:`itembank.parameters.read_parameters_csv`:
 
 ==============  ==========================================================================
 column          meaning
@@ -19,68 +20,28 @@ optional        ``provisional`` (kept, not used), ``pretest`` (0/1), ``enemies``
 
 from __future__ import annotations
 
-import csv
-import math
-import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import itembank
+from itembank.errors import ItemBankError, ParametersInvalid
+from itembank.parameters import ParameterRow, ParameterTable, read_parameters_csv
 from placement.errors import InvalidBank, InvalidPool
-from placement.irt import POLYTOMOUS, Pool
-
-REQUIRED_COLUMNS = ("id", "skill", "theme", "model", "a", "b")
-_THRESHOLD = re.compile(r"^b(\d+)$")
-_TRUE = {"1", "true", "yes", "oui", "vrai"}
-_FALSE = {"", "0", "false", "no", "non", "faux"}
+from placement.irt import Pool
 
 
-def _flag(value: str | None, where: str) -> bool:
-    text = (value or "").strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise InvalidBank(f"{where}: {value!r} is not a yes/no value (use 1 or 0)")
-
-
-def _float(value: str | None, where: str, default: float | None = None) -> float:
-    text = (value or "").strip()
-    if not text:
-        if default is None:
-            raise InvalidBank(f"{where} is empty")
-        return default
+def read_parameter_table(path: str | Path) -> ParameterTable:
+    """A parameter CSV read by the format's one reader; raises :class:`InvalidBank`."""
     try:
-        out = float(text)
-    except ValueError:
-        raise InvalidBank(f"{where}: {text!r} is not a number") from None
-    if math.isnan(out):
-        raise InvalidBank(f"{where} is NaN")
-    return out
-
-
-def read_parameter_rows(path: str | Path) -> list[dict[str, str]]:
-    """The rows of a parameter CSV as dicts; raises :class:`InvalidBank` when unreadable."""
-    try:
-        with Path(path).open(newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            columns = [c.strip() for c in reader.fieldnames or []]
-            missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-            if missing:
-                raise InvalidBank(f"{path}: missing column(s) {', '.join(missing)}")
-            return [
-                {(k or "").strip(): (v or "") for k, v in row.items() if k is not None}
-                for row in reader
-            ]
-    except OSError as exc:
-        raise InvalidBank(f"cannot read parameter file {str(path)!r}: {exc.strerror}") from None
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise InvalidBank(f"{path}: not a UTF-8 CSV file ({exc})") from None
+        return read_parameters_csv(Path(path))
+    except ParametersInvalid as exc:
+        raise InvalidBank(str(exc)) from None
 
 
 def pool_from_rows(
-    rows: list[dict[str, str]],
+    rows: Sequence[ParameterRow],
     *,
     source: str = "parameters",
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
@@ -89,64 +50,28 @@ def pool_from_rows(
 
     Raises
     ------
-    InvalidBank
-        A malformed cell (the row and column are named).
     InvalidPool
-        Parameters that make no valid model (see :class:`placement.irt.Pool`).
+        No rows, or parameters that make no valid model (see :class:`placement.irt.Pool`).
     """
     if not rows:
         raise InvalidPool(f"{source}: the item pool is empty")
-    threshold_columns = sorted((int(m.group(1)), c) for c in rows[0] if (m := _THRESHOLD.match(c)))
-    ids, skills, themes, models = [], [], [], []
-    a, b, c, d, steps, enemies, non_reader, pretest = [], [], [], [], [], [], [], []
-    for line, row in enumerate(rows, start=2):
-        where = f"{source}, line {line}"
-        item_id = row.get("id", "").strip()
-        if not item_id:
-            raise InvalidBank(f"{where}: empty id")
-        model = row.get("model", "").strip().upper()
-        ids.append(item_id)
-        skills.append(row.get("skill", "").strip())
-        themes.append(row.get("theme", "").strip())
-        models.append(model)
-        a.append(_float(row.get("a"), f"{where}, column a"))
-        item_steps = []
-        for _, column in threshold_columns:
-            cell = row.get(column, "").strip()
-            if cell:
-                item_steps.append(_float(cell, f"{where}, column {column}"))
-        steps.append(item_steps)
-        b_default = sum(item_steps) / len(item_steps) if item_steps else None
-        if model in POLYTOMOUS and not item_steps:
-            raise InvalidBank(f"{where}: a {model} item needs thresholds b1..bk")
-        b.append(_float(row.get("b"), f"{where}, column b", b_default))
-        c.append(_float(row.get("c"), f"{where}, column c", 0.0))
-        d.append(_float(row.get("d"), f"{where}, column d", 1.0))
-        extra = (overrides or {}).get(item_id, {})
-        raw_enemies = row.get("enemies", "")
-        enemies.append(
-            tuple(extra["enemies"])
-            if "enemies" in extra
-            else tuple(e for e in re.split(r"[;,\s|]+", raw_enemies.strip()) if e)
-        )
-        non_reader.append(
-            bool(extra["non_reader"])
-            if "non_reader" in extra
-            else _flag(row.get("non_reader"), f"{where}, column non_reader")
-        )
-        pretest.append(
-            bool(extra.get("pretest")) or _flag(row.get("pretest"), f"{where}, column pretest")
-        )
+    overrides = overrides or {}
+    enemies, non_reader, pretest = [], [], []
+    for row in rows:
+        extra = overrides.get(row.id, {})
+        enemies.append(tuple(extra.get("enemies", row.enemies)))
+        non_reader.append(bool(extra.get("non_reader", row.non_reader)))
+        pretest.append(bool(extra.get("pretest")) or row.pretest)
     return Pool.create(
-        ids,
-        a=a,
-        b=b,
-        models=models,
-        skills=skills,
-        themes=themes,
-        c=c,
-        d=d,
-        thresholds=steps,
+        [r.id for r in rows],
+        a=[r.a for r in rows],
+        b=[r.b for r in rows],
+        models=[r.model for r in rows],
+        skills=[r.skill for r in rows],
+        themes=[r.theme for r in rows],
+        c=[r.c for r in rows],
+        d=[r.d for r in rows],
+        thresholds=[list(r.thresholds) for r in rows],
         enemies=enemies,
         non_reader=non_reader,
         pretest=pretest,
@@ -155,7 +80,7 @@ def pool_from_rows(
 
 def pool_from_csv(path: str | Path) -> Pool:
     """Read a parameter CSV into a pool (see the module docstring for the columns)."""
-    return pool_from_rows(read_parameter_rows(path), source=str(path))
+    return pool_from_rows(read_parameter_table(path).rows, source=str(path))
 
 
 def pool_from_release(release: Any) -> Pool:
@@ -166,22 +91,21 @@ def pool_from_release(release: Any) -> Pool:
     ``pilot`` items are pretest items (as are rows flagged ``pretest``). A row without an item
     in the release is an error.
     """
-    rows = read_parameter_rows(release.parameters_path)
+    table = read_parameter_table(release.parameters_path)
     items = release.items
     kept, overrides = [], {}
-    for row in rows:
-        item_id = row.get("id", "").strip()
-        item = items.get(item_id) if hasattr(items, "get") else None
+    for row in table:
+        item = items.get(row.id) if hasattr(items, "get") else None
         if item is None:
             raise InvalidBank(
-                f"{release.parameters_path}: item {item_id!r} has parameters but is not in "
+                f"{release.parameters_path}: item {row.id!r} has parameters but is not in "
                 f"release {getattr(release, 'version', '?')}"
             )
         status = getattr(item, "status", "operational")
         if status in ("retired", "draft"):
             continue
         kept.append(row)
-        overrides[item_id] = {
+        overrides[row.id] = {
             "enemies": tuple(getattr(item, "enemies", ()) or ()),
             "non_reader": bool(getattr(item, "non_reader", False)),
             "pretest": status == "pilot",
@@ -210,9 +134,6 @@ def load_bank(spec: str | Path) -> BankSource:
     path = Path(spec)
     if path.suffix.lower() == ".csv":
         return BankSource(pool_from_csv(path), version=path.stem)
-    import itembank  # the bank tooling is only needed for releases
-    from itembank.errors import ItemBankError
-
     try:
         if path.is_dir():
             release = itembank.load_release(path.name, root=path.parent)

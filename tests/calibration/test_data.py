@@ -108,7 +108,7 @@ def test_unknown_item_ids_are_all_named(tmp_path, table):
         ("id,model,a,b\nX,5PL,1,0\n", "unknown model '5PL'"),
         ("id,model,a,b\nX,2PL,-1,0\n", "a=-1.0 must be positive"),
         ("id,model,a,b,b1,b2\nX,GRM,1,,1,0\n", "thresholds of X not ordered"),
-        ("id,model,a,b\nX,2PL,1,0\nX,2PL,1,0\n", "duplicate id X"),
+        ("id,model,a,b\nX,2PL,1,0\nX,2PL,1,0\n", "duplicate item ids in the parameters: X"),
     ],
 )
 def test_malformed_parameter_csv_is_refused(tmp_path, text, message):

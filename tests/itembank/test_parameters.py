@@ -94,7 +94,12 @@ def test_csv_round_trip(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ("id,model,a\nCO-001,2PL,1\n", "missing column(s) b"),
-        ("id,model,a,b\nCO-001,4PL,1,0\n", "line 2: unknown model '4PL'"),
+        ("id,model,a,b\nCO-001,5PL,1,0\n", "line 2: unknown model '5PL'"),
+        ("id,model,a,b\n,2PL,1,0\n", "line 2: empty id"),
+        ("id,model,a,b\nCO-001,2PL,nan,0\n", "line 2: a='nan' is not finite"),
+        ("id,model,a,b,b1,b2\nEO-001,GRM,1,,1,0\n", "the GRM thresholds of EO-001 not ordered"),
+        ("id,model,a,b,non_reader\nCO-001,2PL,1,0,peut-être\n",
+         "non_reader='peut-être' is not 0 or 1"),
         ("id,model,a,b\nCO-001,2PL,un,0\n", "line 2: a='un' is not a number"),
         ("id,model,a,b\nCO-001,2PL,-1,0\n", "line 2: a=-1.0 must be positive"),
         ("id,model,a,b,b1\nEO-001,GRM,1,0,\n", "line 2: a GRM item needs thresholds b1..bk"),
@@ -125,3 +130,30 @@ def test_parameters_must_fit_the_items() -> None:
         check_against_items(
             ParameterTable((*rows, ParameterRow("CO-404", "CO", "", "2PL", 1, 0))), items
         )
+
+
+def test_one_reader_for_every_bank_of_ones_own(tmp_path: Path) -> None:
+    """The optional columns of a user's table, lenient flags, b from the mean threshold."""
+    path = tmp_path / "mine.csv"
+    path.write_text(
+        "id,skill,theme,model,a,b,c,d,b1,b2,b3,pretest,enemies,non_reader\n"
+        "CO-001,CO,vie pratique,4pl,1.2,-0.5,0.2,0.95,,,,non,CO-002; CE-001,oui\n"
+        "CE-001,CE,,1PL,1.0,0.0,,,,,,1,,0\n"
+        "EO-001,EO,vie publique,GRM,1.1,,,,-1.0,0.0,1.2,false,,vrai\n"
+    )
+    table = read_parameters_csv(path)
+    co, ce, eo = table.rows
+    assert (co.model, co.c, co.d, co.enemies, co.non_reader) == (
+        "4PL", 0.2, 0.95, ("CO-002", "CE-001"), True,
+    )  # fmt: skip
+    assert (ce.model, ce.c, ce.d, ce.pretest, ce.enemies) == ("1PL", 0.0, 1.0, True, ())
+    assert eo.thresholds == (-1.0, 0.0, 1.2)
+    assert eo.b == pytest.approx(sum(eo.thresholds) / 3)
+    assert table["EO-001"] is eo
+    assert "XX-1" not in table
+    write_parameters_csv(table, tmp_path / "back.csv")
+    back = read_parameters_csv(tmp_path / "back.csv")  # written to 4 decimals
+    assert [(r.id, r.enemies, r.non_reader, r.pretest) for r in back] == [
+        (r.id, r.enemies, r.non_reader, r.pretest) for r in table
+    ]
+    assert all(r.same_values(table[r.id]) for r in back)
