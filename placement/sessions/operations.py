@@ -555,7 +555,7 @@ def override_non_reader(
     """Mark the candidate non-lecteur/non-scripteur (or not) for this test; recomputes."""
     session = _overridable(db, session_id, user)
     reason = _check_reason(reason)
-    from placement.irt.errors import InvalidState
+    from placement.irt.errors import BlueprintUnsatisfiable, InvalidState
     from placement.sessions.results import effective_non_reader
 
     savepoint = db.begin_nested()
@@ -570,14 +570,15 @@ def override_non_reader(
             reason=reason,
         )
         _recompute(db, session)
-    except InvalidState:
-        # the engine refuses a non-reader state holding reading or writing answers (the test
-        # went the reader's way); nothing is kept, the auditeur can set the decision instead
+    except (InvalidState, BlueprintUnsatisfiable):
+        # results keeps only the non-reader path's answers; should the engine still refuse the
+        # state (a bank without a non-reader path, say), nothing is kept and the auditeur can
+        # set the decision instead
         savepoint.rollback()
         db.expire(session)
         raise Conflict(
-            "Ce test a suivi le parcours lecteur : le résultat ne peut pas être recalculé en "
-            "non-lecteur. Corrigez plutôt la décision, avec sa raison."
+            "Le résultat ne peut pas être recalculé en non-lecteur avec cette version de la "
+            "banque. Corrigez plutôt la décision, avec sa raison."
         ) from None
     savepoint.commit()
     db.flush()

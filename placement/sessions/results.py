@@ -107,6 +107,8 @@ def state_from_session(
 ) -> TestState:
     """The engine's state for this session: its responses in order, elapsed time, non-reader flag.
 
+    For a candidate marked non-lecteur, only the answers on the non-reader path count.
+
     ``limit`` keeps only the first ``limit`` responses (θ̂ as it stood during the test).
     """
     bank = bank or bank_for(session)
@@ -114,10 +116,21 @@ def state_from_session(
     responses = sorted(session.responses, key=lambda r: r.seq)
     if limit is not None:
         responses = responses[:limit]
+    non_reader = effective_non_reader(session, with_overrides=with_overrides)
+    if non_reader:
+        # An auditeur may mark a reader's test non-lecteur afterwards: the answers off the
+        # non-reader path (reading, writing, items that need reading) are no evidence then.
+        # On a test taken as a non-reader every answer is on the path and all are kept.
+        pool, on_path = bank.pool, set(bank.rules.non_reader_skills)
+        responses = [
+            r
+            for r in responses
+            if r.skill in on_path and bool(pool.non_reader[pool.index(r.item_id)])
+        ]
     return TestState(
         responses=tuple(EngineResponse(item_id=r.item_id, score=scores[r.id]) for r in responses),
         elapsed_s=float(session.elapsed_s or 0.0),
-        non_reader=effective_non_reader(session, with_overrides=with_overrides),
+        non_reader=non_reader,
         cut_scores=bank.cut_scores,
         skill_correlation=bank.skill_correlation,
         seed=int(session.seed),

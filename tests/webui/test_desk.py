@@ -493,8 +493,9 @@ def test_level_and_non_reader_overrides(
         assert len(session.results) == 1  # a level override adds no computation
     page = client.get(f"/desk/sessions/{session_id}").text
     assert '<span class="overridden">A1.1</span>' in page
-    # this test went the reader's way: the engine cannot recompute it as a non-reader's
-    refused = client.post(
+    # this test went the reader's way; marked non-lecteur afterwards, it is recomputed on the
+    # answers of the non-reader path alone, and reading and writing become "not assessed"
+    marked = client.post(
         f"/desk/sessions/{session_id}/overrides",
         data={
             "csrf_token": CSRF,
@@ -503,13 +504,17 @@ def test_level_and_non_reader_overrides(
             "reason": "Ne sait ni lire ni écrire : constaté pendant l'entretien.",
         },
     )
-    assert refused.status_code == 409
-    assert "parcours lecteur" in refused.text
+    assert marked.status_code == 302
     with app.app_context():
         session = db.session.get(TestSession, session_id)
         assert session is not None
-        assert [o.target for o in session.overrides] == ["level:CO"]  # nothing else kept
-        assert len(session.results) == 1
+        assert [o.target for o in session.overrides] == ["level:CO", "non_reader"]
+        assert len(session.results) == 2  # the machine's first result is kept
+        newest = session.results[-1]
+        assert newest.levels["CE"] is None
+        assert newest.levels["EE"] is None
+        assert newest.estimates["CO"] is not None
+        assert newest.decision["kind"] == "prescription"
 
 
 def test_non_reader_override_recomputes_with_the_policy_rule(
