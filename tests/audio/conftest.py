@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from audio.transcribe import Transcriber, get_transcriber
+from tests.speech import speak as say
 
 
 def ffmpeg(*args: str) -> None:
@@ -17,9 +18,8 @@ def ffmpeg(*args: str) -> None:
 
 
 def speak(text: str, path: Path, voice: str = "fr-fr+m3", speed: int = 140) -> Path:
-    """Synthesise ``text`` with espeak-ng into a WAV file."""
-    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(path), text], check=True)
-    return path
+    """Synthesise ``text`` with espeak-ng into a WAV file (a male voice by default here)."""
+    return say(text, path, voice=voice, speed=speed)
 
 
 @pytest.fixture(scope="session")

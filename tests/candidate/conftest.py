@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from tests.candidate import testbank
+from tests.speech import speak
 
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 
@@ -172,20 +173,6 @@ def tablet(app: Flask) -> FlaskClient:
 @pytest.fixture(scope="session")
 def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     """A French answer spoken by espeak-ng, as a WAV file's bytes."""
-    import subprocess
-
     path = tmp_path_factory.mktemp("speech") / "reponse.wav"
-    subprocess.run(
-        [
-            "espeak-ng",
-            "-v",
-            "fr-fr",
-            "-s",
-            "140",
-            "-w",
-            str(path),
-            "Bonjour, je m'appelle Amina. J'habite à Paris.",
-        ],
-        check=True,
-    )
+    speak("Bonjour, je m'appelle Amina. J'habite à Paris.", path)
     return path.read_bytes()

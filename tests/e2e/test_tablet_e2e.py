@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from tests.candidate import testbank
+from tests.speech import speak
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -45,19 +46,7 @@ def spoken_wav(workdir: Path) -> Path:
     """The candidate's voice for Chromium's fake microphone: French by espeak-ng, 48 kHz."""
     raw = workdir / "voix.wav"
     out = workdir / "micro.wav"
-    subprocess.run(
-        [
-            "espeak-ng",
-            "-v",
-            "fr-fr",
-            "-s",
-            "140",
-            "-w",
-            str(raw),
-            "Bonjour, je m'appelle Amina. J'habite à Lyon avec mes enfants.",
-        ],
-        check=True,
-    )
+    speak("Bonjour, je m'appelle Amina. J'habite à Lyon avec mes enfants.", raw)
     # a little silence around the sentence, as a person breathes before and after speaking
     subprocess.run(
         [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from placement.scoring import (
     score_recording,
     score_transcript,
 )
+from tests.speech import speak
 
 MakeTranscript = Callable[..., Transcript]
 SURE = 0.95
@@ -147,19 +147,11 @@ def test_hypotheses_put_the_variant_where_the_transcript_resembles_it(
 def test_real_recordings_end_in_review_when_the_model_cannot_be_trusted(
     introduce: Item, tmp_path: Path
 ) -> None:
-    wav = tmp_path / "amina.wav"
-    subprocess.run(
-        [
-            "espeak-ng",
-            "-v",
-            "fr-fr+f2",
-            "-s",
-            "130",
-            "-w",
-            str(wav),
-            "Bonjour, je m'appelle Amina, j'ai trente ans, je viens du Maroc.",
-        ],
-        check=True,
+    wav = speak(
+        "Bonjour, je m'appelle Amina, j'ai trente ans, je viens du Maroc.",
+        tmp_path / "amina.wav",
+        voice="fr-fr+f2",
+        speed=130,
     )
     recording = check_recording(wav.read_bytes())
     scored = score_recording(introduce, recording, get_transcriber())

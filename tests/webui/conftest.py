@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import secrets
 import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Session
 from placement.sessions import users
 from placement.sessions.db import make_engine, upgrade
 from placement.sessions.models import Base, User
+from tests.speech import speak
 from webui import create_app
 from webui.extensions import db
 
@@ -100,19 +100,7 @@ def test_bank(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     """A French sentence spoken by espeak-ng (WAV bytes), for the microphone check."""
     path = tmp_path_factory.mktemp("speech") / "micro.wav"
-    subprocess.run(
-        [
-            "espeak-ng",
-            "-v",
-            "fr-fr",
-            "-s",
-            "140",
-            "-w",
-            str(path),
-            "Bonjour, je m'appelle Amina. J'habite à Paris.",
-        ],
-        check=True,
-    )
+    speak("Bonjour, je m'appelle Amina. J'habite à Paris.", path)
     return path.read_bytes()
 
 

@@ -18,6 +18,7 @@ from placement.workers import (
     UnknownBackend,
     get_queue,
 )
+from tests.speech import speak
 from tests.workers.conftest import ROOT
 
 JOBS = "tests.workers.jobs"
@@ -98,20 +99,7 @@ def test_rq_enqueue_is_idempotent_while_queued(rq_queue: RQQueue, tmp_path: Path
 def test_a_real_worker_scores_a_recording(
     rq_queue: RQQueue, start_worker: StartWorker, tmp_path: Path
 ) -> None:
-    wav = tmp_path / "answer.wav"
-    subprocess.run(
-        [
-            "espeak-ng",
-            "-v",
-            "fr-fr+m1",
-            "-s",
-            "140",
-            "-w",
-            str(wav),
-            "Bonjour, je m'appelle Karim.",
-        ],
-        check=True,
-    )
+    wav = speak("Bonjour, je m'appelle Karim.", tmp_path / "answer.wav", voice="fr-fr+m1")
     bank = str(ROOT / "itembank" / "bank")
     rq_queue.enqueue(
         "placement.workers.jobs.score_speech_file", bank, "EO-001", str(wav), job_id="s1"
