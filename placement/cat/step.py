@@ -35,9 +35,17 @@ from typing import Any
 
 import numpy as np
 
+from placement.cat.draws import Draws, StepRng
 from placement.cat.prior import conditional_prior
 from placement.cat.rules import Rules, Section, check_correlation, check_cut_scores
-from placement.cat.selection import choose, score_candidates
+from placement.cat.selection import (
+    SectionItems,
+    any_eligible,
+    choose,
+    exclude,
+    restrict_to_stratum,
+    section_scores,
+)
 from placement.cat.stopping import soft_stop
 from placement.irt.errors import BlueprintUnsatisfiable, InvalidState
 from placement.irt.estimation import (
@@ -170,44 +178,52 @@ class Step:
         }
 
 
-def step_rng(seed: int, n_responses: int) -> np.random.Generator:
-    """The generator for the step taken after ``n_responses`` responses of session ``seed``.
+def step_rng(seed: int, n_responses: int) -> StepRng:
+    """The draws for the step taken after ``n_responses`` responses of session ``seed``.
 
-    Independent streams per step (``SeedSequence([seed, n_responses])``) make every choice a
-    function of the seed and the position only, so a replay reproduces the test.
+    Independent streams per step (:class:`~placement.cat.draws.StepRng` keyed by
+    ``(seed, n_responses)``) make every choice a function of the seed and the position only,
+    so a replay reproduces the test.
     """
-    if not isinstance(seed, int) or seed < 0:
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise InvalidState(f"seed must be a non-negative integer, got {seed!r}")
-    if not isinstance(n_responses, int) or n_responses < 0:
+    if not isinstance(n_responses, int) or isinstance(n_responses, bool) or n_responses < 0:
         raise InvalidState(f"n_responses must be a non-negative integer, got {n_responses!r}")
-    return np.random.default_rng(np.random.SeedSequence([seed, n_responses]))
+    return StepRng(seed, n_responses)
 
 
 # ---------------------------------------------------------------------- per (pool, rules) cache
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class _Path:
     """The sections of one path (reader or non-reader) and their candidate items."""
 
     sections: tuple[Section, ...]
-    operational: tuple[IntArray, ...]  # per section: operational items of the skill on the path
+    items: tuple[SectionItems, ...]  # per section: operational items of the skill on the path
     pretest: tuple[IntArray, ...]  # per section: pretest items of the skill on the path
-    stratum: IntArray  # (n,) the a-stratum of each operational item in its section, -1 else
     problem: str | None  # why the pool cannot meet this path's blueprint, None when it can
+    non_reader: bool
     section_themes: tuple[frozenset[int], ...]  # per section: theme codes its items cover
+    reachable: tuple[frozenset[int], ...]  # per section k: theme codes of sections k, k+1, ...
+    later_min: tuple[int, ...]  # per section k: the minimums of the sections after k
+    section_index: dict[str, int]  # skill -> position on this path
+    theme_caps: tuple[int, ...]  # per section: most items of one theme (max_items: no cap)
+    # id -> (pool index, section on this path or -1, position in the section's items or -1,
+    #        score categories, pretest, theme code)
+    lookup: dict[str, tuple[int, int, int, int, bool, int]]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class _Prepared:
     pool: Pool
     rules: Rules
     reader: _Path
     non_reader: _Path
-    theme_code: IntArray  # (n,) index in rules.themes.names, -1 when not balanced
-    sh_k: FloatArray | None  # (n,)
-    lookup: dict[str, tuple[int, str, int, bool]]  # id -> (index, skill, categories, pretest)
-    theme_list: list[int]  # theme_code as a Python list, for small loops
+    has_enemies: bool
+    k1: int  # rows per item in pool.log_prob_rows (the highest score + 1)
+    log_prior: FloatArray  # (G,) log density of the marginal prior on the grid, up to a constant
+    basis: FloatArray  # (G, 3): 1, θ, θ² — posterior mass and first two moments in one product
 
 
 _CACHE: dict[tuple[int, int], _Prepared] = {}
@@ -221,13 +237,21 @@ def _prepare(pool: Pool, rules: Rules) -> _Prepared:
         return hit
     skills = np.asarray(pool.skills)
     operational_all = ~pool.pretest
+    names = {t: i for i, t in enumerate(rules.themes.names)}
+    theme_code = np.array([names.get(t, -1) for t in pool.themes], dtype=np.int64)
+    sh_k = None
+    if rules.exposure.sympson_hetter:
+        sh_k = np.ones(len(pool))
+        for item_id, k in rules.exposure.sympson_hetter.items():
+            if pool.has(item_id):
+                sh_k[pool.index(item_id)] = k
 
     def path(non_reader: bool) -> _Path:
         sections = tuple(
             s for s in rules.sections if not non_reader or s.skill in rules.non_reader_skills
         )
         ops, pres = [], []
-        stratum = np.full(len(pool), -1, dtype=np.int64)
+        position = np.full(len(pool), -1, dtype=np.int64)
         for s in sections:
             on_path = skills == s.skill
             if non_reader:
@@ -235,10 +259,7 @@ def _prepare(pool: Pool, rules: Rules) -> _Prepared:
             op = np.flatnonzero(on_path & operational_all)
             ops.append(op)
             pres.append(np.flatnonzero(on_path & pool.pretest))
-            n_strata = min(rules.selection.strata, max(op.size, 1))
-            rank = np.empty(op.size, dtype=np.int64)
-            rank[np.argsort(pool.a[op], kind="stable")] = np.arange(op.size)
-            stratum[op] = (rank * n_strata) // max(op.size, 1)
+            position[op] = np.arange(op.size)
         problem = None
         for s, op in zip(sections, ops, strict=True):
             if op.size < s.min_items:
@@ -249,22 +270,57 @@ def _prepare(pool: Pool, rules: Rules) -> _Prepared:
                 )
                 break
         themes = tuple(frozenset(int(t) for t in np.unique(theme_code[op]) if t >= 0) for op in ops)
-        return _Path(sections, tuple(ops), tuple(pres), stratum, problem, themes)
+        reachable = tuple(frozenset().union(*themes[k:]) for k in range(len(sections)))
+        caps = tuple(math.ceil(rules.themes.max_share * s.max_items) for s in sections)
+        later_min = tuple(sum(s.min_items for s in sections[k + 1 :]) for k in range(len(sections)))
+        section_of = {s.skill: k for k, s in enumerate(sections)}
+        lookup = {
+            item_id: (
+                i,
+                section_of.get(pool.skills[i], -1),
+                int(position[i]),
+                int(pool.n_categories[i]),
+                bool(pool.pretest[i]),
+                int(theme_code[i]),
+            )
+            for i, item_id in enumerate(pool.ids)
+        }
+        items = tuple(
+            SectionItems.build(
+                pool,
+                op,
+                theme_code=theme_code,
+                n_themes=len(rules.themes.names),
+                n_strata=rules.selection.strata,
+                sh_k=sh_k,
+            )
+            for op in ops
+        )
+        return _Path(
+            sections,
+            items,
+            tuple(pres),
+            problem,
+            non_reader,
+            themes,
+            reachable,
+            later_min,
+            section_of,
+            caps,
+            lookup,
+        )
 
-    names = {t: i for i, t in enumerate(rules.themes.names)}
-    theme_code = np.array([names.get(t, -1) for t in pool.themes], dtype=np.int64)
-    sh_k = None
-    if rules.exposure.sympson_hetter:
-        sh_k = np.ones(len(pool))
-        for item_id, k in rules.exposure.sympson_hetter.items():
-            if pool.has(item_id):
-                sh_k[pool.index(item_id)] = k
-    lookup = {
-        item_id: (i, pool.skills[i], int(pool.n_categories[i]), bool(pool.pretest[i]))
-        for i, item_id in enumerate(pool.ids)
-    }
+    grid = pool.grid
+    z = (grid - rules.prior.mean) / rules.prior.sd
     prepared = _Prepared(
-        pool, rules, path(False), path(True), theme_code, sh_k, lookup, theme_code.tolist()
+        pool,
+        rules,
+        path(False),
+        path(True),
+        any(pool.enemies),
+        pool.kmax + 1,
+        -0.5 * z * z,
+        np.stack([np.ones_like(grid), grid, grid * grid], axis=1),
     )
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.pop(next(iter(_CACHE)))
@@ -287,7 +343,7 @@ def pretest_plan(seed: int | None, rules: Rules, path: _Path) -> list[tuple[int,
     """The candidate's pretest slots: (section position, operational items before it), sorted."""
     if seed is None or rules.pretest.items <= 0 or rules.pretest.share <= 0:
         return []
-    rng = np.random.default_rng(np.random.SeedSequence([seed, _PRETEST_STREAM]))
+    rng = StepRng(seed, _PRETEST_STREAM)
     if rng.random() >= rules.pretest.share:
         return []
     open_sections = [
@@ -297,12 +353,124 @@ def pretest_plan(seed: int | None, rules: Rules, path: _Path) -> list[tuple[int,
         return []
     slots = []
     for _ in range(rules.pretest.items):
-        i = open_sections[int(rng.integers(len(open_sections)))]
-        slots.append((i, int(rng.integers(1, path.sections[i].min_items))))
+        i = open_sections[rng.integers(len(open_sections))]
+        slots.append((i, 1 + rng.integers(path.sections[i].min_items - 1)))
     return sorted(slots)
 
 
-def next_step(state: TestState, pool: Pool, rules: Rules, rng: np.random.Generator) -> Step:
+def _invalid(responses: tuple[Response, ...], given: list[int], message: str) -> InvalidState:
+    """The error for the responses read so far: an item given twice first, else ``message``."""
+    seen: set[int] = set()
+    for r, i in zip(responses, given, strict=False):
+        if i in seen:
+            return InvalidState(f"item {r.item_id!r} was given twice")
+        seen.add(i)
+    return InvalidState(message)
+
+
+@dataclass(slots=True, eq=False)
+class _Parsed:
+    """The responses read against one path (see :func:`_parse`)."""
+
+    current: int  # the section of the last operational item (0 before any)
+    counts: list[int]  # per section: operational items given
+    pretest_counts: list[int]  # per section: pretest items given
+    rows: list[int]  # scored operational items as rows of pool.log_prob_rows, in order
+    spans: list[tuple[int, int]]  # (section, first row) of each section with scored items
+    given: list[int]  # every item given (pretest included), pool indices
+    current_given: list[int]  # positions in the current section's items of those given
+    theme_counts: list[int]  # per theme: operational items given in the whole test
+    current_theme_counts: list[int]  # per theme: operational items given in ``current``
+
+
+def _parse(
+    responses: tuple[Response, ...], path: _Path, skills: tuple[str, ...], k1: int, n_themes: int
+) -> _Parsed:
+    """Check the responses against the path and count what the step needs (one pass).
+
+    Raises :class:`InvalidState` for the faults listed in the module docstring; ``skills`` are
+    the pool's, for the messages.
+    """
+    lookup = path.lookup
+    n_sections = len(path.sections)
+    counts = [0] * n_sections
+    pretest_counts = [0] * n_sections
+    theme_counts = [0] * (n_themes + 1)  # the last slot takes code -1: not balanced
+    current_themes = [0] * (n_themes + 1)
+    rows: list[int] = []
+    spans: list[tuple[int, int]] = []
+    given: list[int] = []
+    current_given: list[int] = []
+    current = 0
+    span_section = -1
+    for r in responses:
+        entry = lookup.get(r.item_id)
+        if entry is None:
+            raise _invalid(
+                responses, given, f"response to item {r.item_id!r}, which is not in the pool"
+            )
+        i, sec, position, n_categories, is_pretest, theme = entry
+        given.append(i)
+        if sec < 0:
+            raise _invalid(
+                responses,
+                given,
+                f"item {r.item_id!r} is of skill {skills[i]!r}, which is not in this test"
+                + (" (non-reader path)" if path.non_reader else ""),
+            )
+        score = r.score
+        if score is not None:
+            if type(score) is not int and (
+                isinstance(score, bool) or not isinstance(score, int | np.integer)
+            ):
+                raise _invalid(
+                    responses, given, f"item {r.item_id!r}: score {score!r} is not an integer"
+                )
+            if not 0 <= score < n_categories:
+                raise _invalid(
+                    responses,
+                    given,
+                    f"item {r.item_id!r}: score {score} outside 0..{n_categories - 1}",
+                )
+        if is_pretest:
+            pretest_counts[sec] += 1
+            continue
+        if sec != current:
+            if sec < current:
+                raise _invalid(
+                    responses,
+                    given,
+                    f"item {r.item_id!r} ({path.sections[sec].skill}) comes after a later "
+                    "section started",
+                )
+            current = sec
+            current_themes = [0] * (n_themes + 1)
+            current_given = []
+        current_given.append(position)
+        counts[sec] += 1
+        theme_counts[theme] += 1
+        current_themes[theme] += 1
+        if score is not None:
+            if sec != span_section:  # sections come in order: their rows are contiguous
+                spans.append((sec, len(rows)))
+                span_section = sec
+            rows.append(i * k1 + int(score))
+    if len(set(given)) != len(given):
+        raise _invalid(responses, given, "")
+    return _Parsed(
+        current,
+        counts,
+        pretest_counts,
+        rows,
+        spans,
+        given,
+        current_given,
+        theme_counts[:n_themes],
+        current_themes[:n_themes],
+    )
+
+
+def next_step(state: TestState, pool: Pool, rules: Rules, rng: Draws) -> Step:
     """Estimate, stop or choose the next item. Pure: no I/O, randomness only from ``rng``.
 
     Parameters
@@ -313,8 +481,8 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: np.random.Generat
         The calibrated items (operational and pretest).
     rules : Rules
         Blueprint, selection, exposure, stopping, prior and pretest rules.
-    rng : numpy.random.Generator
-        Use :func:`step_rng` for replayable sessions.
+    rng : Draws
+        Use :func:`step_rng` for replayable sessions (a ``numpy.random.Generator`` also works).
 
     Returns
     -------
@@ -330,168 +498,54 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: np.random.Generat
     if path.problem is not None:
         raise BlueprintUnsatisfiable(path.problem)
     sections = path.sections
-    section_of = {s.skill: i for i, s in enumerate(sections)}
+    n_sections = len(sections)
     cut_scores = state.cut_scores if state.cut_scores is not None else rules.cut_scores
-    correlation = (
-        state.skill_correlation if state.skill_correlation is not None else rules.skill_correlation
-    )
+    correlation = rules.skill_correlation
     if state.skill_correlation is not None:
+        correlation = state.skill_correlation
         try:
-            _checked_correlation(state.skill_correlation, rules.skill_order)
+            _checked_correlation(correlation, rules.skill_order)
         except ValueError as exc:
             raise InvalidState(str(exc)) from None
+    themes = rules.themes
+    n_themes = len(themes.names)
 
-    # 1. parse the responses
-    n = len(pool)
-    lookup = prep.lookup
-    seen: set[int] = set()
-    counts = [0] * len(sections)
-    pretest_counts = [0] * len(sections)
-    scored_idx: list[list[int]] = [[] for _ in sections]
-    scored_val: list[list[int]] = [[] for _ in sections]
-    given_by_section: list[list[int]] = [[] for _ in sections]
-    current = 0
-    for r in state.responses:
-        entry = lookup.get(r.item_id)
-        if entry is None:
-            raise InvalidState(f"response to item {r.item_id!r}, which is not in the pool")
-        i, skill, n_categories, is_pretest = entry
-        if i in seen:
-            raise InvalidState(f"item {r.item_id!r} was given twice")
-        seen.add(i)
-        sec = section_of.get(skill)
-        if sec is None:
-            raise InvalidState(
-                f"item {r.item_id!r} is of skill {skill!r}, which is not in this test"
-                + (" (non-reader path)" if state.non_reader else "")
-            )
-        score = r.score
-        if score is not None:
-            if type(score) is not int and (
-                isinstance(score, bool) or not isinstance(score, int | np.integer)
-            ):
-                raise InvalidState(f"item {r.item_id!r}: score {score!r} is not an integer")
-            if not 0 <= score < n_categories:
-                raise InvalidState(
-                    f"item {r.item_id!r}: score {score} outside 0..{n_categories - 1}"
-                )
-        if is_pretest:
-            pretest_counts[sec] += 1
-            continue
-        if sec < current:
-            raise InvalidState(f"item {r.item_id!r} ({skill}) comes after a later section started")
-        current = sec
-        counts[sec] += 1
-        given_by_section[sec].append(i)
-        if score is not None:
-            scored_idx[sec].append(i)
-            scored_val[sec].append(int(score))
-    blocked = np.zeros(n, dtype=bool)
-    if seen:
-        blocked[list(seen.union(*(pool.enemies[i] for i in seen)))] = True
+    # 1. the responses
+    parsed = _parse(state.responses, path, pool.skills, prep.k1, n_themes)
+    counts, current = parsed.counts, parsed.current
     n_items = sum(counts)
 
-    # 2. estimates: all sections with data at once, later sections only when reached
+    # 2. estimates: every section with scored items at once, later sections when reached
     grid = pool.grid
-    mean0, sd0 = rules.prior.mean, rules.prior.sd
-    borrow = rules.prior.borrow and correlation is not None
-    n_active = max(max((k for k in range(len(sections)) if scored_idx[k]), default=-1), current) + 1
-    loglik_table = _section_logliks(pool, scored_idx, scored_val, n_active)
-    logliks = list(loglik_table)
-    summaries: dict[str, tuple[float, float]] = {}
-    marginal = None
-    if borrow:
-        # each section's data summarised under the marginal prior (see placement.cat.prior)
-        marginal = _posterior_moments(
-            grid, loglik_table, np.full(n_active, mean0), np.full(n_active, sd0)
-        )
-        m0, v0 = marginal[1:]
-        summaries = {
-            sections[k].skill: (float(m0[k]), float(v0[k]))
-            for k in range(n_active)
-            if scored_idx[k]
-        }
-    priors: list[tuple[float, float]] = []
-
-    def prior_of(k: int) -> tuple[float, float]:
-        if not borrow:
-            return mean0, sd0
-        earlier = {sk: v for sk, v in summaries.items() if section_of[sk] < k}
-        return conditional_prior(
-            sections[k].skill, earlier, correlation, rules.skill_order, mean=mean0, sd=sd0
-        )
-
-    priors = [prior_of(k) for k in range(n_active)]
-    mus = np.array([p[0] for p in priors])
-    sds = np.array([p[1] for p in priors])
-    if marginal is not None and np.all(mus == mean0) and np.all(sds == sd0):
-        post_w, thetas, variances = marginal  # nothing borrowed yet: the same posterior
-    else:
-        post_w, thetas, variances = _posterior_moments(grid, loglik_table, mus, sds)
-    posteriors = list(post_w)
-    estimates: dict[str, Estimate] = {
-        sections[k].skill: Estimate(float(thetas[k]), math.sqrt(max(float(variances[k]), 0.0)))
-        for k in range(n_active)
-        if scored_idx[k]
-    }
-
-    def posterior_of(k: int) -> FloatArray:
-        while len(posteriors) <= k:  # a section reached in this very step: no data yet
-            j = len(posteriors)
-            mu, sd = prior_of(j)
-            priors.append((mu, sd))
-            z = (grid - mu) / sd
-            w = np.exp(-0.5 * z * z)
-            posteriors.append(w / w.sum())
-            logliks.append(np.zeros(grid.size))
-        return posteriors[k]
+    posteriors = _Posteriors(prep, path, parsed, correlation)
+    estimates = posteriors.estimates
 
     section_reasons: dict[str, str] = {
-        s.skill: "not_assessed" for s in rules.sections if s.skill not in section_of
+        s.skill: "not_assessed" for s in rules.sections if s.skill not in path.section_index
     }
 
     def finish(reason: str) -> Step:
         for s in sections:
             section_reasons.setdefault(s.skill, reason)
-        return Step(True, None, None, _reported(estimates), reason, False, section_reasons, n_items)
-
-    def _reported(eaps: dict[str, Estimate]) -> dict[str, Estimate]:
-        if rules.estimator == "eap":
-            return eaps
-        out = {}
-        for k, s in enumerate(sections):
-            if s.skill not in eaps:
-                continue
-            idx, sc = np.asarray(scored_idx[k]), np.asarray(scored_val[k])
-            if rules.estimator == "map":
-                out[s.skill] = map_estimate(
-                    pool, idx, sc, prior_mean=priors[k][0], prior_sd=priors[k][1]
-                )
-            elif rules.estimator == "wle":
-                out[s.skill] = wle(pool, idx, sc)
-            else:
-                out[s.skill] = ml_bounded(pool, idx, sc)
-        return out
+        reported = _reported(estimates, prep, sections, parsed, posteriors.priors)
+        return Step(True, None, None, reported, reason, False, section_reasons, n_items)
 
     # earlier sections: say which rule ended them (replayed on their final data)
+    st = rules.stopping
     for k in range(current):
         s = sections[k]
         if counts[k] >= s.max_items:
             section_reasons[s.skill] = "section_max"
-        elif (
-            rules.stopping.max_items is not None
-            and sum(counts[: k + 1]) + sum(x.min_items for x in sections[k + 1 :])
-            >= rules.stopping.max_items
-        ):
+        elif st.max_items is not None and sum(counts[: k + 1]) + path.later_min[k] >= st.max_items:
             section_reasons[s.skill] = "test_budget"
         elif s.skill in estimates and counts[k] >= s.min_items:
             section_reasons[s.skill] = (
                 soft_stop(
                     estimates[s.skill],
                     _se_target(s, rules),
-                    rules.stopping.classification,
+                    st.classification,
                     grid=grid,
-                    loglik=logliks[k],
+                    loglik=posteriors.loglik(k),
                     cuts=_cuts(cut_scores, s.skill, rules),
                 )
                 or "ended"
@@ -500,70 +554,64 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: np.random.Generat
             section_reasons[s.skill] = "no_items" if counts[k] < s.min_items else "ended"
 
     # 3. test-level stopping
-    st = rules.stopping
     if st.time_limit_s is not None and state.elapsed_s >= st.time_limit_s:
         return finish("time_limit")
     if st.max_items is not None and n_items >= st.max_items:
         return finish("max_items")
 
-    # theme balance over the operational items given so far (small: plain Python)
-    n_themes = len(rules.themes.names)
-    theme_list = prep.theme_list
-    theme_counts = [0] * n_themes
-    for items in given_by_section:
-        for i in items:
-            if theme_list[i] >= 0:
-                theme_counts[theme_list[i]] += 1
-    reachable: set[int] = set().union(*path.section_themes[current:])
-    need = [
-        max(rules.themes.min_items - theme_counts[t], 0) if t in reachable else 0
-        for t in range(n_themes)
-    ]
-    deficit = [t for t in range(n_themes) if need[t] > 0]
-    need_total = sum(need)
+    # theme balance over the operational items given so far
+    deficit: list[int] = []
+    need_total = 0
+    if themes.min_items > 0:
+        reachable = path.reachable[current]
+        for t in range(n_themes):
+            if t in reachable and parsed.theme_counts[t] < themes.min_items:
+                deficit.append(t)
+                need_total += themes.min_items - parsed.theme_counts[t]
 
     plan = pretest_plan(state.seed, rules, path)
-    for k in range(current, len(sections)):
+    method = rules.selection.method
+    for k in range(current, n_sections):
         s = sections[k]
-        later_min = sum(
-            max(sections[j].min_items - counts[j], 0) for j in range(k + 1, len(sections))
-        )
-        candidates = path.operational[k][~blocked[path.operational[k]]]
-        cap = math.ceil(rules.themes.max_share * s.max_items)
-        if cap < s.max_items and candidates.size:
-            in_section = [0] * n_themes
-            for i in given_by_section[k]:
-                if theme_list[i] >= 0:
-                    in_section[theme_list[i]] += 1
-            full = [t for t in range(n_themes) if in_section[t] >= cap]
-            if full:
-                candidates = candidates[~_theme_mask(full, n_themes)[prep.theme_code[candidates]]]
-        posterior = posterior_of(k)
-        estimate = estimates.get(s.skill) or Estimate(*_prior_estimate(grid, posterior))
+        items = path.items[k]
+        later_min = path.later_min[k]
+        estimate = estimates.get(s.skill) or posteriors.prior_estimate(k)
+        # every item of the section scored; those that may not be given get -inf
+        posterior = posteriors.posterior(k) if method == "posterior_weighted" else None
+        scores = section_scores(items, method, estimate.theta, posterior)
+        n_open: int | None = items.size  # eligible items, while counting them is free
+        if prep.has_enemies and parsed.given:
+            exclude(scores, _blocked(pool, parsed.given)[items.index])
+            n_open = None
+        elif k == current and parsed.current_given:
+            exclude(scores, parsed.current_given)
+            n_open = items.size - len(parsed.current_given)
+        if k == current and path.theme_caps[k] < s.max_items:  # themes.max_share > 0
+            for t in range(n_themes):
+                if parsed.current_theme_counts[t] >= path.theme_caps[k]:
+                    exclude(scores, items.by_theme[t])
+                    n_open = None
         # rules 3-6 of placement.cat.stopping, then the soft rules 7-8
         reason: str | None
         if counts[k] >= s.max_items:
             reason = "section_max"
         elif st.max_items is not None and n_items + later_min >= st.max_items:
             reason = "test_budget"  # what is left of the test belongs to the later minimums
-        elif candidates.size == 0:
+        elif not (n_open > 0 if n_open is not None else any_eligible(scores)):
             reason = "no_items"
-        elif (
-            counts[k] < s.min_items
-            or n_items + later_min < st.min_items
-            or (
-                need_total > later_min
-                and bool(_theme_mask(deficit, n_themes)[prep.theme_code[candidates]].any())
-            )
-        ):
+        elif counts[k] < s.min_items or n_items + later_min < st.min_items:
             reason = None
+        elif need_total > later_min and any(
+            any_eligible(scores, items.by_theme[t]) for t in deficit
+        ):
+            reason = None  # a theme still short that the later minimums cannot make up
         else:
             reason = soft_stop(
                 estimate,
                 _se_target(s, rules),
-                rules.stopping.classification,
+                st.classification,
                 grid=grid,
-                loglik=logliks[k],
+                loglik=posteriors.loglik(k),
                 cuts=_cuts(cut_scores, s.skill, rules),
             )
         if reason is not None:
@@ -572,85 +620,217 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: np.random.Generat
         section_reasons[s.skill] = "in_progress"
         for later in sections[k + 1 :]:
             section_reasons.setdefault(later.skill, "not_started")
+        reported = _reported(estimates, prep, sections, parsed, posteriors.priors)
 
         # 4a. a pretest item here?
-        due = [pos for sec, pos in plan if sec == k]
-        if pretest_counts[k] < len(due) and due[pretest_counts[k]] <= counts[k]:
-            pre = path.pretest[k][~blocked[path.pretest[k]]]
-            if pre.size:
-                choice = int(pre[int(rng.integers(pre.size))])
-                return Step(
-                    False, pool.ids[choice], s.skill, _reported(estimates), "pretest",
-                    True, section_reasons, n_items,
-                )  # fmt: skip
+        if plan:
+            due = [pos for sec, pos in plan if sec == k]
+            if parsed.pretest_counts[k] < len(due) and due[parsed.pretest_counts[k]] <= counts[k]:
+                pre = path.pretest[k]
+                if parsed.given:
+                    pre = pre[~_blocked(pool, parsed.given)[pre]]
+                if pre.size:
+                    choice = int(pre[int(rng.integers(pre.size))])
+                    return Step(
+                        False, pool.ids[choice], s.skill, reported, "pretest", True,
+                        section_reasons, n_items,
+                    )  # fmt: skip
 
         # 4b. the operational item; deficit themes first when the remaining minimum needs them
         remaining_min = max(s.min_items - counts[k], 0) + later_min
-        if need_total > 0 and need_total >= remaining_min:
-            wanted = _theme_mask(deficit, n_themes)[prep.theme_code[candidates]]
-            if wanted.any():
-                candidates = candidates[wanted]
-        if rules.selection.method == "a_stratified":
-            candidates = _stratum(path, counts[k], s, candidates, rules.selection.strata)
-        scores = score_candidates(
-            pool, candidates, rules.selection.method, estimate.theta, posterior
-        )
-        choice = choose(candidates, scores, rules.exposure.randomesque_k, prep.sh_k, rng)
+        if (
+            need_total > 0
+            and need_total >= remaining_min
+            and _deficit_eligible(scores, items, deficit)
+        ):
+            for t in (*range(n_themes), -1):
+                if t not in deficit:
+                    exclude(scores, items.by_theme[t])
+        if method == "a_stratified":
+            restrict_to_stratum(items, scores, counts[k], s.max_items, rules.selection.strata)
+        choice = choose(items, scores, rules.exposure.randomesque_k, rng)
         return Step(
-            False, pool.ids[choice], s.skill, _reported(estimates), "select", False,
-            section_reasons, n_items,
-        )  # fmt: skip
+            False, pool.ids[choice], s.skill, reported, "select", False, section_reasons, n_items
+        )
     return finish("complete")
 
 
-def _section_logliks(
-    pool: Pool, scored_idx: list[list[int]], scored_val: list[list[int]], n_active: int
-) -> FloatArray:
-    """Log-likelihood on the grid of each of the first ``n_active`` sections: (S, G).
+def _blocked(pool: Pool, given: list[int]) -> BoolArray:
+    """Items that may not be given: those given already and their enemies: (n,)."""
+    blocked = np.zeros(len(pool), dtype=bool)
+    blocked[given] = True
+    enemies = set().union(*(pool.enemies[i] for i in given))
+    if enemies:
+        blocked[list(enemies)] = True
+    return blocked
 
-    One gather from the (n * (kmax + 1), G) row table, then a sum per section's slice.
+
+def _deficit_eligible(scores: FloatArray, items: SectionItems, deficit: list[int]) -> bool:
+    """Whether an eligible item of the section belongs to a theme still short of its minimum."""
+    return any(any_eligible(scores, items.by_theme[t]) for t in deficit)
+
+
+class _Posteriors:
+    """The posterior of each section on the grid, its EAP and SD, computed once per step.
+
+    Sections up to the later of the current one and the last with scored items are computed
+    together: log-likelihoods by one gather of the log-probability rows and a sum over each
+    section's block, then one exponential and one product with (1, θ, θ²) for the mass and the
+    two moments. With borrowing, each section's data is first summarised under the
+    marginal prior, then every section gets its conditional prior (:mod:`placement.cat.prior`)
+    and the posterior is recomputed unless nothing was borrowed. Sections reached later in the
+    step (no data yet) get their prior, lazily.
     """
-    out = np.zeros((n_active, pool.grid.size))
-    k1 = pool.kmax + 1
-    rows_of = [
-        i * k1 + v
-        for k in range(n_active)
-        for i, v in zip(scored_idx[k], scored_val[k], strict=True)
-    ]
-    if not rows_of:
-        return out
-    rows = pool.log_prob_rows[rows_of]  # (m, G)
-    at = 0
-    for k in range(n_active):
-        m = len(scored_idx[k])
-        if m:
-            out[k] = rows[at : at + m].sum(axis=0)
-            at += m
+
+    __slots__ = (
+        "_borrow",
+        "_correlation",
+        "_grid",
+        "_logliks",
+        "_mass",
+        "_path",
+        "_prep",
+        "_summaries",
+        "_weights",
+        "estimates",
+        "priors",
+    )
+
+    def __init__(
+        self,
+        prep: _Prepared,
+        path: _Path,
+        parsed: _Parsed,
+        correlation: tuple[tuple[float, ...], ...] | None,
+    ) -> None:
+        pool, rules = prep.pool, prep.rules
+        sections = path.sections
+        spans = parsed.spans
+        grid = pool.grid
+        n_active = max(spans[-1][0] if spans else -1, parsed.current) + 1
+        if spans:
+            taken = pool.log_prob_rows.take(parsed.rows, axis=0)  # (m, G)
+            # ufuncs' reduce rather than ndarray.sum: the method adds a Python call per step
+            if n_active == 1:
+                logliks: FloatArray = np.add.reduce(taken, axis=0, keepdims=True)
+            else:  # the same sum over each section's block of rows
+                logliks = np.zeros((n_active, grid.size))
+                for j, (sec, start) in enumerate(spans):
+                    end = spans[j + 1][1] if j + 1 < len(spans) else len(parsed.rows)
+                    logliks[sec] = np.add.reduce(taken[start:end], axis=0)
+        else:
+            logliks = np.zeros((n_active, grid.size))
+        weights, mass, means, variances = _moments(logliks + prep.log_prior, prep.basis)
+        prior0 = (rules.prior.mean, rules.prior.sd)
+        self._prep, self._path, self._grid = prep, path, grid
+        self._borrow = rules.prior.borrow and correlation is not None
+        self._correlation = correlation
+        self._summaries: dict[str, tuple[float, float]] = {}
+        self._logliks = logliks
+        self.priors = [prior0] * n_active
+        if self._borrow and spans:
+            # each section's data summarised under the marginal prior (placement.cat.prior)
+            self._summaries = {
+                sections[sec].skill: (means[sec], variances[sec]) for sec, _ in spans
+            }
+            self.priors = [self._prior_of(k) for k in range(n_active)]
+            if any(p != prior0 for p in self.priors):
+                mus = np.array([p[0] for p in self.priors])[:, None]
+                sds = np.array([p[1] for p in self.priors])[:, None]
+                z = (grid[None, :] - mus) / sds
+                weights, mass, means, variances = _moments(logliks - 0.5 * z * z, prep.basis)
+        self._weights, self._mass = weights, mass
+        self.estimates = {
+            sections[sec].skill: Estimate(means[sec], math.sqrt(variances[sec])) for sec, _ in spans
+        }
+
+    def _prior_of(self, k: int) -> tuple[float, float]:
+        prior = self._prep.rules.prior
+        if not self._borrow:
+            return prior.mean, prior.sd
+        section_of = self._path.section_index
+        earlier = {sk: v for sk, v in self._summaries.items() if section_of[sk] < k}
+        return conditional_prior(
+            self._path.sections[k].skill,
+            earlier,
+            self._correlation,
+            self._prep.rules.skill_order,
+            mean=prior.mean,
+            sd=prior.sd,
+        )
+
+    def loglik(self, k: int) -> FloatArray:
+        """The log-likelihood of section ``k`` on the grid (zeros without data): (G,)."""
+        if k < self._logliks.shape[0]:
+            out: FloatArray = self._logliks[k]
+            return out
+        return np.zeros(self._grid.size)
+
+    def posterior(self, k: int) -> FloatArray:
+        """The normalised posterior of section ``k`` on the grid (its prior without data): (G,)."""
+        if k < self._weights.shape[0]:
+            out: FloatArray = self._weights[k] / self._mass[k]
+            return out
+        while len(self.priors) <= k:  # a section reached in this very step
+            self.priors.append(self._prior_of(len(self.priors)))
+        mu, sd = self.priors[k]
+        z = (self._grid - mu) / sd
+        w = np.exp(-0.5 * z * z)
+        prior: FloatArray = w / w.sum()
+        return prior
+
+    def prior_estimate(self, k: int) -> Estimate:
+        """θ̂ and SE of a section without scored items: the moments of its posterior (prior)."""
+        posterior = self.posterior(k)
+        theta = float(posterior @ self._grid)
+        return Estimate(theta, math.sqrt(max(float(posterior @ (self._grid - theta) ** 2), 0.0)))
+
+
+def _moments(
+    log_post: FloatArray, basis: FloatArray
+) -> tuple[FloatArray, list[float], list[float], list[float]]:
+    """Unnormalised posterior weights (S, G) and, per section, their mass, mean and variance."""
+    weights = np.exp(log_post - np.maximum.reduce(log_post, axis=1, keepdims=True))
+    mass, means, variances = [], [], []
+    for total, first, second in (weights @ basis).tolist():  # a few sections: plain floats
+        mean = first / total
+        mass.append(total)
+        means.append(mean)
+        variances.append(max(second / total - mean * mean, 0.0))
+    return weights, mass, means, variances
+
+
+def _reported(
+    eaps: dict[str, Estimate],
+    prep: _Prepared,
+    sections: tuple[Section, ...],
+    parsed: _Parsed,
+    priors: list[tuple[float, float]],
+) -> dict[str, Estimate]:
+    """The estimates the step reports: the EAPs, or ``rules.estimator`` on the same data."""
+    rules, pool = prep.rules, prep.pool
+    if rules.estimator == "eap":
+        return eaps
+    out = {}
+    spans, rows = parsed.spans, np.asarray(parsed.rows, dtype=np.int64)
+    for j, (sec, start) in enumerate(spans):
+        end = spans[j + 1][1] if j + 1 < len(spans) else len(rows)
+        skill = sections[sec].skill
+        idx, sc = rows[start:end] // prep.k1, rows[start:end] % prep.k1
+        if rules.estimator == "map":
+            mean, sd = priors[sec]
+            out[skill] = map_estimate(pool, idx, sc, prior_mean=mean, prior_sd=sd)
+        elif rules.estimator == "wle":
+            out[skill] = wle(pool, idx, sc)
+        else:
+            out[skill] = ml_bounded(pool, idx, sc)
     return out
-
-
-def _posterior_moments(
-    grid: FloatArray, logliks: FloatArray, mus: FloatArray, sds: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Posterior weights (S, G), means (S,) and variances (S,) under priors N(mu_k, sd_k^2)."""
-    z = (grid[None, :] - mus[:, None]) / sds[:, None]
-    log_post = logliks - 0.5 * z * z
-    w = np.exp(log_post - log_post.max(axis=1, keepdims=True))
-    w /= w.sum(axis=1, keepdims=True)
-    means = w @ grid
-    variances = w @ (grid * grid) - means * means
-    return w, means, np.maximum(variances, 0.0)
 
 
 @functools.lru_cache(maxsize=32)
 def _checked_correlation(matrix: tuple[tuple[float, ...], ...], order: tuple[str, ...]) -> bool:
     check_correlation(matrix, order)
     return True
-
-
-def _prior_estimate(grid: FloatArray, posterior: FloatArray) -> tuple[float, float]:
-    theta = float(posterior @ grid)
-    return theta, math.sqrt(max(float(posterior @ (grid - theta) ** 2), 0.0))
 
 
 def _cuts(cut_scores: Mapping[str, Mapping[str, float]], skill: str, rules: Rules) -> list[float]:
@@ -667,14 +847,3 @@ def _theme_mask(codes: list[int], n_themes: int) -> BoolArray:
 
 def _se_target(section: Section, rules: Rules) -> float | None:
     return section.se_target if section.se_target is not None else rules.stopping.se_target
-
-
-def _stratum(
-    path: _Path, position: int, section: Section, candidates: IntArray, n_strata: int
-) -> IntArray:
-    codes = path.stratum[candidates]
-    available = np.unique(codes)
-    wanted = min((position * n_strata) // max(section.max_items, 1), n_strata - 1)
-    nearest = available[np.argmin(np.abs(available - wanted))]
-    out: IntArray = candidates[codes == nearest]
-    return out
