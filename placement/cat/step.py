@@ -786,13 +786,27 @@ class _Posteriors:
         return Estimate(theta, math.sqrt(max(float(posterior @ (self._grid - theta) ** 2), 0.0)))
 
 
+#: Below this posterior mass the unshifted exponential has lost precision (see _moments).
+_TINY_MASS = 1e-250
+
+
 def _moments(
     log_post: FloatArray, basis: FloatArray
 ) -> tuple[FloatArray, list[float], list[float], list[float]]:
-    """Unnormalised posterior weights (S, G) and, per section, their mass, mean and variance."""
-    weights = np.exp(log_post - np.maximum.reduce(log_post, axis=1, keepdims=True))
+    """Unnormalised posterior weights (S, G) and, per section, their mass, mean and variance.
+
+    ``log_post`` is a sum of log-probabilities and an unnormalised log prior ``-z²/2``, so it
+    is at most 0 and its exponential cannot overflow: the usual shift by the maximum is needed
+    only when the whole row is so far below 0 that it underflows (a pattern improbable at
+    every θ of the grid), which the mass reveals; such rows are recomputed shifted.
+    """
+    weights = np.exp(log_post)
+    moments = (weights @ basis).tolist()  # per section: mass, first and second moments
+    if min(row[0] for row in moments) < _TINY_MASS:
+        weights = np.exp(log_post - np.maximum.reduce(log_post, axis=1, keepdims=True))
+        moments = (weights @ basis).tolist()
     mass, means, variances = [], [], []
-    for total, first, second in (weights @ basis).tolist():  # a few sections: plain floats
+    for total, first, second in moments:  # a few sections: plain floats
         mean = first / total
         mass.append(total)
         means.append(mean)

@@ -7,7 +7,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from placement.cat import Exposure, Rules, Section, Stopping, Themes
+from placement.cat import Exposure, Rules, Section, Stopping, TestState, Themes, next_step, step_rng
+from placement.irt import Pool
 from placement.simulation import simulate, sympson_hetter_parameters
 
 from .conftest import make_pool
@@ -103,3 +104,38 @@ def test_simulation_summary_has_the_documented_keys(ce_pool) -> None:
     # the same seed gives the same simulation
     again = simulate(ce_pool, _rules(3), 20, seed=4, progress=False)
     assert again.responses == result.responses
+
+
+def test_equal_scores_rank_by_position_on_every_run() -> None:
+    # three copies of the same item: max information must open with the first copy, always
+    twins = Pool.create(["x", "y", "z", "far"], a=[1.5, 1.5, 1.5, 1.5], b=[0.0, 0.0, 0.0, 3.0])
+    rules = Rules(sections=(Section("CE", 2, 2),), stopping=FIXED, themes=Themes(min_items=0))
+    for seed in range(5):
+        assert next_step(TestState(), twins, rules, step_rng(seed, 0)).item_id == "x"
+    # randomesque among 3 draws among the three copies only, never the far item
+    three = rules.with_changes(exposure=Exposure(randomesque_k=3))
+    picks = Counter(
+        next_step(TestState(), twins, three, step_rng(seed, 0)).item_id for seed in range(300)
+    )
+    assert set(picks) == {"x", "y", "z"}
+    assert min(picks.values()) > 60
+
+
+def test_sympson_hetter_walks_down_the_ranking() -> None:
+    pool = Pool.create([f"i{k}" for k in range(6)], a=[2.0] * 6, b=[0.0, 0.1, 0.2, 0.3, 0.4, 0.5])
+    base = Rules(sections=(Section("CE", 1, 1),), stopping=FIXED, themes=Themes(min_items=0))
+
+    def opening(sh: dict[str, float], k: int = 1) -> Counter[str | None]:
+        rules = base.with_changes(exposure=Exposure(randomesque_k=k, sympson_hetter=sh))
+        return Counter(
+            next_step(TestState(), pool, rules, step_rng(seed, 0)).item_id for seed in range(400)
+        )
+
+    # the best item is (almost) never accepted: the second best opens every test
+    assert opening({"i0": 1e-9}) == Counter({"i1": 400})
+    # accepted half the time: the best item about half, the second about a quarter
+    half = opening({"i0": 0.5, "i1": 0.5, "i2": 0.5, "i3": 0.5, "i4": 0.5, "i5": 0.5})
+    assert 160 < half["i0"] < 240
+    assert 60 < half["i1"] < 140
+    # nothing is (almost) ever accepted: the best item, as Sympson and Hetter's fallback
+    assert opening(dict.fromkeys(pool.ids, 1e-9), k=2) == Counter({"i0": 400})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 import numpy as np
@@ -12,13 +13,14 @@ from placement.cat import (
     Response,
     Rules,
     Section,
+    Stopping,
     TestState,
     next_step,
     pretest_plan,
     step_rng,
 )
 from placement.errors import BlueprintUnsatisfiable, InvalidState
-from placement.irt import Pool
+from placement.irt import Pool, eap
 
 from .conftest import THEMES, administer, make_pool
 
@@ -218,3 +220,23 @@ def test_selection_methods_choose_sensible_items(pool) -> None:
     ce = [i for i, s in enumerate(pool.skills) if s == "CE"]
     best = max(ce, key=lambda i: pool.information_table[i, 30])
     assert first.item_id == pool.ids[best]
+
+
+def test_a_pattern_improbable_everywhere_still_gets_a_finite_estimate() -> None:
+    # 35 easy items failed and 35 hard ones passed, with steep slopes: the likelihood is below
+    # e^-800 at every grid point, where an unshifted exponential underflows to 0
+    n = 35
+    pool = Pool.create(
+        [f"e{k}" for k in range(n)] + [f"h{k}" for k in range(n)],
+        a=4.0,
+        b=[-3.0] * n + [3.0] * n,
+    )
+    rules = Rules(sections=(Section("CE", 1, 80),), stopping=Stopping(se_target=None))
+    responses = tuple(Response(f"e{k}", 0) for k in range(n)) + tuple(
+        Response(f"h{k}", 1) for k in range(n)
+    )
+    step = next_step(TestState(responses=responses), pool, rules, step_rng(0, 2 * n))
+    direct = eap(pool, list(range(2 * n)), [0] * n + [1] * n)
+    assert math.isfinite(step.estimates["CE"].theta)
+    assert step.estimates["CE"].theta == pytest.approx(direct.theta, abs=1e-9)
+    assert step.estimates["CE"].se == pytest.approx(direct.se, abs=1e-9)
