@@ -210,6 +210,8 @@ def choose(items: SectionItems, scores: FloatArray, randomesque_k: int, rng: Dra
             accepted.append(p)
             if len(accepted) == k:
                 break
+    if best < 0:
+        raise ValueError("choose() needs at least one eligible item")
     if not accepted:  # Sympson–Hetter turned down every ranked item: the best one
         accepted = [best]
     pick = int(rng.integers(len(accepted))) if len(accepted) > 1 else 0

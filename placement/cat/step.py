@@ -204,7 +204,6 @@ class _Path:
     pretest: tuple[IntArray, ...]  # per section: pretest items of the skill on the path
     problem: str | None  # why the pool cannot meet this path's blueprint, None when it can
     non_reader: bool
-    section_themes: tuple[frozenset[int], ...]  # per section: theme codes its items cover
     reachable: tuple[frozenset[int], ...]  # per section k: theme codes of sections k, k+1, ...
     later_min: tuple[int, ...]  # per section k: the minimums of the sections after k
     section_index: dict[str, int]  # skill -> position on this path
@@ -302,7 +301,6 @@ def _prepare(pool: Pool, rules: Rules) -> _Prepared:
             tuple(pres),
             problem,
             non_reader,
-            themes,
             reachable,
             later_min,
             section_of,
@@ -601,9 +599,7 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: Draws) -> Step:
             reason = "no_items"
         elif counts[k] < s.min_items or n_items + later_min < st.min_items:
             reason = None
-        elif need_total > later_min and any(
-            any_eligible(scores, items.by_theme[t]) for t in deficit
-        ):
+        elif need_total > later_min and _deficit_eligible(scores, items, deficit):
             reason = None  # a theme still short that the later minimums cannot make up
         else:
             reason = soft_stop(
