@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from calibration.errors import MalformedCSV, UnknownItem
 from itembank.errors import ParametersInvalid
-from itembank.parameters import read_parameters_csv
+from itembank.parameters import ParameterRow, read_parameters_csv, write_parameters_csv
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -36,7 +36,6 @@ DICHOTOMOUS = ("1PL", "2PL", "3PL", "4PL")
 POLYTOMOUS = ("GRM", "GPCM")
 #: Models the fit estimates; items of the others (4PL, GPCM) are kept at their values.
 ESTIMATED = ("1PL", "2PL", "3PL", "GRM")
-BASE_COLUMNS = ("id", "skill", "theme", "model", "a", "b", "c", "d")
 RESPONSE_COLUMNS = ("person_id", "item_id", "score")
 
 
@@ -223,37 +222,34 @@ def read_parameters(path: str | Path) -> ItemParameters:
     )
 
 
-def _fmt(x: float) -> str:
-    return "" if math.isnan(x) else f"{x:.6g}"
-
-
 def write_parameters(params: ItemParameters, path: str | Path) -> Path:
-    """Write ``params`` as a parameter CSV (``b1..bk`` as many as the widest rubric item)."""
-    kmax = int(np.max(np.sum(~np.isnan(params.thresholds), axis=1), initial=0))
-    header = [*BASE_COLUMNS, *(f"b{j + 1}" for j in range(kmax)), "provisional", "pretest"]
+    """Write ``params`` as a parameter CSV, with the format's one writer.
+
+    :mod:`itembank.parameters` writes it, so a work file and a release's ``parameters.csv`` are
+    the same format to the byte: 4 decimals (far below any parameter's standard error), flags
+    as 0/1.
+    """
+    rows = [
+        ParameterRow(
+            id=item_id,
+            skill=params.skills[i],
+            theme=params.themes[i],
+            model=params.models[i],
+            a=float(params.a[i]),
+            b=float(params.b[i]),
+            c=float(params.c[i]),
+            d=float(params.d[i]),
+            thresholds=tuple(float(t) for t in params.thresholds[i] if not math.isnan(t))
+            if params.models[i] in POLYTOMOUS
+            else (),
+            provisional=bool(params.provisional[i]),
+            pretest=bool(params.pretest[i]),
+        )
+        for i, item_id in enumerate(params.ids)
+    ]
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        for i, item_id in enumerate(params.ids):
-            grm = params.models[i] in POLYTOMOUS
-            thr = [_fmt(params.thresholds[i, j]) if grm else "" for j in range(kmax)]
-            writer.writerow(
-                [
-                    item_id,
-                    params.skills[i],
-                    params.themes[i],
-                    params.models[i],
-                    _fmt(params.a[i]),
-                    _fmt(params.b[i]),
-                    _fmt(params.c[i]),
-                    _fmt(params.d[i]),
-                    *thr,
-                    str(bool(params.provisional[i])).lower(),
-                    str(bool(params.pretest[i])).lower(),
-                ]
-            )
+    write_parameters_csv(rows, out)
     return out
 
 
