@@ -848,12 +848,5 @@ def _cuts(cut_scores: Mapping[str, Mapping[str, float]], skill: str, rules: Rule
     return [float(cuts[level]) for level in rules.stopping.classification.levels if level in cuts]
 
 
-def _theme_mask(codes: list[int], n_themes: int) -> BoolArray:
-    """A lookup by theme code (the last slot, code -1, is "not balanced": never set)."""
-    mask = np.zeros(n_themes + 1, dtype=bool)
-    mask[codes] = True
-    return mask
-
-
 def _se_target(section: Section, rules: Rules) -> float | None:
     return section.se_target if section.se_target is not None else rules.stopping.se_target
