@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 from tqdm import tqdm
@@ -39,6 +40,7 @@ from placement.cat import (
     Exposure,
     Rules,
     Section,
+    Step,
     Stopping,
     TestState,
     Themes,
@@ -47,6 +49,7 @@ from placement.cat import (
 )
 from placement.irt import Pool
 
+T = TypeVar("T")
 LENGTH = 20
 THEMES = ("vie pratique", "vie publique", "vie professionnelle")
 
@@ -58,7 +61,7 @@ class Timer:
         self.wall: list[float] = []
         self.cpu: list[float] = []
 
-    def __call__(self, fn: Callable[[], object]) -> object:
+    def __call__(self, fn: Callable[[], T]) -> T:
         # the CPU clock is a system call (about 1 µs here): read it outside the wall window
         c0 = time.process_time()
         w0 = time.perf_counter()
@@ -99,10 +102,14 @@ def placement_engine(a: np.ndarray, b: np.ndarray, balanced: bool) -> Engine:
         rng = np.random.default_rng([7, e])
         state = TestState(seed=e)
         while True:
-            step = timer(lambda s=state: next_step(s, pool, rules, step_rng(e, len(s.responses))))
-            if step.done:  # type: ignore[attr-defined]
-                return float(step.estimates["CE"].theta)  # type: ignore[attr-defined]
-            i = pool.index(step.item_id)  # type: ignore[attr-defined]
+
+            def one_step(s: TestState = state) -> Step:
+                return next_step(s, pool, rules, step_rng(e, len(s.responses)))
+
+            step = timer(one_step)
+            if step.item_id is None:
+                return float(step.estimates["CE"].theta)
+            i = pool.index(step.item_id)
             state = state.with_response(pool.ids[i], answer(rng, a[i], b[i], theta))
 
     return run
@@ -120,7 +127,9 @@ def catsim_engine(a: np.ndarray, b: np.ndarray) -> Engine:
         rng = np.random.default_rng([7, e])
         given: list[int] = []
         right: list[bool] = []
-        item = int(selector.select(item_bank=bank, administered_items=given, est_theta=0.0))
+        first = selector.select(item_bank=bank, administered_items=given, est_theta=0.0)
+        assert first is not None
+        item = int(first)
         while True:
             given.append(item)
             right.append(bool(answer(rng, a[item], b[item], theta)))
@@ -133,7 +142,7 @@ def catsim_engine(a: np.ndarray, b: np.ndarray) -> Engine:
                     return t, None
                 return t, selector.select(item_bank=bank, administered_items=given, est_theta=t)
 
-            est, nxt = timer(step)  # type: ignore[misc]
+            est, nxt = timer(step)
             if nxt is None:
                 return float(est)
             item = int(nxt)
@@ -142,7 +151,7 @@ def catsim_engine(a: np.ndarray, b: np.ndarray) -> Engine:
 
 
 def mirt_engine(a: np.ndarray, b: np.ndarray) -> Engine:
-    from mirt.cat import CATEngine
+    from mirt.cat import CATEngine, CATState
     from mirt.models.dichotomous import TwoParameterLogistic
 
     model = TwoParameterLogistic(n_items=a.size)
@@ -158,10 +167,11 @@ def mirt_engine(a: np.ndarray, b: np.ndarray) -> Engine:
         engine.reset()
         state = engine.get_current_state()
         while not state.is_complete:
-            i = state.next_item
-            state = timer(  # type: ignore[assignment]
-                lambda i=i: engine.administer_item(answer(rng, a[i], b[i], theta))
-            )
+
+            def administer(i: int = int(state.next_item)) -> CATState:
+                return engine.administer_item(answer(rng, a[i], b[i], theta))
+
+            state = timer(administer)
         return float(state.theta)
 
     return run
