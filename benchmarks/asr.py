@@ -21,6 +21,7 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rapidfuzz.distance import Levenshtein
@@ -72,8 +73,8 @@ def main() -> None:
 
     load_start = os.getloadavg()[0]
     refused: list[str] = []
-    rows = []
-    peer_rows = []
+    rows: list[dict[str, Any]] = []
+    peer_rows: list[dict[str, Any]] = []
     for index, clip in enumerate(tqdm(clips, desc="transcribing", unit="clip")):
         data = (folder / clip.file).read_bytes()
         started = time.perf_counter()
@@ -130,7 +131,7 @@ def main() -> None:
                 }
             )
 
-    def summary(name: str, subset: list[dict]) -> str:
+    def summary(name: str, subset: list[dict[str, Any]]) -> str:
         lat = [r["latency_s"] for r in subset]
         rtf = [r["latency_s"] / r["duration_s"] for r in subset]
         w = sum(r["edits"] for r in subset) / max(1, sum(r["n"] for r in subset))
@@ -144,7 +145,7 @@ def main() -> None:
     print()
     print("== audio.transcribe (one encoder pass, loop guards)")
     print(summary("all", rows))
-    groups: dict[str, list[dict]] = defaultdict(list)
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         c = r["clip"]
         groups[f"noise={c.noise}"].append(r)
@@ -167,7 +168,7 @@ def main() -> None:
         f"(mean {np.mean(durations):.1f} s); intake (decode + checks) "
         f"p50 {pct([r['intake_s'] for r in rows], 50):.2f} s"
     )
-    flagged = defaultdict(int)
+    flagged: defaultdict[str, int] = defaultdict(int)
     for r in rows:
         for f in r["flags"]:
             if ":" not in f:

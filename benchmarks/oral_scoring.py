@@ -124,11 +124,11 @@ def main() -> None:
         for key in sorted(groups):
             print(report(key, groups[key], policy))
 
-    truths = defaultdict(int)
+    truths: defaultdict[int, int] = defaultdict(int)
     for r in rows:
         truths[r["truth"]] += 1
     print("\ntrue scores in the set: " + ", ".join(f"{k}: {v}" for k, v in sorted(truths.items())))
-    reasons = defaultdict(int)
+    reasons: defaultdict[str, int] = defaultdict(int)
     for r in rows:
         if r["shipped"] is None:
             for f in r["flags"]:
