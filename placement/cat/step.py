@@ -52,6 +52,7 @@ from placement.irt.estimation import (
     Estimate,
     map_estimate,
     ml_bounded,
+    normal_log_prior,
     wle,
 )
 from placement.irt.models import BoolArray, FloatArray, IntArray, Pool
@@ -309,7 +310,6 @@ def _prepare(pool: Pool, rules: Rules) -> _Prepared:
         )
 
     grid = pool.grid
-    z = (grid - rules.prior.mean) / rules.prior.sd
     prepared = _Prepared(
         pool,
         rules,
@@ -317,7 +317,7 @@ def _prepare(pool: Pool, rules: Rules) -> _Prepared:
         path(True),
         any(pool.enemies),
         pool.kmax + 1,
-        -0.5 * z * z,
+        normal_log_prior(grid, rules.prior.mean, rules.prior.sd),
         np.stack([np.ones_like(grid), grid, grid * grid], axis=1),
     )
     if len(_CACHE) >= _CACHE_SIZE:
@@ -733,8 +733,8 @@ class _Posteriors:
             if any(p != prior0 for p in self.priors):
                 mus = np.array([p[0] for p in self.priors])[:, None]
                 sds = np.array([p[1] for p in self.priors])[:, None]
-                z = (grid[None, :] - mus) / sds
-                weights, mass, means, variances = _moments(logliks - 0.5 * z * z, prep.basis)
+                log_priors = normal_log_prior(grid[None, :], mus, sds)  # one row per section
+                weights, mass, means, variances = _moments(logliks + log_priors, prep.basis)
         self._weights, self._mass = weights, mass
         self.estimates = {
             sections[sec].skill: Estimate(means[sec], math.sqrt(variances[sec])) for sec, _ in spans
@@ -770,8 +770,7 @@ class _Posteriors:
         while len(self.priors) <= k:  # a section reached in this very step
             self.priors.append(self._prior_of(len(self.priors)))
         mu, sd = self.priors[k]
-        z = (self._grid - mu) / sd
-        w = np.exp(-0.5 * z * z)
+        w = np.exp(normal_log_prior(self._grid, mu, sd))
         prior: FloatArray = w / w.sum()
         return prior
 

@@ -122,9 +122,14 @@ def _table_loglik(pool: Pool, idx: IntArray, sc: IntArray) -> FloatArray:
     return out
 
 
-def normal_log_prior(grid: FloatArray, mean: float, sd: float) -> FloatArray:
-    """Log-density of :math:`N(mean, sd^2)` on ``grid`` up to a constant: (G,)."""
-    if not sd > 0:
+def normal_log_prior(
+    grid: FloatArray, mean: float | FloatArray, sd: float | FloatArray
+) -> FloatArray:
+    """Log-density of :math:`N(mean, sd^2)` on ``grid`` up to a constant: (G,).
+
+    ``mean`` and ``sd`` may be arrays that broadcast against ``grid`` (one prior per row).
+    """
+    if not np.all(np.asarray(sd) > 0):
         raise InvalidPattern(f"prior standard deviation must be > 0, got {sd}")
     z = (grid - mean) / sd
     out: FloatArray = -0.5 * z * z
