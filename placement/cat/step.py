@@ -374,7 +374,7 @@ class _Parsed:
     counts: list[int]  # per section: operational items given
     pretest_counts: list[int]  # per section: pretest items given
     rows: list[int]  # scored operational items as rows of pool.log_prob_rows, in order
-    spans: list[tuple[int, int]]  # (section, first row) of each section with scored items
+    spans: list[tuple[int, int, int]]  # (section, first row, end row) of sections with scores
     given: list[int]  # every item given (pretest included), pool indices
     current_given: list[int]  # positions in the current section's items of those given
     theme_counts: list[int]  # per theme: operational items given in the whole test
@@ -396,7 +396,7 @@ def _parse(
     theme_counts = [0] * (n_themes + 1)  # the last slot takes code -1: not balanced
     current_themes = [0] * (n_themes + 1)
     rows: list[int] = []
-    spans: list[tuple[int, int]] = []
+    spans: list[tuple[int, int, int]] = []
     given: list[int] = []
     current_given: list[int] = []
     current = 0
@@ -450,9 +450,13 @@ def _parse(
         current_themes[theme] += 1
         if score is not None:
             if sec != span_section:  # sections come in order: their rows are contiguous
-                spans.append((sec, len(rows)))
+                if spans:
+                    spans[-1] = (*spans[-1][:2], len(rows))
+                spans.append((sec, len(rows), -1))
                 span_section = sec
             rows.append(i * k1 + int(score))
+    if spans:
+        spans[-1] = (*spans[-1][:2], len(rows))
     if len(set(given)) != len(given):
         raise _invalid(responses, given, "")
     return _Parsed(
@@ -569,6 +573,8 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: Draws) -> Step:
 
     plan = pretest_plan(state.seed, rules, path)
     method = rules.selection.method
+    # the items given and their enemies, over the pool (needed with enemies or a pretest slot)
+    blocked = _blocked(pool, parsed.given) if prep.has_enemies and parsed.given else None
     for k in range(current, n_sections):
         s = sections[k]
         items = path.items[k]
@@ -578,8 +584,8 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: Draws) -> Step:
         posterior = posteriors.posterior(k) if method == "posterior_weighted" else None
         scores = section_scores(items, method, estimate.theta, posterior)
         n_open: int | None = items.size  # eligible items, while counting them is free
-        if prep.has_enemies and parsed.given:
-            exclude(scores, _blocked(pool, parsed.given)[items.index])
+        if blocked is not None:
+            exclude(scores, blocked[items.index])
             n_open = None
         elif k == current and parsed.current_given:
             exclude(scores, parsed.current_given)
@@ -624,7 +630,9 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: Draws) -> Step:
             if parsed.pretest_counts[k] < len(due) and due[parsed.pretest_counts[k]] <= counts[k]:
                 pre = path.pretest[k]
                 if parsed.given:
-                    pre = pre[~_blocked(pool, parsed.given)[pre]]
+                    if blocked is None:
+                        blocked = _blocked(pool, parsed.given)
+                    pre = pre[~blocked[pre]]
                 if pre.size:
                     choice = int(pre[int(rng.integers(pre.size))])
                     return Step(
@@ -711,8 +719,7 @@ class _Posteriors:
                 logliks: FloatArray = np.add.reduce(taken, axis=0, keepdims=True)
             else:  # the same sum over each section's block of rows
                 logliks = np.zeros((n_active, grid.size))
-                for j, (sec, start) in enumerate(spans):
-                    end = spans[j + 1][1] if j + 1 < len(spans) else len(parsed.rows)
+                for sec, start, end in spans:
                     logliks[sec] = np.add.reduce(taken[start:end], axis=0)
         else:
             logliks = np.zeros((n_active, grid.size))
@@ -727,7 +734,7 @@ class _Posteriors:
         if self._borrow and spans:
             # each section's data summarised under the marginal prior (placement.cat.prior)
             self._summaries = {
-                sections[sec].skill: (means[sec], variances[sec]) for sec, _ in spans
+                sections[sec].skill: (means[sec], variances[sec]) for sec, _, _ in spans
             }
             self.priors = [self._prior_of(k) for k in range(n_active)]
             if any(p != prior0 for p in self.priors):
@@ -737,7 +744,8 @@ class _Posteriors:
                 weights, mass, means, variances = _moments(logliks + log_priors, prep.basis)
         self._weights, self._mass = weights, mass
         self.estimates = {
-            sections[sec].skill: Estimate(means[sec], math.sqrt(variances[sec])) for sec, _ in spans
+            sections[sec].skill: Estimate(means[sec], math.sqrt(variances[sec]))
+            for sec, _, _ in spans
         }
 
     def _prior_of(self, k: int) -> tuple[float, float]:
@@ -822,8 +830,7 @@ def _reported(
         return eaps
     out = {}
     spans, rows = parsed.spans, np.asarray(parsed.rows, dtype=np.int64)
-    for j, (sec, start) in enumerate(spans):
-        end = spans[j + 1][1] if j + 1 < len(spans) else len(rows)
+    for sec, start, end in spans:
         skill = sections[sec].skill
         idx, sc = rows[start:end] // prep.k1, rows[start:end] % prep.k1
         if rules.estimator == "map":

@@ -129,7 +129,8 @@ def normal_log_prior(
 
     ``mean`` and ``sd`` may be arrays that broadcast against ``grid`` (one prior per row).
     """
-    if not np.all(np.asarray(sd) > 0):
+    positive = sd > 0 if isinstance(sd, float | int) else bool(np.all(sd > 0))  # floats: no numpy
+    if not positive:
         raise InvalidPattern(f"prior standard deviation must be > 0, got {sd}")
     z = (grid - mean) / sd
     out: FloatArray = -0.5 * z * z
