@@ -51,10 +51,10 @@ from typing import Any
 import yaml
 from scipy.stats import norm
 
+from placement.cat.rules import LEVELS
 from placement.errors import InvalidPolicy
 from placement.irt import Estimate
 
-LEVELS = ("pré-A1", "A1.1", "A1", "A2", "B1")
 CUT_LEVELS = LEVELS[1:]
 POLICIES_DIR = Path(__file__).resolve().parent / "policies"
 DEFAULT_POLICY = "cir-2016"
@@ -471,7 +471,6 @@ def decide(
         if (r := skill_results.get(s)) is not None and not _at_least(r.level, policy.dispense_level)
     ]  # fmt: skip
     if counted and not missing and not below:
-        levels = [skill_results[s] for s in counted]
         trainings = tuple(
             t
             for t in policy.optional_trainings
@@ -484,7 +483,6 @@ def decide(
             f"Niveau {policy.dispense_level} atteint dans chaque compétence évaluée "
             f"({', '.join(s for s in counted)}) : dispense de formation linguistique."
         )
-        assert all(r is not None for r in levels)
         return Decision(
             "dispense", 0, trainings, tuple(reasons), policy.label, policy.wording["dispense"]
         )

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from placement.irt.errors import InvalidRules
+from placement.irt.estimation import ESTIMATORS
 
 SELECTION_METHODS = ("max_info", "posterior_weighted", "a_stratified")
 CLASSIFICATION_METHODS = ("none", "ci", "sprt")
-ESTIMATORS = ("eap", "map", "wle", "ml")
 SKILL_ORDER = ("CO", "CE", "EO", "EE")
 LEVELS = ("pré-A1", "A1.1", "A1", "A2", "B1")
 

@@ -160,14 +160,6 @@ def evaluate(
     return Evaluation(level.score, level, tokens, found, missing, near)
 
 
-def deciding_elements(rubric: Rubric, evaluation: Evaluation) -> tuple[str, ...]:
-    """Found elements without which the score would drop (each one alone)."""
-    found = set(evaluation.found)
-    return tuple(
-        e for e in evaluation.found if level_for(rubric, found - {e}).score < evaluation.score
-    )
-
-
 def raising_elements(
     rubric: Rubric, evaluation: Evaluation, candidates: Collection[str]
 ) -> tuple[str, ...]:

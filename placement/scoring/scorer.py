@@ -45,6 +45,7 @@ from placement.scoring.text import (
     allowed_edits,
     language_flags,
     normalise,
+    normalised_text,
 )
 
 #: A word that decides a speech score must have at least this probability.
@@ -168,18 +169,16 @@ def _text(item: Item, answer: Mapping[str, Any]) -> str:
 def _score_gap(item: Item, answer: Mapping[str, Any]) -> ScoreResult:
     if not item.accepted:
         raise NotScorable(f"{item.id} has no accepted answers")
-    given = normalise(_text(item, answer))
-    given_text = " ".join(given)
-    for accepted in item.accepted:
-        expected = " ".join(normalise(accepted))
+    given_text = normalised_text(_text(item, answer))
+    expected_texts = [normalised_text(accepted) for accepted in item.accepted]
+    for accepted, expected in zip(item.accepted, expected_texts, strict=True):
         if given_text == expected:
             return ScoreResult(
                 1, 1, False, (f"Réponse acceptée (« {accepted} »).",), scorer="accepted"
             )
     from rapidfuzz.distance import Levenshtein
 
-    for accepted in item.accepted:
-        expected = " ".join(normalise(accepted))
+    for accepted, expected in zip(item.accepted, expected_texts, strict=True):
         tolerance = (
             item.typo_tolerance
             if item.typo_tolerance is not None
