@@ -178,24 +178,29 @@ def eap(
 
 
 def _pattern_terms(
-    pool: Pool, idx: IntArray, sc: IntArray, theta: float
+    sub: Pool, sc: IntArray, theta: float, *, warm: bool = False
 ) -> tuple[float, float, float, float]:
-    """log L, score function, test information and Warm's J at one θ."""
-    sub = pool.subset(idx)
+    """log L, score function, test information and Warm's J (0 unless ``warm``) at one θ.
+
+    ``sub`` is the pool of the pattern's items in order (``pool.subset(idx)``, built once by
+    the estimator, not at each of the search's evaluations).
+    """
     p, dp = _probabilities_and_derivatives(sub, theta)
     p, dp = p[:, 0, :], dp[:, 0, :]
-    h = 1e-5
-    dp_hi = _probabilities_and_derivatives(sub, theta + h)[1][:, 0, :]
-    dp_lo = _probabilities_and_derivatives(sub, theta - h)[1][:, 0, :]
-    d2p = (dp_hi - dp_lo) / (2 * h)
-    rows = np.arange(idx.size)
+    rows = np.arange(len(sub))
     p_obs = np.maximum(p[rows, sc], PROBABILITY_FLOOR)
     loglik = float(np.log(p_obs).sum())
     score = float((dp[rows, sc] / p_obs).sum())
     safe = np.maximum(p, PROBABILITY_FLOOR)
     valid = p > PROBABILITY_FLOOR
     info = float(np.where(valid, dp * dp / safe, 0.0).sum())
-    j = float(np.where(valid, dp * d2p / safe, 0.0).sum())
+    j = 0.0
+    if warm:
+        h = 1e-5
+        dp_hi = _probabilities_and_derivatives(sub, theta + h)[1][:, 0, :]
+        dp_lo = _probabilities_and_derivatives(sub, theta - h)[1][:, 0, :]
+        d2p = (dp_hi - dp_lo) / (2 * h)
+        j = float(np.where(valid, dp * d2p / safe, 0.0).sum())
     return loglik, score, info, j
 
 
@@ -229,15 +234,16 @@ def map_estimate(
     if idx.size == 0:
         theta = float(np.clip(prior_mean, lo, hi))
         return Estimate(theta, float(prior_sd))
+    sub = pool.subset(idx)
 
     def negative_log_posterior(t: float) -> float:
-        return -(_pattern_terms(pool, idx, sc, t)[0] - 0.5 * ((t - prior_mean) / prior_sd) ** 2)
+        return -(_pattern_terms(sub, sc, t)[0] - 0.5 * ((t - prior_mean) / prior_sd) ** 2)
 
     res = minimize_scalar(
         negative_log_posterior, bounds=(lo, hi), method="bounded", options={"xatol": 1e-6}
     )
     theta = float(res.x)
-    info = _pattern_terms(pool, idx, sc, theta)[2]
+    info = _pattern_terms(sub, sc, theta)[2]
     return Estimate(theta, float(1.0 / np.sqrt(info + prior_sd**-2)))
 
 
@@ -257,6 +263,7 @@ def ml_bounded(
     lo, hi = _check_bounds(bounds)
     if idx.size == 0:
         return Estimate(0.5 * (lo + hi), hi - lo)
+    sub = pool.subset(idx)
     top = pool.n_categories[idx] - 1
     if np.all(sc == top) and np.all(pool.d[idx] == 1):
         theta = hi
@@ -264,13 +271,13 @@ def ml_bounded(
         theta = lo
     else:
         res = minimize_scalar(
-            lambda t: -_pattern_terms(pool, idx, sc, t)[0],
+            lambda t: -_pattern_terms(sub, sc, t)[0],
             bounds=(lo, hi),
             method="bounded",
             options={"xatol": 1e-6},
         )
         theta = float(res.x)
-    info = _pattern_terms(pool, idx, sc, theta)[2]
+    info = _pattern_terms(sub, sc, theta)[2]
     return Estimate(float(theta), _se_from_information(info, hi - lo))
 
 
@@ -291,9 +298,10 @@ def wle(
     lo, hi = _check_bounds(bounds)
     if idx.size == 0:
         return Estimate(0.5 * (lo + hi), hi - lo)
+    sub = pool.subset(idx)
 
     def warm(t: float) -> float:
-        _, score, info, j = _pattern_terms(pool, idx, sc, t)
+        _, score, info, j = _pattern_terms(sub, sc, t, warm=True)
         return score + (j / (2.0 * info) if info > 0 else 0.0)
 
     scan = np.linspace(lo, hi, 41)
@@ -307,7 +315,7 @@ def wle(
             theta = float(brentq(warm, scan[k], scan[k + 1], xtol=1e-8))
     else:
         theta = hi if values[0] > 0 else lo
-    info = _pattern_terms(pool, idx, sc, theta)[2]
+    info = _pattern_terms(sub, sc, theta)[2]
     return Estimate(theta, _se_from_information(info, hi - lo))
 
 
