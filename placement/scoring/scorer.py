@@ -276,16 +276,20 @@ def _token_probabilities(transcript: Transcript, tokens: Sequence[str]) -> list[
     return probabilities
 
 
-def element_hypotheses(item: Item, transcript: Transcript) -> dict[str, str]:
+def element_hypotheses(
+    item: Item, transcript: Transcript, evaluation: Evaluation | None = None
+) -> dict[str, str]:
     """For each missing variant-based element: the transcript rewritten to contain it.
 
     The element's closest variant replaces the window of the transcript that resembles it most
     (placeholders keep the transcript's word), or is appended when the transcript is shorter.
     Scoring these texts against the audio (:meth:`audio.transcribe.Transcriber.phrase_logprobs`)
     tells whether the audio supports the element that the free transcript missed.
+    ``evaluation`` is the transcript's, when the caller has it already.
     """
     rubric = _rubric(item)
-    evaluation = evaluate(rubric, transcript.text)
+    if evaluation is None:
+        evaluation = evaluate(rubric, transcript.text)
     raw = transcript.text.split()
     flat: list[tuple[str, int]] = [(t, i) for i, word in enumerate(raw) for t in normalise(word)]
     tokens = [t for t, _ in flat]
@@ -335,6 +339,7 @@ def phrase_hypotheses(item: Item, transcript: Transcript) -> list[str]:
 def _audio_support(
     item: Item,
     transcript: Transcript,
+    evaluation: Evaluation,
     raising: Sequence[str],
     phrase_scores: Mapping[str, float] | None,
 ) -> list[str]:
@@ -347,7 +352,7 @@ def _audio_support(
     base = (phrase_scores or {}).get(transcript.text)
     if phrase_scores is None or base is None or not raising:
         return []
-    hypotheses = element_hypotheses(item, transcript)
+    hypotheses = element_hypotheses(item, transcript, evaluation)
     return [
         e
         for e in raising
@@ -419,7 +424,7 @@ def score_transcript(
             )
     elif evaluation.score < rubric.max_score:
         raising = raising_elements(rubric, evaluation, evaluation.missing)
-        supported = _audio_support(item, transcript, raising, phrase_scores)
+        supported = _audio_support(item, transcript, evaluation, raising, phrase_scores)
         near = borderline(rubric, evaluation)
         if near:
             flags.append("borderline")
