@@ -96,9 +96,11 @@ class Pool:
 
     Notes
     -----
-    The pool caches, on first use, the log-probability table ``log_prob_table`` (n, G, kmax+1)
-    and the information table ``information_table`` (n, G) on ``grid``: an EAP step is then a
-    gather and a sum, and the information at any θ a linear interpolation between two columns.
+    The pool caches, on first use, the log-probabilities ``log_prob_rows`` (one row per item
+    and score) and the information ``information_by_grid`` (one row per grid point) on
+    ``grid``, each once in memory: ``log_prob_table`` (n, G, kmax+1) and ``information_table``
+    (n, G) are views of them. An EAP step is then a gather and a sum, and the information at
+    any θ a linear interpolation between two rows.
     Build pools with :meth:`create` (defaults for the optional arrays) or from a parameter CSV
     with :func:`placement.bank.pool_from_csv`.
     """
@@ -318,42 +320,47 @@ class Pool:
         return item_id in self._index
 
     @cached_property
-    def log_prob_table(self) -> FloatArray:
-        """``log P(X = k | θ_g)`` for every item, grid point and score: (n, G, kmax + 1)."""
+    def log_prob_rows(self) -> FloatArray:
+        """``log P(X_i = k | θ_g)`` with one contiguous row per (item, score): (n * (kmax + 1), G).
+
+        Row ``i * (kmax + 1) + k`` holds item ``i``'s score ``k`` over the grid, so the
+        log-likelihood of a pattern is one gather and one sum (the CAT step reads it so).
+        """
         p = np.maximum(probabilities(self, self.grid), PROBABILITY_FLOOR)
         table = np.log(p)
         # scores an item cannot take: a very low log-probability instead of log(0)
         out_of_range = np.arange(self.kmax + 1)[None, None, :] >= self.n_categories[:, None, None]
         table[np.broadcast_to(out_of_range, table.shape)] = -1e6
-        table.setflags(write=False)
-        return table
-
-    @cached_property
-    def log_prob_rows(self) -> FloatArray:
-        """``log_prob_table`` with one contiguous row per (item, score): (n * (kmax + 1), G).
-
-        Row ``i * (kmax + 1) + k`` is ``log P(X_i = k | θ_g)`` over the grid, so the
-        log-likelihood of a pattern is one gather and one sum.
-        """
-        rows = np.ascontiguousarray(self.log_prob_table.transpose(0, 2, 1)).reshape(
-            -1, self.grid.size
-        )
+        rows = np.ascontiguousarray(table.transpose(0, 2, 1)).reshape(-1, self.grid.size)
         rows.setflags(write=False)
         return rows
 
     @cached_property
-    def information_table(self) -> FloatArray:
-        """Fisher information of every item at every grid point: (n, G)."""
-        table = item_information(self, self.grid)
+    def log_prob_table(self) -> FloatArray:
+        """``log P(X = k | θ_g)`` for every item, grid point and score: (n, G, kmax + 1).
+
+        A view of :attr:`log_prob_rows`, not a second copy.
+        """
+        view: FloatArray = self.log_prob_rows.reshape(len(self), self.kmax + 1, -1).transpose(
+            0, 2, 1
+        )
+        return view
+
+    @cached_property
+    def information_by_grid(self) -> FloatArray:
+        """Fisher information of every item at every grid point, one θ a contiguous row: (G, n)."""
+        table = np.ascontiguousarray(item_information(self, self.grid).T)
         table.setflags(write=False)
         return table
 
     @cached_property
-    def information_by_grid(self) -> FloatArray:
-        """The information table transposed, (G, n), so that one θ is one contiguous row."""
-        table = np.ascontiguousarray(self.information_table.T)
-        table.setflags(write=False)
-        return table
+    def information_table(self) -> FloatArray:
+        """Fisher information of every item at every grid point: (n, G).
+
+        A view of :attr:`information_by_grid`, not a second copy.
+        """
+        view: FloatArray = self.information_by_grid.T
+        return view
 
     @cached_property
     def is_dichotomous(self) -> BoolArray:
