@@ -228,7 +228,7 @@ class _Problem:
         self.n_evaluations = 0
 
     # -- packing ----------------------------------------------------------------------------
-    def start_vector(self, start: ItemParameters, responses: Responses) -> FloatArray:
+    def start_vector(self, start: ItemParameters) -> FloatArray:
         """Initial flat vector from a starting table (old or provisional parameters)."""
         x = np.zeros(self.size)
         for grp in self.groups:
@@ -397,10 +397,6 @@ class _Problem:
             cols = self.offset[grp.items][:, None] + np.arange(grp.k + 1)[None, :]
             np.add.at(grad, grp.pos, self._group_grad(x, grp, counts[cols]))
         return -(ll + prior), -grad
-
-    def log_likelihood(self, x: FloatArray) -> float:
-        """Marginal log-likelihood (no priors)."""
-        return self.posterior(self.log_table(x))[1]
 
     # -- standard errors ---------------------------------------------------------------------
     def person_scores(self, x: FloatArray) -> sp.csr_matrix:
@@ -614,7 +610,7 @@ def fit_scale(
         fit_guessing=fit_guessing,
         person_prior=person_prior,
     )
-    x0 = problem.start_vector(params.with_values(models=models), responses)
+    x0 = problem.start_vector(params.with_values(models=models))
 
     # the number of iterations is not known in advance: the bar counts them and shows the rate
     label = f"fit {params.skills[0]}" if len(set(params.skills)) == 1 else "fit"

@@ -57,10 +57,6 @@ class Linking:
     criterion: float
     provisional: bool = False
 
-    def theta(self, theta_new: FloatArray) -> FloatArray:
-        """Map abilities from the new scale to the old one."""
-        return self.A * np.asarray(theta_new, dtype=float) + self.B
-
 
 def transform(
     params: ItemParameters, A: float, B: float, items: BoolArray | None = None
