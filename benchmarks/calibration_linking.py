@@ -28,7 +28,7 @@ import numpy as np
 from calibration.checks import Thresholds, run_checks
 from calibration.data import Responses
 from calibration.fit import fit
-from calibration.linking import apply_links, link_skills
+from calibration.linking import apply_links, link_skills, transform_se
 from calibration.synthetic import random_bank, simulate_cat
 
 TRUE_A, TRUE_B = 1.25, 0.5
@@ -83,9 +83,10 @@ def main() -> None:
         )
         if method == "stocking-lord":
             linked = apply_links(ours.params, links, ours.fitted)
+            se_a, se_b, _ = transform_se(lk.A, ours.se_a, ours.se_b)
             checks = run_checks(
-                linked, current, data, fitted=ours.fitted, se_a=ours.se_a / lk.A,
-                se_b=ours.se_b * lk.A, thresholds=Thresholds(max_exposure=1.0),
+                linked, current, data, fitted=ours.fitted, se_a=se_a, se_b=se_b,
+                thresholds=Thresholds(max_exposure=1.0),
             )  # fmt: skip
             flagged = {r.item_id for r in checks.flagged("drift")}
             verdicts["ours (|Δb| > 0.5, significant)"] = flagged

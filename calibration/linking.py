@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 from scipy.optimize import minimize
@@ -42,6 +42,7 @@ from calibration.model import expected_scores
 
 Method = Literal["stocking-lord", "mean-sigma"]
 MIN_ANCHORS = 3
+_SE = TypeVar("_SE", float, FloatArray)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,16 @@ def transform(
     b[mask] = A * b[mask] + B
     thr[mask] = A * thr[mask] + B
     return params.with_values(a=a, b=b, thresholds=thr)
+
+
+def transform_se(
+    A: float, a: _SE, b: _SE, *, thresholds: Sequence[float] = ()
+) -> tuple[_SE, _SE, list[float]]:
+    """Standard errors of ``a``, ``b`` (and GRM ``thresholds``) on the scale :math:`A\\theta + B`.
+
+    ``a``'s divides by A, every location's multiplies by A; B shifts locations, not their spread.
+    """
+    return a / A, b * A, [t * A for t in thresholds]
 
 
 def _locations(params: ItemParameters, idx: np.ndarray) -> FloatArray:

@@ -37,7 +37,7 @@ from calibration.data import (
 )
 from calibration.errors import CalibrationError, InputError
 from calibration.fit import FitResult, SeMethod, fit
-from calibration.linking import Linking, Method, apply_links, link_skills
+from calibration.linking import Linking, Method, apply_links, link_skills, transform_se
 from calibration.simulation import compare_banks
 
 
@@ -322,12 +322,10 @@ def step_link(
     for item_id, s in info["se"].items():
         skill = new.skills[new.index(item_id)]
         A = links[skill].A if skill in links else 1.0
-        se_old[item_id] = {
-            "a": _num(s["a"]) / A,
-            "b": _num(s["b"]) * A,
-            "c": s["c"],
-            "thresholds": [_num(t) * A for t in s["thresholds"]],
-        }
+        se_a, se_b, se_thr = transform_se(
+            A, _num(s["a"]), _num(s["b"]), thresholds=[_num(t) for t in s["thresholds"]]
+        )
+        se_old[item_id] = {"a": se_a, "b": se_b, "c": s["c"], "thresholds": se_thr}
     write_json(
         work.linking,
         {
