@@ -121,6 +121,51 @@ def _fmt(x: float) -> str:
     return "0" if text in {"-0", ""} else text
 
 
+def kept(x: float) -> float:
+    """The value as ``parameters.csv`` keeps it: to the 4 decimals :func:`_fmt` writes."""
+    return float(_fmt(x))
+
+
+def thresholds_in_order(model: str, thresholds: Iterable[float]) -> bool:
+    """Whether the thresholds suit the model: a GRM's strictly increase as the CSV keeps them.
+
+    Thresholds distinct only beyond the 4 decimals written become equal on disk, and a file with
+    equal GRM thresholds cannot be read back, so they count as out of order here already.
+    """
+    if model != "GRM":
+        return True
+    values = [kept(t) for t in thresholds]
+    return all(t1 < t2 for t1, t2 in itertools.pairwise(values))
+
+
+def row_problems(row: ParameterRow, item: Item) -> list[tuple[str, str]]:
+    """What does not fit between an item and its parameters, as ``(column, message)`` pairs.
+
+    The one statement of these rules, for ``itembank validate`` (an item's own ``parameters:``
+    block) and for a release's parameter table: the model suits the item (GRM or GPCM for a
+    rubric item, not those otherwise), a rubric item has one threshold per score point, GRM
+    thresholds strictly increase to 4 decimals (:func:`thresholds_in_order`, the reader's test
+    too), and ``0 <= c < d <= 1``.
+    """
+    problems = []
+    if item.rubric is not None:
+        k = item.rubric.max_score
+        if row.model not in POLYTOMOUS:
+            problems.append(("model", f"a rubric item needs GRM or GPCM, not {row.model}"))
+        elif len(row.thresholds) != k:
+            message = f"{len(row.thresholds)} thresholds for a maximum score of {k}"
+            problems.append(("thresholds", message))
+    elif row.model in POLYTOMOUS:
+        problems.append(("model", f"a right/wrong item needs 2PL or 3PL, not {row.model}"))
+    if not thresholds_in_order(row.model, row.thresholds):
+        values = ", ".join(_fmt(t) for t in row.thresholds)
+        message = f"GRM thresholds must strictly increase to 4 decimals, got {values}"
+        problems.append(("thresholds", message))
+    if not 0 <= row.c < row.d <= 1:
+        problems.append(("c", "asymptotes must satisfy 0 <= c < d <= 1"))
+    return problems
+
+
 def write_parameters_csv(table: ParameterTable | Iterable[ParameterRow], path: Path) -> None:
     """Write the rows as ``parameters.csv`` (deterministic: same rows, same bytes)."""
     table = table if isinstance(table, ParameterTable) else ParameterTable(tuple(table))
@@ -186,10 +231,11 @@ def read_parameters_csv(path: Path) -> ParameterTable:
     """Read a parameter CSV: the one reader of the format, for releases, the engine and calibration.
 
     Columns: ``id, model, a, b`` required; ``skill, theme`` (text, may be empty); ``c, d``
-    (empty or missing: 0 and 1); ``b1..bk`` (GRM/GPCM thresholds, GRM's increasing; ``b`` may
-    then be empty and is their mean); optional ``provisional, pretest, non_reader`` (0/1, also
-    true/false, yes/no, oui/non, vrai/faux) and ``enemies`` (ids separated by ``;``, ``,``,
-    ``|`` or spaces). Raises :class:`ParametersInvalid` naming the line and column at fault.
+    (empty or missing: 0 and 1); ``b1..bk`` (GRM/GPCM thresholds, GRM's strictly increasing to
+    4 decimals; ``b`` may then be empty and is their mean); optional ``provisional, pretest,
+    non_reader`` (0/1, also true/false, yes/no, oui/non, vrai/faux) and ``enemies`` (ids
+    separated by ``;``, ``,``, ``|`` or spaces). Raises :class:`ParametersInvalid` naming the
+    line and column at fault.
     """
     path = Path(path)
     try:
@@ -216,7 +262,7 @@ def read_parameters_csv(path: Path) -> ParameterTable:
                 thresholds = tuple(_float(raw, c, None, where) for c in filled)
                 if model in POLYTOMOUS and not thresholds:
                     raise ParametersInvalid(f"{where}: a {model} item needs thresholds b1..bk")
-                if model == "GRM" and any(t2 <= t1 for t1, t2 in itertools.pairwise(thresholds)):
+                if not thresholds_in_order(model, thresholds):
                     raise ParametersInvalid(f"{where}: the GRM thresholds of {item_id} not ordered")
                 a = _float(raw, "a", None, where)
                 if a <= 0:
@@ -338,19 +384,7 @@ def check_against_items(table: ParameterTable, items: Mapping[str, Item]) -> Non
         problems.append(f"parameters for unknown items {', '.join(extra)}")
     for row in table:
         item = items.get(row.id)
-        if item is None:
-            continue
-        if item.rubric is not None:
-            if row.model not in POLYTOMOUS:
-                problems.append(f"{row.id}: a rubric item needs GRM or GPCM, not {row.model}")
-            elif len(row.thresholds) != item.rubric.max_score:
-                problems.append(
-                    f"{row.id}: {len(row.thresholds)} thresholds for max score "
-                    f"{item.rubric.max_score}"
-                )
-        elif row.model in POLYTOMOUS:
-            problems.append(f"{row.id}: a right/wrong item needs 2PL or 3PL, not {row.model}")
-        if not 0 <= row.c < row.d <= 1:
-            problems.append(f"{row.id}: asymptotes must satisfy 0 <= c < d <= 1")
+        if item is not None:
+            problems += [f"{row.id}: {message}" for _, message in row_problems(row, item)]
     if problems:
         raise ParametersInvalid("; ".join(problems))

@@ -37,6 +37,7 @@ from itembank.model import (
     WRITING_TYPES,
     Item,
 )
+from itembank.parameters import ParameterRow, row_problems
 from itembank.sources import (
     BANK_SETTINGS_FILE,
     BankSettings,
@@ -262,20 +263,26 @@ def _check_parameters(item: Item, file: str) -> list[Problem]:
         for name in need.get(str(model), ())
         if name not in p
     ]
-    if model in {"2PL", "3PL"} and item.rubric is not None:
-        out.append(Problem(file, "parameters.model", f"{model} is for right/wrong items"))
-    if model in {"GRM", "GPCM"}:
-        thresholds = list(p.get("thresholds") or ())
-        if len(thresholds) != item.max_score:
-            out.append(
-                Problem(
-                    file,
-                    "parameters.thresholds",
-                    f"{len(thresholds)} thresholds for a maximum score of {item.max_score}",
-                )
-            )
-        if model == "GRM" and thresholds != sorted(thresholds):
-            out.append(Problem(file, "parameters.thresholds", "GRM thresholds must increase"))
+    if model not in need:
+        return out  # the schema reports an unknown model
+    try:  # placeholders for what is missing (reported above): the rules below do not read a, b
+        row = ParameterRow(
+            id=item.id,
+            skill=item.skill,
+            theme=item.theme,
+            model=str(model),
+            a=1.0,
+            b=0.0,
+            c=float(p.get("c", 0.0)),
+            d=float(p.get("d", 1.0)),
+            thresholds=tuple(float(t) for t in p.get("thresholds") or ()),
+        )
+    except (TypeError, ValueError):
+        return out  # values of the wrong type: the schema reports them
+    out += [
+        Problem(file, f"parameters.{column}", message)
+        for column, message in row_problems(row, item)
+    ]
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,9 @@ def test_csv_round_trip(tmp_path: Path) -> None:
         ("id,model,a,b\n,2PL,1,0\n", "line 2: empty id"),
         ("id,model,a,b\nCO-001,2PL,nan,0\n", "line 2: a='nan' is not finite"),
         ("id,model,a,b,b1,b2\nEO-001,GRM,1,,1,0\n", "the GRM thresholds of EO-001 not ordered"),
+        ("id,model,a,b,b1,b2\nEO-001,GRM,1,,0.5,0.5\n", "the GRM thresholds of EO-001 not ordered"),
+        ("id,model,a,b,b1,b2\nEO-001,GRM,1,,0.5,0.50004\n",
+         "the GRM thresholds of EO-001 not ordered"),
         ("id,model,a,b,non_reader\nCO-001,2PL,1,0,peut-être\n",
          "non_reader='peut-être' is not 0 or 1"),
         ("id,model,a,b\nCO-001,2PL,un,0\n", "line 2: a='un' is not a number"),
@@ -126,6 +130,9 @@ def test_parameters_must_fit_the_items() -> None:
     ]
     with pytest.raises(ParametersInvalid, match="EO-001: a rubric item needs GRM or GPCM, not 2PL"):
         check_against_items(ParameterTable(tuple(wrong)), items)
+    equal = [replace(r, thresholds=(0.5, 0.50004)) if r.id == "EO-001" else r for r in rows]
+    with pytest.raises(ParametersInvalid, match="EO-001: GRM thresholds must strictly increase"):
+        check_against_items(ParameterTable(tuple(equal)), items)
     with pytest.raises(ParametersInvalid, match="parameters for unknown items CO-404"):
         check_against_items(
             ParameterTable((*rows, ParameterRow("CO-404", "CO", "", "2PL", 1, 0))), items

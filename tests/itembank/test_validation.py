@@ -277,3 +277,32 @@ def test_schema_messages_say_what_is_expected(
     root = make_bank(items)
     problems = validate(root, decode_media=False)
     assert any(p.field == field and message in p.message for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("thresholds", "shown"),
+    [([0.5, 0.5], "0.5, 0.5"), ([0.50001, 0.50004], "0.5, 0.5"), ([0.7, -0.2], "0.7, -0.2")],
+    ids=["equal", "equal-to-4-decimals", "decreasing"],
+)
+def test_grm_thresholds_must_strictly_increase_as_the_csv_keeps_them(
+    make_bank: MakeBank, tmp_path: Path, thresholds: list[float], shown: str
+) -> None:
+    """Equal thresholds, or thresholds equal once written to 4 decimals, would make a release
+    that publishes but whose parameters.csv can never be read back: validate refuses them."""
+    items = base_items()
+    items["EO-001"]["parameters"] = {"model": "GRM", "a": 1.0, "thresholds": thresholds}
+    root = make_bank(items)
+    problems = validate(root, decode_media=False)
+    assert [(Path(p.file).name, p.field, p.message) for p in problems] == [
+        (
+            "EO-001.yaml",
+            "parameters.thresholds",
+            f"GRM thresholds must strictly increase to 4 decimals, got {shown}",
+        )
+    ]
+
+
+def test_grm_thresholds_increasing_to_4_decimals_are_valid(make_bank: MakeBank) -> None:
+    items = base_items()
+    items["EO-001"]["parameters"] = {"model": "GRM", "a": 1.0, "thresholds": [0.5, 0.5001]}
+    assert validate(make_bank(items), decode_media=False) == []
