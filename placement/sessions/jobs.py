@@ -27,21 +27,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from audio.intake import check_recording
 from audio.transcribe import get_transcriber
 from placement.scoring import score_recording
-from placement.sessions import results
+from placement.sessions import audit, results
 from placement.sessions.db import make_engine, session_factory
-from placement.sessions.models import AuditEvent, Response, Stage, Transcript, utcnow
+from placement.sessions.models import Response, Stage, Transcript, utcnow
 
 __all__ = [
-    "ACTOR",
     "PROCESS_RECORDING",
     "pending_transcriptions",
     "process_recording",
     "recompute_if_finished",
     "requeue_pending",
 ]
-
-#: The audit trail's name for background work.
-ACTOR = "système"
 
 #: The import path the queue is given.
 PROCESS_RECORDING = "placement.sessions.jobs.process_recording"
@@ -76,14 +72,13 @@ def _db(database_url: str) -> Iterator[Session]:
 
 
 def _audit(db: Session, response: Response, action: str, **detail: Any) -> None:
-    db.add(
-        AuditEvent(
-            actor=ACTOR,
-            action=action,
-            candidate_id=response.session.candidate_id,
-            session_id=response.session_id,
-            detail={"response_id": response.id, "item_id": response.item_id, **detail},
-        )
+    audit.record(
+        db,
+        audit.SYSTEM,
+        action,
+        candidate_id=response.session.candidate_id,
+        session_id=response.session_id,
+        detail={"response_id": response.id, "item_id": response.item_id, **detail},
     )
 
 
@@ -176,7 +171,7 @@ def recompute_if_finished(db: Session, session_id: int) -> None:
     state = settle_state(session)
     session.state = state
     status = "provisional" if state == "transcribing" else "final"
-    results.compute_result(db, session, status=status, actor=ACTOR)
+    results.compute_result(db, session, status=status, actor=audit.SYSTEM)
 
 
 def pending_transcriptions(db: Session) -> list[int]:

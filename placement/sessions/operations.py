@@ -49,10 +49,6 @@ DECISION_KINDS = ("dispense", "prescription")
 _DOSSIER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{2,39}$")
 
 
-def _actor(user: User | Actor) -> Actor:
-    return Actor.of(user) if isinstance(user, User) else user
-
-
 def require_role(user: User | Actor, *roles: Role) -> None:
     """Raise Forbidden unless ``user`` has one of ``roles`` (admins may do anything; the
     system actor of jobs and the command line too)."""
@@ -126,7 +122,7 @@ def create_candidate(
     )
     db.add(candidate)
     db.flush()
-    audit.record(db, _actor(user), "candidate.create", candidate_id=candidate.id)
+    audit.record(db, user, "candidate.create", candidate_id=candidate.id)
     db.flush()
     return candidate
 
@@ -137,7 +133,7 @@ def get_candidate(db: Session, candidate_id: int, user: User | Actor | None = No
     if candidate is None:
         raise NotFound("Ce candidat n'existe pas.")
     if user is not None:
-        audit.record(db, _actor(user), "candidate.view", candidate_id=candidate.id)
+        audit.record(db, user, "candidate.view", candidate_id=candidate.id)
     return candidate
 
 
@@ -158,7 +154,7 @@ def set_candidate_non_reader(
     candidate.non_reader = bool(non_reader)
     audit.record(
         db,
-        _actor(user),
+        user,
         "candidate.non_reader",
         candidate_id=candidate.id,
         detail={"non_reader": candidate.non_reader},
@@ -261,7 +257,7 @@ def start_session(
     db.flush()
     audit.record(
         db,
-        _actor(user),
+        user,
         "session.create",
         candidate_id=candidate.id,
         session_id=session.id,
@@ -279,7 +275,7 @@ def get_session(db: Session, session_id: int, user: User | Actor | None = None) 
     if user is not None:
         audit.record(
             db,
-            _actor(user),
+            user,
             "session.view",
             candidate_id=session.candidate_id,
             session_id=session.id,
@@ -299,7 +295,7 @@ def abandon_session(db: Session, session_id: int, user: User | Actor) -> TestSes
     session.code_expires_at = utcnow()
     audit.record(
         db,
-        _actor(user),
+        user,
         "session.abandon",
         candidate_id=session.candidate_id,
         session_id=session.id,
@@ -336,7 +332,7 @@ def resume_session(
     session.state = SessionState.WAITING
     audit.record(
         db,
-        _actor(user),
+        user,
         "session.resume",
         candidate_id=session.candidate_id,
         session_id=session.id,

@@ -32,8 +32,9 @@ from sqlalchemy.orm import Session, object_session
 from placement.cat import Response as EngineResponse
 from placement.cat import TestState, next_step, step_rng
 from placement.irt import Estimate
+from placement.sessions import audit
 from placement.sessions.bankcache import EngineBank, engine_bank
-from placement.sessions.models import AuditEvent, Override, Result, TestSession
+from placement.sessions.models import Override, Result, TestSession
 
 __all__ = [
     "NOT_ASSESSED",
@@ -178,8 +179,7 @@ def compute_result(
     session: TestSession,
     status: str = "final",
     *,
-    actor: str = "système",
-    user_id: int | None = None,
+    actor: audit.Actor = audit.SYSTEM,
 ) -> Result:
     """Compute the session's result from its responses (with reviews applied) and add it.
 
@@ -213,15 +213,13 @@ def compute_result(
     )
     db.add(result)
     db.flush()
-    db.add(
-        AuditEvent(
-            actor=actor,
-            user_id=user_id,
-            action="result.compute",
-            candidate_id=session.candidate_id,
-            session_id=session.id,
-            detail={"result_id": result.id, "status": status, "global_level": result.global_level},
-        )
+    audit.record(
+        db,
+        actor,
+        "result.compute",
+        candidate_id=session.candidate_id,
+        session_id=session.id,
+        detail={"result_id": result.id, "status": status, "global_level": result.global_level},
     )
     db.flush()
     return result

@@ -40,11 +40,10 @@ from audio.intake import check_recording
 from itembank.model import Item
 from placement.cat import Rules, next_step, step_rng
 from placement.scoring import score_answer
-from placement.sessions import results
+from placement.sessions import audit, results
 from placement.sessions.bankcache import EngineBank
 from placement.sessions.errors import Conflict, InvalidAnswer, NotFound, StaleAnswer
 from placement.sessions.models import (
-    AuditEvent,
     Recording,
     Response,
     SessionState,
@@ -56,7 +55,6 @@ from placement.sessions.models import (
 from placement.sessions.operations import normalise_code as stored_code
 
 __all__ = [
-    "ACTOR",
     "PRACTICE_ITEM",
     "STAGES",
     "ItemView",
@@ -76,9 +74,6 @@ __all__ = [
     "submit_recording",
     "transcription_job_id",
 ]
-
-#: The audit trail's name for the candidate's tablet.
-ACTOR = "tablette"
 
 #: The screens in order; the tablet only ever moves one step forward.
 STAGES: tuple[Stage, ...] = (
@@ -169,14 +164,13 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 
 def _audit(db: Session, session: TestSession, action: str, **detail: Any) -> None:
-    db.add(
-        AuditEvent(
-            actor=ACTOR,
-            action=action,
-            candidate_id=session.candidate_id,
-            session_id=session.id,
-            detail=detail or None,
-        )
+    audit.record(
+        db,
+        audit.TABLET,
+        action,
+        candidate_id=session.candidate_id,
+        session_id=session.id,
+        detail=detail or None,
     )
 
 
@@ -589,7 +583,7 @@ def settle_state(session: TestSession) -> SessionState:
     return SessionState.DONE
 
 
-def finish(db: Session, session: TestSession, *, reason: str = "", actor: str = ACTOR) -> None:
+def finish(db: Session, session: TestSession, *, reason: str = "") -> None:
     """End the test: compute the result and set the state the desk shows.
 
     The result is ``provisional`` while spoken answers are still being transcribed (the
@@ -604,15 +598,14 @@ def finish(db: Session, session: TestSession, *, reason: str = "", actor: str = 
     state = settle_state(session)
     session.state = state
     if first_time:
-        db.add(
-            AuditEvent(
-                actor=actor,
-                action="session.finish",
-                candidate_id=session.candidate_id,
-                session_id=session.id,
-                detail={"reason": reason, "state": str(state)},
-            )
+        audit.record(
+            db,
+            audit.TABLET,
+            "session.finish",
+            candidate_id=session.candidate_id,
+            session_id=session.id,
+            detail={"reason": reason, "state": str(state)},
         )
     db.flush()
     status = "provisional" if state == SessionState.TRANSCRIBING else "final"
-    results.compute_result(db, session, status=status, actor=actor)
+    results.compute_result(db, session, status=status, actor=audit.TABLET)
