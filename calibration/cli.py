@@ -241,22 +241,10 @@ def _fmt(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.3f}"
 
 
-def _do_report(work: Workdir, override_reason: str | None = None) -> None:
-    from calibration.report import write_report
-    from calibration.steps import load_all
+def _do_report(work: Workdir) -> None:
+    from calibration.steps import step_report
 
-    state = load_all(work)
-    write_report(
-        work.report,
-        current=state["current"],
-        new=state["new"] or state["fitted"],
-        fit=state["fit"],
-        linking=state["linking"],
-        checks=state["checks"],
-        simulation=state["simulation"],
-        context=state["context"],
-        override_reason=override_reason,
-    )
+    step_report(work)
     print(f"report -> {work.report}")
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from calibration.data import read_parameters, write_parameters
+from calibration.data import write_parameters
 from calibration.errors import CalibrationError, InputError, PublishRefused
-from calibration.report import write_report
-from calibration.steps import Workdir, load_all
+from calibration.steps import Workdir, load_all, step_report
 
 #: Models of the calibration that the bank's parameter table spells differently: a 1PL is a
 #: 2PL whose items share one slope.
@@ -75,22 +74,12 @@ def publish(
     except itembank.ItemBankError as exc:
         raise InputError(f"cannot load release {base_version}: {exc}") from None
 
-    new = read_parameters(work.parameters)
+    new = state["new"]
     out_csv = work.root / "release-parameters.csv"
     write_parameters(
         new.with_values(models=tuple(RELEASE_MODEL.get(m, m) for m in new.models)), out_csv
     )
-    write_report(
-        work.report,
-        current=state["current"],
-        new=new,
-        fit=fit,
-        linking=linking,
-        checks=checks,
-        simulation=state["simulation"],
-        context=context,
-        override_reason=reason,
-    )
+    step_report(work, state=state, override_reason=reason)
     metadata = {
         "calibration": {
             "based_on": base.version,

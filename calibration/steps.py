@@ -38,6 +38,7 @@ from calibration.data import (
 from calibration.errors import CalibrationError, InputError
 from calibration.fit import FitResult, SeMethod, fit
 from calibration.linking import Linking, Method, apply_links, link_skills, transform_se
+from calibration.report import write_report
 from calibration.simulation import compare_banks
 
 
@@ -124,8 +125,7 @@ def write_json(path: Path, data: Any) -> Path:
 
 def read_json(path: Path, step: str) -> Any:
     """Read a step's JSON; raises :class:`InputError` naming the step that makes it."""
-    if not path.is_file():
-        raise InputError(f"{path} is missing: run `calibration {step}` first")
+    _require(path, step)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -487,6 +487,30 @@ def load_all(work: Workdir) -> dict[str, Any]:
     return out
 
 
+# -- report -------------------------------------------------------------------------------------
+def step_report(
+    work: Workdir, *, state: Mapping[str, Any] | None = None, override_reason: str | None = None
+) -> Path:
+    """Write the HTML report (``report.html``) from what the steps left in ``work``.
+
+    ``state`` is :func:`load_all`'s answer when the caller has already read it; the report shows
+    the linked parameters, or the fitted ones before ``link`` has run.
+    """
+    if state is None:
+        state = load_all(work)
+    return write_report(
+        work.report,
+        current=state["current"],
+        new=state["new"] or state["fitted"],
+        fit=state["fit"],
+        linking=state["linking"],
+        checks=state["checks"],
+        simulation=state["simulation"],
+        context=state["context"],
+        override_reason=override_reason,
+    )
+
+
 __all__ = [
     "CalibrationError",
     "Workdir",
@@ -499,6 +523,7 @@ __all__ = [
     "step_check",
     "step_fit",
     "step_link",
+    "step_report",
     "step_simulate",
     "write_json",
 ]
