@@ -226,7 +226,6 @@ def run_checks(
     exposure = counts / max(responses.n_persons, 1)
     theta = eap_scores(new, responses).of_response
     infit, outfit = item_fit(new, responses, theta)
-    old_index = {} if old is None else {item_id: j for j, item_id in enumerate(old.ids)}
     notes: list[str] = []
     # DIF
     dif_delta, dif_p = np.full(n, np.nan), np.full(n, np.nan)
@@ -270,7 +269,7 @@ def run_checks(
     drifted, misfit, overfit, overexposed, unseen, dif = [], [], [], [], [], []
     for i, item_id in enumerate(new.ids):
         flags: list[str] = []
-        j = old_index.get(item_id)
+        j = None if old is None else old.position(item_id)
         a_old = b_old = delta_b = delta_log_a = float("nan")
         if j is not None and old is not None:
             a_old, b_old = float(old.a[j]), float(old.b[j])

@@ -83,6 +83,14 @@ class ItemParameters:
         """Number of items."""
         return len(self.ids)
 
+    def __contains__(self, item_id: object) -> bool:
+        """Whether the table has an item ``item_id`` (constant time)."""
+        return item_id in self._index
+
+    def position(self, item_id: str) -> int | None:
+        """Position of ``item_id``, None when the table has no such item."""
+        return self._index.get(item_id)
+
     def index(self, item_id: str) -> int:
         """Position of ``item_id``; raises :class:`UnknownItem`."""
         try:
@@ -97,6 +105,14 @@ class ItemParameters:
         if unknown:
             raise UnknownItem(unknown)
         return np.fromiter((self._index[i] for i in ids), dtype=np.int64, count=len(ids))
+
+    def skill_mask(self, skill: str) -> BoolArray:
+        """Which rows belong to ``skill``, (n,)."""
+        return np.array([s == skill for s in self.skills])
+
+    def skill_rows(self, skill: str) -> IntArray:
+        """Rows of the items of ``skill``, ascending."""
+        return np.flatnonzero(self.skill_mask(skill))
 
     @property
     def max_scores(self) -> IntArray:

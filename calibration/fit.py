@@ -798,11 +798,7 @@ def eap_scores(
     psd = np.full((n_persons, len(skills)), np.nan)
     of_response = np.full(responses.n_responses, np.nan)
     for s_i, skill in enumerate(skills):
-        idx = (
-            np.flatnonzero(np.array([s == skill for s in params.skills]))
-            if by_skill
-            else np.arange(params.n_items)
-        )
+        idx = params.skill_rows(skill) if by_skill else np.arange(params.n_items)
         sub = responses.restrict(idx, params.n_items)
         if sub.n_responses == 0:
             continue
@@ -890,7 +886,7 @@ def fit(
     messages: list[str] = []
     n_persons = responses.n_persons
     for skill in skills:
-        idx = np.flatnonzero(np.array([s == skill for s in params.skills]))
+        idx = params.skill_rows(skill)
         sub_responses = responses.restrict(idx, params.n_items)
         if sub_responses.n_responses == 0:
             messages.append(f"skill {skill}: no responses, every item kept")

@@ -167,23 +167,20 @@ def link(
     if method not in ("stocking-lord", "mean-sigma"):
         raise LinkingError(f"unknown linking method {method!r}")
     fitted_mask = np.ones(new.n_items, dtype=bool) if fitted is None else np.asarray(fitted)
-    old_index = {item_id: j for j, item_id in enumerate(old.ids)}
     provisional = False
     if anchors is None:
         shared = [
             item_id
             for i, item_id in enumerate(new.ids)
-            if fitted_mask[i]
-            and item_id in old_index
-            and old.models[old_index[item_id]] == new.models[i]
+            if fitted_mask[i] and item_id in old and old.models[old.index(item_id)] == new.models[i]
         ]
         candidates = [
-            i for i in shared if not old.provisional[old_index[i]] and not old.pretest[old_index[i]]
+            i for i in shared if not old.provisional[old.index(i)] and not old.pretest[old.index(i)]
         ]
-        if len(candidates) < MIN_ANCHORS and all(old.provisional[old_index[i]] for i in shared):
+        if len(candidates) < MIN_ANCHORS and all(old.provisional[old.index(i)] for i in shared):
             candidates, provisional, purify = shared, True, None
     else:
-        missing = [i for i in anchors if i not in old_index or i not in new.ids]
+        missing = [i for i in anchors if i not in old or i not in new]
         if missing:
             raise LinkingError(f"anchor(s) not in both tables: {', '.join(missing[:10])}")
         candidates = list(anchors)
@@ -192,7 +189,7 @@ def link(
             f"{len(candidates)} usable anchor item(s); linking needs at least {MIN_ANCHORS}"
         )
     i_new = new.indices(candidates)
-    i_old = np.array([old_index[c] for c in candidates])
+    i_old = old.indices(candidates)
     A, B = _mean_sigma(new, old, i_new, i_old)
     dropped: list[str] = []
     if purify is not None:
@@ -228,10 +225,10 @@ def link_skills(
     fitted_mask = np.ones(new.n_items, dtype=bool) if fitted is None else np.asarray(fitted)
     links: dict[str, Linking] = {}
     for skill in sorted(set(new.skills)):
-        idx = np.flatnonzero(np.array([s == skill for s in new.skills]))
+        idx = new.skill_rows(skill)
         if not fitted_mask[idx].any():
             continue
-        old_idx = np.flatnonzero(np.array([s == skill for s in old.skills]))
+        old_idx = old.skill_rows(skill)
         skill_anchors = None
         if anchors is not None:
             in_skill = {new.ids[i] for i in idx}
@@ -257,6 +254,6 @@ def apply_links(
     fitted_mask = np.ones(params.n_items, dtype=bool) if fitted is None else np.asarray(fitted)
     out = params
     for skill, lk in links.items():
-        rows = fitted_mask & np.array([s == skill for s in params.skills])
+        rows = fitted_mask & params.skill_mask(skill)
         out = transform(out, lk.A, lk.B, rows)
     return out

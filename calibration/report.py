@@ -154,10 +154,9 @@ def _information_plot(current: ItemParameters, new: ItemParameters) -> str:
     grid = np.linspace(-4, 4, 161)
     skills = sorted(set(new.skills))
     fig, axes = plt.subplots(1, len(skills), figsize=(3.6 * len(skills), 3.4), squeeze=False)
-    index = {i: k for k, i in enumerate(current.ids)}
     for ax, skill in zip(axes[0], skills, strict=True):
         rows = [i for i, s in enumerate(new.skills) if s == skill]
-        old_rows = [index[new.ids[i]] for i in rows if new.ids[i] in index]
+        old_rows = [current.index(new.ids[i]) for i in rows if new.ids[i] in current]
         info_new = item_information(new.subset(rows), grid).sum(axis=0)
         ax.plot(grid, info_new, label="nouvelle")
         if old_rows:
@@ -183,15 +182,14 @@ def _curves_plot(current: ItemParameters, new: ItemParameters, ids: Sequence[str
     cols = min(4, n)
     rows = math.ceil(n / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False)
-    index = {i: k for k, i in enumerate(current.ids)}
     for ax, item_id in zip(axes.ravel(), ids, strict=False):
         i = new.index(item_id)
         sub = new.subset([i])
         ax.plot(grid, expected_scores(sub, grid)[0], label="score attendu (nouveau)")
-        if item_id in index:
+        if item_id in current:
             ax.plot(
                 grid,
-                expected_scores(current.subset([index[item_id]]), grid)[0],
+                expected_scores(current.subset([current.index(item_id)]), grid)[0],
                 "--",
                 label="actuel",
             )

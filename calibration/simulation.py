@@ -130,13 +130,12 @@ def compare_banks(
     """
     out: list[SkillComparison] = []
     skills = sorted(set(new.skills))
-    index = {item_id: i for i, item_id in enumerate(current.ids)}
     for k, skill in enumerate(tqdm(skills, desc="simulate", unit="skill", disable=not progress)):
-        rows = [i for i, s in enumerate(new.skills) if s == skill and new.ids[i] in index]
+        rows = [i for i, s in enumerate(new.skills) if s == skill and new.ids[i] in current]
         if len(rows) < 2:
             continue
         sub_new = new.subset(rows)
-        sub_cur = current.subset([index[new.ids[i]] for i in rows])
+        sub_cur = current.subset(current.indices(new.ids[i] for i in rows))
         thetas = np.random.default_rng(seed + 7919 * k).normal(size=n_candidates)
         cut = float((cuts or {}).get(skill, 0.0))
         run_seed = seed + 104729 * (k + 1)
