@@ -162,16 +162,13 @@ def _transcribe_and_score(db: Session, response: Response, row: Transcript) -> N
 def recompute_if_finished(db: Session, session_id: int) -> None:
     """If the session's test is over, recompute its result and settle its state."""
     from placement.sessions.models import TestSession
-    from placement.sessions.testflow import settle_state
+    from placement.sessions.testflow import settle_result
 
     db.expire_all()  # another job may have scored a sibling response meanwhile
     session = db.get(TestSession, session_id)
     if session is None or session.stage != Stage.FINISHED:
         return
-    state = settle_state(session)
-    session.state = state
-    status = "provisional" if state == "transcribing" else "final"
-    results.compute_result(db, session, status=status, actor=audit.SYSTEM)
+    settle_result(db, session, audit.SYSTEM)
 
 
 def pending_transcriptions(db: Session) -> list[int]:

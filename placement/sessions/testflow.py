@@ -46,6 +46,7 @@ from placement.sessions.errors import Conflict, InvalidAnswer, NotFound, StaleAn
 from placement.sessions.models import (
     Recording,
     Response,
+    Result,
     SessionState,
     Stage,
     TestSession,
@@ -69,6 +70,7 @@ __all__ = [
     "progress",
     "session_by_token",
     "set_recording_checks",
+    "settle_result",
     "settle_state",
     "submit_answer",
     "submit_recording",
@@ -595,17 +597,29 @@ def finish(db: Session, session: TestSession, *, reason: str = "") -> None:
     session.pending_item_id = None
     session.pending_since = None
     session.finished_at = session.finished_at or now
+    settle_result(db, session, audit.TABLET, finish_reason=reason if first_time else None)
+
+
+def settle_result(
+    db: Session, session: TestSession, actor: audit.Actor, *, finish_reason: str | None = None
+) -> Result:
+    """Settle a finished session's state (:func:`settle_state`) and add its result.
+
+    The result is ``provisional`` while spoken answers are still being transcribed, else
+    ``final``. With ``finish_reason`` the test has just ended: the ``session.finish`` event, with
+    the settled state, is recorded before the result.
+    """
     state = settle_state(session)
     session.state = state
-    if first_time:
+    if finish_reason is not None:
         audit.record(
             db,
-            audit.TABLET,
+            actor,
             "session.finish",
             candidate_id=session.candidate_id,
             session_id=session.id,
-            detail={"reason": reason, "state": str(state)},
+            detail={"reason": finish_reason, "state": str(state)},
         )
     db.flush()
     status = "provisional" if state == SessionState.TRANSCRIBING else "final"
-    results.compute_result(db, session, status=status, actor=audit.TABLET)
+    return results.compute_result(db, session, status=status, actor=actor)
