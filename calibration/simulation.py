@@ -30,7 +30,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -216,10 +215,8 @@ def compare_with_engine(
 
     if release is not None:
         pools = [
-            pool_from_release(SimpleNamespace(parameters_path=path, items=release.items,
-                                              version=release.version))
-            for path in (current_csv, new_csv)
-        ]  # fmt: skip
+            pool_from_release(release, parameters_path=path) for path in (current_csv, new_csv)
+        ]
         cuts = release.cut_scores
         corr = release.skill_correlation
     else:

@@ -83,22 +83,24 @@ def pool_from_csv(path: str | Path) -> Pool:
     return pool_from_rows(read_parameter_table(path).rows, source=str(path))
 
 
-def pool_from_release(release: Any) -> Pool:
+def pool_from_release(release: Any, *, parameters_path: Path | None = None) -> Pool:
     """The pool of a bank release (duck-typed ``itembank.Release``).
 
-    Reads ``release.parameters_path``; for each row, ``release.items[id]`` gives the enemies,
-    the non-reader flag and the status: ``retired`` and ``draft`` items are left out,
-    ``pilot`` items are pretest items (as are rows flagged ``pretest``). A row without an item
-    in the release is an error.
+    Reads ``parameters_path``, by default the release's own ``release.parameters_path`` (another
+    table of the same items, e.g. a recalibration, can be given); for each row,
+    ``release.items[id]`` gives the enemies, the non-reader flag and the status: ``retired`` and
+    ``draft`` items are left out, ``pilot`` items are pretest items (as are rows flagged
+    ``pretest``). A row without an item in the release is an error.
     """
-    table = read_parameter_table(release.parameters_path)
+    path = release.parameters_path if parameters_path is None else parameters_path
+    table = read_parameter_table(path)
     items = release.items
     kept, overrides = [], {}
     for row in table:
         item = items.get(row.id) if hasattr(items, "get") else None
         if item is None:
             raise InvalidBank(
-                f"{release.parameters_path}: item {row.id!r} has parameters but is not in "
+                f"{path}: item {row.id!r} has parameters but is not in "
                 f"release {getattr(release, 'version', '?')}"
             )
         status = getattr(item, "status", "operational")
@@ -110,7 +112,7 @@ def pool_from_release(release: Any) -> Pool:
             "non_reader": bool(getattr(item, "non_reader", False)),
             "pretest": status == "pilot",
         }
-    return pool_from_rows(kept, source=str(release.parameters_path), overrides=overrides)
+    return pool_from_rows(kept, source=str(path), overrides=overrides)
 
 
 @dataclass(frozen=True)
