@@ -101,19 +101,21 @@ def _sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def item_fingerprint(data: Mapping[str, Any], media: Mapping[str, str]) -> str:
+def item_fingerprint(
+    data: Mapping[str, Any], media: Mapping[str, str], item: Item | None = None
+) -> str:
     """The hash of what an item asks and how it is scored: its fields except metadata, and the
     content of its media. Two releases' items with the same fingerprint share parameters.
+
+    ``item`` is the item built from ``data``, when the caller has it (else it is built here).
     """
     content = {k: v for k, v in data.items() if k not in METADATA_FIELDS}
-    paths = sorted(_media_paths_of(data))
+    if item is None:
+        item = item_from_data(data)
+    paths = sorted({rel for _, rel in item_media(item)})
     content["__media__"] = {p: media.get(p, "missing") for p in paths}
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
     return _sha256_bytes(canonical.encode())
-
-
-def _media_paths_of(data: Mapping[str, Any]) -> set[str]:
-    return {rel for _, rel in item_media(item_from_data(data))}
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,12 +305,13 @@ def _read_release(folder: Path, version: str, *, verify: bool) -> Release:
     settings = BankSettings.from_data(load_yaml((folder / "settings.yaml").read_text()))
     items, data_by_id = _read_release_items(folder)
     log = meta.get("changelog") or {}
-    previous_params = _previous_parameter_changes(folder, log)
+    parameters = read_parameters_csv(folder / "parameters.csv")
+    previous_params = _previous_parameter_changes(folder, log, parameters)
     return Release(
         version=version,
         root=folder,
         items=MappingProxyType(items),  # read-only: a release is never edited
-        parameters=read_parameters_csv(folder / "parameters.csv"),
+        parameters=parameters,
         settings=settings,
         manifest=files,
         content_hash=manifest["content_hash"],
@@ -325,14 +328,16 @@ def _read_release(folder: Path, version: str, *, verify: bool) -> Release:
         ),
         notes=meta.get("notes") or "",
         metadata=dict(meta.get("metadata") or {}),
-        fingerprints={i: item_fingerprint(d, media) for i, d in data_by_id.items()},
+        fingerprints={i: item_fingerprint(d, media, items[i]) for i, d in data_by_id.items()},
         left_out=tuple(meta.get("left_out_invalid") or ()),
     )
 
 
 def _previous_parameter_changes(
-    folder: Path, log: Mapping[str, Any]
+    folder: Path, log: Mapping[str, Any], new: ParameterTable
 ) -> tuple[ParameterChange, ...]:
+    """The parameter changes the changelog lists, against the previous release's table when it
+    is at hand; ``new`` is this release's table."""
     changed = list(log.get("parameters_changed") or ())
     previous = log.get("previous")
     if not changed or previous is None:
@@ -340,7 +345,7 @@ def _previous_parameter_changes(
     prev_csv = folder.parent / previous / "parameters.csv"
     if not prev_csv.is_file():
         return ()
-    old, new = read_parameters_csv(prev_csv), read_parameters_csv(folder / "parameters.csv")
+    old = read_parameters_csv(prev_csv)
     return tuple(ParameterChange(i, old[i], new[i]) for i in changed if i in old and i in new)
 
 
@@ -541,7 +546,9 @@ def publish_release(
     previous = load_release(existing[-1], root) if existing else None
 
     media = _hash_media(content.media_files, progress)
-    fingerprints = {i: item_fingerprint(d, media) for i, d in content.data.items()}
+    fingerprints = {
+        i: item_fingerprint(d, media, content.items[i]) for i, d in content.data.items()
+    }
     if parameters_csv is not None:
         parameters = read_parameters_csv(Path(parameters_csv))
         check_against_items(parameters, content.items)
