@@ -26,8 +26,15 @@ from sqlalchemy.orm import Session
 
 from placement.sessions import audit
 from placement.sessions.errors import Conflict, NotFound
-from placement.sessions.models import Attestation, Role, SessionState, User, utcnow
-from placement.sessions.operations import SKILLS, effective_result, get_session, require_role
+from placement.sessions.models import Attestation, Role, User, utcnow
+from placement.sessions.operations import (
+    RUNNING_STATES,
+    SKILLS,
+    effective_result,
+    get_session,
+    require_not_erased,
+    require_role,
+)
 
 #: Where Debian's fonts-dejavu-core puts the fonts.
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -110,12 +117,11 @@ def attestation_content(
     """What the attestation says, from the session's effective result (overrides applied)."""
     session = get_session(db, session_id)
     candidate = session.candidate
-    if candidate.erased_at is not None:
-        raise Conflict("Les données de ce candidat ont été effacées.")
+    require_not_erased(candidate)
     effective = effective_result(session)
     if effective is None:
         raise Conflict("Aucun résultat n'a encore été calculé pour ce test.")
-    if session.state in (SessionState.WAITING, SessionState.IN_PROGRESS):
+    if session.state in RUNNING_STATES:
         raise Conflict("Le test n'est pas terminé.")
     wording = _policy_wording(session.policy)
     kind = effective.kind

@@ -46,6 +46,8 @@ MIN_REASON_LENGTH = 10
 LEVELS = ("pré-A1", "A1.1", "A1", "A2", "B1")
 SKILLS = ("CO", "CE", "EO", "EE")
 DECISION_KINDS = ("dispense", "prescription")
+#: The states of a test not yet over: created, or opened on the tablet.
+RUNNING_STATES = (SessionState.WAITING, SessionState.IN_PROGRESS)
 _DOSSIER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/_.-]{2,39}$")
 
 
@@ -57,6 +59,17 @@ def require_role(user: User | Actor, *roles: Role) -> None:
 
 
 # --- candidates ---------------------------------------------------------------------------
+
+
+def require_not_erased(candidate: Candidate) -> None:
+    """Raise Conflict if the candidate's personal data were erased."""
+    if candidate.erased_at is not None:
+        raise Conflict("Les données de ce candidat ont été effacées.")
+
+
+def has_running_test(candidate: Candidate) -> bool:
+    """Whether one of the candidate's tests is waiting or in progress."""
+    return any(s.state in RUNNING_STATES for s in candidate.sessions)
 
 
 def _clean_name(value: str, what: str) -> str:
@@ -227,12 +240,8 @@ def start_session(
     """
     require_role(user, Role.AUDITEUR)
     candidate = get_candidate(db, candidate_id)
-    if candidate.erased_at is not None:
-        raise Conflict("Les données de ce candidat ont été effacées.")
-    running = [
-        s for s in candidate.sessions if s.state in (SessionState.WAITING, SessionState.IN_PROGRESS)
-    ]
-    if running:
+    require_not_erased(candidate)
+    if has_running_test(candidate):
         raise Conflict(
             "Un test est déjà en cours pour ce candidat : reprenez-le ou abandonnez-le d'abord."
         )
@@ -287,7 +296,7 @@ def abandon_session(db: Session, session_id: int, user: User | Actor) -> TestSes
     """Mark an unfinished session abandoned; the tablet's token stops working."""
     require_role(user, Role.AUDITEUR)
     session = get_session(db, session_id)
-    if session.state not in (SessionState.WAITING, SessionState.IN_PROGRESS):
+    if session.state not in RUNNING_STATES:
         raise Conflict("Seul un test en attente ou en cours peut être abandonné.")
     previous = session.state
     session.state = SessionState.ABANDONED
@@ -315,12 +324,7 @@ def resume_session(
     require_role(user, Role.AUDITEUR)
     session = get_session(db, session_id)
     if (
-        session.state
-        not in (
-            SessionState.WAITING,
-            SessionState.IN_PROGRESS,
-            SessionState.ABANDONED,
-        )
+        session.state not in (*RUNNING_STATES, SessionState.ABANDONED)
         or session.finished_at is not None
     ):
         raise Conflict("Ce test est terminé : il ne peut pas être repris.")
@@ -396,7 +400,7 @@ def _check_reason(reason: str | None) -> str:
 
 def _recompute(db: Session, session: TestSession) -> Result | None:
     """A new machine result with the overrides applied (E2's results.compute_result)."""
-    if session.state in (SessionState.WAITING, SessionState.IN_PROGRESS):
+    if session.state in RUNNING_STATES:
         return None  # the test flow computes the result when the test ends
     from placement.sessions.results import compute_result
     from placement.sessions.testflow import settle_state
@@ -446,8 +450,7 @@ def _add_override(
 def _overridable(db: Session, session_id: int, user: User) -> TestSession:
     require_role(user, Role.AUDITEUR)
     session = get_session(db, session_id)
-    if session.candidate.erased_at is not None:
-        raise Conflict("Les données de ce candidat ont été effacées.")
+    require_not_erased(session.candidate)
     return session
 
 

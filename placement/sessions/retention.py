@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from placement.sessions import audit
 from placement.sessions.audit import Actor
 from placement.sessions.errors import Conflict, InvalidInput
-from placement.sessions.models import Candidate, Role, SessionState, TestSession, User, utcnow
-from placement.sessions.operations import get_candidate
+from placement.sessions.models import Candidate, Role, TestSession, User, utcnow
+from placement.sessions.operations import get_candidate, has_running_test, require_role
 from placement.sessions.users import purge_login_attempts
 
 ERASED = "effacé"
@@ -88,17 +88,11 @@ def erase_candidate(
     db: Session, candidate_id: int, user: User | Actor, *, now: datetime | None = None
 ) -> Erasure:
     """Erase one candidate's personal data on an administrator's request (audited)."""
-    if isinstance(user, User) and user.role != Role.ADMIN:
-        from placement.sessions.errors import Forbidden
-
-        raise Forbidden()
+    require_role(user, Role.ADMIN)
     candidate = get_candidate(db, candidate_id)
     if candidate.erased_at is not None:
         raise Conflict("Les données de ce candidat ont déjà été effacées.")
-    running = [
-        s for s in candidate.sessions if s.state in (SessionState.WAITING, SessionState.IN_PROGRESS)
-    ]
-    if running:
+    if has_running_test(candidate):
         raise Conflict("Un test est en cours pour ce candidat : abandonnez-le avant d'effacer.")
     result = _erase(db, candidate, now or utcnow())
     audit.record(
