@@ -52,7 +52,7 @@ from defusedxml import ElementTree as SafeET  # type: ignore[import-untyped]  # 
 
 from itembank.errors import QtiError
 from itembank.model import CHOICE_TYPES, FORM_TYPES, SPEAKING_TYPES, TEXT_TYPES, Item
-from itembank.sources import item_media
+from itembank.sources import data_media, item_media
 
 QTI_NS = "http://www.imsglobal.org/xsd/imsqtiasi_v3p0"
 CP_NS = "http://www.imsglobal.org/xsd/qti/qtiv3p0/imscp_v1p1"
@@ -639,7 +639,7 @@ def import_qti(pkg: Path, out_dir: Path, *, today: str | None = None) -> ImportR
             if target.exists():
                 result.skipped[name] = f"{target} already exists"
                 continue
-            for rel in _data_media(data):
+            for rel in data_media(data):
                 src = root / rel
                 dest = out_dir / rel
                 if src.is_file() and not dest.exists():
@@ -652,15 +652,3 @@ def import_qti(pkg: Path, out_dir: Path, *, today: str | None = None) -> ImportR
             )
             result.written[data["id"]] = target
     return result
-
-
-def _data_media(data: Mapping[str, Any]) -> Iterator[str]:
-    yield data["instruction"]["audio"]
-    stem = data.get("stem") or {}
-    for k in ("image", "audio"):
-        if stem.get(k):
-            yield stem[k]
-    for c in data.get("choices") or ():
-        for k in ("image", "audio"):
-            if c.get(k):
-                yield c[k]

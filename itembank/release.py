@@ -62,7 +62,15 @@ from itembank.parameters import (
     read_parameters_csv,
     write_parameters_csv,
 )
-from itembank.sources import Bank, BankSettings, item_from_data, item_media, load_bank, load_yaml
+from itembank.sources import (
+    Bank,
+    BankSettings,
+    data_media,
+    item_from_data,
+    item_media,
+    load_bank,
+    load_yaml,
+)
 
 RELEASES_ROOT = Path(__file__).parent / "releases"
 MEDIA_STORE = "media"
@@ -107,12 +115,11 @@ def item_fingerprint(
     """The hash of what an item asks and how it is scored: its fields except metadata, and the
     content of its media. Two releases' items with the same fingerprint share parameters.
 
-    ``item`` is the item built from ``data``, when the caller has it (else it is built here).
+    ``item`` is the item built from ``data``, when the caller has it (else its media paths are
+    read from ``data``).
     """
     content = {k: v for k, v in data.items() if k not in METADATA_FIELDS}
-    if item is None:
-        item = item_from_data(data)
-    paths = sorted({rel for _, rel in item_media(item)})
+    paths = sorted(set(data_media(data)) if item is None else {rel for _, rel in item_media(item)})
     content["__media__"] = {p: media.get(p, "missing") for p in paths}
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
     return _sha256_bytes(canonical.encode())

@@ -166,6 +166,21 @@ def item_media(item: Item) -> Iterator[tuple[str, str]]:
             yield f"choices[{i}].audio", choice.audio
 
 
+def data_media(data: Mapping[str, Any]) -> Iterator[str]:
+    """The media paths an item's YAML data refers to, without building the item: the paths
+    :func:`item_media` gives for the item built from it, in the same order (for data not known
+    to build, such as a QTI import, or when only the data is at hand)."""
+    yield data["instruction"]["audio"]
+    stem = data.get("stem") or {}
+    for k in ("image", "audio"):
+        if stem.get(k):
+            yield stem[k]
+    for c in data.get("choices") or ():
+        for k in ("image", "audio"):
+            if c.get(k):
+                yield c[k]
+
+
 def item_files(root: Path) -> list[Path]:
     """The item YAML files of a bank, sorted: ``<root>/<skill>/*.yaml``."""
     files: list[Path] = []

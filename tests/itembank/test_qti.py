@@ -14,6 +14,7 @@ from defusedxml import ElementTree as SafeET
 from itembank import QtiError, load_bank, publish_release, validate
 from itembank.cli import main
 from itembank.qti import CP_NS, QTI_NS, export_qti, import_qti
+from itembank.sources import data_media, item_from_data, item_media
 from tests.itembank.conftest import MakeBank, base_items
 
 KEPT = ("id", "skill", "type", "theme", "topic", "target_level", "status", "non_reader",
@@ -168,3 +169,9 @@ def test_cli_export_and_import(
     out = capsys.readouterr()
     assert "4 imported, 3 skipped" in out.out
     assert "skipped EE-001:" in out.err
+
+
+def test_media_of_raw_data_are_those_of_the_built_item() -> None:
+    """The import lists an item's media from its data, the bank from the built item: the same."""
+    for data in base_items().values():
+        assert list(data_media(data)) == [rel for _, rel in item_media(item_from_data(data))]
