@@ -108,8 +108,9 @@ def item_fit(
     """
     n = params.n_items
     infit, outfit = np.full(n, np.nan), np.full(n, np.nan)
+    by_item = responses.rows_by_item(n)
     for i in np.unique(responses.item):
-        rows = np.flatnonzero(responses.item == i)
+        rows = by_item[i]
         p = category_probabilities(params.subset([i]), theta[rows])[0]  # (K+1, r)
         scores = np.arange(p.shape[0], dtype=float)[:, None]
         e = np.sum(p * scores, axis=0)
@@ -128,6 +129,7 @@ def mantel_haenszel(
     reference: BoolArray,
     theta: FloatArray,
     n_strata: int = 10,
+    rows: IntArray | None = None,
 ) -> tuple[float, float, float]:
     """Mantel–Haenszel DIF of a right/wrong item.
 
@@ -138,6 +140,9 @@ def mantel_haenszel(
     theta : ndarray, (R,)
         Matching variable for each response (the person's EAP θ on the item's scale), cut into
         ``n_strata`` quantile strata of the item's takers.
+    rows : ndarray of int, optional
+        The item's response rows in ascending order (``Responses.rows_by_item(n)[item]``), when
+        the caller has them; found by a scan of the responses otherwise.
 
     Returns
     -------
@@ -146,7 +151,8 @@ def mantel_haenszel(
         continuity correction) and the standard error of delta (Robins–Breslow–Greenland);
         NaN when undefined.
     """
-    rows = np.flatnonzero(responses.item == item)
+    if rows is None:
+        rows = np.flatnonzero(responses.item == item)
     persons = responses.person[rows]
     x = responses.score[rows]
     match = theta[rows]
@@ -237,6 +243,7 @@ def run_checks(
         if names.size >= 2:
             ref_name = str(names[np.argmax(sizes)])
             reference = groups == ref_name
+            by_item = responses.rows_by_item(n)
             for g_name in names:
                 if g_name == ref_name:
                     continue
@@ -244,14 +251,19 @@ def run_checks(
                 for i in range(n):
                     if new.models[i] == "GRM" or counts[i] == 0:
                         continue
-                    takers = responses.person[responses.item == i]
+                    takers = responses.person[by_item[i]]
                     if (
                         focal[takers].sum() < th.dif_min_per_group
                         or reference[takers].sum() < th.dif_min_per_group
                     ):
                         continue
                     delta, p, se_delta = mantel_haenszel(
-                        responses, i, focal=focal, reference=reference, theta=theta
+                        responses,
+                        i,
+                        focal=focal,
+                        reference=reference,
+                        theta=theta,
+                        rows=by_item[i],
                     )
                     if np.isnan(dif_delta[i]) or abs(delta) > abs(dif_delta[i]):
                         dif_delta[i], dif_p[i], dif_group[i] = delta, p, f"{g_name} vs {ref_name}"

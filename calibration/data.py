@@ -39,6 +39,17 @@ ESTIMATED = ("1PL", "2PL", "3PL", "GRM")
 RESPONSE_COLUMNS = ("person_id", "item_id", "score")
 
 
+def group_rows(keys: IntArray, n: int) -> list[IntArray]:
+    """Rows of each value ``0..n-1`` of ``keys``, ascending within each value.
+
+    One stable sort instead of one scan per value: ``group_rows(keys, n)[k]`` equals
+    ``np.flatnonzero(keys == k)``.
+    """
+    order = np.argsort(keys, kind="stable")
+    starts = np.searchsorted(keys[order], np.arange(n + 1))
+    return [order[starts[k] : starts[k + 1]] for k in range(n)]
+
+
 @dataclass(frozen=True, slots=True)
 class ItemParameters:
     """An item-parameter table; index ``i`` is the same item in every array.
@@ -327,11 +338,14 @@ class Responses:
             else tuple(r for r, k in zip(self.releases, keep, strict=True) if k),
         )
 
+    def rows_by_item(self, n_items: int) -> list[IntArray]:
+        """The response rows of each item, (n_items,) arrays, ascending within each item."""
+        return group_rows(self.item, n_items)
+
     def take_persons(self, persons: IntArray) -> Responses:
         """Responses of the given persons (repeats allowed: bootstrap), renumbered 0..len-1."""
-        order = np.argsort(self.person, kind="stable")
-        starts = np.searchsorted(self.person[order], np.arange(self.n_persons + 1))
-        chunks = [order[starts[p] : starts[p + 1]] for p in persons]
+        by_person = group_rows(self.person, self.n_persons)
+        chunks = [by_person[p] for p in persons]
         lengths = np.array([c.size for c in chunks], dtype=np.int64)
         rows = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
         return Responses(
@@ -480,6 +494,7 @@ __all__ = [
     "POLYTOMOUS",
     "ItemParameters",
     "Responses",
+    "group_rows",
     "make_parameters",
     "read_parameters",
     "read_responses",

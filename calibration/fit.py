@@ -575,8 +575,9 @@ def fit_scale(
     kept: list[KeptItem] = []
     free = np.ones(n, dtype=bool)
     fixed_set = set(fixed_items)
+    by_item = responses.rows_by_item(n)
     for i, item_id in enumerate(params.ids):
-        scores = responses.score[responses.item == i] if counts[i] else np.zeros(0, dtype=int)
+        scores = responses.score[by_item[i]]
         if item_id in fixed_set:
             free[i] = False
             kept.append(KeptItem(item_id, int(counts[i]), "held fixed (anchor)"))

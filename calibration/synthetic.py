@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 from tqdm import tqdm
 
-from calibration.data import FloatArray, IntArray, ItemParameters, Responses
+from calibration.data import FloatArray, IntArray, ItemParameters, Responses, group_rows
 from calibration.model import category_probabilities, item_information
 
 
@@ -25,8 +25,7 @@ def draw_scores(
     uniq, inv = np.unique(items, return_inverse=True)
     sub = params.subset(uniq)
     out = np.zeros(items.size, dtype=np.int64)
-    for j in range(uniq.size):
-        rows = np.flatnonzero(inv == j)
+    for j, rows in enumerate(group_rows(inv, uniq.size)):
         p = category_probabilities(sub.subset([j]), thetas[rows])[0]  # (K+1, r)
         cum = np.cumsum(p, axis=0)
         u = rng.random(rows.size)
