@@ -45,7 +45,8 @@ def model_dir() -> Path:
     return Path(configured) if configured else bundled_model_dir()
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """The sha256 of a file's content (hex), read in 1 MiB chunks."""
     digest = hashlib.sha256()
     with path.open("rb") as f:
         while chunk := f.read(_CHUNK):
@@ -66,7 +67,7 @@ def verify(directory: Path) -> None:
         path = directory / name
         if not path.is_file():
             raise ModelUnavailable(f"{path} is missing")
-        if _sha256(path) != expected:
+        if sha256_file(path) != expected:
             raise ModelUnavailable(f"{path} does not match its sha256; reinstall with .ci/setup")
 
 

@@ -53,6 +53,13 @@ MAX_COMPRESSION_RATIO = 2.4
 MAX_TOKENS_PER_S = 9.0
 #: A word n-gram repeated this many times in a row is a loop.
 MAX_REPEATS = 3
+#: Less speech than this (seconds, after the voice filter) is silence: nothing is decoded.
+MIN_SPEECH_S = 0.2
+
+
+def _token_budget(speech_s: float) -> int:
+    """The most text tokens decoded for ``speech_s`` seconds of speech; reaching it is a loop."""
+    return int(MAX_TOKENS_PER_S * max(speech_s, 1.0)) + 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +258,7 @@ class Transcriber:
     ) -> tuple[str, list[int], list[dict[str, Any]], float]:
         tok = self._tokenizer
         prompt = [*tok.sot_sequence, tok.no_timestamps]
-        budget = int(MAX_TOKENS_PER_S * max(speech_s, 1.0)) + 8
+        budget = _token_budget(speech_s)
         result = self._model.model.generate(
             encoder_output,
             [prompt],
@@ -284,7 +291,7 @@ class Transcriber:
             with self._lock:
                 speech, timemap = self._speech(samples)
                 speech_s = speech.size / SAMPLE_RATE
-                if speech_s < 0.2:
+                if speech_s < MIN_SPEECH_S:
                     return Transcript(
                         text="",
                         language=LANGUAGE,
@@ -310,7 +317,7 @@ class Transcriber:
                         )
                         for w in merge_pieces(raw_words)
                     ]
-                    hit_budget = n_tokens >= int(MAX_TOKENS_PER_S * max(speech_s, 1.0)) + 8
+                    hit_budget = n_tokens >= _token_budget(speech_s)
                 else:
                     text, words, n_tokens, avg_logprob = self._transcribe_long(samples)
                     hit_budget = False
@@ -390,7 +397,7 @@ class Transcriber:
         try:
             with self._lock:
                 speech, _ = self._speech(samples)
-                if speech.size < 0.2 * SAMPLE_RATE:
+                if speech.size < MIN_SPEECH_S * SAMPLE_RATE:
                     return {p: scores[p.strip()] for p in phrases}
                 encoder_output, num_frames, _ = self._encode(self._key(samples), speech)
                 start = [*tok.sot_sequence, tok.no_timestamps]
@@ -409,11 +416,7 @@ def _model_version(model_dir: Path) -> str:
     """A short identity of the model files (the bundled model's known sha256, else computed)."""
     if model_dir.resolve() == bundled.bundled_model_dir().resolve():
         return bundled.BUNDLED_SHA256["model.bin"][:12]
-    digest = hashlib.sha256()
-    with (model_dir / "model.bin").open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()[:12]
+    return bundled.sha256_file(model_dir / "model.bin")[:12]
 
 
 _transcribers: dict[Path, Transcriber] = {}
