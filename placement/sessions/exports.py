@@ -20,7 +20,6 @@ from placement.sessions import audit
 from placement.sessions.audit import Actor
 from placement.sessions.models import (
     Attestation,
-    AuditEvent,
     Candidate,
     Recording,
     Response,
@@ -270,11 +269,7 @@ def candidate_data(db: Session, candidate: Candidate) -> dict[str, Any]:
                 ],
             }
         )
-    events = db.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.candidate_id == candidate.id)
-        .order_by(AuditEvent.at, AuditEvent.id)
-    )
+    events = audit.events_for_candidate(db, candidate.id)
     return {
         "candidate": {
             "dossier_number": candidate.dossier_number,
