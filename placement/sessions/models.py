@@ -36,6 +36,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_aware(moment: datetime | None) -> datetime | None:
+    """A stored moment, timezone-aware: SQLite gives back naive datetimes; all we store is UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
 class Base(DeclarativeBase):
     """Base of every model; JSON columns hold plain dicts and lists."""
 

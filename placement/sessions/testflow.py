@@ -28,7 +28,7 @@ import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, select, update
@@ -51,6 +51,7 @@ from placement.sessions.models import (
     Stage,
     TestSession,
     Transcript,
+    as_aware,
     utcnow,
 )
 from placement.sessions.operations import normalise_code as stored_code
@@ -158,13 +159,6 @@ def _now() -> datetime:
     return utcnow()
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite gives back naive datetimes; every one we store is UTC."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
-
-
 def _audit(db: Session, session: TestSession, action: str, **detail: Any) -> None:
     audit.record(
         db,
@@ -184,7 +178,7 @@ SEEN_RESOLUTION_S = 30.0
 
 def _seen(session: TestSession) -> None:
     now = _now()
-    last = _aware(session.last_seen_at)
+    last = as_aware(session.last_seen_at)
     if last is None or (now - last).total_seconds() >= SEEN_RESOLUTION_S:
         session.last_seen_at = now
 
@@ -228,7 +222,7 @@ def open_by_code(db: Session, code: str) -> TestSession:
     session = db.scalars(select(TestSession).where(TestSession.code == stored_code(code))).first()
     if session is None:
         raise NotFound("Ce code n'existe pas. Vérifiez le code donné par l'agent.")
-    expires = _aware(session.code_expires_at)
+    expires = as_aware(session.code_expires_at)
     if expires is not None and expires < _now():
         raise Conflict("Ce code a expiré. Demandez un nouveau code à l'agent.")
     if session.state == SessionState.ABANDONED:
@@ -384,7 +378,7 @@ def _claim(db: Session, session: TestSession, item_id: str) -> datetime:
     """Take the pending item off the screen, atomically; :class:`StaleAnswer` if it is not."""
     if session.stage != Stage.TEST or session.pending_item_id != item_id:
         raise StaleAnswer()
-    presented_at = _aware(session.pending_since) or _now()
+    presented_at = as_aware(session.pending_since) or _now()
     claimed = db.execute(
         update(TestSession)
         .where(TestSession.id == session.id, TestSession.pending_item_id == item_id)

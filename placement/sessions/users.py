@@ -27,7 +27,7 @@ from placement.sessions.errors import (
     LoginThrottled,
     NotFound,
 )
-from placement.sessions.models import LoginAttempt, Role, User, utcnow
+from placement.sessions.models import LoginAttempt, Role, User, as_aware, utcnow
 
 _hasher = PasswordHasher()
 
@@ -72,15 +72,6 @@ def _check_password_rules(password: str) -> None:
         raise InvalidInput(
             f"Le mot de passe doit compter au moins {MIN_PASSWORD_LENGTH} caractères."
         )
-
-
-def _as_aware(moment: datetime | None) -> datetime | None:
-    # SQLite returns naive datetimes even for timezone-aware columns; they were stored in UTC
-    if moment is not None and moment.tzinfo is None:
-        from datetime import UTC
-
-        return moment.replace(tzinfo=UTC)
-    return moment
 
 
 def create_user(
@@ -163,7 +154,7 @@ def authenticate(
             db.flush()
             raise LoginThrottled()
     user = db.scalar(select(User).where(User.username == username))
-    locked_until = _as_aware(user.locked_until) if user is not None else None
+    locked_until = as_aware(user.locked_until) if user is not None else None
     if user is not None and locked_until is not None and locked_until > now:
         db.add(LoginAttempt(at=now, username=username[:80], ip=ip, success=False))
         db.flush()
