@@ -24,7 +24,6 @@ as missing.
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -65,7 +64,6 @@ __all__ = [
     "check_microphone",
     "current_item",
     "finish",
-    "normalise_code",
     "open_by_code",
     "planned_items",
     "progress",
@@ -117,7 +115,6 @@ _PRACTICE_KEY = "maison"
 RECORDING_CHECKS = max(1, (os.cpu_count() or 2) // 2)
 _recording_checks = threading.BoundedSemaphore(RECORDING_CHECKS)
 
-_CODE_CHARS = re.compile(r"[^0-9A-Z]")
 _MAX_TEXT_CHARS = 4000
 _SKIP_KEY = "skipped"
 
@@ -198,11 +195,6 @@ def _check(data: bytes, **limits: Any) -> CheckedRecording:
         return check_recording(data, **limits)
 
 
-def normalise_code(code: str) -> str:
-    """A typed code without spaces, dashes or case: ``k7p 4qx`` → ``K7P4QX``."""
-    return _CODE_CHARS.sub("", code.upper())
-
-
 def transcription_job_id(response_id: int) -> str:
     """The queue's job id for a response's transcription (enqueuing twice does nothing)."""
     return f"transcribe-{response_id}"
@@ -217,9 +209,10 @@ def open_by_code(db: Session, code: str) -> TestSession:
     Raises :class:`NotFound` for an unknown code and :class:`Conflict` for an expired code, a
     finished test or an abandoned one (the auditeur gives a new code to resume it).
     """
-    if not normalise_code(code or ""):
+    wanted = stored_code(code or "")
+    if not wanted:
         raise NotFound("Ce code n'existe pas. Vérifiez le code donné par l'agent.")
-    session = db.scalars(select(TestSession).where(TestSession.code == stored_code(code))).first()
+    session = db.scalars(select(TestSession).where(TestSession.code == wanted)).first()
     if session is None:
         raise NotFound("Ce code n'existe pas. Vérifiez le code donné par l'agent.")
     expires = as_aware(session.code_expires_at)
