@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from placement.sessions import operations
+from placement.sessions import operations, results
 from placement.sessions.errors import SessionsError
 from placement.sessions.models import Response, TestSession
 
@@ -64,17 +64,10 @@ def review_context(session: TestSession) -> dict[str, Any]:
     items: Any = {}
     bank_error = None
     try:
-        from placement.sessions.results import bank_for
-
-        items = bank_for(session).items
+        items = results.bank_for(session).items
     except (SessionsError, ImportError, OSError) as error:
         bank_error = getattr(error, "message", str(error))
-    try:
-        from placement.sessions.results import response_scores
-
-        scores = response_scores(session)
-    except ImportError:
-        scores = {r.id: r.score for r in session.responses}
+    scores = results.response_scores(session)
     views = []
     for response in session.responses:
         item = items.get(response.item_id) if items else None
