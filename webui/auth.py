@@ -87,7 +87,7 @@ def actor() -> Actor:
     user = _load_user()
     if user is None:
         return Actor("anonyme", None, client_ip())
-    return Actor(user.username, user.id, client_ip())
+    return Actor.of(user, client_ip())
 
 
 def login_required(*roles: Role | str) -> Callable[[F], F]:
