@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from rapidfuzz.distance import Levenshtein
 from tqdm import tqdm
 
 from itembank.tools.errors import ToolError, ToolMissing
@@ -52,16 +53,8 @@ def words(text: str) -> list[str]:
 
 def word_error_rate(expected: str, heard: str) -> float:
     """Levenshtein distance between the word sequences, over the number of expected words."""
-    ref, hyp = words(expected), words(heard)
-    previous = list(range(len(hyp) + 1))
-    for i, ref_word in enumerate(ref, start=1):
-        current = [i]
-        for j, hyp_word in enumerate(hyp, start=1):
-            current.append(
-                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref_word != hyp_word))
-            )
-        previous = current
-    return previous[-1] / max(1, len(ref))
+    ref = words(expected)
+    return Levenshtein.distance(ref, words(heard)) / max(1, len(ref))
 
 
 def _stems(bank: Path) -> list[tuple[str, str, str]]:
