@@ -104,7 +104,7 @@ def cross(cx: float, cy: float, size: float, fill: str) -> str:
 
 def clock(hours: int, minutes: int, cx: float = 100, cy: float = 100, r: float = 80) -> str:
     """A clock face showing ``hours:minutes``."""
-    parts = [circle(cx, cy, r, WHITE), circle(cx, cy, r - 8, "none").replace('"4"', '"1"')]
+    parts = [circle(cx, cy, r, WHITE), circle(cx, cy, r - 8, "none")]
     for tick in range(12):
         angle = math.radians(tick * 30)
         inner = r - (18 if tick % 3 == 0 else 12)
@@ -914,7 +914,7 @@ def _drawings() -> dict[str, Callable[[], str]]:
             [
                 path("M76,70 Q90,100 100,92", width=4),
                 path("M124,70 Q110,100 100,92", width=4),
-                circle(100, 95, 10, RED).replace('stroke-width="4"', ""),
+                circle(100, 95, 10, RED),
                 path("M92,44 Q100,38 108,44", width=3),
             ]
         )
