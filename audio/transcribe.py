@@ -25,6 +25,7 @@ import hashlib
 import re
 import threading
 import time
+import weakref
 import zlib
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -183,6 +184,16 @@ def merge_pieces(pieces: Sequence[Mapping[str, Any]]) -> list[Word]:
     return [w for w in words if _WORD_RE.search(w.word)]
 
 
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """What a recording's samples give before the model: its speech, the map back to the
+    recording's times (None without speech) and the content key of the encoder cache."""
+
+    speech: FloatArray
+    timemap: Any
+    key: str
+
+
 class Transcriber:
     """A loaded Whisper model; thread-safe (calls are serialised by a lock)."""
 
@@ -208,6 +219,8 @@ class Transcriber:
         )
         self._lock = threading.Lock()
         self._encoded: OrderedDict[str, tuple[Any, int, Any]] = OrderedDict()
+        #: id of a samples array -> (weak reference to it, its speech, time map and key)
+        self._prepared: OrderedDict[int, tuple[Any, _Prepared]] = OrderedDict()
 
     # -- internals -------------------------------------------------------------------------
 
@@ -253,6 +266,25 @@ class Transcriber:
     def _key(samples: FloatArray) -> str:
         return hashlib.sha1(samples.tobytes(), usedforsecurity=False).hexdigest()
 
+    def _prepare(self, samples: FloatArray) -> _Prepared:
+        """The voice filter's output and the content key of ``samples``, once per array.
+
+        :func:`transcribe` and :func:`phrase_logprobs` are called on the same recording one
+        after the other (``placement.scoring.speech``): the last arrays seen are remembered by
+        identity (a weak reference, so a freed array's reused id never matches), and the filter
+        and the hash run once for both calls. The caller holds the lock.
+        """
+        entry = self._prepared.get(id(samples))
+        if entry is not None and entry[0]() is samples:
+            self._prepared.move_to_end(id(samples))
+            return entry[1]
+        speech, timemap = self._speech(samples)
+        prepared = _Prepared(speech, timemap, self._key(samples))
+        self._prepared[id(samples)] = (weakref.ref(samples), prepared)
+        while len(self._prepared) > 4:
+            self._prepared.popitem(last=False)
+        return prepared
+
     def _decode_window(
         self, encoder_output: Any, num_frames: int, speech_s: float
     ) -> tuple[str, list[int], list[dict[str, Any]], float]:
@@ -289,7 +321,8 @@ class Transcriber:
         duration_s = samples.size / SAMPLE_RATE
         try:
             with self._lock:
-                speech, timemap = self._speech(samples)
+                prepared = self._prepare(samples)
+                speech, timemap = prepared.speech, prepared.timemap
                 speech_s = speech.size / SAMPLE_RATE
                 if speech_s < MIN_SPEECH_S:
                     return Transcript(
@@ -302,7 +335,7 @@ class Transcriber:
                         model_name=self.model_name,
                         model_version=self.model_version,
                     )
-                encoder_output, num_frames, languages = self._encode(self._key(samples), speech)
+                encoder_output, num_frames, languages = self._encode(prepared.key, speech)
                 if speech_s <= WINDOW_S:
                     text, tokens, raw_words, avg_logprob = self._decode_window(
                         encoder_output, num_frames, speech_s
@@ -396,10 +429,10 @@ class Transcriber:
             return {p: scores[p.strip()] for p in phrases}
         try:
             with self._lock:
-                speech, _ = self._speech(samples)
-                if speech.size < MIN_SPEECH_S * SAMPLE_RATE:
+                prepared = self._prepare(samples)
+                if prepared.speech.size < MIN_SPEECH_S * SAMPLE_RATE:
                     return {p: scores[p.strip()] for p in phrases}
-                encoder_output, num_frames, _ = self._encode(self._key(samples), speech)
+                encoder_output, num_frames, _ = self._encode(prepared.key, prepared.speech)
                 start = [*tok.sot_sequence, tok.no_timestamps]
                 for phrase, tokens in batch:
                     result = self._model.model.align(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -119,3 +120,29 @@ def test_command_line_prints_json_and_fails_on_refused_files(
     assert "doctor" in result["text"]
     assert result["words"][0]["probability"] > 0
     assert "empty.webm: refused (empty)" in err
+
+
+@pytest.mark.slow
+def test_transcript_then_phrases_filter_and_hash_the_recording_once(
+    transcriber: Transcriber, clips: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Speech scoring transcribes a recording, then scores phrases on it: the voice filter and
+    the hash run once for both, and the results are those of an array seen for the first time."""
+    recording = check_recording(clips("french.wav").read_bytes())
+    calls = {"_speech": 0, "_key": 0}
+    for name in calls:
+        original = getattr(transcriber, name)
+
+        def counted(samples: np.ndarray, original: Any = original, name: str = name) -> Any:
+            calls[name] += 1
+            return original(samples)
+
+        monkeypatch.setattr(transcriber, name, counted)
+    phrases = ["Bonjour, je m'appelle Amina.", "Je cherche du travail."]
+    transcript = transcriber.transcribe(recording)
+    scores = transcriber.phrase_logprobs(recording, phrases)
+    assert calls == {"_speech": 1, "_key": 1}
+    fresh = recording.samples.copy()
+    assert transcriber.phrase_logprobs(fresh, phrases) == scores
+    assert transcriber.transcribe(fresh) == transcript
+    assert calls == {"_speech": 2, "_key": 2}
