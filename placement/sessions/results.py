@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
+from itembank.model import SKILLS
 from placement.cat import Response as EngineResponse
 from placement.cat import TestState, next_step, step_rng
 from placement.irt import Estimate
@@ -146,12 +147,8 @@ def estimates_for(
     counted = _counted_skills(state, bank)
     return {
         skill: (step.estimates.get(skill) if counted.get(skill, 0) > 0 else None)
-        for skill in _skills(bank)
+        for skill in SKILLS
     }
-
-
-def _skills(bank: EngineBank) -> tuple[str, ...]:
-    return ("CO", "CE", "EO", "EE")
 
 
 def _counted_skills(state: TestState, bank: EngineBank) -> dict[str, int]:
@@ -196,7 +193,7 @@ def compute_result(
     assessment = assess(estimates, bank.cut_scores, bank.policy, non_reader=non_reader)
     counts = _counted_skills(state, bank)
     levels: dict[str, Any] = {}
-    for skill in _skills(bank):
+    for skill in SKILLS:
         level = assessment.skills.get(skill)
         levels[skill] = level.to_dict() if level is not None else None
     global_level = assessment.global_level
