@@ -28,6 +28,7 @@ from placement.sessions import audit
 from placement.sessions.errors import Conflict, NotFound
 from placement.sessions.models import Attestation, Role, User, utcnow
 from placement.sessions.operations import (
+    CODE_ALPHABET,
     RUNNING_STATES,
     SKILLS,
     effective_result,
@@ -38,8 +39,6 @@ from placement.sessions.operations import (
 
 #: Where Debian's fonts-dejavu-core puts the fonts.
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
-#: Letters of a verification code (no 0/O, 1/I/L...).
-VERIFICATION_ALPHABET = "ACDEFHJKMNPRTUVWXY3479"
 
 SKILL_NAMES = {
     "CO": "Compréhension orale",
@@ -77,7 +76,7 @@ _TRAINING_NAMES = {
 
 def new_verification_code() -> str:
     """A random code like ``ATT-K7P4-QX9M-3CDE`` (12 symbols of 22: about 53 bits)."""
-    raw = "".join(secrets.choice(VERIFICATION_ALPHABET) for _ in range(12))
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))  # a session code's letters
     return f"ATT-{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
