@@ -53,9 +53,7 @@ def _check_csrf() -> None:
     expected = session.get(_SESSION_KEY)
     sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
     if not isinstance(expected, str) or not sent or not hmac.compare_digest(expected, sent):
-        abort(
-            400, "Le formulaire a expiré ou ne vient pas de cette application. Rechargez la page."
-        )
+        abort(400, CSRF_MESSAGE)
 
 
 def _headers(response: Response) -> Response:
