@@ -71,34 +71,18 @@ def start_transcription_workers(app: Flask) -> int:
     stopped server left ``queued`` or ``running`` are enqueued again (the job is idempotent).
     Returns how many were re-enqueued.
     """
-    from sqlalchemy import select
+    from functools import partial
 
-    from placement.sessions.jobs import PROCESS_RECORDING, process_recording
-    from placement.sessions.models import Transcript
-    from placement.sessions.testflow import transcription_job_id
-    from placement.workers import get_queue
-    from webui.extensions import db
+    from placement.sessions.jobs import requeue_pending
+    from webui.transcription import app_queue, enqueue_transcription
 
-    with app.app_context():
-        pending = list(
-            db.session.scalars(
-                select(Transcript.response_id).where(Transcript.status.in_(("queued", "running")))
-            )
-        )
     backend = str(app.config["QUEUE"])
+    if backend != "sync":
+        queue = app_queue(app)
+        if backend == "thread":
+            queue.enqueue("audio.transcribe.get_transcriber", job_id="warm-up-speech-model")
     url = str(app.config["DATABASE_URL"])
-    if backend == "sync":
-        for response_id in pending:
-            process_recording(response_id, url)
-        return len(pending)
-    options = {"name": app.config["QUEUE_NAME"]} if app.config.get("QUEUE_NAME") else {}
-    queue = get_queue(backend, app.config.get("REDIS_URL"), **options)
-    app.extensions["placement.queue"] = queue
-    if backend == "thread":
-        queue.enqueue("audio.transcribe.get_transcriber", job_id="warm-up-speech-model")
-    for response_id in pending:
-        queue.enqueue(PROCESS_RECORDING, response_id, url, job_id=transcription_job_id(response_id))
-    return len(pending)
+    return len(requeue_pending(url, partial(enqueue_transcription, app)))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -38,6 +38,7 @@ from webui.candidate import bp, speech
 from webui.candidate.texts import REFUSALS, TEXTS
 from webui.errors import wants_json
 from webui.extensions import db
+from webui.transcription import enqueue_transcription
 
 #: The cookie that binds the tablet to its session (the session's secret token).
 COOKIE = "placement_tablet"
@@ -183,25 +184,8 @@ def _answer_from_form(form: Mapping[str, str]) -> dict[str, Any]:
 
 def _queue_enqueue(response_id: int) -> None:
     """Hand a recorded response to the transcription job (after the commit)."""
-    from placement.sessions.jobs import PROCESS_RECORDING, process_recording
-
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # the real app object
-    url = str(app.config["DATABASE_URL"])
-    backend = str(app.config.get("QUEUE", "thread"))
-    if backend == "sync":
-        process_recording(response_id, url)
-        return
-    queue = app.extensions.get("placement.queue")
-    if queue is None:
-        from placement.workers import get_queue
-
-        options = {"name": app.config["QUEUE_NAME"]} if app.config.get("QUEUE_NAME") else {}
-        queue = app.extensions["placement.queue"] = get_queue(
-            backend, app.config.get("REDIS_URL"), **options
-        )
-    queue.enqueue(
-        PROCESS_RECORDING, response_id, url, job_id=testflow.transcription_job_id(response_id)
-    )
+    enqueue_transcription(app, response_id)
 
 
 # --------------------------------------------------------------------------- pages
