@@ -94,7 +94,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     url = os.environ.get("PLACEMENT_DATABASE_URL")
     if url:
         upgrade(url)  # PostgreSQL is not upgraded by create_app: do it here, explicitly
-    app = _app()
+    app = _app(AUTO_UPGRADE=False) if url else _app()  # upgraded once: here, or by create_app
     host = args.host or os.environ.get("PLACEMENT_HOST", "127.0.0.1")
     port = int(args.port or os.environ.get("PLACEMENT_PORT", "5000"))
     made = create_demo_accounts(app)
