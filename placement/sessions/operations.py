@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from itembank.model import SKILLS
+from placement.cat.rules import LEVELS
 from placement.sessions import audit
 from placement.sessions.audit import Actor
 from placement.sessions.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -42,9 +44,6 @@ CODE_LENGTH = 6
 CODE_TTL = timedelta(hours=4)
 #: Shortest written reason for an override.
 MIN_REASON_LENGTH = 10
-#: CECR levels an auditeur can set (lowest first).
-LEVELS = ("pré-A1", "A1.1", "A1", "A2", "B1")
-SKILLS = ("CO", "CE", "EO", "EE")
 DECISION_KINDS = ("dispense", "prescription")
 #: The states of a test not yet over: created, or opened on the tablet.
 RUNNING_STATES = (SessionState.WAITING, SessionState.IN_PROGRESS)
