@@ -84,14 +84,21 @@ def test_bad_paths_and_backends() -> None:
 # -- RQ on the local Redis ---------------------------------------------------------------------
 
 
+def unique(queue: RQQueue, job_id: str) -> str:
+    """A job id of this test's own: RQ keeps jobs under their id for the whole Redis, not per
+    queue, so a job left ``started`` by an interrupted run would otherwise block a later one."""
+    return f"{queue.name}-{job_id}"
+
+
 @pytest.mark.redis
 def test_rq_enqueue_is_idempotent_while_queued(rq_queue: RQQueue, tmp_path: Path) -> None:
     log = str(tmp_path / "log")
-    rq_queue.enqueue(f"{JOBS}.record_attempt", log, job_id="same")
-    rq_queue.enqueue(f"{JOBS}.record_attempt", log, job_id="same")
-    assert rq_queue.status("same") == "queued"
+    same = unique(rq_queue, "same")
+    rq_queue.enqueue(f"{JOBS}.record_attempt", log, job_id=same)
+    rq_queue.enqueue(f"{JOBS}.record_attempt", log, job_id=same)
+    assert rq_queue.status(same) == "queued"
     assert len(rq_queue.queue) == 1
-    assert rq_queue.status("never-enqueued") is None
+    assert rq_queue.status(unique(rq_queue, "never-enqueued")) is None
 
 
 @pytest.mark.redis
@@ -101,13 +108,14 @@ def test_a_real_worker_scores_a_recording(
 ) -> None:
     wav = speak("Bonjour, je m'appelle Karim.", tmp_path / "answer.wav", voice="fr-fr+m1")
     bank = str(ROOT / "itembank" / "bank")
+    s1 = unique(rq_queue, "s1")
     rq_queue.enqueue(
-        "placement.workers.jobs.score_speech_file", bank, "EO-001", str(wav), job_id="s1"
+        "placement.workers.jobs.score_speech_file", bank, "EO-001", str(wav), job_id=s1
     )
     worker = start_worker("--burst")
     assert worker.wait(120) == 0
-    assert rq_queue.status("s1") == "done"
-    result = rq_queue.result("s1")
+    assert rq_queue.status(s1) == "done"
+    result = rq_queue.result(s1)
     assert result["transcript"]["model_name"] == "whisper-base"
     assert result["result"]["max_score"] == 2
     assert isinstance(result["result"]["needs_review"], bool)
@@ -118,10 +126,11 @@ def test_a_failing_job_is_retried_by_the_worker(
     rq_queue: RQQueue, start_worker: StartWorker, tmp_path: Path
 ) -> None:
     log = tmp_path / "log"
-    rq_queue.enqueue(f"{JOBS}.flaky", str(log), 1, job_id="flaky")
+    flaky = unique(rq_queue, "flaky")
+    rq_queue.enqueue(f"{JOBS}.flaky", str(log), 1, job_id=flaky)
     assert start_worker("--burst").wait(60) == 0
-    assert rq_queue.status("flaky") == "done"
-    assert rq_queue.result("flaky") == 2
+    assert rq_queue.status(flaky) == "done"
+    assert rq_queue.result(flaky) == 2
     assert len(attempts(log)) == 2
 
 
@@ -130,15 +139,16 @@ def test_a_job_survives_its_worker_killed_mid_job(
     rq_queue: RQQueue, start_worker: StartWorker, tmp_path: Path
 ) -> None:
     log = tmp_path / "log"
-    rq_queue.enqueue(f"{JOBS}.record_attempt", str(log), 3.0, job_id="long")
+    long_job = unique(rq_queue, "long")
+    rq_queue.enqueue(f"{JOBS}.record_attempt", str(log), 3.0, job_id=long_job)
     first = start_worker()
-    wait_for(lambda: len(attempts(log)) == 1 and rq_queue.status("long") == "running")
+    wait_for(lambda: len(attempts(log)) == 1 and rq_queue.status(long_job) == "running")
     os.killpg(first.pid, signal.SIGKILL)  # the worker and anything it started, mid-job
     first.wait(10)
-    assert rq_queue.status("long") == "running"  # abandoned: nobody will finish it
+    assert rq_queue.status(long_job) == "running"  # abandoned: nobody will finish it
     second = start_worker("--burst")
     assert second.wait(60) == 0
-    assert rq_queue.status("long") == "done"
+    assert rq_queue.status(long_job) == "done"
     first_pid, second_pid = attempts(log)
     assert first_pid != second_pid
-    assert rq_queue.result("long") == 2
+    assert rq_queue.result(long_job) == 2
