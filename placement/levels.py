@@ -51,7 +51,9 @@ from typing import Any
 import yaml
 from scipy.stats import norm
 
-from placement.cat.rules import LEVELS
+from placement.cat.joint import Band as EngineBand
+from placement.cat.joint import DecisionModel, JointPosterior
+from placement.cat.rules import LEVELS, Triage
 from placement.errors import InvalidPolicy
 from placement.irt import Estimate
 
@@ -202,6 +204,10 @@ class Policy:
         """``name@version``, kept with every decision."""
         return f"{self.name}@{self.version}"
 
+    def decision_model(self) -> DecisionModel:
+        """The policy's decision as the engine sees it (for the joint posterior's outcomes)."""
+        return _decision_model(self)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary."""
         return {
@@ -223,6 +229,19 @@ class Policy:
             "non_reader_hours": self.non_reader_hours,
             "optional_trainings": [t.to_dict() for t in self.optional_trainings],
         }
+
+
+def _decision_model(policy: Policy) -> DecisionModel:
+    return DecisionModel(
+        dispense_level=policy.dispense_level,
+        dispense_skills=policy.dispense_skills,
+        weights=dict(policy.weights),
+        bands=tuple(EngineBand(b.hours, b.min_level, b.above_debutant) for b in policy.bands),
+        debutant_below=policy.debutant_below,
+        debutant_offset=policy.debutant_offset,
+        non_reader_dispense=policy.non_reader_dispense,
+        non_reader_hours=policy.non_reader_hours,
+    )
 
 
 def _require(data: Mapping[str, Any], key: str, where: str) -> Any:
@@ -368,10 +387,17 @@ class Decision:
     reasons: tuple[str, ...]
     policy: str
     text: str = ""
+    #: the decision's probabilities and whether it goes to the auditeur (see :func:`triage`)
+    triage: dict[str, Any] | None = None
+
+    @property
+    def referred(self) -> bool:
+        """The decision is referred to the auditeur rather than proposed."""
+        return bool(self.triage and self.triage.get("referred"))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {
+        out = {
             "kind": self.kind,
             "hours": self.hours,
             "optional_trainings": [t.to_dict() for t in self.optional_trainings],
@@ -379,6 +405,9 @@ class Decision:
             "policy": self.policy,
             "text": self.text,
         }
+        if self.triage is not None:
+            out["triage"] = dict(self.triage)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -531,8 +560,16 @@ def assess(
     cuts: Mapping[str, Mapping[str, float]],
     policy: Policy | str = DEFAULT_POLICY,
     non_reader: bool = False,
+    *,
+    joint: JointPosterior | None = None,
+    triage_rule: Triage | None = None,
 ) -> Assessment:
     """Levels per skill, the global level and the decision of ``policy``.
+
+    With ``joint`` (the joint posterior of the skills, :func:`placement.cat.decision_posterior`)
+    the decision is the more probable one (:func:`with_probabilities`) and carries its
+    probabilities and whether ``triage_rule`` (default :class:`~placement.cat.Triage`) refers it
+    to the auditeur.
 
     Parameters
     ----------
@@ -565,4 +602,65 @@ def assess(
         levels_only = {k: v for k, v in global_cuts.items() if k in CUT_LEVELS}
         global_result = level_estimate(global_estimate, levels_only)
     decision = decide(policy, results, non_reader, global_result, global_cuts)
+    if joint is not None:
+        decision = with_probabilities(decision, joint, policy, results, triage_rule or Triage())
     return Assessment(results, global_result, decision, non_reader, global_cuts)
+
+
+def with_probabilities(
+    decision: Decision,
+    joint: JointPosterior,
+    policy: Policy,
+    skill_results: Mapping[str, LevelEstimate | None],
+    triage_rule: Triage,
+) -> Decision:
+    """The decision of the joint posterior, with its probabilities and the triage.
+
+    The levels' decision is kept when the joint posterior agrees with it; otherwise the more
+    probable decision replaces it (a dispense needs :math:`P(\\text{dispense}) \\ge 0.5`;
+    a prescription takes the most probable band of hours), and a reason says why. The
+    ``triage`` block holds ``p_dispense``, ``p_hours`` (the probability of the hours decided,
+    that of the dispense for a dispense), ``p_bands``, ``referred`` and ``pivotal`` (the skill
+    whose reaching the dispense level is most in doubt, its level and that probability).
+    """
+    kind = "dispense" if joint.dispense else "prescription"
+    p_hours = joint.p_dispense if joint.dispense else joint.p_hours.get(joint.hours, 0.0)
+    referred = triage_rule.referred(joint.p_dispense, joint.dispense, p_hours)
+    block: dict[str, Any] = {
+        "p_dispense": round(joint.p_dispense, 4),
+        "p_hours": round(p_hours, 4),
+        "p_bands": {str(h): round(p, 4) for h, p in joint.p_hours.items()},
+        "referred": referred,
+        "refer_between": list(triage_rule.refer_between),
+        "pivotal": (
+            {"skill": joint.pivotal[0], "level": joint.pivotal[1], "p": round(joint.pivotal[2], 4)}
+            if joint.pivotal
+            else None
+        ),
+    }
+    reasons = list(decision.reasons)
+    if decision.kind != kind or decision.hours != joint.hours:
+        reasons.append(
+            f"Probabilité que le niveau {policy.dispense_level} soit atteint dans chaque "
+            f"compétence : {_fr(joint.p_dispense)} ; décision la plus probable retenue."
+        )
+        trainings: tuple[OptionalTraining, ...] = ()
+        if kind == "dispense":
+            trainings = tuple(
+                t
+                for t in policy.optional_trainings
+                if any(
+                    (r := skill_results.get(sk)) is not None and not _at_least(r.level, t.target)
+                    for sk in t.skills
+                )
+            )
+            text = policy.wording["dispense"]
+        else:
+            text = policy.wording["prescription"].format(hours=joint.hours)
+        return Decision(
+            kind, joint.hours, trainings, tuple(reasons), policy.label, text, triage=block
+        )
+    return Decision(
+        decision.kind, decision.hours, decision.optional_trainings, tuple(reasons),
+        decision.policy, decision.text, triage=block,
+    )  # fmt: skip

@@ -6,6 +6,14 @@ Public API: :class:`Rules` (and its parts :class:`Section`, :class:`Themes`,
 :func:`next_step`, :func:`step_rng`, :func:`conditional_prior`.
 """
 
+from placement.cat.joint import (
+    DEFAULT_DECISION,
+    Band,
+    DecisionModel,
+    JointPosterior,
+    joint_posterior,
+    outcomes,
+)
 from placement.cat.prior import conditional_prior
 from placement.cat.rules import (
     LEVELS,
@@ -19,12 +27,14 @@ from placement.cat.rules import (
     Selection,
     Stopping,
     Themes,
+    Triage,
 )
 from placement.cat.step import (
     Response,
     Step,
     TestState,
     check_blueprint,
+    decision_posterior,
     next_step,
     pretest_plan,
     step_rng,
@@ -32,12 +42,16 @@ from placement.cat.step import (
 from placement.cat.stopping import SECTION_STOP_REASONS, TEST_STOP_REASONS
 
 __all__ = [
+    "DEFAULT_DECISION",
     "LEVELS",
     "SECTION_STOP_REASONS",
     "SKILL_ORDER",
     "TEST_STOP_REASONS",
+    "Band",
     "Classification",
+    "DecisionModel",
     "Exposure",
+    "JointPosterior",
     "Pretest",
     "Prior",
     "Response",
@@ -48,9 +62,13 @@ __all__ = [
     "Stopping",
     "TestState",
     "Themes",
+    "Triage",
     "check_blueprint",
     "conditional_prior",
+    "decision_posterior",
+    "joint_posterior",
     "next_step",
+    "outcomes",
     "pretest_plan",
     "step_rng",
 ]

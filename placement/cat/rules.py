@@ -22,7 +22,7 @@ from placement.irt.errors import InvalidRules
 from placement.irt.estimation import ESTIMATORS
 
 SELECTION_METHODS = ("max_info", "posterior_weighted", "a_stratified")
-CLASSIFICATION_METHODS = ("none", "ci", "sprt")
+CLASSIFICATION_METHODS = ("none", "ci", "sprt", "decision")
 SKILL_ORDER = ("CO", "CE", "EO", "EE")
 LEVELS = ("pré-A1", "A1.1", "A1", "A2", "B1")
 
@@ -79,6 +79,8 @@ class Exposure:
 
     randomesque_k: int = 1
     sympson_hetter: Mapping[str, float] = field(default_factory=dict)
+    #: the parameters fitted on non-readers (their pool and path differ); empty: ``sympson_hetter``
+    sympson_hetter_non_reader: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +90,14 @@ class Classification:
     ``ci``: stop when :math:`[\\hat\\theta - z SE, \\hat\\theta + z SE]` contains none of the
     cuts of ``levels``. ``sprt``: Wald's test of :math:`\\theta = c - \\delta` against
     :math:`c + \\delta` at each cut ``c``; stop when every cut is decided with error rates
-    ``alpha`` and ``beta``. ``hold_se``: the SE rule may not end a section while a cut is
-    still undecided (the decision matters more than the precision).
+    ``alpha`` and ``beta``. ``decision``: stop when the rest of the section's items can no
+    longer change the *final decision* materially: the expected fall of the probability that
+    the dispense decision is wrong, from the section's remaining items, is below ``voi_min``
+    (value of information; see :mod:`placement.cat.step`). ``hold_se``: the SE rule may not end
+    a section while a cut is still undecided (the decision matters more than the precision).
+    ``carry_over``: the items a section leaves unused raise the maximum of the sections after
+    it (within the test's maximum and time limit), so the budget goes where the decision is
+    still open.
     """
 
     method: str = "ci"
@@ -99,6 +107,28 @@ class Classification:
     alpha: float = 0.05
     beta: float = 0.05
     hold_se: bool = False
+    voi_min: float = 0.01
+    carry_over: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Triage:
+    """When a decision is referred to the auditeur instead of proposed.
+
+    A decision is referred when :math:`P(\text{dispense})` lies strictly inside
+    ``refer_between``, or, for a prescription, when ``hours_below`` is set and the probability
+    of the prescribed hours is below it.
+    """
+
+    refer_between: tuple[float, float] = (0.15, 0.85)
+    hours_below: float | None = None
+
+    def referred(self, p_dispense: float, dispense: bool, p_hours: float) -> bool:
+        """Whether a decision with these probabilities goes to the auditeur."""
+        lo, hi = self.refer_between
+        if lo < p_dispense < hi:
+            return True
+        return not dispense and self.hours_below is not None and p_hours < self.hours_below
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +203,7 @@ class Rules:
     stopping: Stopping = field(default_factory=Stopping)
     prior: Prior = field(default_factory=Prior)
     pretest: Pretest = field(default_factory=Pretest)
+    triage: Triage = field(default_factory=Triage)
     estimator: str = "eap"
     cut_scores: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     skill_correlation: tuple[tuple[float, ...], ...] | None = None
@@ -242,9 +273,15 @@ def _validate(rules: Rules) -> None:
         raise InvalidRules("selection.strata must be >= 1")
     if rules.exposure.randomesque_k < 1:
         raise InvalidRules("exposure.randomesque_k must be >= 1")
-    for item_id, k in rules.exposure.sympson_hetter.items():
-        if not (isinstance(k, int | float) and 0 < k <= 1):
-            raise InvalidRules(f"exposure.sympson_hetter[{item_id!r}] = {k!r} is not in (0, 1]")
+    for name in ("sympson_hetter", "sympson_hetter_non_reader"):
+        for item_id, k in getattr(rules.exposure, name).items():
+            if not (isinstance(k, int | float) and 0 < k <= 1):
+                raise InvalidRules(f"exposure.{name}[{item_id!r}] = {k!r} is not in (0, 1]")
+    lo, hi = rules.triage.refer_between
+    if not 0 <= lo <= hi <= 1:
+        raise InvalidRules("triage.refer_between must be two probabilities, the lower first")
+    if rules.triage.hours_below is not None and not 0 < rules.triage.hours_below <= 1:
+        raise InvalidRules("triage.hours_below must lie in (0, 1]")
     st = rules.stopping
     if st.se_target is not None and not st.se_target > 0:
         raise InvalidRules("stopping.se_target must be > 0")
@@ -264,6 +301,8 @@ def _validate(rules: Rules) -> None:
             raise InvalidRules(f"stopping.classification.levels: unknown cut {level!r}")
     if not cl.z > 0 or not cl.delta > 0:
         raise InvalidRules("stopping.classification: z and delta must be > 0")
+    if not 0 < cl.voi_min < 1:
+        raise InvalidRules("stopping.classification.voi_min must lie in (0, 1)")
     if not (0 < cl.alpha < 0.5 and 0 < cl.beta < 0.5):
         raise InvalidRules("stopping.classification: alpha and beta must lie in (0, 0.5)")
     if not rules.prior.sd > 0 or not math.isfinite(rules.prior.mean):
@@ -352,7 +391,7 @@ def _from_mapping(data: Mapping[str, Any]) -> Rules:
         {
             "version", "sections", "non_reader_skills", "themes", "selection", "exposure",
             "stopping", "prior", "pretest", "estimator", "cut_scores", "skill_correlation",
-            "skill_order", "description",
+            "skill_order", "description", "triage",
         },
     )  # fmt: skip
     raw_sections = top.get("sections")
@@ -394,15 +433,32 @@ def _from_mapping(data: Mapping[str, Any]) -> Rules:
             strata=_number(t.get("strata", 4), "selection.strata", int),
         )
     if "exposure" in top:
-        t = _take(top["exposure"], "exposure", {"randomesque_k", "sympson_hetter"})
-        sh = t.get("sympson_hetter") or {}
-        if not isinstance(sh, Mapping):
-            raise InvalidRules("exposure.sympson_hetter must map item ids to numbers")
+        t = _take(
+            top["exposure"],
+            "exposure",
+            {"randomesque_k", "sympson_hetter", "sympson_hetter_non_reader"},
+        )
+        parameters = {}
+        for name in ("sympson_hetter", "sympson_hetter_non_reader"):
+            sh = t.get(name) or {}
+            if not isinstance(sh, Mapping):
+                raise InvalidRules(f"exposure.{name} must map item ids to numbers")
+            parameters[name] = {str(k): _number(v, f"exposure.{name}[{k}]") for k, v in sh.items()}
         kwargs["exposure"] = Exposure(
             randomesque_k=_number(t.get("randomesque_k", 1), "exposure.randomesque_k", int),
-            sympson_hetter={
-                str(k): _number(v, f"exposure.sympson_hetter[{k}]") for k, v in sh.items()
-            },
+            **parameters,
+        )
+    if "triage" in top:
+        t = _take(top["triage"], "triage", {"refer_between", "hours_below"})
+        band = t.get("refer_between", (0.15, 0.85))
+        if not isinstance(band, Sequence) or isinstance(band, str) or len(band) != 2:
+            raise InvalidRules("triage.refer_between must be a list of two probabilities")
+        kwargs["triage"] = Triage(
+            refer_between=(
+                _number(band[0], "triage.refer_between[0]"),
+                _number(band[1], "triage.refer_between[1]"),
+            ),
+            hours_below=_opt_number(t.get("hours_below"), "triage.hours_below"),
         )
     if "stopping" in top:
         t = _take(
@@ -415,7 +471,17 @@ def _from_mapping(data: Mapping[str, Any]) -> Rules:
             c = _take(
                 t["classification"],
                 "stopping.classification",
-                {"method", "levels", "z", "delta", "alpha", "beta", "hold_se"},
+                {
+                    "method",
+                    "levels",
+                    "z",
+                    "delta",
+                    "alpha",
+                    "beta",
+                    "hold_se",
+                    "voi_min",
+                    "carry_over",
+                },
             )
             levels = c.get("levels", ("A1",))
             classification = Classification(
@@ -426,6 +492,8 @@ def _from_mapping(data: Mapping[str, Any]) -> Rules:
                 alpha=_number(c.get("alpha", 0.05), "stopping.classification.alpha"),
                 beta=_number(c.get("beta", 0.05), "stopping.classification.beta"),
                 hold_se=bool(c.get("hold_se", False)),
+                voi_min=_number(c.get("voi_min", 0.01), "stopping.classification.voi_min"),
+                carry_over=bool(c.get("carry_over", False)),
             )
         kwargs["stopping"] = Stopping(
             se_target=_opt_number(t.get("se_target", 0.3), "stopping.se_target"),

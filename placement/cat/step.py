@@ -36,6 +36,14 @@ from typing import Any
 import numpy as np
 
 from placement.cat.draws import Draws, StepRng
+from placement.cat.joint import (
+    DEFAULT_DECISION,
+    N_DRAWS,
+    DecisionModel,
+    JointPosterior,
+    joint_draws,
+    summarise_draws,
+)
 from placement.cat.prior import conditional_prior
 from placement.cat.rules import Rules, Section, check_correlation, check_cut_scores
 from placement.cat.selection import (
@@ -43,6 +51,7 @@ from placement.cat.selection import (
     any_eligible,
     choose,
     exclude,
+    information_at,
     restrict_to_stratum,
     section_scores,
 )
@@ -88,6 +97,9 @@ class TestState:
         The release's correlation in ``rules.skill_order``; None falls back to the rules.
     seed : int or None
         The session's seed; it draws the pretest plan (None: no pretest items).
+    decision : DecisionModel or None
+        The policy's decision as the engine sees it (``Policy.decision_model()``), for
+        decision-targeted stopping and :func:`decision_posterior`; None: the CIR 2016 rules.
     """
 
     __test__ = False  # not a pytest class, despite the name
@@ -98,6 +110,7 @@ class TestState:
     cut_scores: Mapping[str, Mapping[str, float]] | None = None
     skill_correlation: tuple[tuple[float, ...], ...] | None = None
     seed: int | None = None
+    decision: DecisionModel | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "responses", tuple(self.responses))
@@ -127,6 +140,7 @@ class TestState:
             cut_scores=self.cut_scores,
             skill_correlation=self.skill_correlation,
             seed=self.seed,
+            decision=self.decision,
         )
 
 
@@ -239,14 +253,21 @@ def _prepare(pool: Pool, rules: Rules) -> _Prepared:
     operational_all = ~pool.pretest
     names = {t: i for i, t in enumerate(rules.themes.names)}
     theme_code = np.array([names.get(t, -1) for t in pool.themes], dtype=np.int64)
-    sh_k = None
-    if rules.exposure.sympson_hetter:
+
+    def exposure_k(non_reader: bool) -> FloatArray | None:
+        parameters = rules.exposure.sympson_hetter
+        if non_reader and rules.exposure.sympson_hetter_non_reader:
+            parameters = rules.exposure.sympson_hetter_non_reader
+        if not parameters:
+            return None
         sh_k = np.ones(len(pool))
-        for item_id, k in rules.exposure.sympson_hetter.items():
+        for item_id, k in parameters.items():
             if pool.has(item_id):
                 sh_k[pool.index(item_id)] = k
+        return sh_k
 
     def path(non_reader: bool) -> _Path:
+        sh_k = exposure_k(non_reader)
         sections = tuple(
             s for s in rules.sections if not non_reader or s.skill in rules.non_reader_skills
         )
@@ -534,12 +555,24 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: Draws) -> Step:
 
     # earlier sections: say which rule ended them (replayed on their final data)
     st = rules.stopping
+    section_max = _section_maxima(sections, counts, st.classification.carry_over)
     for k in range(current):
         s = sections[k]
-        if counts[k] >= s.max_items:
+        if counts[k] >= section_max[k]:
             section_reasons[s.skill] = "section_max"
         elif st.max_items is not None and sum(counts[: k + 1]) + path.later_min[k] >= st.max_items:
             section_reasons[s.skill] = "test_budget"
+        elif (
+            st.classification.method == "decision"
+            and s.skill in estimates
+            and counts[k] >= s.min_items
+        ):
+            se_target = _se_target(s, rules)
+            se_reached = se_target is not None and estimates[s.skill].se <= se_target
+            # the value of information is not replayed: a section ended early by it or by SE
+            section_reasons[s.skill] = (
+                "se_target" if se_reached and not st.classification.hold_se else "decision"
+            )
         elif s.skill in estimates and counts[k] >= s.min_items:
             section_reasons[s.skill] = (
                 soft_stop(
@@ -597,7 +630,7 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: Draws) -> Step:
                     n_open = None
         # rules 3-6 of placement.cat.stopping, then the soft rules 7-8
         reason: str | None
-        if counts[k] >= s.max_items:
+        if counts[k] >= section_max[k]:
             reason = "section_max"
         elif st.max_items is not None and n_items + later_min >= st.max_items:
             reason = "test_budget"  # what is left of the test belongs to the later minimums
@@ -607,6 +640,20 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: Draws) -> Step:
             reason = None
         elif need_total > later_min and _deficit_eligible(scores, items, deficit):
             reason = None  # a theme still short that the later minimums cannot make up
+        elif st.classification.method == "decision":
+            remaining = section_max[k] - counts[k]
+            if st.max_items is not None:
+                remaining = min(remaining, st.max_items - n_items - later_min)
+            decided = _decision_settled(
+                prep, path, parsed, posteriors, k, scores, items, estimate.theta, remaining,
+                cut_scores, correlation, state.decision or DEFAULT_DECISION, state.non_reader,
+            )  # fmt: skip
+            se_target = _se_target(s, rules)
+            holding = st.classification.hold_se and not decided
+            if se_target is not None and estimate.se <= se_target and not holding:
+                reason = "se_target"
+            else:
+                reason = "decision" if decided else None
         else:
             reason = soft_stop(
                 estimate,
@@ -657,6 +704,157 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: Draws) -> Step:
             False, pool.ids[choice], s.skill, reported, "select", False, section_reasons, n_items
         )
     return finish("complete")
+
+
+def _section_maxima(
+    sections: tuple[Section, ...], counts: list[int], carry_over: bool
+) -> list[int]:
+    """Each section's maximum; with ``carry_over`` raised by what earlier sections left unused."""
+    maxima = [s.max_items for s in sections]
+    if not carry_over:
+        return maxima
+    # when section k is asked about, every section before it is over
+    unused = 0
+    out = [maxima[0]]
+    for k in range(1, len(sections)):
+        unused += max(maxima[k - 1] - counts[k - 1], 0)
+        out.append(maxima[k] + unused)
+    return out
+
+
+#: Draws of the joint posterior while testing (the final decision uses N_DRAWS).
+_STEP_DRAWS = 512
+#: Width (θ units) of the window around a cut within which the others' passing is read.
+_PIVOT_WIDTH = 0.35
+
+
+def _decision_settled(  # noqa: PLR0917 - the step's context, passed once
+    prep: _Prepared,
+    path: _Path,
+    parsed: _Parsed,
+    posteriors: _Posteriors,
+    k: int,
+    scores: FloatArray,
+    items: SectionItems,
+    theta: float,
+    remaining: int,
+    cut_scores: Mapping[str, Mapping[str, float]],
+    correlation: tuple[tuple[float, ...], ...] | None,
+    model: DecisionModel,
+    non_reader: bool,
+) -> bool:
+    """Whether the rest of section ``k`` can no longer change the dispense decision materially.
+
+    With :math:`A` the event that the section's skill reaches the dispense level and :math:`B`
+    that every other counted skill does, the dispense decision turns on :math:`A` only where
+    :math:`B` holds. The section's remaining items (up to ``remaining``, their information at
+    θ̂ summed as one Gaussian observation of precision :math:`I`) lower the probability of
+    misjudging :math:`A` from :math:`e_0 = \\min(p, 1 - p)` to the preposterior
+    :math:`e_1 = E_y \\min(p_y, 1 - p_y)`; the value of those items for the decision is
+    :math:`P(B \\mid \\theta_k \\approx c)\\,(e_0 - e_1)`, read on the joint posterior (the
+    later sections at their prior given the data so far). The section is settled when that
+    value is below ``classification.voi_min``.
+    """
+    skill = path.sections[k].skill
+    cuts = cut_scores.get(skill, {})
+    level = model.dispense_level
+    if (
+        remaining <= 0
+        or skill not in model.dispense_skills
+        or level not in cuts
+        or (non_reader and not model.non_reader_dispense)
+    ):
+        return True
+    grid = prep.pool.grid
+    h = float(grid[1] - grid[0])
+    cut = float(cuts[level])
+    posterior = posteriors.posterior(k)
+    above = np.clip((grid + h / 2 - cut) / h, 0.0, 1.0)  # share of each cell above the cut
+    info = information_at(items, theta)
+    info = info[scores > -np.inf]
+    if info.size == 0:
+        return True
+    take = min(remaining, info.size)
+    information = float(np.partition(info, info.size - take)[info.size - take :].sum())
+    sd = 1.0 / math.sqrt(max(information, 1e-9))
+    kernel = np.exp(-0.5 * ((grid[:, None] - grid[None, :]) / sd) ** 2)  # (Y, G)
+    p_above = kernel @ (posterior * above)
+    p_below = kernel @ (posterior * (1.0 - above))
+    total = float(p_above.sum() + p_below.sum())
+    p_now = float(posterior @ above)
+    e_now = min(p_now, 1.0 - p_now)
+    e_after = float(np.minimum(p_above, p_below).sum()) / total if total > 0 else e_now
+    gain = e_now - e_after
+    if gain < rules_voi(prep):
+        return True
+    # the others' passing near this skill's cut, on the joint posterior
+    others = [j for j, s in enumerate(path.sections) if j != k and s.skill in model.dispense_skills]
+    if not others:
+        return False
+    n_sections = len(path.sections)
+    logliks = np.zeros((n_sections, grid.size))
+    for sec, _, _ in parsed.spans:
+        logliks[sec] = posteriors.loglik(sec)
+    skills = tuple(s.skill for s in path.sections)
+    rules = prep.rules
+    draws = joint_draws(
+        logliks, grid, skills, correlation, rules.skill_order,
+        mean=rules.prior.mean, sd=rules.prior.sd, n_draws=_STEP_DRAWS,
+    )  # fmt: skip
+    passing = np.ones(draws.thetas.shape[0], dtype=bool)
+    for j in others:
+        other_cut = cut_scores.get(path.sections[j].skill, {}).get(level)
+        if other_cut is None:
+            return True  # no dispense possible: this section cannot change it
+        passing &= draws.thetas[:, j] >= float(other_cut)
+    near = draws.weights * np.exp(-0.5 * ((draws.thetas[:, k] - cut) / _PIVOT_WIDTH) ** 2)
+    mass = float(near.sum())
+    p_others = float(near @ passing) / mass if mass > 0 else float(draws.weights @ passing)
+    return p_others * gain < rules_voi(prep)
+
+
+def rules_voi(prep: _Prepared) -> float:
+    """The value of information below which a section is settled."""
+    return prep.rules.stopping.classification.voi_min
+
+
+def decision_posterior(
+    state: TestState, pool: Pool, rules: Rules, *, n_draws: int = N_DRAWS
+) -> JointPosterior:
+    """The joint posterior of the assessed skills and the probabilities of the decision.
+
+    The skills with scored operational responses are assessed (a non-reader's CE and EE are
+    not); their likelihoods on the grid, the correlated normal prior of the rules (the state's
+    correlation wins) and the state's decision model (:data:`DEFAULT_DECISION` without one)
+    give :class:`~placement.cat.joint.JointPosterior`. Called once a test is over (by the
+    server's result and by simulations), so its cost is outside the step's.
+
+    Raises :class:`InvalidState` as :func:`next_step` does.
+    """
+    prep = _prepare(pool, rules)
+    path = prep.non_reader if state.non_reader else prep.reader
+    correlation = rules.skill_correlation
+    if state.skill_correlation is not None:
+        correlation = state.skill_correlation
+        try:
+            _checked_correlation(correlation, rules.skill_order)
+        except ValueError as exc:
+            raise InvalidState(str(exc)) from None
+    parsed = _parse(state.responses, path, pool.skills, prep.k1, len(rules.themes.names))
+    taken = pool.log_prob_rows.take(parsed.rows, axis=0) if parsed.rows else None
+    skills = tuple(path.sections[sec].skill for sec, _, _ in parsed.spans)
+    logliks = np.zeros((len(skills), pool.grid.size))
+    for row, (_, start, end) in enumerate(parsed.spans):
+        assert taken is not None
+        logliks[row] = np.add.reduce(taken[start:end], axis=0)
+    cut_scores = state.cut_scores if state.cut_scores is not None else rules.cut_scores
+    draws = joint_draws(
+        logliks, pool.grid, skills, correlation if rules.prior.borrow else None,
+        rules.skill_order, mean=rules.prior.mean, sd=rules.prior.sd, n_draws=n_draws,
+    )  # fmt: skip
+    return summarise_draws(
+        draws, cut_scores, state.decision or DEFAULT_DECISION, non_reader=state.non_reader
+    )
 
 
 def _blocked(pool: Pool, given: list[int]) -> BoolArray:

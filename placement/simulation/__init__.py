@@ -20,7 +20,15 @@ import numpy as np
 import numpy.typing as npt
 from tqdm import tqdm
 
-from placement.cat import Exposure, Rules, TestState, check_blueprint, next_step, step_rng
+from placement.cat import (
+    Exposure,
+    Rules,
+    TestState,
+    check_blueprint,
+    decision_posterior,
+    next_step,
+    step_rng,
+)
 from placement.errors import InvalidState
 from placement.irt import Estimate, Pool, probabilities
 from placement.levels import CUT_LEVELS, assess, load_policy
@@ -167,6 +175,7 @@ def simulate(  # noqa: PLR0917 - the positional order is the published API
         check_blueprint(pool, rules, non_reader=True)
     non_readers = master.random(n_examinees) < non_reader_share
     pol = load_policy(policy)
+    model = pol.decision_model()
     clock = dict(SECONDS_PER_ITEM if seconds_per_item is None else seconds_per_item)
     skills = list(rules.skills)
     # decisions need every section's cut scores; without them the simulation still measures
@@ -179,6 +188,7 @@ def simulate(  # noqa: PLR0917 - the positional order is the published API
     seen = Counter[str]()
     step_ms: list[float] = []
     step_cpu_ms: list[float] = []  # the thread's CPU time: robust to a busy shared machine
+    decision_cpu_ms: list[float] = []  # the joint posterior, once per finished test
 
     for e in tqdm(range(n_examinees), desc="simulation", unit="candidate", disable=not progress):
         truth = np.array([thetas[s][e] for s in skills])
@@ -189,7 +199,7 @@ def simulate(  # noqa: PLR0917 - the positional order is the published API
         session_seed = int(np.random.SeedSequence([seed, e, 2]).generate_state(1)[0])
         state = TestState(
             non_reader=bool(non_readers[e]), cut_scores=cuts, skill_correlation=corr,
-            seed=session_seed,
+            seed=session_seed, decision=model,
         )  # fmt: skip
         while True:
             rng = step_rng(session_seed, len(state.responses))
@@ -228,8 +238,16 @@ def simulate(  # noqa: PLR0917 - the positional order is the published API
             row[f"items_{s}"] = per_skill_items.get(s, 0)
             row[f"stop_{s}"] = step.section_reasons.get(s, "")
         row["decision"] = row["hours"] = row["true_decision"] = row["true_hours"] = None
+        row["p_dispense"] = row["p_hours"] = row["referred"] = None
         if can_decide:
-            estimated = assess(dict(step.estimates), cuts, pol, non_reader=bool(non_readers[e]))
+            c0 = time.thread_time()
+            joint = decision_posterior(state, pool, rules)
+            decision_cpu_ms.append((time.thread_time() - c0) * 1e3)
+            estimated = assess(
+                dict(step.estimates), cuts, pol, non_reader=bool(non_readers[e]),
+                joint=joint, triage_rule=rules.triage,
+            )  # fmt: skip
+            triage = estimated.decision.triage or {}
             true_estimates = {
                 s: Estimate(float(thetas[s][e]), 0.0)
                 for s in skills
@@ -240,6 +258,9 @@ def simulate(  # noqa: PLR0917 - the positional order is the published API
             row["hours"] = estimated.decision.hours
             row["true_decision"] = ideal.kind
             row["true_hours"] = ideal.hours
+            row["p_dispense"] = triage.get("p_dispense")
+            row["p_hours"] = triage.get("p_hours")
+            row["referred"] = bool(triage.get("referred"))
         rows.append(row)
 
     exposure = {item_id: seen.get(item_id, 0) / n_examinees for item_id in pool.ids}
@@ -248,6 +269,9 @@ def simulate(  # noqa: PLR0917 - the positional order is the published API
     cpu = np.asarray(step_cpu_ms)
     summary["step_cpu_ms_p50"] = float(np.percentile(cpu, 50)) if cpu.size else None
     summary["step_cpu_ms_p99"] = float(np.percentile(cpu, 99)) if cpu.size else None
+    dec = np.asarray(decision_cpu_ms)
+    summary["decision_cpu_ms_p50"] = float(np.percentile(dec, 50)) if dec.size else None
+    summary["decision_cpu_ms_p99"] = float(np.percentile(dec, 99)) if dec.size else None
     summary["policy"] = pol.label
     summary["seed"] = seed
     return SimulationResult(rows, summary, exposure, responses, times)
@@ -329,6 +353,25 @@ def summarise(
     accuracy["hours"] = (
         float(np.mean([r["hours"] == r["true_hours"] for r in decided])) if decided else None
     )
+    auto = [r for r in decided if r.get("referred") is False]
+    accuracy["dispense_auto"] = (
+        float(np.mean([r["decision"] == r["true_decision"] for r in auto])) if auto else None
+    )
+    accuracy["hours_auto"] = (
+        float(np.mean([r["hours"] == r["true_hours"] for r in auto])) if auto else None
+    )
+    with_p = [r for r in decided if r.get("p_dispense") is not None]
+    summary["referred_share"] = (
+        float(np.mean([bool(r["referred"]) for r in with_p])) if with_p else None
+    )
+    summary["dispense_calibration"] = (
+        calibration(
+            [r["p_dispense"] for r in with_p],
+            [r["true_decision"] == "dispense" for r in with_p],
+        )
+        if with_p
+        else None
+    )
     summary.update(
         rmse=rmse, bias=bias, rmse_se_stop=rmse_se, mean_se=mean_se,
         classification_accuracy=accuracy,
@@ -349,6 +392,31 @@ def summarise(
     )
     summary["mean_elapsed_s"] = float(np.mean([r["elapsed_s"] for r in rows]))
     return summary
+
+
+def calibration(
+    probabilities: Sequence[float], outcomes: Sequence[bool], bins: int = 10
+) -> dict[str, Any]:
+    """Calibration of predicted probabilities against what happened, in equal-width bins.
+
+    Returns ``ece`` (the expected calibration error, :math:`\\sum_b \\frac{n_b}{N}
+    |\\bar p_b - \\bar y_b|`), ``bins`` (per non-empty bin: its lower edge, count, mean
+    probability and observed frequency) and ``n``.
+    """
+    p = np.asarray(probabilities, dtype=float)
+    y = np.asarray(outcomes, dtype=float)
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    table = []
+    ece = 0.0
+    for b in range(bins):
+        mask = which == b
+        count = int(mask.sum())
+        if not count:
+            continue
+        mean_p, freq = float(p[mask].mean()), float(y[mask].mean())
+        ece += count / p.size * abs(mean_p - freq)
+        table.append({"from": b / bins, "n": count, "mean_p": mean_p, "observed": freq})
+    return {"ece": ece, "bins": table, "n": int(p.size)}
 
 
 def sympson_hetter_parameters(
@@ -393,6 +461,7 @@ def sympson_hetter_parameters(
 __all__ = [
     "SECONDS_PER_ITEM",
     "SimulationResult",
+    "calibration",
     "draw_true_thetas",
     "simulate",
     "summarise",
