@@ -122,6 +122,9 @@ def attestation_content(
         raise Conflict("Aucun résultat n'a encore été calculé pour ce test.")
     if session.state in RUNNING_STATES:
         raise Conflict("Le test n'est pas terminé.")
+    from placement.sessions.triage import require_decided
+
+    require_decided(session)
     wording = _policy_wording(session.policy)
     kind = effective.kind
     if kind not in ("dispense", "prescription"):

@@ -136,6 +136,7 @@ def state_from_session(
         cut_scores=bank.cut_scores,
         skill_correlation=bank.skill_correlation,
         seed=int(session.seed),
+        decision=bank.policy.decision_model(),
     )
 
 
@@ -188,9 +189,15 @@ def compute_result(
     state = state_from_session(session, bank=bank)
     estimates = estimates_for(session, state, bank)
     non_reader = effective_non_reader(session)
+    from placement.cat import decision_posterior
     from placement.levels import assess
 
-    assessment = assess(estimates, bank.cut_scores, bank.policy, non_reader=non_reader)
+    # the decision's probabilities from the joint posterior of the skills, and the triage
+    joint = decision_posterior(state, bank.pool, bank.rules)
+    assessment = assess(
+        estimates, bank.cut_scores, bank.policy, non_reader=non_reader,
+        joint=joint, triage_rule=bank.rules.triage,
+    )  # fmt: skip
     counts = _counted_skills(state, bank)
     levels: dict[str, Any] = {}
     for skill in SKILLS:

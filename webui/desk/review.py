@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from placement.sessions import operations, results
+from placement.sessions import operations, results, triage
 from placement.sessions.errors import SessionsError
 from placement.sessions.models import Response, TestSession
 
@@ -83,6 +83,7 @@ def review_context(session: TestSession) -> dict[str, Any]:
         )
     effective = operations.effective_result(session)
     return {
+        "referral": triage.referral(session, items or None),
         "responses": views,
         "bank_error": bank_error,
         "effective": effective,
