@@ -29,6 +29,7 @@ import itembank
 from itembank.errors import ItemBankError, ParametersInvalid
 from itembank.parameters import ParameterRow, ParameterTable, read_parameters_csv
 from placement.errors import InvalidBank, InvalidPool
+from placement.exposure import release_exposure
 from placement.irt import Pool
 
 
@@ -124,6 +125,8 @@ class BankSource:
     cut_scores: dict[str, dict[str, float]] | None = None
     skill_correlation: tuple[tuple[float, ...], ...] | None = None
     policy: str | None = None
+    #: the release's exposure control (``placement.exposure``), None without one
+    exposure: dict[str, Any] | None = None
 
 
 def load_bank(spec: str | Path) -> BankSource:
@@ -149,4 +152,5 @@ def load_bank(spec: str | Path) -> BankSource:
         cut_scores={k: dict(v) for k, v in release.cut_scores.items()},
         skill_correlation=tuple(tuple(float(x) for x in row) for row in release.skill_correlation),
         policy=getattr(release, "policy", None),
+        exposure=release_exposure(release),
     )

@@ -11,6 +11,7 @@ import importlib
 
 _COMMAND_MODULES = (
     "placement.simulation.cli",  # placement simulate
+    "placement.exposure.cli",  # placement exposure
     "placement.scoring.cli",  # placement score
     "placement.workers.cli",  # placement worker
 )

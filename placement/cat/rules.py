@@ -81,6 +81,8 @@ class Exposure:
     sympson_hetter: Mapping[str, float] = field(default_factory=dict)
     #: the parameters fitted on non-readers (their pool and path differ); empty: ``sympson_hetter``
     sympson_hetter_non_reader: Mapping[str, float] = field(default_factory=dict)
+    #: the maximum exposure rate the parameters are fitted for (``placement exposure``)
+    target: float = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +279,8 @@ def _validate(rules: Rules) -> None:
         for item_id, k in getattr(rules.exposure, name).items():
             if not (isinstance(k, int | float) and 0 < k <= 1):
                 raise InvalidRules(f"exposure.{name}[{item_id!r}] = {k!r} is not in (0, 1]")
+    if not 0 < rules.exposure.target <= 1:
+        raise InvalidRules("exposure.target must lie in (0, 1]")
     lo, hi = rules.triage.refer_between
     if not 0 <= lo <= hi <= 1:
         raise InvalidRules("triage.refer_between must be two probabilities, the lower first")
@@ -436,7 +440,7 @@ def _from_mapping(data: Mapping[str, Any]) -> Rules:
         t = _take(
             top["exposure"],
             "exposure",
-            {"randomesque_k", "sympson_hetter", "sympson_hetter_non_reader"},
+            {"randomesque_k", "sympson_hetter", "sympson_hetter_non_reader", "target"},
         )
         parameters = {}
         for name in ("sympson_hetter", "sympson_hetter_non_reader"):
@@ -446,6 +450,7 @@ def _from_mapping(data: Mapping[str, Any]) -> Rules:
             parameters[name] = {str(k): _number(v, f"exposure.{name}[{k}]") for k, v in sh.items()}
         kwargs["exposure"] = Exposure(
             randomesque_k=_number(t.get("randomesque_k", 1), "exposure.randomesque_k", int),
+            target=_number(t.get("target", 0.25), "exposure.target"),
             **parameters,
         )
     if "triage" in top:

@@ -141,10 +141,13 @@ def _engine_bank(
     except InvalidPolicy as exc:
         raise NotFound(f"Politique introuvable : {policy_name or release.policy}.") from exc
     cut_scores = {skill: dict(cuts) for skill, cuts in release.cut_scores.items()}
+    from placement.exposure import release_exposure, with_exposure
+
     return EngineBank(
         release=release,
         pool=pool,
-        rules=load_rules(rules_name),
+        # the release's exposure control (Sympson-Hetter per path), when it carries one
+        rules=with_exposure(load_rules(rules_name), release_exposure(release)),
         policy=the_policy,
         cut_scores=cut_scores,
         skill_correlation=_correlation(release),

@@ -95,12 +95,16 @@ def interview_questions(
             parts.append(item.stem.text)
         listen: list[str] = []
         if item.rubric is not None:
-            for rubric_level in sorted(item.rubric.levels, key=lambda lv: -lv.score):
-                listen.append(f"{rubric_level.score} : {rubric_level.descriptor}")
+            listen.extend(
+                f"{lv.score} : {lv.descriptor}"
+                for lv in sorted(item.rubric.levels, key=lambda lv: -lv.score)
+            )
         elif item.key is not None:
-            for choice in item.choices:
-                if choice.id == item.key:
-                    listen.append(f"Réponse attendue : {choice.text or choice.label or choice.id}")
+            listen.extend(
+                f"Réponse attendue : {c.text or c.label or c.id}"
+                for c in item.choices
+                if c.id == item.key
+            )
         elif item.accepted:
             listen.append("Réponses acceptées : " + ", ".join(item.accepted))
         out.append(InterviewQuestion(item.id, " ".join(p for p in parts if p), tuple(listen)))

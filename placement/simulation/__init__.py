@@ -186,6 +186,7 @@ def simulate(  # noqa: PLR0917 - the positional order is the published API
     rows: list[dict[str, Any]] = []
     responses: list[tuple[int, str, int]] = []
     seen = Counter[str]()
+    seen_by_path = {False: Counter[str](), True: Counter[str]()}  # non-reader -> item counts
     step_ms: list[float] = []
     step_cpu_ms: list[float] = []  # the thread's CPU time: robust to a busy shared machine
     decision_cpu_ms: list[float] = []  # the joint posterior, once per finished test
@@ -213,6 +214,7 @@ def simulate(  # noqa: PLR0917 - the positional order is the published API
             i = pool.index(step.item_id)
             score = int(min((answer_rng.random() > cdf[i]).sum(), pool.n_categories[i] - 1))
             seen[step.item_id] += 1
+            seen_by_path[bool(non_readers[e])][step.item_id] += 1
             responses.append((e, step.item_id, score))
             state = state.with_response(
                 step.item_id, score, state.elapsed_s + clock.get(pool.skills[i], DEFAULT_SECONDS)
@@ -272,6 +274,14 @@ def simulate(  # noqa: PLR0917 - the positional order is the published API
     dec = np.asarray(decision_cpu_ms)
     summary["decision_cpu_ms_p50"] = float(np.percentile(dec, 50)) if dec.size else None
     summary["decision_cpu_ms_p99"] = float(np.percentile(dec, 99)) if dec.size else None
+    by_path: dict[str, Any] = {}
+    for flag, name in ((False, "readers"), (True, "non_readers")):
+        count = int(np.sum(non_readers == flag))
+        if count:
+            operational = [i for i, item_id in enumerate(pool.ids) if not pool.pretest[i]]
+            top = max((seen_by_path[flag].get(pool.ids[i], 0) for i in operational), default=0)
+            by_path[name] = {"n_examinees": count, "max_exposure": top / count}
+    summary["exposure_by_path"] = by_path
     summary["policy"] = pol.label
     summary["seed"] = seed
     return SimulationResult(rows, summary, exposure, responses, times)
@@ -447,6 +457,7 @@ def sympson_hetter_parameters(
             exposure=Exposure(
                 randomesque_k=rules.exposure.randomesque_k,
                 sympson_hetter={i: v for i, v in k.items() if v < 1},
+                target=rules.exposure.target,
             ),
         )
         result = simulate(

@@ -109,6 +109,11 @@ def run(args: argparse.Namespace) -> int:
             "non_reader_share": args.non_reader_share,
             "policy": policy,
         }
+        if args.exposure_target is None and bank.exposure:
+            # the release's own exposure control, as the tablet uses it
+            from placement.exposure import with_exposure
+
+            rules = with_exposure(rules, bank.exposure)
         if args.exposure_target is not None:
             parameters = sympson_hetter_parameters(
                 bank.pool, rules, target=args.exposure_target,
@@ -145,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_plots:
         from placement.simulation.plots import write_plots
 
-        write_plots(result, list(rules.skills), out)
+        written = write_plots(result, list(rules.skills), out)
     s = result.summary
     print(
         f"bank {bank.version}, rules {rules.version}, policy {s['policy']}, "
@@ -158,16 +163,34 @@ def run(args: argparse.Namespace) -> int:
             f"  rmse {_fmt(s['rmse'][skill])}  bias {_fmt(s['bias'][skill])}"
             f"  A1 accuracy {_fmt(s['classification_accuracy'][skill].get('A1'))}"
         )
+    se_stopped = sum(reasons.get("se_target", 0) for reasons in s["section_stop_reasons"].values())
     print(
         f"rmse overall {_fmt(s['rmse']['overall'])}, "
-        f"where the SE rule stopped {_fmt(s['rmse_se_stop']['overall'])}"
+        + (
+            f"where the SE rule stopped {_fmt(s['rmse_se_stop']['overall'])} "
+            f"({se_stopped} sections)"
+            if se_stopped
+            else "no section stopped on the SE rule"
+        )
     )
     print(
         f"dispense decision accuracy {_fmt(s['classification_accuracy']['dispense'])}, "
         f"hours accuracy {_fmt(s['classification_accuracy']['hours'])}"
     )
+    if s.get("referred_share") is not None:
+        acc = s["classification_accuracy"]
+        print(
+            f"referred to the auditeur {_fmt(s['referred_share'])}; decided without referral: "
+            f"dispense {_fmt(acc['dispense_auto'])}, hours {_fmt(acc['hours_auto'])}; "
+            f"calibration error of p_dispense {_fmt(s['dispense_calibration']['ece'])}"
+        )
     print(f"max exposure {_fmt(s['max_exposure'])}, unused items {_fmt(s['unused_fraction'])}")
+    for path_name, figures in (s.get("exposure_by_path") or {}).items():
+        print(
+            f"  {path_name}: {figures['n_examinees']} candidates, max exposure "
+            f"{_fmt(figures['max_exposure'])}"
+        )
     print(f"step time p50 {_fmt(s['step_ms_p50'])} ms, p99 {_fmt(s['step_ms_p99'])} ms")
-    plots = "" if args.no_plots else " and 4 PNG plots"
+    plots = "" if args.no_plots else f" and {len(written)} PNG plots"
     print(f"wrote {out}/summary.json, examinees.csv, exposure.csv, responses.csv{plots}")
     return 0

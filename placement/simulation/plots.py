@@ -10,8 +10,9 @@ from placement.simulation import SimulationResult
 
 
 def write_plots(result: SimulationResult, skills: list[str], out_dir: Path) -> list[Path]:
-    """Write ``theta_hat_vs_theta.png``, ``se_vs_theta.png``, ``test_length.png`` and
-    ``exposure.png`` into ``out_dir``; returns their paths."""
+    """Write ``theta_hat_vs_theta.png``, ``se_vs_theta.png``, ``test_length.png``,
+    ``exposure.png`` and, when the decisions have probabilities, ``reliability.png`` (the
+    reliability diagram of ``p_dispense``) into ``out_dir``; returns their paths."""
     import matplotlib as mpl
 
     mpl.use("Agg")
@@ -67,4 +68,26 @@ def write_plots(result: SimulationResult, skills: list[str], out_dir: Path) -> l
     fig.savefig(path, dpi=90)
     plt.close(fig)
     paths.append(path)
+
+    calibration = result.summary.get("dispense_calibration")
+    if calibration and calibration.get("bins"):
+        fig, ax = plt.subplots(figsize=(4.2, 4.2))
+        bins = calibration["bins"]
+        ax.plot([0, 1], [0, 1], color="grey", lw=1, label="calibration parfaite")
+        ax.plot(
+            [b["mean_p"] for b in bins], [b["observed"] for b in bins], marker="o",
+            label=f"moteur (ECE {calibration['ece']:.3f})".replace(".", ","),
+        )  # fmt: skip
+        for b in bins:
+            ax.annotate(str(b["n"]), (b["mean_p"], b["observed"]), fontsize=7)
+        ax.set_xlabel("P(dispense) annoncée")
+        ax.set_ylabel("part de dispenses méritées")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.legend(loc="upper left", fontsize=8)
+        fig.tight_layout()
+        path = out_dir / "reliability.png"
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+        paths.append(path)
     return paths

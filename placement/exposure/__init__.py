@@ -1,0 +1,152 @@
+"""Exposure control carried by the bank release: Sympson–Hetter parameters per path.
+
+A release may carry ``attachments/exposure.json``::
+
+    {"method": "sympson-hetter", "target": 0.25, "rules": "cir-1", "seed": 0,
+     "readers":     {"parameters": {item id: K}, "max_exposure": 0.23, "n_examinees": 500},
+     "non_readers": {"parameters": {...}, "max_exposure": 0.24, "n_examinees": 500} | null}
+
+fitted by simulation (:func:`fit_exposure`) for the readers' path and, separately, for the
+non-readers' (their pool and sections differ, so one set of parameters cannot hold both at the
+target). The tablet (:func:`placement.sessions.bankcache.engine_bank`) and ``placement simulate
+--bank latest`` apply it with :func:`with_exposure`. ``placement exposure --bank latest
+--publish`` fits it and publishes a new release with it, the figures of both paths in the
+release's metadata (``release.yaml``, listed in ``manifest.json``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from placement.cat import Exposure, Rules, check_blueprint
+from placement.errors import InvalidBank, PlacementError
+
+EXPOSURE_ATTACHMENT = "exposure.json"
+#: The parameters are fitted this far under the target, so that a fresh simulation's maximum
+#: (its own sampling noise included) stays at or under the target.
+MARGIN = 0.03
+
+__all__ = [
+    "EXPOSURE_ATTACHMENT",
+    "figures",
+    "fit_exposure",
+    "read_exposure",
+    "release_exposure",
+    "with_exposure",
+]
+
+
+def read_exposure(path: Path) -> dict[str, Any]:
+    """Read an ``exposure.json``; raises :class:`InvalidBank` when it is not one."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InvalidBank(f"cannot read exposure parameters {path}: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("readers"), dict):
+        raise InvalidBank(f"{path}: not an exposure file (no 'readers' block)")
+    return data
+
+
+def release_exposure(release: Any) -> dict[str, Any] | None:
+    """The exposure control a release carries, or None."""
+    attachments = getattr(release, "attachments", {}) or {}
+    path = attachments.get(EXPOSURE_ATTACHMENT)
+    return read_exposure(Path(path)) if path is not None else None
+
+
+def with_exposure(rules: Rules, exposure: Mapping[str, Any] | None) -> Rules:
+    """``rules`` with the release's Sympson–Hetter parameters (unchanged without any)."""
+    if not exposure:
+        return rules
+    readers = dict((exposure.get("readers") or {}).get("parameters") or {})
+    non_readers = dict((exposure.get("non_readers") or {}).get("parameters") or {})
+    return rules.with_changes(
+        exposure=Exposure(
+            randomesque_k=rules.exposure.randomesque_k,
+            sympson_hetter={str(k): float(v) for k, v in readers.items()},
+            sympson_hetter_non_reader={str(k): float(v) for k, v in non_readers.items()},
+            target=rules.exposure.target,
+        )
+    )
+
+
+def fit_exposure(
+    pool: Any,
+    rules: Rules,
+    *,
+    target: float | None = None,
+    n_examinees: int = 500,
+    iterations: int = 8,
+    seed: int = 0,
+    cut_scores: Mapping[str, Mapping[str, float]] | None = None,
+    skill_correlation: Sequence[Sequence[float]] | None = None,
+    policy: str = "cir-2016",
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Sympson–Hetter parameters for readers and non-readers, each checked by a fresh simulation.
+
+    ``target`` defaults to the rules' ``exposure.target``. The non-readers' block is None when
+    the pool cannot fill their path. Returns the content of ``exposure.json``.
+    """
+    from placement.simulation import simulate, sympson_hetter_parameters
+
+    goal = rules.exposure.target if target is None else float(target)
+    if not 0 < goal <= 1:
+        raise PlacementError("the exposure target must lie in (0, 1]")
+    options: dict[str, Any] = {
+        "cut_scores": cut_scores,
+        "skill_correlation": skill_correlation,
+        "policy": policy,
+    }
+    out: dict[str, Any] = {
+        "method": "sympson-hetter",
+        "target": goal,
+        "rules": rules.version,
+        "seed": seed,
+        "readers": None,
+        "non_readers": None,
+    }
+    for name, share in (("readers", 0.0), ("non_readers", 1.0)):
+        if share:
+            try:
+                check_blueprint(pool, rules, non_reader=True)
+            except PlacementError:
+                continue
+        parameters = sympson_hetter_parameters(
+            pool, rules, target=max(goal - MARGIN, goal / 2), n_examinees=n_examinees,
+            iterations=iterations, seed=seed, progress=progress, non_reader_share=share,
+            **options,
+        )  # fmt: skip
+        fitted = rules.with_changes(
+            exposure=Exposure(rules.exposure.randomesque_k, parameters, target=goal)
+        )
+        check = simulate(
+            pool, fitted, n_examinees, seed + 1000, progress=False, non_reader_share=share,
+            **options,
+        )  # fmt: skip
+        out[name] = {
+            "parameters": parameters,
+            "max_exposure": round(float(check.summary["max_exposure"]), 4),
+            "n_examinees": n_examinees,
+        }
+    return out
+
+
+def figures(exposure: Mapping[str, Any]) -> dict[str, Any]:
+    """The figures of an exposure file (no parameters), for a release's metadata."""
+    out: dict[str, Any] = {k: exposure.get(k) for k in ("method", "target", "rules", "seed")}
+    for name in ("readers", "non_readers"):
+        block = exposure.get(name)
+        out[name] = (
+            None
+            if not block
+            else {
+                "max_exposure": block.get("max_exposure"),
+                "n_examinees": block.get("n_examinees"),
+                "items_controlled": len(block.get("parameters") or {}),
+            }
+        )
+    return out
