@@ -128,7 +128,7 @@ class Triage:
     def referred(self, p_dispense: float, dispense: bool, p_hours: float) -> bool:
         """Whether a decision with these probabilities goes to the auditeur."""
         lo, hi = self.refer_between
-        if lo < p_dispense < hi:
+        if lo <= p_dispense <= hi:
             return True
         return not dispense and self.hours_below is not None and p_hours < self.hours_below
 

@@ -79,7 +79,7 @@ def fit_exposure(
     *,
     target: float | None = None,
     n_examinees: int = 500,
-    iterations: int = 8,
+    iterations: int = 12,
     seed: int = 0,
     cut_scores: Mapping[str, Mapping[str, float]] | None = None,
     skill_correlation: Sequence[Sequence[float]] | None = None,

@@ -26,7 +26,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--rules", help="a rules YAML file (default: placement/rules/cir.yaml)")
     p.add_argument("--target", type=float, help="maximum exposure (default: the rules')")
     p.add_argument("--examinees", type=int, default=500, help="candidates per round")
-    p.add_argument("--iterations", type=int, default=8, help="rounds of adjustment")
+    p.add_argument("--iterations", type=int, default=12, help="rounds of adjustment")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, help="write exposure.json here")
     p.add_argument("--publish", action="store_true", help="publish a new release with it")
