@@ -86,7 +86,7 @@ def test_one_skill_is_the_grid_posterior_exactly() -> None:
     post = np.exp(loglik[0] - 0.5 * GRID**2 - (loglik[0] - 0.5 * GRID**2).max())
     post /= post.sum()
     assert joint.theta["CO"] == pytest.approx(float(post @ GRID), abs=1e-9)
-    assert joint.p_dispense == pytest.approx(float(post @ (GRID >= CUTS["CO"]["A1"])), abs=1e-9)
+    assert joint.p_dispense == pytest.approx(float(post @ (CUTS["CO"]["A1"] <= GRID)), abs=1e-9)
 
 
 @settings(max_examples=60, deadline=None)
@@ -127,7 +127,8 @@ def test_decision_posterior_of_a_whole_test() -> None:
     joint = decision_posterior(state, pool, rules)
     assert set(joint.skills) == set(ORDER)
     assert 0.0 <= joint.p_dispense <= 1.0
-    assert joint.pivotal is not None and joint.pivotal[0] in ORDER
+    assert joint.pivotal is not None
+    assert joint.pivotal[0] in ORDER
     # the joint borrows across every skill: its means differ from the sections' EAPs
     assert any(abs(joint.theta[s] - step.estimates[s].theta) > 1e-3 for s in ORDER)
 
@@ -141,7 +142,8 @@ def test_a_non_reader_is_never_dispensed_under_2016() -> None:
     joint = decision_posterior(state, pool, rules)
     assert joint.skills == ("CO",)
     assert joint.p_dispense == 0.0
-    assert joint.hours == 200 and joint.p_decision == pytest.approx(1.0)
+    assert joint.hours == 200
+    assert joint.p_decision == pytest.approx(1.0)
     assert joint.pivotal is None
 
 
@@ -165,10 +167,10 @@ def test_the_more_probable_decision_replaces_the_levels_one() -> None:
     joint = joint_posterior(logliks, GRID, ORDER, R, ORDER, CUTS)
     assert joint.p_dispense < 0.5  # four coin flips near the cut: unlikely to pass them all
     decision = with_probabilities(base, joint, policy, levels, Triage())
-    assert decision.kind == "prescription" and decision.hours == joint.hours
-    assert decision.triage is not None and decision.triage["p_dispense"] == round(
-        joint.p_dispense, 4
-    )
+    assert decision.kind == "prescription"
+    assert decision.hours == joint.hours
+    assert decision.triage is not None
+    assert decision.triage["p_dispense"] == round(joint.p_dispense, 4)
     assert any("Probabilité" in r for r in decision.reasons)
 
 

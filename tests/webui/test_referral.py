@@ -70,7 +70,7 @@ def test_a_referred_decision_comes_first_and_waits_for_the_auditeur(
             "target": "decision",
             "kind": "prescription",
             "hours": "50",
-            "reason": "À l'entretien, la candidate répond à des questions simples sur son logement.",
+            "reason": "À l'entretien, elle répond à des questions simples sur son logement.",
         },
     )
     assert decided.status_code == 302
