@@ -21,7 +21,7 @@ from typing import Any
 from placement.irt.errors import InvalidRules
 from placement.irt.estimation import ESTIMATORS
 
-SELECTION_METHODS = ("max_info", "posterior_weighted", "a_stratified")
+SELECTION_METHODS = ("max_info", "posterior_weighted", "a_stratified", "decision")
 CLASSIFICATION_METHODS = ("none", "ci", "sprt", "decision")
 SKILL_ORDER = ("CO", "CE", "EO", "EE")
 LEVELS = ("pré-A1", "A1.1", "A1", "A2", "B1")
@@ -32,12 +32,16 @@ class Section:
     """One section of the test: the items of one skill, given one after the other.
 
     ``se_target`` overrides :attr:`Stopping.se_target` for this section when set.
+    ``item_seconds``: the expected time of one item of the section; with a time limit, a
+    section past its minimum ends once one more item would leave too little time for the
+    minimums of the sections after it (``time_budget``), so that no skill goes unassessed.
     """
 
     skill: str
     min_items: int
     max_items: int
     se_target: float | None = None
+    item_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +267,8 @@ def _validate(rules: Rules) -> None:
             )
         if s.se_target is not None and not s.se_target > 0:
             raise InvalidRules(f"section {s.skill}: se_target must be > 0")
+        if s.item_seconds is not None and not s.item_seconds > 0:
+            raise InvalidRules(f"section {s.skill}: item_seconds must be > 0")
     if rules.themes.min_items < 0:
         raise InvalidRules("themes.min_items must be >= 0")
     if not 0 < rules.themes.max_share <= 1:
@@ -403,7 +409,11 @@ def _from_mapping(data: Mapping[str, Any]) -> Rules:
         raise InvalidRules("rules: 'sections' must be a list of sections")
     sections = []
     for i, raw in enumerate(raw_sections):
-        s = _take(raw, f"sections[{i}]", {"skill", "min_items", "max_items", "se_target"})
+        s = _take(
+            raw,
+            f"sections[{i}]",
+            {"skill", "min_items", "max_items", "se_target", "item_seconds"},
+        )
         if not isinstance(s.get("skill"), str):
             raise InvalidRules(f"sections[{i}]: 'skill' is required")
         sections.append(
@@ -412,6 +422,7 @@ def _from_mapping(data: Mapping[str, Any]) -> Rules:
                 min_items=_number(s.get("min_items", 0), f"sections[{i}].min_items", int),
                 max_items=_number(s.get("max_items"), f"sections[{i}].max_items", int),
                 se_target=_opt_number(s.get("se_target"), f"sections[{i}].se_target"),
+                item_seconds=_opt_number(s.get("item_seconds"), f"sections[{i}].item_seconds"),
             )
         )
     kwargs: dict[str, Any] = {"sections": tuple(sections)}

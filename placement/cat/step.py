@@ -221,6 +221,7 @@ class _Path:
     non_reader: bool
     reachable: tuple[frozenset[int], ...]  # per section k: theme codes of sections k, k+1, ...
     later_min: tuple[int, ...]  # per section k: the minimums of the sections after k
+    later_seconds: tuple[float, ...]  # per section k: the expected time of those minimums
     section_index: dict[str, int]  # skill -> position on this path
     theme_caps: tuple[int, ...]  # per section: most items of one theme (max_items: no cap)
     # id -> (pool index, section on this path or -1, position in the section's items or -1,
@@ -294,6 +295,10 @@ def _prepare(pool: Pool, rules: Rules) -> _Prepared:
         reachable = tuple(frozenset().union(*themes[k:]) for k in range(len(sections)))
         caps = tuple(math.ceil(rules.themes.max_share * s.max_items) for s in sections)
         later_min = tuple(sum(s.min_items for s in sections[k + 1 :]) for k in range(len(sections)))
+        later_seconds = tuple(
+            sum(s.min_items * (s.item_seconds or 0.0) for s in sections[k + 1 :])
+            for k in range(len(sections))
+        )
         section_of = {s.skill: k for k, s in enumerate(sections)}
         lookup = {
             item_id: (
@@ -325,6 +330,7 @@ def _prepare(pool: Pool, rules: Rules) -> _Prepared:
             non_reader,
             reachable,
             later_min,
+            later_seconds,
             section_of,
             caps,
             lookup,
@@ -615,7 +621,14 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: Draws) -> Step:
         estimate = estimates.get(s.skill) or posteriors.prior_estimate(k)
         # every item of the section scored; those that may not be given get -inf
         posterior = posteriors.posterior(k) if method == "posterior_weighted" else None
-        scores = section_scores(items, method, estimate.theta, posterior)
+        if method == "decision":
+            theta_sel = _decision_point(
+                estimate, cut_scores.get(s.skill, {}), state.decision or DEFAULT_DECISION,
+                s.skill, state.non_reader,
+            )  # fmt: skip
+            scores = section_scores(items, "max_info", theta_sel)
+        else:
+            scores = section_scores(items, method, estimate.theta, posterior)
         n_open: int | None = items.size  # eligible items, while counting them is free
         if blocked is not None:
             exclude(scores, blocked[items.index])
@@ -634,6 +647,13 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: Draws) -> Step:
             reason = "section_max"
         elif st.max_items is not None and n_items + later_min >= st.max_items:
             reason = "test_budget"  # what is left of the test belongs to the later minimums
+        elif (
+            st.time_limit_s is not None
+            and s.item_seconds is not None
+            and counts[k] >= s.min_items
+            and state.elapsed_s + s.item_seconds + path.later_seconds[k] > st.time_limit_s
+        ):
+            reason = "time_budget"  # what is left of the time belongs to the later minimums
         elif not (n_open > 0 if n_open is not None else any_eligible(scores)):
             reason = "no_items"
         elif counts[k] < s.min_items or n_items + later_min < st.min_items:
@@ -811,6 +831,39 @@ def _decision_settled(  # noqa: PLR0917 - the step's context, passed once
     mass = float(near.sum())
     p_others = float(near @ passing) / mass if mass > 0 else float(draws.weights @ passing)
     return p_others * gain < rules_voi(prep)
+
+
+def _decision_point(
+    estimate: Estimate,
+    cuts: Mapping[str, float],
+    model: DecisionModel,
+    skill: str,
+    non_reader: bool,
+) -> float:
+    """Where to read the items' information for the decision (``selection.method: decision``).
+
+    The cuts the decision turns on for this skill: the dispense level's (when the skill counts
+    for the dispense), the levels that open a band of hours, and the débutant cut. The one
+    nearest θ̂ is used while it lies within two SEs of θ̂; otherwise θ̂ itself.
+    """
+    if non_reader and not model.non_reader_dispense:
+        return estimate.theta
+    points = []
+    if skill in model.dispense_skills and model.dispense_level in cuts:
+        points.append(float(cuts[model.dispense_level]))
+    points.extend(
+        float(cuts[b.min_level])
+        for b in model.bands
+        if b.min_level is not None and b.min_level in cuts
+    )
+    if "débutant" in cuts:
+        points.append(float(cuts["débutant"]))
+    elif model.debutant_below in cuts:
+        points.append(float(cuts[model.debutant_below]) - model.debutant_offset)
+    if not points:
+        return estimate.theta
+    nearest = min(points, key=lambda c: abs(c - estimate.theta))
+    return nearest if abs(nearest - estimate.theta) <= 2.0 * estimate.se else estimate.theta
 
 
 def rules_voi(prep: _Prepared) -> float:

@@ -13,6 +13,8 @@ Section level, for the current section (then the next ones in order):
 3. ``section_max`` — the section reached its ``max_items``: the section ends.
    ``test_budget`` — the items the test may still give (``stopping.max_items`` minus what
    was given) are all needed by the later sections' minimums: the section ends.
+   ``time_budget`` — past its minimum, one more item of the section (``item_seconds``) would
+   leave too little of the time limit for the minimums of the later sections.
 4. ``no_items`` — no eligible item is left for the section (pool exhausted, enemies, path):
    the section ends.
 5. *continue* — fewer than the section's ``min_items``: nothing else may stop it.
@@ -21,7 +23,9 @@ Section level, for the current section (then the next ones in order):
    sections' minimums cannot make it up: the section goes on.
 7. ``se_target`` — the posterior SD is at or below the section's ``se_target`` (else the test's).
 8. ``classification`` — the CI method or the SPRT (``stopping.classification``) decides every
-   cut of ``classification.levels`` for the skill.
+   cut of ``classification.levels`` for the skill; ``decision`` — with the ``decision`` method,
+   the section's remaining items can no longer change the dispense decision materially
+   (value of information, :func:`placement.cat.step._decision_settled`).
 
 7 and 8 are alternatives (whichever comes first ends the section); a section that ends neither
 way runs until 3 or 4. With ``classification.hold_se`` the SE rule waits while a cut is still
@@ -45,6 +49,8 @@ TEST_STOP_REASONS = ("time_limit", "max_items", "complete")
 SECTION_STOP_REASONS = (
     "section_max",
     "test_budget",
+    "time_budget",
+    "decision",
     "no_items",
     "se_target",
     "classification",

@@ -1,0 +1,215 @@
+"""How right are the decisions, against the bound of a fixed form read with the joint posterior?
+
+Issue 11's benchmark. On banks of our own (``benchmarks/decision_banks.py``: seeded, other
+shapes than the bundled bank, never tuned on) and the same simulated candidates (abilities
+from the correlated normal of the rules), in one process:
+
+* **engine + CIR rules** — ``placement/rules/cir.yaml`` as shipped (decision-targeted
+  selection and stopping, referral band), Sympson–Hetter fitted for the rules' target;
+* **engine, no decision targeting** — the same rules with today's behaviour before issue 11:
+  information at θ̂, the CI rule at A1 with the SE target held, no carry-over; Sympson–Hetter
+  fitted likewise (both engines report the joint posterior's decision and referral);
+* **reference fixed form** — per skill the most informative items at the A1 cut (30 in all:
+  CO 11, CE 11, EO 5, EE 3), no exposure control, read with the joint posterior on 16,384
+  draws (the bound: no adaptive test of that length does much better).
+
+For each: overall accuracy of the dispense and hours decisions, accuracy of the decisions not
+referred, referred share, calibration error of P(dispense) (10 bins), mean and p95 items, max
+exposure. ``--non-readers`` adds the engines on non-reader candidates (CO and EO only).
+
+Run: ``.venv/bin/python benchmarks/decision.py [--examinees 400] [--seed 1]
+[--sh-examinees 300] [--sh-iterations 10] [--banks broad,skewed] [--non-readers]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from decision_banks import SHAPES, write_bank  # the script's own folder
+
+from placement.bank import pool_from_csv
+from placement.cat import Response, Rules, Selection, TestState, decision_posterior
+from placement.exposure import fit_exposure, with_exposure
+from placement.irt import Estimate, Pool, item_information, probabilities
+from placement.levels import assess, load_policy
+from placement.rules import default_rules
+from placement.simulation import calibration, draw_true_thetas, simulate
+
+FIXED_FORM = {"CO": 11, "CE": 11, "EO": 5, "EE": 3}
+
+
+def untargeted(rules: Rules) -> Rules:
+    """The rules without decision targeting: today's behaviour before issue 11."""
+    cl = replace(rules.stopping.classification, method="ci", hold_se=True, carry_over=False)
+    return rules.with_changes(
+        selection=Selection("max_info", rules.selection.strata),
+        stopping=replace(rules.stopping, classification=cl),
+    )
+
+
+def engine_row(result: Any) -> dict[str, Any]:
+    s = result.summary
+    acc = s["classification_accuracy"]
+    return {
+        "dispense": acc["dispense"],
+        "hours": acc["hours"],
+        "dispense_auto": acc["dispense_auto"],
+        "hours_auto": acc["hours_auto"],
+        "referred": s["referred_share"],
+        "ece": s["dispense_calibration"]["ece"],
+        "items": s["mean_items"],
+        "items_p95": s["items_p95"],
+        "max_exposure": s["max_exposure"],
+    }
+
+
+def reference_row(pool: Pool, rules: Rules, n: int, seed: int, non_reader: bool) -> dict[str, Any]:
+    """The fixed form of the items most informative at the A1 cut, read with the joint."""
+    policy = load_policy("cir-2016")
+    cuts = rules.cut_scores
+    master = np.random.default_rng(np.random.SeedSequence([seed, 0x51]))
+    thetas = draw_true_thetas(rules, n, master, rules.skill_correlation)  # simulate's draws
+    form: dict[str, np.ndarray] = {}
+    for skill, count in FIXED_FORM.items():
+        if non_reader and skill not in rules.non_reader_skills:
+            continue
+        mask = (np.asarray(pool.skills) == skill) & ~pool.pretest
+        if non_reader:
+            mask &= pool.non_reader
+        on = np.flatnonzero(mask)
+        info = item_information(pool.subset(mask), [cuts[skill]["A1"]])[:, 0]
+        form[skill] = on[np.argsort(-info)[:count]]
+    # every candidate's answers to the form at once: P(X = k | true θ) per skill block
+    rng = np.random.default_rng([seed, 99])
+    scores: dict[str, np.ndarray] = {}
+    for skill, items in form.items():
+        mask = np.zeros(len(pool), dtype=bool)
+        mask[items] = True
+        p = probabilities(pool.subset(mask), thetas[skill])  # (m, n, kmax + 1)
+        u = rng.random(p.shape[:2])  # rows in pool order, as the subset keeps it
+        raw = (u[:, :, None] > np.cumsum(p, axis=2)).sum(axis=2)
+        scores[skill] = np.minimum(raw, pool.n_categories[np.sort(items)][:, None] - 1)
+    rows = []
+    for e in range(n):
+        responses = [
+            Response(pool.ids[i], int(scores[skill][j, e]))
+            for skill, items in form.items()
+            for j, i in enumerate(np.sort(items))
+        ]
+        state = TestState(
+            tuple(responses), non_reader=non_reader, cut_scores=cuts,
+            decision=policy.decision_model(),
+        )  # fmt: skip
+        joint = decision_posterior(state, pool, rules, n_draws=16384)
+        estimates = {s: Estimate(joint.theta[s], joint.se[s]) for s in joint.skills}
+        decision = assess(
+            estimates, cuts, policy, non_reader, joint=joint, triage_rule=rules.triage
+        ).decision
+        truth = assess(
+            {
+                s: Estimate(float(thetas[s][e]), 0.0)
+                for s in rules.skills
+                if not non_reader or s in rules.non_reader_skills
+            },
+            cuts,
+            policy,
+            non_reader,
+        ).decision
+        triage = decision.triage or {}
+        rows.append((decision, truth, triage))
+    right = [d.kind == t.kind for d, t, _ in rows]
+    hours = [d.hours == t.hours for d, t, _ in rows]
+    auto = [not tr["referred"] for _, _, tr in rows]
+    ece = calibration(
+        [tr["p_dispense"] for _, _, tr in rows], [t.kind == "dispense" for _, t, _ in rows]
+    )
+    return {
+        "dispense": float(np.mean(right)),
+        "hours": float(np.mean(hours)),
+        "dispense_auto": float(np.mean([r for r, a in zip(right, auto, strict=True) if a]))
+        if any(auto)
+        else None,
+        "hours_auto": float(np.mean([h for h, a in zip(hours, auto, strict=True) if a]))
+        if any(auto)
+        else None,
+        "referred": 1.0 - float(np.mean(auto)),
+        "ece": ece["ece"],
+        "items": float(sum(len(v) for v in form.values())),
+        "items_p95": float(sum(len(v) for v in form.values())),
+        "max_exposure": 1.0,
+    }
+
+
+def fmt(value: Any, pct: bool = True) -> str:
+    if value is None:
+        return "—"
+    return f"{100 * value:5.1f} %" if pct else f"{value:5.2f}"
+
+
+def print_table(title: str, rows: dict[str, dict[str, Any]]) -> None:
+    print(f"\n{title}")
+    head = (
+        f"{'':34s} {'dispense':>8s} {'hours':>8s} {'disp.auto':>9s} {'hrs.auto':>9s} "
+        f"{'referred':>9s} {'ECE':>6s} {'items':>6s} {'p95':>4s} {'max exp':>7s}"
+    )
+    print(head)
+    for name, r in rows.items():
+        print(
+            f"{name:34s} {fmt(r['dispense']):>8s} {fmt(r['hours']):>8s} "
+            f"{fmt(r['dispense_auto']):>9s} {fmt(r['hours_auto']):>9s} {fmt(r['referred']):>9s} "
+            f"{r['ece']:6.3f} {r['items']:6.1f} {r['items_p95']:4.0f} {r['max_exposure']:7.2f}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examinees", type=int, default=400)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--sh-examinees", type=int, default=300)
+    parser.add_argument("--sh-iterations", type=int, default=10)
+    parser.add_argument("--banks", default=",".join(SHAPES))
+    parser.add_argument("--non-readers", action="store_true")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/decision-banks"))
+    args = parser.parse_args()
+    base = default_rules()
+    print(
+        f"{args.examinees} candidates per bank, seed {args.seed}; Sympson-Hetter fitted on "
+        f"{args.sh_examinees} x {args.sh_iterations} rounds for {base.exposure.target}; "
+        f"referral band {base.triage.refer_between}"
+    )
+    paths = [False, True] if args.non_readers else [False]
+    for shape in args.banks.split(","):
+        pool = pool_from_csv(write_bank(shape, args.work / f"{shape}.csv"))
+        for non_reader in paths:
+            rows: dict[str, dict[str, Any]] = {}
+            share = 1.0 if non_reader else 0.0
+            for name, rules in (
+                ("engine + CIR rules", base),
+                ("engine, no decision targeting", untargeted(base)),
+            ):
+                t0 = time.perf_counter()
+                exposure = fit_exposure(
+                    pool, rules, n_examinees=args.sh_examinees, iterations=args.sh_iterations,
+                    seed=args.seed + 17,
+                )  # fmt: skip
+                fitted = with_exposure(rules, exposure)
+                result = simulate(
+                    pool, fitted, args.examinees, args.seed, progress=False,
+                    non_reader_share=share,
+                )  # fmt: skip
+                rows[name] = engine_row(result)
+                rows[name]["seconds"] = time.perf_counter() - t0
+            rows["reference fixed form (30 at A1)"] = reference_row(
+                pool, base, args.examinees, args.seed, non_reader
+            )
+            who = "non-readers" if non_reader else "readers"
+            print_table(f"bank {shape} ({len(pool)} items), {who}:", rows)
+
+
+if __name__ == "__main__":
+    main()
