@@ -442,19 +442,16 @@ def sympson_hetter_parameters(
 ) -> dict[str, float]:
     """Sympson–Hetter exposure parameters by iterated simulation.
 
-    Starting from :math:`K_i = 1`, each round simulates ``n_examinees`` candidates with the
+    Starting from :math:`K_i = 1`, each round simulates ``n_examinees`` new candidates with the
     current parameters, measures each item's exposure rate :math:`P(A_i)` and sets
-    :math:`K_i \\leftarrow \\min(1, K_i \\cdot r / P(A_i))` (Sympson & Hetter's
-    :math:`K_i = r / P(S_i)` with the selection rate :math:`P(S_i) = P(A_i) / K_i`), for the
-    items above the target ``r`` and, once lowered, for those back under it, so that a
-    parameter lowered too far in an early round recovers. Every round simulates the same
-    candidates (common random numbers: the rounds differ by the parameters only, not by
-    sampling noise). Returns only the items with ``K < 1``.
+    :math:`K_i \\leftarrow \\min(1, K_i \\cdot r / P(A_i))` for the items above the target
+    ``r`` (Sympson & Hetter's adjustment, applied to the observed exposure). Items at or under
+    the target keep their parameter. Returns only the items with ``K < 1``.
     """
     if not 0 < target <= 1:
         raise InvalidState("the exposure target must lie in (0, 1]")
     k = dict.fromkeys(pool.ids, 1.0)
-    for _ in tqdm(range(iterations), desc="Sympson-Hetter", disable=not progress):
+    for round_ in tqdm(range(iterations), desc="Sympson-Hetter", disable=not progress):
         current = replace(
             rules,
             exposure=Exposure(
@@ -463,9 +460,11 @@ def sympson_hetter_parameters(
                 target=rules.exposure.target,
             ),
         )
-        result = simulate(pool, current, n_examinees, seed, progress=False, **simulate_kwargs)
+        result = simulate(
+            pool, current, n_examinees, seed + round_, progress=False, **simulate_kwargs
+        )
         for item_id, rate in result.exposure.items():
-            if rate > target or (k[item_id] < 1 and rate > 0):
+            if rate > target:
                 k[item_id] = min(1.0, k[item_id] * target / rate)
     return {i: round(v, 4) for i, v in k.items() if v < 1}
 

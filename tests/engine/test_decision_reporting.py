@@ -1,0 +1,117 @@
+"""What simulations report of the decisions, and the exposure control a release carries."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from placement.bank import load_bank
+from placement.exposure import EXPOSURE_ATTACHMENT, fit_exposure, with_exposure
+from placement.exposure import cli as exposure_cli
+from placement.rules import default_rules
+from placement.simulation import cli as simulate_cli
+from placement.simulation import simulate
+from tests.candidate import testbank
+
+from .conftest import make_pool
+from .test_simulate_cli import small_bank  # noqa: F401 - the fixture, shared
+
+
+def _run(module: object, argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="placement")
+    module.register(parser.add_subparsers(dest="command", required=True))  # type: ignore[attr-defined]
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+@pytest.mark.slow
+def test_simulate_reports_the_decisions_probabilities(small_bank, tmp_path, capsys) -> None:  # noqa: F811
+    out = tmp_path / "out"
+    code = _run(
+        simulate_cli,
+        ["simulate", "--bank", str(small_bank), "--examinees", "40", "--seed", "3",
+         "--out", str(out), "--no-progress", "--non-reader-share", "0.3"],
+    )  # fmt: skip
+    assert code == 0
+    with (out / "examinees.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        assert 0.0 <= float(row["p_dispense"]) <= 1.0
+        assert 0.0 <= float(row["p_hours"]) <= 1.0
+        assert row["referred"] in ("True", "False")
+        if row["non_reader"] == "True":  # the 2016 policy: a non-reader is never dispensed
+            assert float(row["p_dispense"]) == 0.0
+            assert row["hours"] == "200"
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    accuracy = summary["classification_accuracy"]
+    for key in ("dispense", "hours", "dispense_auto", "hours_auto"):
+        assert accuracy[key] is None or 0.0 <= accuracy[key] <= 1.0
+    assert summary["referred_share"] == pytest.approx(
+        sum(r["referred"] == "True" for r in rows) / len(rows)
+    )
+    assert 0.0 <= summary["dispense_calibration"]["ece"] <= 1.0
+    assert sum(b["n"] for b in summary["dispense_calibration"]["bins"]) == len(rows)
+    paths = summary["exposure_by_path"]
+    assert set(paths) == {"readers", "non_readers"}
+    assert paths["readers"]["n_examinees"] + paths["non_readers"]["n_examinees"] == 40
+    assert (out / "reliability.png").stat().st_size > 0
+    printed = capsys.readouterr().out
+    assert "referred to the auditeur" in printed
+    # no section of these rules stops on the SE rule: the line says so instead of a dash
+    se_sections = sum(r.get("se_target", 0) for r in summary["section_stop_reasons"].values())
+    assert ("no section stopped on the SE rule" in printed) == (se_sections == 0)
+
+
+@pytest.mark.slow
+def test_a_release_carries_exposure_control_for_both_paths(tmp_path: Path) -> None:
+    root, _rules = testbank.publish(tmp_path / "bank")
+    # the test bank is small: short sections so that both paths can be filled
+    rules_file = tmp_path / "rules.yaml"
+    data = yaml.safe_load(Path("placement/rules/cir.yaml").read_text(encoding="utf-8"))
+    for section in data["sections"]:
+        section["min_items"], section["max_items"] = 2, 3
+    data["themes"]["min_items"] = 0
+    rules_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    source = load_bank(str(root / testbank.VERSION))
+    assert source.exposure is None
+    code = _run(
+        exposure_cli,
+        ["exposure", "--bank", str(root / testbank.VERSION), "--rules", str(rules_file),
+         "--examinees", "30", "--iterations", "2", "--publish", "--no-progress"],
+    )  # fmt: skip
+    assert code == 0
+    newest = max((p for p in root.iterdir() if p.name[0].isdigit()), key=lambda p: p.name)
+    assert newest.name != testbank.VERSION
+    bank = load_bank(str(newest))
+    assert bank.exposure is not None
+    assert bank.exposure["target"] == 0.25
+    assert bank.exposure["readers"]["max_exposure"] <= 1.0
+    release_yaml = yaml.safe_load((newest / "release.yaml").read_text(encoding="utf-8"))
+    assert "readers" in release_yaml["metadata"]["exposure"]
+    manifest = json.loads((newest / "manifest.json").read_text(encoding="utf-8"))
+    assert f"attachments/{EXPOSURE_ATTACHMENT}" in manifest["files"]
+    applied = with_exposure(default_rules(), bank.exposure)
+    assert dict(applied.exposure.sympson_hetter) == bank.exposure["readers"]["parameters"]
+
+
+@pytest.mark.slow
+def test_fitted_parameters_lower_the_highest_exposure() -> None:
+    pool = make_pool({"CO": 40, "CE": 40, "EO": 16, "EE": 16}, seed=21, non_reader_share=0.6)
+    rules = default_rules()
+    exposure = fit_exposure(pool, rules, n_examinees=60, iterations=4, seed=5)
+    assert exposure["readers"] is not None
+    assert exposure["non_readers"] is not None
+    assert exposure["readers"]["parameters"] != exposure["non_readers"]["parameters"]
+    before = simulate(pool, rules, 80, 9, progress=False, non_reader_share=0.5)
+    after = simulate(pool, with_exposure(rules, exposure), 80, 9, progress=False,
+                     non_reader_share=0.5)  # fmt: skip
+    for path in ("readers", "non_readers"):
+        assert (
+            after.summary["exposure_by_path"][path]["max_exposure"]
+            < before.summary["exposure_by_path"][path]["max_exposure"]
+        )
