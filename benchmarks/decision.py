@@ -195,7 +195,7 @@ def main() -> None:
                 t0 = time.perf_counter()
                 exposure = fit_exposure(
                     pool, rules, n_examinees=args.sh_examinees, iterations=args.sh_iterations,
-                    seed=args.seed + 17,
+                    seed=args.seed + 17, paths=("non_readers" if non_reader else "readers",),
                 )  # fmt: skip
                 fitted = with_exposure(rules, exposure)
                 result = simulate(

@@ -86,11 +86,13 @@ def fit_exposure(
     skill_correlation: Sequence[Sequence[float]] | None = None,
     policy: str = "cir-2016",
     progress: bool = False,
+    paths: Sequence[str] = ("readers", "non_readers"),
 ) -> dict[str, Any]:
     """Sympson–Hetter parameters for readers and non-readers, each checked by a fresh simulation.
 
     ``target`` defaults to the rules' ``exposure.target``. The non-readers' block is None when
-    the pool cannot fill their path. Returns the content of ``exposure.json``.
+    the pool cannot fill their path (or ``paths`` leaves it out). Returns the content of
+    ``exposure.json``.
     """
     from placement.simulation import simulate, sympson_hetter_parameters
 
@@ -111,6 +113,8 @@ def fit_exposure(
         "non_readers": None,
     }
     for name, share in (("readers", 0.0), ("non_readers", 1.0)):
+        if name not in paths:
+            continue
         if share:
             try:
                 check_blueprint(pool, rules, non_reader=True)
