@@ -18,19 +18,19 @@ marginals.
 
 The computation
 ---------------
-Importance sampling with fixed quasi-random points (deterministic, so a session replays): the
-proposal is the product of each section's posterior under the *marginal* prior,
-:math:`q(\\boldsymbol\\theta) = \\prod_k \\varphi(\\theta_k) L_k(\\theta_k) / Z_k`, drawn by the
-inverse of its piecewise-linear CDF at ``M`` scrambled Sobol points; each draw weighs
+Importance sampling on fixed quasi-random points (scrambled Sobol, mapped to standard normals;
+deterministic, so a result is the same at every computation). The proposal is, per skill, a
+normal at the mean and 1.25 times the SD of the section's posterior under the *marginal*
+prior :math:`\\varphi(\\theta_k) L_k(\\theta_k)`; each draw weighs
 
-.. math:: w \\propto \\frac{N(\\boldsymbol\\theta; \\mu_0, \\sigma_0^2 R)}
-                         {\\prod_k \\varphi(g_k)}
+.. math:: w \\propto \\frac{N(\\boldsymbol\\theta; \\mu_0, \\sigma_0^2 R)
+                         \\prod_k L_k(\\theta_k)}{\\prod_k q_k(\\theta_k)}
 
-(:math:`g_k` the centre of the cell of :math:`\\theta_k`, the proposal's density there). The
-likelihood cancels, so a draw costs one quadratic form. With one skill the posterior is the
-grid's, exactly. From the weighted draws: each skill's mean and SD, the probability of being at
-or above each cut, and the policy's outcome of every draw (:func:`outcomes`), hence
-:math:`P(\\text{dispense})` and the probability of each band of hours.
+with :math:`L_k` read at the grid point nearest :math:`\\theta_k` (one gather, no search).
+With one skill the posterior is the grid's, exactly. From the weighted draws: each skill's
+mean and SD, the probability of being at or above each cut, and the policy's outcome of every
+draw (:func:`outcomes`), hence :math:`P(\\text{dispense})` and the probability of each band
+of hours. The effective number of draws (``ess``) is reported.
 
 :class:`DecisionModel` is the policy's structure as plain data (the engine may not read policy
 files); :meth:`placement.levels.Policy.decision_model` builds it, and a test checks that

@@ -57,6 +57,7 @@ def test_a_referred_decision_comes_first_and_waits_for_the_auditeur(
     assert re.search(r"(CO|CE|EO|EE) autour de A1 : \d,\d\d", page)
     assert "Questions à poser pendant l" in page
     assert "À écouter" in page
+    assert re.search(r"Probabilité de cette décision : \d,\d\d", page)
 
     refused = client.post(f"/desk/sessions/{session_id}/attestation", data={"csrf_token": CSRF})
     assert refused.status_code == 409
