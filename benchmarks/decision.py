@@ -4,8 +4,13 @@ Issue 11's benchmark. On banks of our own (``benchmarks/decision_banks.py``: see
 shapes than the bundled bank, never tuned on) and the same simulated candidates (abilities
 from the correlated normal of the rules), in one process:
 
-* **engine + CIR rules** — ``placement/rules/cir.yaml`` as shipped (decision-targeted
-  selection and stopping, referral band), Sympson–Hetter fitted for the rules' target;
+* **engine + CIR rules** — ``placement/rules/cir.yaml`` as shipped (the CI rule at A1 with
+  the SE target held, time kept for the later sections' minimums, the referral band),
+  Sympson–Hetter fitted for the rules' target;
+* **engine + carry-over** — the same, the items a section leaves unused raising the later
+  sections' maxima (beyond the blueprint's bounds: an option, off in the CIR rules);
+* **engine, value of information** — the same with value-of-information stopping and
+  selection at the cuts (the ``decision`` options);
 * **engine, no decision targeting** — the same rules with today's behaviour before issue 11:
   information at θ̂, the CI rule at A1 with the SE target held, no carry-over; Sympson–Hetter
   fitted likewise (both engines report the joint posterior's decision and referral);
@@ -44,10 +49,21 @@ FIXED_FORM = {"CO": 11, "CE": 11, "EO": 5, "EE": 3}
 
 
 def untargeted(rules: Rules) -> Rules:
-    """The rules without decision targeting: today's behaviour before issue 11."""
+    """The rules without decision targeting: the behaviour before issue 11 (each section on
+    its own budget, no time kept for the later sections)."""
     cl = replace(rules.stopping.classification, method="ci", hold_se=True, carry_over=False)
     return rules.with_changes(
+        sections=tuple(replace(s, item_seconds=None) for s in rules.sections),
         selection=Selection("max_info", rules.selection.strata),
+        stopping=replace(rules.stopping, classification=cl),
+    )
+
+
+def value_of_information(rules: Rules) -> Rules:
+    """The rules with value-of-information stopping and selection at the cuts (options)."""
+    cl = replace(rules.stopping.classification, method="decision", carry_over=True)
+    return rules.with_changes(
+        selection=Selection("decision", rules.selection.strata),
         stopping=replace(rules.stopping, classification=cl),
     )
 
@@ -188,8 +204,14 @@ def main() -> None:
         for non_reader in paths:
             rows: dict[str, dict[str, Any]] = {}
             share = 1.0 if non_reader else 0.0
+            carry = replace(base.stopping.classification, carry_over=True)
             for name, rules in (
                 ("engine + CIR rules", base),
+                (
+                    "engine + carry-over",
+                    base.with_changes(stopping=replace(base.stopping, classification=carry)),
+                ),
+                ("engine, value of information", value_of_information(base)),
                 ("engine, no decision targeting", untargeted(base)),
             ):
                 t0 = time.perf_counter()

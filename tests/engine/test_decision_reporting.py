@@ -101,14 +101,14 @@ def test_a_release_carries_exposure_control_for_both_paths(tmp_path: Path) -> No
 
 @pytest.mark.slow
 def test_fitted_parameters_lower_the_highest_exposure() -> None:
-    pool = make_pool({"CO": 40, "CE": 40, "EO": 16, "EE": 16}, seed=21, non_reader_share=0.6)
+    pool = make_pool({"CO": 80, "CE": 60, "EO": 40, "EE": 20}, seed=21, non_reader_share=0.7)
     rules = default_rules()
-    exposure = fit_exposure(pool, rules, n_examinees=60, iterations=4, seed=5)
+    exposure = fit_exposure(pool, rules, n_examinees=100, iterations=5, seed=5)
     assert exposure["readers"] is not None
     assert exposure["non_readers"] is not None
     assert exposure["readers"]["parameters"] != exposure["non_readers"]["parameters"]
-    before = simulate(pool, rules, 80, 9, progress=False, non_reader_share=0.5)
-    after = simulate(pool, with_exposure(rules, exposure), 80, 9, progress=False,
+    before = simulate(pool, rules, 200, 9, progress=False, non_reader_share=0.5)
+    after = simulate(pool, with_exposure(rules, exposure), 200, 9, progress=False,
                      non_reader_share=0.5)  # fmt: skip
     for path in ("readers", "non_readers"):
         assert (
