@@ -2,13 +2,15 @@
 
 A release may carry ``attachments/exposure.json``::
 
-    {"method": "sympson-hetter", "target": 0.25, "rules": "cir-1", "seed": 0,
+    {"method": "sympson-hetter", "target": 0.25, "rules": "cir-2", "seed": 0,
      "readers":     {"parameters": {item id: K}, "max_exposure": 0.23, "n_examinees": 500},
      "non_readers": {"parameters": {...}, "max_exposure": 0.24, "n_examinees": 500} | null}
 
 fitted by simulation (:func:`fit_exposure`) for the readers' path and, separately, for the
 non-readers' (their pool and sections differ, so one set of parameters cannot hold both at the
-target). The tablet (:func:`placement.sessions.bankcache.engine_bank`) and ``placement simulate
+target). The parameters hold for the rules they were fitted with (``rules``, the rules file's
+version): fit them again when the rules change. The tablet
+(:func:`placement.sessions.bankcache.engine_bank`) and ``placement simulate
 --bank latest`` apply it with :func:`with_exposure`. ``placement exposure --bank latest
 --publish`` fits it and publishes a new release with it, the figures of both paths in the
 release's metadata (``release.yaml``, listed in ``manifest.json``).
