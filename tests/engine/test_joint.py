@@ -203,3 +203,24 @@ def test_decision_stopping_runs_and_is_reported() -> None:
     summary = result.summary
     assert 0.0 <= summary["referred_share"] <= 1.0
     assert summary["dispense_calibration"]["n"] == 30
+
+
+def test_the_time_budget_keeps_time_for_the_later_minimums() -> None:
+    pool = make_pool(seed=6)
+    rules = default_rules()  # 35 minutes; CO 45 s, CE 50 s, EO 90 s, EE 120 s per item
+    state = _state(pool, [])
+    rng = np.random.default_rng(1)
+    clock = {s.skill: s.item_seconds or 60.0 for s in rules.sections}
+    # a slow candidate: every item takes a fifth longer than expected
+    while True:
+        step = next_step(state, pool, rules, step_rng(21, len(state.responses)))
+        if step.done:
+            break
+        elapsed = state.elapsed_s + 1.2 * clock[step.skill]
+        state = state.with_response(step.item_id, int(rng.integers(0, 2)), elapsed)
+    counts = {s.skill: 0 for s in rules.sections}
+    for r in state.responses:
+        counts[pool.skills[pool.index(r.item_id)]] += 1
+    assert step.reason == "complete"  # not cut off by the time limit
+    assert all(counts[s.skill] >= s.min_items for s in rules.sections)
+    assert "time_budget" in step.section_reasons.values()
