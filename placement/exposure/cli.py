@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from placement.errors import InvalidBank, PlacementError
-from placement.exposure import EXPOSURE_ATTACHMENT, figures, fit_exposure
+from placement.exposure import EXPOSURE_ATTACHMENT, figures, fit_exposure, read_exposure
 
 
 def register(subparsers: Any) -> None:
@@ -29,6 +29,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--iterations", type=int, default=12, help="rounds of adjustment")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, help="write exposure.json here")
+    p.add_argument(
+        "--parameters", type=Path,
+        help="an exposure.json fitted before (by --out): publish it without fitting again",
+    )  # fmt: skip
     p.add_argument("--publish", action="store_true", help="publish a new release with it")
     p.add_argument("--root", type=Path, help="the releases' folder (default: itembank's)")
     p.add_argument("--no-progress", action="store_true")
@@ -56,13 +60,16 @@ def run(args: argparse.Namespace) -> int:
         except (ItemBankError, OSError) as exc:
             raise InvalidBank(f"cannot load bank release {args.bank!r}: {exc}") from None
         rules = load_rules(args.rules) if args.rules else default_rules()
-        exposure = fit_exposure(
-            pool_from_release(release), rules, target=args.target,
-            n_examinees=args.examinees, iterations=args.iterations, seed=args.seed,
-            cut_scores={k: dict(v) for k, v in release.cut_scores.items()},
-            skill_correlation=release.skill_correlation, policy=release.policy,
-            progress=not args.no_progress,
-        )  # fmt: skip
+        if args.parameters is not None:
+            exposure = read_exposure(args.parameters)
+        else:
+            exposure = fit_exposure(
+                pool_from_release(release), rules, target=args.target,
+                n_examinees=args.examinees, iterations=args.iterations, seed=args.seed,
+                cut_scores={k: dict(v) for k, v in release.cut_scores.items()},
+                skill_correlation=release.skill_correlation, policy=release.policy,
+                progress=not args.no_progress,
+            )  # fmt: skip
     except PlacementError as exc:
         print(f"placement exposure: {exc}", file=sys.stderr)
         return 2
