@@ -413,13 +413,11 @@ class _Problem:
             cols.append(-gaps * tail)
         return np.column_stack(cols)
 
-    def _group_information(self, x: FloatArray, grp: _Group, n_at: FloatArray) -> FloatArray:
-        """Expected complete-data information of each item of ``grp``, (g, m, m).
+    def _group_dp(self, x: FloatArray, grp: _Group) -> tuple[FloatArray, FloatArray]:
+        """Derivatives of each score's probability, (g, k+1, m, Q), and the probabilities.
 
-        :math:`\\sum_q \\bar n_{iq} \\sum_x \\nabla P_{ix}(\\theta_q) \\nabla P_{ix}(\\theta_q)^T
-        / P_{ix}(\\theta_q)`, with :math:`\\bar n_{iq}` (``n_at``, (g, Q)) the expected number
-        of respondents of item *i* at node *q*: the M-step's Fisher information, the
-        block-diagonal curvature that EM would use.
+        ``dp[i, x, j, q]`` = :math:`\\partial P_{ix}(\\theta_q) / \\partial \\xi_{ij}` in the
+        fitted (slope–intercept) parameters; ``p`` is (g, k+1, Q).
         """
         th = self.nodes[None, :]
         _, aux = self._group_logp(x, grp)
@@ -435,8 +433,8 @@ class _Problem:
             if grp.model == "3PL" and grp.c_fixed is None:
                 parts.append((1 - aux["s"]) * aux["c"] * (1 - aux["c"]))
             deriv = np.stack(parts, axis=1)  # (g, m, Q)
-            weight = n_at / np.maximum(p1 * (1 - p1), TINY)
-            return np.einsum("imq,inq,iq->imn", deriv, deriv, weight)
+            p = np.stack([np.maximum(1 - p1, TINY), np.maximum(p1, TINY)], axis=1)
+            return np.stack([-deriv, deriv], axis=1), p
         star, p = aux["star"], aux["p"]  # (g, k, Q), (g, k+1, Q)
         g, k, q = star.shape
         slope = star * (1 - star)
@@ -447,7 +445,17 @@ class _Problem:
             gaps = np.exp(x[grp.pos[:, 2:]])  # (g, k-1): d_j = d_1 - Σ_{l<=j} e^{η_l}
             for col in range(2, k + 1):
                 dstar[:, col : k + 1, col] = -gaps[:, col - 2, None, None] * slope[:, col - 1 :]
-        dp = dstar[:, :-1] - dstar[:, 1:]  # (g, k+1, m, Q)
+        return dstar[:, :-1] - dstar[:, 1:], p
+
+    def _group_information(self, x: FloatArray, grp: _Group, n_at: FloatArray) -> FloatArray:
+        """Expected complete-data information of each item of ``grp``, (g, m, m).
+
+        :math:`\\sum_q \\bar n_{iq} \\sum_x \\nabla P_{ix}(\\theta_q) \\nabla P_{ix}(\\theta_q)^T
+        / P_{ix}(\\theta_q)`, with :math:`\\bar n_{iq}` (``n_at``, (g, Q)) the expected number
+        of respondents of item *i* at node *q*: the M-step's Fisher information, the
+        block-diagonal curvature that EM would use.
+        """
+        dp, p = self._group_dp(x, grp)
         return np.einsum("ixmq,ixnq,ixq->imn", dp, dp, n_at[:, None, :] / p)
 
     def _prior_curvature(self, x: FloatArray, grp: _Group) -> FloatArray:
@@ -529,7 +537,12 @@ class _Problem:
 
     # -- standard errors ---------------------------------------------------------------------
     def person_scores(self, x: FloatArray) -> sp.csr_matrix:
-        """Score vector of each person, (N, size): posterior expectation of ∇ log P."""
+        """Score vector of each person, (N, size): posterior expectation of ∇ log P.
+
+        For a response of person *p* to item *i* with score *x* the contribution is
+        :math:`\\sum_q W_{pq}\\, \\nabla \\log P_{ix}(\\theta_q)`; the table of
+        :math:`\\nabla \\log P` is computed once per item, then gathered per response.
+        """
         W, _ = self.posterior(self.log_table(x))
         resp = self.responses
         rows: list[IntArray] = []
@@ -543,22 +556,18 @@ class _Problem:
             local_of[grp.items] = np.arange(grp.items.size)
         response_group = group_of[resp.item]
         for gi, grp in enumerate(self.groups):
-            # chunks keep the (responses, scores, nodes) array small on large data
-            for r_idx in np.array_split(
-                np.flatnonzero(response_group == gi),
-                max(1, int(np.ceil(np.sum(response_group == gi) / PERSON_SCORE_CHUNK))),
-            ):
+            dp, p = self._group_dp(x, grp)
+            dlogp = dp / p[:, :, None, :]  # (g, k+1, m, Q)
+            mine = np.flatnonzero(response_group == gi)
+            # chunks keep the (responses, m, nodes) array small on large data
+            for r_idx in np.array_split(mine, max(1, -(-mine.size // PERSON_SCORE_CHUNK))):
                 if r_idx.size == 0:
                     continue
                 local = local_of[resp.item[r_idx]]
-                # one "count" per response: the person's posterior at its observed score
-                counts = np.zeros((r_idx.size, grp.k + 1, self.nodes.size))
-                counts[np.arange(r_idx.size), resp.score[r_idx], :] = W[resp.person[r_idx]]
-                c_sub = None if grp.c_fixed is None else grp.c_fixed[local]
-                sub = _Group(grp.model, grp.items[local], grp.k, grp.pos[local], c_sub)
-                g = self._group_grad(x, sub, counts)  # (r, m)
-                rows.append(np.repeat(resp.person[r_idx], g.shape[1]))
-                cols.append(sub.pos.ravel())
+                person = resp.person[r_idx]
+                g = np.einsum("rmq,rq->rm", dlogp[local, resp.score[r_idx]], W[person])
+                rows.append(np.repeat(person, g.shape[1]))
+                cols.append(grp.pos[local].ravel())
                 vals.append(g.ravel())
         if not rows:
             return sp.csr_matrix((resp.n_persons, self.size))
@@ -572,13 +581,9 @@ class _Problem:
         scores = self.person_scores(x)
         info = np.asarray((scores.T @ scores).todense())
         if self.priors:
-            h = 1e-5
             diag = np.zeros(self.size)
-            base = self._prior(x)[1]
-            for j in range(self.size):
-                e = x.copy()
-                e[j] += h
-                diag[j] = -(self._prior(e)[1][j] - base[j]) / h
+            for grp in self.groups:
+                np.add.at(diag, grp.pos, self._prior_curvature(x, grp))
             info += np.diag(diag)
         try:
             return np.asarray(np.linalg.inv(info))
