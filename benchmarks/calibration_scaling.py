@@ -61,9 +61,7 @@ def timed_mirt(resp: Responses, used: np.ndarray, grm: np.ndarray) -> tuple[floa
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--persons", type=int, nargs="+", default=[3_000, 20_000, 40_000, 80_000]
-    )
+    parser.add_argument("--persons", type=int, nargs="+", default=[3_000, 20_000, 40_000, 80_000])
     parser.add_argument("--length", type=int, default=25)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--no-mirt", action="store_true")

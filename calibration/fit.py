@@ -176,8 +176,7 @@ class _Preconditioner:
             m = info.shape[1]
             # a tiny ridge keeps the factor defined for an item with almost no information
             ridge = 1e-8 * np.maximum(np.trace(info, axis1=1, axis2=2) / m, 1.0)
-            info = info + ridge[:, None, None] * np.eye(m)[None]
-            chol = np.linalg.cholesky(info)
+            chol = np.linalg.cholesky(info + ridge[:, None, None] * np.eye(m)[None])
             self.blocks.append((pos, np.linalg.inv(chol)))  # L⁻¹, (g, m, m)
         self.shared_pos = shared_pos.astype(np.int64)
         if self.shared_pos.size:
@@ -606,7 +605,7 @@ def _maximise(
     max_iterations: int,
     tolerance: float,
     em_steps: int = EM_STEPS,
-    callback: Callable[[], None] | None = None,
+    callback: Callable[[], object] | None = None,
 ) -> _Optimum:
     """Maximise the log-posterior of the item parameters from ``x0``.
 

@@ -397,6 +397,7 @@ _INLINE = frozenset(
 )  # fmt: skip
 #: Interactions the engine scores: one choice with one key, one text entry (a gap).
 _SCORED = frozenset({"qti-choice-interaction", "qti-text-entry-interaction"})
+_SPACES = re.compile(r"\s+")
 _RASTER = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8": "image/jpeg", b"GIF8": "image/gif"}
 
 
@@ -543,10 +544,11 @@ def _walk(el: Any, root: Path, base: PurePosixPath, out: _Content) -> None:
         out.parts.append("\n")
     if name == "li":
         out.parts.append("- ")
-    out.parts.append(el.text or "")
+    # line breaks in the XML source are spaces (as in HTML); lines come from blocks and <br>
+    out.parts.append(_SPACES.sub(" ", el.text or ""))
     for child in el:
         _walk(child, root, base, out)
-        out.parts.append(child.tail or "")
+        out.parts.append(_SPACES.sub(" ", child.tail or ""))
     if block:
         out.parts.append("\n")
 
