@@ -201,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     root_arg(p)
     p.set_defaults(func=cmd_export_qti)
 
-    p = sub.add_parser("import-qti", help="import QTI choice and text-entry items as YAML")
+    p = sub.add_parser("import-qti", help="import the QTI items the engine can score, as YAML")
     p.add_argument("package", type=Path, help="QTI package (folder or .zip)")
     p.add_argument("out_dir", type=Path, help="folder to write <skill>/<id>.yaml and media into")
     p.set_defaults(func=cmd_import_qti)

@@ -1,4 +1,4 @@
-"""QTI 3.0 (1EdTech) export of the bank, and import of QTI choice and text-entry items.
+"""QTI 3.0 (1EdTech) export of the bank, and import of the QTI items the engine can score.
 
 Export writes a content package (a folder, or a ``.zip`` when the target ends with ``.zip``)::
 
@@ -25,10 +25,13 @@ How our items map to QTI 3.0:
   typo tolerance, time limit, author, enemies) as LOM keywords ``placement:<field>=<value>`` in the
   manifest's metadata for the item.
 
-Import reads choice and text-entry items (ours or another platform's) back into our YAML and
-copies their media; other interactions are skipped with the reason. A foreign item gets the
-fields QTI does not carry from defaults (status ``draft``, so ``itembank validate`` and a person
-review it before use), and its spoken instruction must then be generated.
+Import (:func:`import_qti`) takes every item the engine can score, with everything the candidate
+and the scorer need, or refuses it with the reason: one-key choices, single gaps, items with
+several choice questions (one item each); multiple response, partial credit, productions and
+other interactions are refused, feedback never reaches the stem, unsafe packages are refused
+whole, and nothing is written unless the import succeeds (see its docstring). A foreign item
+gets the fields QTI does not carry from defaults (status ``draft``, so ``itembank validate`` and
+a person review it before use), and its spoken instruction must then be generated.
 """
 
 from __future__ import annotations
@@ -454,7 +457,7 @@ def _inside(root: Path, base: PurePosixPath, href: str) -> str:
     return rel
 
 
-def _src(el: Any, base: PurePosixPath, root: Path | None = None) -> str | None:
+def _src(el: Any, base: PurePosixPath, root: Path) -> str | None:
     """The media path of an ``img`` or ``audio`` element, relative to the package root."""
     if el is None:
         return None
@@ -465,7 +468,7 @@ def _src(el: Any, base: PurePosixPath, root: Path | None = None) -> str | None:
     if not src:
         return None
     try:
-        return _inside(root or Path("/nonexistent-package-root"), base, src)
+        return _inside(root, base, src)
     except _Refused as exc:
         raise QtiError(f"media path {exc}") from exc
 
@@ -1073,10 +1076,16 @@ def _imported_sources(out_dir: Path) -> dict[str, str]:
         except (OSError, yaml.YAMLError):
             continue
         for h in data.get("history") or ():
-            m = re.match(r"importé de QTI \((.+?)\)", str((h or {}).get("change", "")))
-            if m:
-                found[m.group(1)] = str(data.get("id"))
+            source = _source_of(str((h or {}).get("change", "")))
+            if source is not None:
+                found[source] = str(data.get("id"))
     return found
+
+
+def _source_of(change: str) -> str | None:
+    """The QTI identifier in an import's history entry (``importé de QTI (id…)``)."""
+    m = re.match(r"importé de QTI \((.+?)\)", change)
+    return m.group(1) if m else None
 
 
 def import_qti(
@@ -1173,6 +1182,9 @@ def import_qti(
                     data, allow_unicode=True, sort_keys=False, width=100
                 ).encode("utf-8")
                 taken.add(item_id)
+                source = _source_of(data["history"][0]["change"])
+                if source is not None:
+                    imported[source] = item_id
                 result.written[item_id] = out_dir / target
         _commit(stage)
     return result
@@ -1190,10 +1202,9 @@ def _prepare(
     """Give a draft its id and its media paths, and check it as the bank would."""
     data = draft.data
     skill = data["skill"]
-    source = data["history"][0]["change"]
-    m = re.match(r"importé de QTI \((.+?)\)", source)
-    if m and m.group(1) in imported:
-        raise _Refused(f"already imported as {imported[m.group(1)]}")
+    source = _source_of(data["history"][0]["change"])
+    if source is not None and source in imported:
+        raise _Refused(f"already imported as {imported[source]}")
     if draft.own_id:
         item_id = draft.source
         if item_id in taken:

@@ -453,3 +453,14 @@ def test_export_rubric_blocks_have_the_attributes_the_qti_3_0_1_schema_requires(
             assert set(block.get("view", "").split()) <= VIEWS, path
             assert [c.tag for c in block] == [f"{q}qti-content-body"], path
     assert blocks >= 3  # the bank has rubrics and a listening transcript
+
+
+def test_an_item_listed_twice_in_a_manifest_is_imported_once(tmp_path: Path) -> None:
+    pkg = _package(
+        tmp_path / "pkg",
+        {"items/sign.xml": SIGN, "images/panneau.png": _png(1, 1, (9, 9, 9))},
+        items=["items/sign.xml", "./items/sign.xml"],
+    )
+    result = import_qti(pkg, tmp_path / "out")
+    assert list(result.written) == ["CE-9001"]
+    assert result.skipped == {"sign": "already imported as CE-9001"}
