@@ -49,7 +49,7 @@ import tempfile
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
@@ -716,7 +716,21 @@ def _choice_key(decl: Any, inter: Any) -> str:
         )
     if not keys:
         raise _Refused("the choice interaction has no correct response")
+    credited = sorted({k for k, v in _mapping(decl) if v > 0} - {keys[0]})
+    if credited:
+        raise _Refused(
+            f"partial credit (the mapping also credits {', '.join(credited)}): the engine "
+            "scores a choice right or wrong on its one key"
+        )
     return keys[0]
+
+
+def _case_sensitive(decl: Any) -> bool:
+    """Whether a text entry's mapping credits an answer only in its own case."""
+    box = next(_children(decl, "qti-mapping"), None)
+    return box is not None and any(
+        (e.get("case-sensitive") or "false") == "true" for e in _children(box, "qti-map-entry")
+    )
 
 
 def _accepted(decl: Any) -> list[str]:
@@ -817,6 +831,7 @@ def _foreign_items(
         stem = _Content(list(shared.parts), list(shared.images) + prompt.images, list(shared.audio))
         refusals = shared.refusals + prompt.refusals
         data: dict[str, Any] = {}
+        notes: list[str] = []
         if _local(inter.tag) == "qti-choice-interaction":
             key = _choice_key(decl, inter)
             taken: set[str] = set()
@@ -846,6 +861,8 @@ def _foreign_items(
             data["key"] = ids[key]
         else:
             data["accepted"] = _accepted(decl)
+            if _case_sensitive(decl):
+                notes.append("casse exigée en QTI, ignorée par le moteur comme les accents")
         if refusals:
             raise _Refused("; ".join(dict.fromkeys(refusals)))
         if own_layout is None and (len(stem.images) > 1 or len(stem.audio) > 1):
@@ -867,6 +884,7 @@ def _foreign_items(
             base=base,
             today=today,
             source=f"{identifier}{question}",
+            notes=notes,
         )
         drafts.append(_Draft(data, identifier, ours and len(interactions) == 1))
     return drafts
@@ -884,8 +902,9 @@ def _data(
     base: PurePosixPath,
     today: str,
     source: str,
+    notes: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The YAML data of one question."""
+    """The YAML data of one question; ``notes`` go into its history entry for the reviewer."""
     stem_out: dict[str, Any] = {}
     if own_layout is not None:
         # our own export: instruction and stem are in their own divs
@@ -955,6 +974,8 @@ def _data(
     change = f"importé de QTI ({source})"
     if "skill" not in keywords:
         change += ", thème, niveau et consigne à revoir"
+    for note in notes:
+        change += f", {note}"
     out["history"] = [{"date": today, "author": "import QTI", "change": change}]
     out["instruction"] = {
         "text": instruction_text,

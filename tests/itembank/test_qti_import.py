@@ -205,9 +205,9 @@ def test_text_entry_keeps_its_text_with_the_gap_and_every_accepted_answer(
     tmp_path: Path,
 ) -> None:
     mapping = (
-        '<qti-map-entry map-key="lundi" mapped-value="1"/>'
-        '<qti-map-entry map-key="le lundi" mapped-value="1"/>'
-        '<qti-map-entry map-key="mardi" mapped-value="0"/>'
+        '<qti-map-entry map-key="lundi" mapped-value="1" case-sensitive="true"/>'
+        '<qti-map-entry map-key="le lundi" mapped-value="1" case-sensitive="false"/>'
+        '<qti-map-entry map-key="mardi" mapped-value="0" case-sensitive="false"/>'
     )
     pkg = _package(tmp_path / "pkg", {"items/gap.xml": _text_entry(mapping)})
     result = import_qti(pkg, tmp_path / "out")
@@ -215,6 +215,8 @@ def test_text_entry_keeps_its_text_with_the_gap_and_every_accepted_answer(
     assert data["type"] == "gap_fill"
     assert data["stem"]["text"] == "Lisez le message de Paul.\nLe magasin ouvre le ____ matin."
     assert data["accepted"] == ["lundi", "le lundi"]
+    # the engine folds case and accents: the reviewer is told QTI did not
+    assert "casse exigée en QTI" in data["history"][0]["change"]
 
 
 def test_partial_credit_and_productions_are_refused_with_the_reason(tmp_path: Path) -> None:
@@ -228,9 +230,24 @@ def test_partial_credit_and_productions_are_refused_with_the_reason(tmp_path: Pa
         """    <p>Écrivez un message à votre voisin.</p>
     <qti-extended-text-interaction response-identifier="RESPONSE" expected-lines="5"/>""",
     )
-    pkg = _package(tmp_path / "pkg", {"items/partial.xml": partial, "items/essay.xml": extended})
+    weighted = SIGN.replace(
+        "</qti-correct-response>",
+        '</qti-correct-response><qti-mapping default-value="0">'
+        '<qti-map-entry map-key="ChoiceB" mapped-value="1"/>'
+        '<qti-map-entry map-key="ChoiceC" mapped-value="0.5"/></qti-mapping>',
+    )
+    pkg = _package(
+        tmp_path / "pkg",
+        {
+            "items/partial.xml": partial,
+            "items/essay.xml": extended,
+            "items/weighted.xml": weighted,
+            "images/panneau.png": _png(1, 1, (0, 0, 0)),
+        },
+    )
     result = import_qti(pkg, tmp_path / "out")
     assert result.written == {}
+    assert "partial credit (the mapping also credits ChoiceC)" in result.skipped["weighted"]
     assert "partial credit (mapped values 0.5, 1)" in result.skipped["partial"]
     assert result.skipped["essay"].startswith("qti-extended-text-interaction: the engine scores")
 
