@@ -586,7 +586,11 @@ def _check_folder(root: Path) -> None:
     """Refuse a folder package holding a symbolic link anywhere (it could point outside)."""
     if root.is_symlink():
         raise QtiError(f"{root}: the package is a symbolic link")
-    for dirpath, dirnames, filenames in os.walk(root):
+
+    def fail(exc: OSError) -> None:
+        raise QtiError(f"{root}: cannot read {exc.filename}: {exc.strerror}")
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=fail):
         for name in dirnames + filenames:
             path = Path(dirpath) / name
             if path.is_symlink():
@@ -620,11 +624,11 @@ def _extract(pkg: Path, tmp: Path, max_bytes: int, max_files: int) -> Path:
         written = 0
         for info in members:
             target = tmp / info.filename
-            if info.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
             try:
+                if info.is_dir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
                 with zf.open(info) as src, target.open("wb") as dst:
                     # the directory's sizes may lie: count what really comes out
                     while chunk := src.read(1 << 16):
@@ -1050,7 +1054,10 @@ class _Stage:
 def _place_media(stage: _Stage, root: Path, rel: str, planned: dict[str, bytes]) -> str:
     """Where a medium of the package goes in the folder: its own path, or beside it under a
     name with its hash when another file already has that path (a second package)."""
-    raw = (root / rel).read_bytes()
+    try:
+        raw = (root / rel).read_bytes()
+    except OSError as exc:
+        raise _Refused(f"medium {rel} cannot be read ({exc.strerror})") from exc
     path = PurePosixPath(rel)
     content = raw
     suffix = path.suffix.lower()
