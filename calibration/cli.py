@@ -1,8 +1,9 @@
 """The ``calibration`` command: export, fit, link, check, simulate, report, publish, run.
 
 Every step works in a work directory (``--work``, default ``calibration-work``) and reads what
-the previous steps wrote there (see :mod:`calibration.steps`). Errors print one line and exit
-with status 2; ``check`` and ``run`` exit with 1 when checks fail.
+the previous steps wrote there (see :mod:`calibration.steps`). Errors print one line
+(``calibration : erreur : …``, in French like everything the command prints) and exit with
+status 2, never a traceback; ``check`` and ``run`` exit with 1 when checks fail.
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ def _anchors(spec: str | None) -> list[str] | None:
     if spec.startswith("@"):
         path = Path(spec[1:])
         if not path.is_file():
-            raise CalibrationError(f"anchor file {path} does not exist")
+            raise CalibrationError(f"{path} : fichier d'ancres introuvable")
         return [line.strip() for line in path.read_text().splitlines() if line.strip()]
     return [s.strip() for s in spec.split(",") if s.strip()]
 
@@ -160,15 +161,18 @@ def _do_fit(args: argparse.Namespace, work: Workdir) -> None:
         seed=args.seed,
         progress=not args.quiet,
     )
+    for note in _context_notes(work):
+        print(f"  note : {note}")
+    converged = "convergé" if result.converged else "NON convergé"
     print(
-        f"fit: {int(result.fitted.sum())} items re-estimated on {result.theta_eap.shape[0]} "
-        f"persons in {result.time_s:.1f} s ({'converged' if result.converged else 'NOT converged'})"
-        f"; {len(result.kept)} kept at their old values -> {work.fitted}"
+        f"estimation : {int(result.fitted.sum())} items réestimés sur "
+        f"{result.theta_eap.shape[0]} personnes en {result.time_s:.1f} s ({converged}) ; "
+        f"{len(result.kept)} gardés à leurs anciennes valeurs -> {work.fitted}"
     )
     for kept in result.kept:
-        print(f"  kept {kept.item_id}: {kept.reason} ({kept.n_responses} responses)")
+        print(f"  gardé {kept.item_id} : {kept.reason} ({kept.n_responses} réponses)")
     for message in result.messages:
-        print(f"  note: {message}")
+        print(f"  note : {message}")
 
 
 def _do_link(args: argparse.Namespace, work: Workdir) -> None:
@@ -181,14 +185,14 @@ def _do_link(args: argparse.Namespace, work: Workdir) -> None:
         purify=None if args.no_purify else 0.5,
     )
     for skill, lk in links.items():
-        dropped = f", dropped {', '.join(lk.dropped)}" if lk.dropped else ""
+        dropped = f", écartées : {', '.join(lk.dropped)}" if lk.dropped else ""
         if lk.provisional:
-            dropped += "; first calibration: linked to the provisional parameters"
+            dropped += " ; première calibration : liée aux paramètres provisoires"
         print(
-            f"link {skill}: θ_old = {lk.A:.4f} θ_new + {lk.B:+.4f} ({lk.method}, "
-            f"{len(lk.anchors)} anchors{dropped})"
+            f"liaison {skill} : θ_ancien = {lk.A:.4f} θ_nouveau {lk.B:+.4f} ({lk.method}, "
+            f"{len(lk.anchors)} ancres{dropped})"
         )
-    print(f"linked parameters -> {work.parameters}")
+    print(f"paramètres liés -> {work.parameters}")
 
 
 def _do_check(args: argparse.Namespace, work: Workdir) -> bool:
@@ -196,10 +200,10 @@ def _do_check(args: argparse.Namespace, work: Workdir) -> bool:
 
     report = step_check(work, thresholds=_thresholds(args))
     for failure in report.failures:
-        print(f"check FAILED: {failure}")
+        print(f"contrôle en ÉCHEC : {failure}")
     for warning in report.warnings:
-        print(f"check warning: {warning}")
-    print(f"checks {'passed' if report.passed else 'failed'} -> {work.checks}")
+        print(f"contrôle, avertissement : {warning}")
+    print(f"contrôles {'réussis' if report.passed else 'en échec'} -> {work.checks}")
     return report.passed
 
 
@@ -219,33 +223,33 @@ def _do_simulate(args: argparse.Namespace, work: Workdir) -> None:
         acc_cur = cur["classification_accuracy"].get("dispense")
         acc_new = new["classification_accuracy"].get("dispense")
         print(
-            f"simulate (engine, {data['n_candidates']} candidates): RMSE "
-            f"{cur['rmse']['overall']:.3f} -> {new['rmse']['overall']:.3f}, items "
-            f"{cur['mean_items']:.1f} -> {new['mean_items']:.1f}, dispense accuracy "
-            f"{_fmt(acc_cur)} -> {_fmt(acc_new)}, agreement {_fmt(data['decision_agreement'])}"
-            f", max exposure {cur['max_exposure']:.2f} -> {new['max_exposure']:.2f}"
+            f"simulation (moteur, {data['n_candidates']} candidats) : RMSE "
+            f"{_fmt(cur['rmse']['overall'])} -> {_fmt(new['rmse']['overall'])}, items "
+            f"{cur['mean_items']:.1f} -> {new['mean_items']:.1f}, justesse de la dispense "
+            f"{_fmt(acc_cur)} -> {_fmt(acc_new)}, accord {_fmt(data['decision_agreement'])}"
+            f", exposition max. {cur['max_exposure']:.2f} -> {new['max_exposure']:.2f}"
         )
         return
-    print(f"simulate: own CAT per skill ({data['fallback_reason']})")
+    print(f"simulation : CAT propre par compétence ({data['fallback_reason']})")
     for s in data["skills"]:
         cur, new = s["current"], s["new"]
         print(
-            f"simulate {s['skill']}: RMSE {cur['rmse']:.3f} -> {new['rmse']:.3f}, decision "
-            f"accuracy {cur['decision_accuracy']:.3f} -> {new['decision_accuracy']:.3f}, "
-            f"agreement {s['decision_agreement']:.3f}, max exposure {cur['max_exposure']:.2f} "
+            f"simulation {s['skill']} : RMSE {cur['rmse']:.3f} -> {new['rmse']:.3f}, justesse "
+            f"de la décision {cur['decision_accuracy']:.3f} -> {new['decision_accuracy']:.3f}, "
+            f"accord {s['decision_agreement']:.3f}, exposition max. {cur['max_exposure']:.2f} "
             f"-> {new['max_exposure']:.2f}"
         )
 
 
 def _fmt(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.3f}"
+    return "n.d." if x is None else f"{x:.3f}"
 
 
 def _do_report(work: Workdir) -> None:
     from calibration.steps import step_report
 
     step_report(work)
-    print(f"report -> {work.report}")
+    print(f"rapport -> {work.report}")
 
 
 def _do_publish(args: argparse.Namespace, work: Workdir) -> None:
@@ -259,7 +263,7 @@ def _do_publish(args: argparse.Namespace, work: Workdir) -> None:
         override_reason=args.override_reason,
         notes=args.notes,
     )
-    print(f"published release {release.version} -> {release.root}")
+    print(f"version {release.version} publiée -> {release.root}")
 
 
 def _export(args: argparse.Namespace) -> None:
@@ -272,7 +276,7 @@ def _export(args: argparse.Namespace) -> None:
         group=args.group,
         pseudonymise=args.pseudonymise,
     )
-    print(f"exported {n} responses -> {args.out}")
+    print(f"{n} réponses exportées -> {args.out}")
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -308,12 +312,28 @@ def run(argv: Sequence[str] | None = None) -> int:
     return status
 
 
+def _context_notes(work: Workdir) -> list[str]:
+    from calibration.steps import read_json
+
+    if not work.context.is_file():
+        return []
+    return [str(n) for n in read_json(work.context, "fit").get("notes", [])]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Console entry point: one line on stderr and status 2 for any calibration error."""
+    """Console entry point: one line on stderr and status 2 for any error of the input.
+
+    Calibration errors carry their own message; a file the system cannot open or write (a
+    missing folder, no permission, a full disk) is named with the system's reason.
+    """
     try:
         return run(argv)
     except CalibrationError as exc:
-        print(f"calibration: error: {exc}", file=sys.stderr)
+        print(f"calibration : erreur : {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        where = f"{exc.filename} : " if exc.filename else ""
+        print(f"calibration : erreur : {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
 
 

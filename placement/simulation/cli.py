@@ -1,7 +1,9 @@
 """``placement simulate``: run the adaptive test on simulated candidates and write a report.
 
 Writes ``DIR/summary.json``, ``DIR/examinees.csv``, ``DIR/exposure.csv``,
-``DIR/responses.csv`` and four PNG plots, and prints the main figures.
+``DIR/responses.csv`` (the one responses format, :mod:`placement.responses`, that
+``calibration`` reads) and four PNG plots, and prints the main figures. Any bank runs: without
+``--rules`` the sections are the skills the bank has (:func:`placement.rules.rules_for_pool`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import argparse
 import csv
 import json
 import sys
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +22,9 @@ import numpy as np
 from placement.bank import load_bank
 from placement.cat import Exposure, Rules
 from placement.errors import PlacementError
-from placement.rules import default_rules, load_rules
+from placement.irt import Pool
+from placement.responses import write_responses
+from placement.rules import blueprint_gaps, load_rules, rules_for_pool
 
 
 def register(subparsers: Any) -> None:
@@ -36,7 +42,15 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--examinees", type=int, default=1000, help="number of simulated candidates")
     p.add_argument("--seed", type=int, default=0, help="seed of the whole simulation")
-    p.add_argument("--rules", help="a rules YAML file (default: placement/rules/cir.yaml)")
+    p.add_argument(
+        "--rules",
+        help="a rules YAML file (default: the CIR rules, one section per skill of the bank)",
+    )
+    p.add_argument(
+        "--items",
+        type=int,
+        help="without --rules: exactly this many items per section (a fixed-length test)",
+    )
     p.add_argument("--out", required=True, type=Path, help="output directory")
     p.add_argument("--policy", help="prescription policy (default: the release's, else cir-2016)")
     p.add_argument(
@@ -76,6 +90,53 @@ def _read_thetas(path: Path, skills: list[str]) -> dict[str, np.ndarray]:
     return out
 
 
+#: Optional columns of the simulated responses file (placement.responses); ``person_id`` is
+#: the ``examinee`` number of examinees.csv.
+SIMULATED_EXTRA = ("seq", "skill", "pretest")
+
+
+def _response_rows(result: Any, pool: Pool) -> Iterator[dict[str, Any]]:
+    seq: Counter[int] = Counter()
+    for examinee, item_id, score in result.responses:
+        seq[examinee] += 1
+        i = pool.index(item_id)
+        yield {
+            "person_id": examinee,
+            "item_id": item_id,
+            "score": score,
+            "seq": seq[examinee],
+            "skill": pool.skills[i],
+            "pretest": bool(pool.pretest[i]),
+        }
+
+
+def _rules(args: argparse.Namespace, pool: Pool) -> tuple[Rules, list[str]]:
+    """The rules file's rules, checked against the bank; else rules made from its skills."""
+    if not args.rules:
+        return rules_for_pool(pool, items=args.items)
+    if args.items is not None:
+        raise PlacementError("--items vaut sans --rules (un fichier de règles fixe ses sections)")
+    rules = load_rules(args.rules)
+    gaps = blueprint_gaps(pool, rules)
+    if gaps:
+        have = ", ".join(
+            f"{s or '(sans compétence)'} ({n})"
+            for s, n in Counter(
+                skill
+                for skill, pretest in zip(pool.skills, pool.pretest, strict=True)
+                if not pretest
+            ).items()
+        )
+        raise PlacementError(
+            f"les règles {args.rules} ne conviennent pas à cette banque : "
+            + " ; ".join(gaps)
+            + f". La banque a : {have}. Le fichier de règles doit retirer ces sections ou baisser "
+            "leur min_items ; sans --rules, les sections viennent des compétences de la banque "
+            "(--items N pour N items par section)."
+        )
+    return rules, []
+
+
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
@@ -101,7 +162,9 @@ def run(args: argparse.Namespace) -> int:
         if args.seed < 0:
             raise PlacementError("--seed must be >= 0")
         bank = load_bank(args.bank)
-        rules: Rules = load_rules(args.rules) if args.rules else default_rules()
+        rules, notes = _rules(args, bank.pool)
+        for note in notes:
+            print(f"note : {note}", file=sys.stderr)
         policy = args.policy or bank.policy or "cir-2016"
         options: dict[str, Any] = {
             "cut_scores": bank.cut_scores,
@@ -137,11 +200,7 @@ def run(args: argparse.Namespace) -> int:
         out / "exposure.csv",
         [{"item_id": k, "exposure": v} for k, v in sorted(result.exposure.items())],
     )
-    _write_csv(
-        out / "responses.csv",
-        [{"examinee": e, "item_id": i, "score": s} for e, i, s in result.responses]
-        or [{"examinee": "", "item_id": "", "score": ""}],
-    )
+    write_responses(out / "responses.csv", _response_rows(result, bank.pool), SIMULATED_EXTRA)
     if not args.no_plots:
         from placement.simulation.plots import write_plots
 

@@ -93,9 +93,15 @@ def test_export_filters_by_release_and_pseudonymises(tmp_path):
 def test_export_of_an_empty_or_missing_database_is_a_clear_error(tmp_path, capsys):
     url = f"sqlite:///{tmp_path / 'app.db'}"
     _fill(url)
-    with pytest.raises(ExportError, match="no scored response in the database under release 1999"):
+    with pytest.raises(ExportError, match="aucune réponse corrigée dans la base pour la version 1999"):
         export_responses(url, tmp_path / "x.csv", release_version="1999.1.0")
     assert not (tmp_path / "x.csv").exists()
+    # a failed export leaves an earlier file as it was
+    earlier = tmp_path / "earlier.csv"
+    earlier.write_text("person_id,item_id,score\nS1,CO-001,1\n", encoding="utf-8")
+    with pytest.raises(ExportError):
+        export_responses(url, earlier, release_version="1999.1.0")
+    assert earlier.read_text(encoding="utf-8") == "person_id,item_id,score\nS1,CO-001,1\n"
     status = main(
         [
             "export",
@@ -106,7 +112,7 @@ def test_export_of_an_empty_or_missing_database_is_a_clear_error(tmp_path, capsy
         ]
     )
     assert status == 2
-    assert "calibration: error: cannot read responses" in capsys.readouterr().err
+    assert "calibration : erreur : impossible de lire les réponses" in capsys.readouterr().err
 
 
 @pytest.mark.postgres
