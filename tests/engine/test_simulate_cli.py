@@ -192,7 +192,10 @@ def test_a_rules_file_the_bank_cannot_meet_lists_what_to_change(small_bank, tmp_
     assert code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    for gap in ("section CO : au moins 8 items, la banque en a 0",
-                "section EO : au moins 3 items, la banque en a 0",
-                "section EE : au moins 2 items, la banque en a 0", "La banque a : CE (25)"):  # fmt: skip
+    for gap in (
+        "section CO : au moins 8 items, la banque en a 0",
+        "section EO : au moins 3 items, la banque en a 0",
+        "section EE : au moins 2 items, la banque en a 0",
+        "La banque a : CE (25)",
+    ):
         assert gap in err
