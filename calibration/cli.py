@@ -16,67 +16,88 @@ from pathlib import Path
 from calibration.checks import Thresholds
 from calibration.errors import CalibrationError
 from calibration.steps import Workdir
+from calibration.wording import french
 
 
 def _add_work(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--work", type=Path, default=Path("calibration-work"), help="work directory")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--work", type=Path, default=Path("calibration-work"), help="dossier de travail")
+    p.add_argument("--quiet", action="store_true", help="sans barres de progression")
 
 
 def _add_inputs(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--responses", type=Path, help="long CSV: person_id, item_id, score[, release, group]"
+        "--responses",
+        type=Path,
+        help="fichier de réponses : person_id, item_id, score[, release, group]",
     )
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--parameters", type=Path, help="current parameter CSV")
-    src.add_argument("--release", help="current bank release (version, or 'latest')")
+    src.add_argument("--parameters", type=Path, help="CSV des paramètres actuels")
+    src.add_argument("--release", help="version actuelle de la banque (numéro, ou 'latest')")
     p.add_argument(
-        "--releases-root", type=Path, help="folder of the releases (itembank's by default)"
+        "--releases-root", type=Path, help="dossier des versions (celui d'itembank par défaut)"
     )
 
 
 def _add_fit(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", choices=["1PL", "2PL", "3PL"], help="model of every right/wrong item")
-    p.add_argument("--min-responses", type=int, default=50, help="fewer: kept at old values")
+    p.add_argument(
+        "--model", choices=["1PL", "2PL", "3PL"], help="modèle de tous les items juste/faux"
+    )
+    p.add_argument(
+        "--min-responses", type=int, default=50, help="en dessous : anciennes valeurs gardées"
+    )
     p.add_argument("--se", choices=["crossprod", "bootstrap", "none"], default="crossprod")
-    p.add_argument("--bootstrap", type=int, default=20, help="bootstrap refits (--se bootstrap)")
-    p.add_argument("--fit-guessing", action="store_true", help="estimate 3PL lower asymptotes")
-    p.add_argument("--no-priors", action="store_true", help="plain MML, no weak priors")
-    p.add_argument("--single-scale", action="store_true", help="one θ scale for every skill")
+    p.add_argument(
+        "--bootstrap", type=int, default=20, help="réestimations du bootstrap (--se bootstrap)"
+    )
+    p.add_argument(
+        "--fit-guessing", action="store_true", help="estimer les asymptotes basses des 3PL"
+    )
+    p.add_argument("--no-priors", action="store_true", help="MML simple, sans a priori faibles")
+    p.add_argument(
+        "--single-scale",
+        action="store_true",
+        help="une seule échelle θ pour toutes les compétences",
+    )
     p.add_argument(
         "--no-conditioning",
         action="store_true",
-        help="N(0, 1) prior for everyone, not the engine's prior given the earlier sections",
+        help="a priori N(0, 1) pour tous, pas celui du moteur sachant les sections d'avant",
     )
-    p.add_argument("--seed", type=int, default=None, help="seed of the bootstrap")
+    p.add_argument("--seed", type=int, default=None, help="graine du bootstrap")
 
 
 def _add_link(p: argparse.ArgumentParser) -> None:
     p.add_argument("--method", choices=["stocking-lord", "mean-sigma"], default="stocking-lord")
-    p.add_argument("--anchors", help="comma-separated anchor ids, or @file with one id a line")
-    p.add_argument("--no-purify", action="store_true", help="keep drifted anchors")
+    p.add_argument(
+        "--anchors", help="ancres séparées par des virgules, ou @fichier (un identifiant par ligne)"
+    )
+    p.add_argument("--no-purify", action="store_true", help="garder les ancres en dérive")
 
 
 def _add_check(p: argparse.ArgumentParser) -> None:
     d = Thresholds()
-    p.add_argument("--drift-b", type=float, default=d.drift_b, help="flag |Δb| above this")
+    p.add_argument("--drift-b", type=float, default=d.drift_b, help="signaler |Δb| au-dessus")
     p.add_argument("--max-exposure", type=float, default=d.max_exposure)
     p.add_argument("--fit-range", type=float, nargs=2, default=d.fit_range, metavar=("LOW", "HIGH"))
 
 
 def _add_simulate(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--candidates", type=int, default=500, help="simulated candidates")
-    p.add_argument("--length", type=int, default=10, help="items per skill and test")
+    p.add_argument("--candidates", type=int, default=500, help="candidats simulés")
+    p.add_argument("--length", type=int, default=10, help="items par compétence et par test")
     p.add_argument("--sim-seed", type=int, default=0)
     p.add_argument(
-        "--no-engine", action="store_true", help="own per-skill CAT instead of the engine's"
+        "--no-engine",
+        action="store_true",
+        help="CAT propre par compétence au lieu de celui du moteur",
     )
 
 
 def _add_publish(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--version", help="version of the new release (default: the next one)")
-    p.add_argument("--override-reason", help="publish although checks failed; the reason is kept")
-    p.add_argument("--notes", default="", help="release notes")
+    p.add_argument("--version", help="numéro de la nouvelle version (par défaut : la suivante)")
+    p.add_argument(
+        "--override-reason", help="publier malgré des contrôles en échec ; le motif est gardé"
+    )
+    p.add_argument("--notes", default="", help="notes de version")
 
 
 def _with(p: argparse.ArgumentParser, *adders: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -86,38 +107,49 @@ def _with(p: argparse.ArgumentParser, *adders: Callable[[argparse.ArgumentParser
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser (also used by the docs)."""
-    top = argparse.ArgumentParser(prog="calibration", description=__doc__.splitlines()[0])
+    top = argparse.ArgumentParser(
+        prog="calibration",
+        description="Recalibration de la banque : export, estimation, liaison, contrôles, "
+        "simulation, rapport, publication.",
+    )
     sub = top.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("export", help="responses from the database as a long CSV")
+    p = sub.add_parser("export", help="les réponses de la base, en fichier de réponses")
     p.add_argument(
         "--database", required=True, help="SQLAlchemy URL (sqlite:///..., postgresql://...)"
     )
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--release-version", help="only responses given under this bank release")
-    p.add_argument("--group", choices=["help_language", "non_reader"], help="DIF group column")
-    p.add_argument("--pseudonymise", action="store_true", help="hash session ids (random key)")
+    p.add_argument("--release-version", help="seulement les réponses données sous cette version")
+    p.add_argument(
+        "--group", choices=["help_language", "non_reader"], help="colonne group pour le DIF"
+    )
+    p.add_argument(
+        "--pseudonymise",
+        action="store_true",
+        help="hacher les identifiants de session (clé aléatoire)",
+    )
 
-    p = sub.add_parser("fit", help="estimate item parameters (MML on sparse data)")
+    p = sub.add_parser("fit", help="estimer les paramètres des items (MML sur données éparses)")
     _with(p, _add_work, _add_inputs, _add_fit)
-    p = sub.add_parser("link", help="link the new estimates to the current scale")
+    p = sub.add_parser("link", help="lier les nouvelles estimations à l'échelle actuelle")
     _with(p, _add_work, _add_link)
-    p = sub.add_parser("check", help="item fit, drift, exposure, DIF")
+    p = sub.add_parser("check", help="ajustement, dérive, exposition, DIF")
     _with(p, _add_work, _add_check)
-    p = sub.add_parser("simulate", help="CAT on the current and the new parameters")
+    p = sub.add_parser("simulate", help="le CAT sur les paramètres actuels et nouveaux")
     _with(p, _add_work, _add_simulate)
-    p = sub.add_parser("report", help="the self-contained HTML report")
+    p = sub.add_parser("report", help="le rapport HTML autonome")
     _with(p, _add_work)
-    p = sub.add_parser("publish", help="publish a new release through itembank")
+    p = sub.add_parser("publish", help="publier une nouvelle version (itembank)")
     _with(p, _add_work, _add_publish)
     p.add_argument(
-        "--release", help="release the new parameters belong to (default: the fitted one)"
+        "--release",
+        help="version dont relèvent les nouveaux paramètres (par défaut : celle calibrée)",
     )
     p.add_argument("--releases-root", type=Path)
-    p = sub.add_parser("run", help="fit, link, check, simulate, report (and --publish)")
+    p = sub.add_parser("run", help="estimer, lier, contrôler, simuler, rapport (et --publish)")
     _with(p, _add_work, _add_inputs, _add_fit, _add_link, _add_check, _add_simulate)
     _with(p, _add_publish)
-    p.add_argument("--publish", action="store_true", help="publish at the end")
+    p.add_argument("--publish", action="store_true", help="publier à la fin")
     return top
 
 
@@ -169,10 +201,14 @@ def _do_fit(args: argparse.Namespace, work: Workdir) -> None:
         f"{result.theta_eap.shape[0]} personnes en {result.time_s:.1f} s ({converged}) ; "
         f"{len(result.kept)} gardés à leurs anciennes valeurs -> {work.fitted}"
     )
+    by_reason: dict[str, list[str]] = {}
     for kept in result.kept:
-        print(f"  gardé {kept.item_id} : {kept.reason} ({kept.n_responses} réponses)")
+        by_reason.setdefault(french(kept.reason), []).append(kept.item_id)
+    for reason, ids in by_reason.items():
+        shown = ", ".join(ids[:8]) + (f" (+{len(ids) - 8})" if len(ids) > 8 else "")
+        print(f"  gardés, {reason} : {len(ids)} item(s) : {shown}")
     for message in result.messages:
-        print(f"  note : {message}")
+        print(f"  note : {french(message)}")
 
 
 def _do_link(args: argparse.Namespace, work: Workdir) -> None:
@@ -329,7 +365,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(argv)
     except CalibrationError as exc:
-        print(f"calibration : erreur : {exc}", file=sys.stderr)
+        print(f"calibration : erreur : {french(str(exc))}", file=sys.stderr)
         return 2
     except OSError as exc:
         where = f"{exc.filename} : " if exc.filename else ""

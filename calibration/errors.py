@@ -92,8 +92,9 @@ class PublishRefused(CalibrationError):
 
     def __init__(self, failures: Sequence[str]) -> None:
         super().__init__(
-            "refusing to publish: "
-            + "; ".join(failures)
-            + ' (re-run with --override-reason "..." to publish anyway; the reason is kept)'
+            "publication refusée : "
+            + " ; ".join(failures)
+            + ' (relancez avec --override-reason "…" pour publier quand même ; le motif est'
+            " gardé dans la version)"
         )
         self.failures = tuple(failures)

@@ -80,6 +80,12 @@ def test_the_tutorial_runs_as_written_on_a_small_bank(
         allowed = (0, 1) if argv[:2] == ["calibration", "run"] else (0,)
         assert status in allowed, f"{shlex.join(argv)} -> {status}\n{out}\n{err}"
         assert "Traceback" not in err
+        if argv[0] == "calibration":  # in French, like the report and the psychometrician page
+            for english in ("kept", "exposed", "checks ", "refusing", "error"):
+                assert english not in out + err
+        if argv[:2] == ["calibration", "run"]:
+            for french in ("estimation :", "liaison CO :", "contrôles", "simulation (moteur"):
+                assert french in out
 
     root = tmp_path / "tutorial" / "releases"
     # the simulated responses are the one format, read as written (no renamed column)
