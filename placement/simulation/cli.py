@@ -31,40 +31,42 @@ def register(subparsers: Any) -> None:
     """Add the ``simulate`` sub-command."""
     p = subparsers.add_parser(
         "simulate",
-        help="run the adaptive test on simulated candidates",
-        description="Run the CAT on simulated candidates and write summary.json, "
-        "examinees.csv and PNG plots.",
+        help="faire passer le test adaptatif à des candidats simulés",
+        description="Fait passer le test adaptatif à des candidats simulés et écrit "
+        "summary.json, examinees.csv, exposure.csv, responses.csv et des graphiques PNG.",
     )
     p.add_argument(
         "--bank",
         required=True,
-        help="a CSV parameter table, a release directory or a release version",
+        help="un CSV de paramètres, un dossier de version ou un numéro de version",
     )
-    p.add_argument("--examinees", type=int, default=1000, help="number of simulated candidates")
-    p.add_argument("--seed", type=int, default=0, help="seed of the whole simulation")
+    p.add_argument("--examinees", type=int, default=1000, help="nombre de candidats simulés")
+    p.add_argument("--seed", type=int, default=0, help="graine de toute la simulation")
     p.add_argument(
         "--rules",
-        help="a rules YAML file (default: the CIR rules, one section per skill of the bank)",
+        help="un fichier de règles YAML (défaut : règles CIR, une section par compétence)",
     )
     p.add_argument(
         "--items",
         type=int,
-        help="without --rules: exactly this many items per section (a fixed-length test)",
+        help="sans --rules : exactement N items par section (test de longueur fixe)",
     )
-    p.add_argument("--out", required=True, type=Path, help="output directory")
-    p.add_argument("--policy", help="prescription policy (default: the release's, else cir-2016)")
+    p.add_argument("--out", required=True, type=Path, help="dossier de sortie")
     p.add_argument(
-        "--thetas", type=Path, help="CSV of true abilities, one column per skill (or 'theta')"
+        "--policy", help="politique de prescription (défaut : celle de la version, sinon cir-2016)"
     )
     p.add_argument(
-        "--non-reader-share", type=float, default=0.0, help="share of non-reader candidates"
+        "--thetas", type=Path, help="CSV des vrais θ, une colonne par compétence (ou 'theta')"
+    )
+    p.add_argument(
+        "--non-reader-share", type=float, default=0.0, help="part de candidats non-lecteurs"
     )
     p.add_argument(
         "--exposure-target", type=float,
-        help="compute Sympson-Hetter parameters for this maximum exposure first, and use them",
+        help="calculer d'abord les paramètres de Sympson-Hetter pour cette exposition max.",
     )  # fmt: skip
-    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--no-plots", action="store_true", help="sans graphiques PNG")
+    p.add_argument("--no-progress", action="store_true", help="sans barre de progression")
     p.set_defaults(func=run)
 
 
@@ -152,15 +154,37 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _write_outputs(
+    args: argparse.Namespace, out: Path, result: Any, bank: Any, rules: Rules
+) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    summary = dict(result.summary, bank=bank.version, rules=rules.version)
+    if args.exposure_target is not None:
+        summary["sympson_hetter"] = dict(rules.exposure.sympson_hetter)
+    (out / "summary.json").write_text(
+        json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False), encoding="utf-8"
+    )
+    _write_csv(out / "examinees.csv", result.rows)
+    _write_csv(
+        out / "exposure.csv",
+        [{"item_id": k, "exposure": v} for k, v in sorted(result.exposure.items())],
+    )
+    write_responses(out / "responses.csv", _response_rows(result, bank.pool), SIMULATED_EXTRA)
+    if not args.no_plots:
+        from placement.simulation.plots import write_plots
+
+        write_plots(result, list(rules.skills), out)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the simulation; 0 on success, 2 on bad input (message on stderr)."""
     from placement.simulation import simulate, sympson_hetter_parameters
 
     try:
         if args.examinees < 1:
-            raise PlacementError("--examinees must be at least 1")
+            raise PlacementError("--examinees doit valoir au moins 1")
         if args.seed < 0:
-            raise PlacementError("--seed must be >= 0")
+            raise PlacementError("--seed doit être ≥ 0")
         bank = load_bank(args.bank)
         rules, notes = _rules(args, bank.pool)
         for note in notes:
@@ -185,48 +209,40 @@ def run(args: argparse.Namespace) -> int:
             progress=not args.no_progress, **options,
         )  # fmt: skip
     except PlacementError as exc:
-        print(f"placement simulate: {exc}", file=sys.stderr)
+        print(f"placement simulate : {exc}", file=sys.stderr)
         return 2
     out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    summary = dict(result.summary, bank=bank.version, rules=rules.version)
-    if args.exposure_target is not None:
-        summary["sympson_hetter"] = dict(rules.exposure.sympson_hetter)
-    (out / "summary.json").write_text(
-        json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False), encoding="utf-8"
-    )
-    _write_csv(out / "examinees.csv", result.rows)
-    _write_csv(
-        out / "exposure.csv",
-        [{"item_id": k, "exposure": v} for k, v in sorted(result.exposure.items())],
-    )
-    write_responses(out / "responses.csv", _response_rows(result, bank.pool), SIMULATED_EXTRA)
-    if not args.no_plots:
-        from placement.simulation.plots import write_plots
-
-        write_plots(result, list(rules.skills), out)
+    try:
+        _write_outputs(args, out, result, bank, rules)
+    except OSError as exc:
+        where = exc.filename or out
+        print(f"placement simulate : écriture impossible dans {where} : {exc.strerror or exc}",
+              file=sys.stderr)  # fmt: skip
+        return 2
     s = result.summary
     print(
-        f"bank {bank.version}, rules {rules.version}, policy {s['policy']}, "
-        f"{s['n_examinees']} candidates, seed {args.seed}"
+        f"banque {bank.version}, règles {rules.version}, politique {s['policy']}, "
+        f"{s['n_examinees']} candidats, graine {args.seed}"
     )
-    print(f"items per test: mean {_fmt(s['mean_items'])}, p95 {_fmt(s['items_p95'])}")
+    print(f"items par test : moyenne {_fmt(s['mean_items'])}, p95 {_fmt(s['items_p95'])}")
     for skill in rules.skills:
         print(
-            f"  {skill}: items {_fmt(s['mean_items_by_skill'][skill])}"
-            f"  rmse {_fmt(s['rmse'][skill])}  bias {_fmt(s['bias'][skill])}"
-            f"  A1 accuracy {_fmt(s['classification_accuracy'][skill].get('A1'))}"
+            f"  {skill} : items {_fmt(s['mean_items_by_skill'][skill])}"
+            f"  rmse {_fmt(s['rmse'][skill])}  biais {_fmt(s['bias'][skill])}"
+            f"  justesse A1 {_fmt(s['classification_accuracy'][skill].get('A1'))}"
         )
     print(
-        f"rmse overall {_fmt(s['rmse']['overall'])}, "
-        f"where the SE rule stopped {_fmt(s['rmse_se_stop']['overall'])}"
+        f"rmse global {_fmt(s['rmse']['overall'])}, "
+        f"là où la règle d'erreur type a arrêté {_fmt(s['rmse_se_stop']['overall'])}"
     )
     print(
-        f"dispense decision accuracy {_fmt(s['classification_accuracy']['dispense'])}, "
-        f"hours accuracy {_fmt(s['classification_accuracy']['hours'])}"
+        f"justesse de la décision de dispense {_fmt(s['classification_accuracy']['dispense'])}, "
+        f"des heures {_fmt(s['classification_accuracy']['hours'])}"
     )
-    print(f"max exposure {_fmt(s['max_exposure'])}, unused items {_fmt(s['unused_fraction'])}")
-    print(f"step time p50 {_fmt(s['step_ms_p50'])} ms, p99 {_fmt(s['step_ms_p99'])} ms")
-    plots = "" if args.no_plots else " and 4 PNG plots"
-    print(f"wrote {out}/summary.json, examinees.csv, exposure.csv, responses.csv{plots}")
+    print(
+        f"exposition max. {_fmt(s['max_exposure'])}, items inutilisés {_fmt(s['unused_fraction'])}"
+    )
+    print(f"temps d'un pas p50 {_fmt(s['step_ms_p50'])} ms, p99 {_fmt(s['step_ms_p99'])} ms")
+    plots = "" if args.no_plots else " et 4 graphiques PNG"
+    print(f"écrits : {out}/summary.json, examinees.csv, exposure.csv, responses.csv{plots}")
     return 0

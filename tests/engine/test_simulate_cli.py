@@ -72,7 +72,7 @@ def test_simulate_writes_its_report(small_bank, tmp_path, capsys) -> None:
         data = (out / f"{png}.png").read_bytes()
         assert data.startswith(b"\x89PNG")
     report = capsys.readouterr().out
-    assert "dispense decision accuracy" in report
+    assert "justesse de la décision de dispense" in report
     # the same seed gives the same figures
     again = tmp_path / "again"
     _run(
@@ -199,3 +199,14 @@ def test_a_rules_file_the_bank_cannot_meet_lists_what_to_change(small_bank, tmp_
         "La banque a : CE (25)",
     ):
         assert gap in err
+
+
+def test_an_output_folder_that_cannot_be_made_is_one_line(small_bank, tmp_path, capsys) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    code = _run(["simulate", "--bank", str(small_bank), "--examinees", "2", "--no-progress",
+                 "--no-plots", "--out", str(blocker / "out")])  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("placement simulate : écriture impossible dans ")
+    assert err.count("\n") == 1
