@@ -9,6 +9,7 @@ status 2, never a traceback; ``check`` and ``run`` exit with 1 when checks fail.
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -365,12 +366,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(argv)
     except CalibrationError as exc:
-        print(f"calibration : erreur : {french(str(exc))}", file=sys.stderr)
-        return 2
+        message = french(str(exc))
     except OSError as exc:
         where = f"{exc.filename} : " if exc.filename else ""
-        print(f"calibration : erreur : {where}{exc.strerror or exc}", file=sys.stderr)
-        return 2
+        message = f"{where}{system_reason(exc)}"
+    # one line, whatever a library put in its message
+    print(f"calibration : erreur : {' '.join(message.split())}", file=sys.stderr)
+    return 2
+
+
+#: What the system says, in French, for the usual reasons a file cannot be used.
+_ERRNO = {
+    errno.ENOENT: "fichier ou dossier introuvable",
+    errno.EACCES: "accès refusé (droits du fichier)",
+    errno.EPERM: "opération non permise",
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+    errno.EISDIR: "c'est un dossier, pas un fichier",
+    errno.EEXIST: "existe déjà et n'est pas un dossier",
+    errno.ENOSPC: "plus de place sur le disque",
+    errno.EROFS: "système de fichiers en lecture seule",
+}
+
+
+def system_reason(exc: OSError) -> str:
+    """The reason of an ``OSError`` in French when it is a usual one, else the system's text."""
+    return _ERRNO.get(exc.errno or -1, exc.strerror or str(exc))
 
 
 if __name__ == "__main__":

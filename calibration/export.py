@@ -11,6 +11,7 @@ seeding is for). Responses still waiting for a score are left out and counted.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -85,7 +86,8 @@ def export_responses(
     try:
         engine = make_engine(database_url)
     except (SQLAlchemyError, ValueError) as exc:
-        raise ExportError(f"impossible d'ouvrir la base {database_url!r} : {exc}") from None
+        reason = str(exc).splitlines()[0]
+        raise ExportError(f"impossible d'ouvrir la base {database_url!r} : {reason}") from None
     counts = {"written": 0, "pending": 0}
 
     def rows(conn: Any) -> Iterator[dict[str, Any]]:
@@ -122,8 +124,13 @@ def export_responses(
             )
         staged.replace(target)
     except SQLAlchemyError as exc:
-        raise ExportError(f"impossible de lire les réponses de {database_url!r} : {exc}") from None
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        message = f"lecture des réponses de {database_url!r} impossible : {reason}"
+        raise ExportError(message) from None
+    except OSError as exc:
+        raise ExportError(f"{target} : écriture impossible ({exc.strerror or exc})") from None
     finally:
-        staged.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # e.g. the folder of --out is not a folder
+            staged.unlink(missing_ok=True)
         engine.dispose()
     return counts["written"]

@@ -49,7 +49,14 @@ class Workdir:
     root: Path
 
     def __post_init__(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
+        if self.root.exists() and not self.root.is_dir():
+            raise InputError(f"{self.root} : le dossier de travail (--work) est un fichier")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(
+                f"{self.root} : impossible de créer le dossier de travail ({exc.strerror or exc})"
+            ) from None
 
     @property
     def responses(self) -> Path:

@@ -114,7 +114,7 @@ def test_export_of_an_empty_or_missing_database_is_a_clear_error(tmp_path, capsy
         ]
     )
     assert status == 2
-    assert "calibration : erreur : impossible de lire les réponses" in capsys.readouterr().err
+    assert "calibration : erreur : lecture des réponses de " in capsys.readouterr().err
 
 
 @pytest.mark.postgres
@@ -140,3 +140,15 @@ def test_export_from_postgresql(tmp_path):
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{schema_db}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_an_export_that_cannot_be_written_is_one_line(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    _fill(url)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    assert main(["export", "--database", url, "--out", str(blocker / "r.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("calibration : erreur : ")
+    assert err.count("\n") == 1
+    assert str(blocker) in err
