@@ -153,12 +153,19 @@ def rules_for_pool(
     missing_cuts = [s for s in order if s not in base.cut_scores]
     if missing_cuts:
         skills = ", ".join(_label(s) for s in missing_cuts)
-        cuts = ", ".join(f"{s}: {{A1.1: …, A1: …, A2: …, B1: …}}" for s in missing_cuts)
+        cuts = ", ".join(
+            f"{s or 'COMPÉTENCE'}: {{A1.1: …, A1: …, A2: …, B1: …}}" for s in missing_cuts
+        )
         notes.append(
             f"pas de seuils CECR pour {skills} : θ̂, précision et exposition sont mesurés, pas "
             f"les niveaux ni la décision ; pour les avoir, un fichier de règles (--rules) doit "
             f"ajouter à ses sections cut_scores: {{{cuts}}}, et, pour que les compétences "
             "s'informent entre elles, skill_order et skill_correlation qui les contiennent"
+            + (
+                " (les items sans compétence en reçoivent une par la colonne skill de la banque)"
+                if "" in missing_cuts
+                else ""
+            )
         )
     rules = base.with_changes(
         sections=tuple(sections),
