@@ -409,13 +409,19 @@ def read_responses(path: str | Path, params: ItemParameters) -> Responses:
     except InvalidResponses as exc:
         where = "" if exc.line is None else f"ligne {exc.line} : "
         raise MalformedCSV(name, f"{where}{exc.reason}") from None
-    unknown: dict[str, int] = {}
-    for iid, line in zip(table.item_ids, table.lines, strict=True):
-        if iid not in params:
-            unknown.setdefault(iid, line)
-    if unknown:
+    # ids to integer codes once (dicts of the distinct ids), then numpy for every row
+    item_code, item_names = table.item_codes, table.items
+    person, person_ids = table.person_codes, table.persons
+    positions = [params.position(iid) for iid in item_names]
+    if None in positions:
+        first_row = np.unique(item_code, return_index=True)[1]
+        unknown = {
+            iid: table.lines[int(first_row[k])]
+            for k, iid in enumerate(item_names)
+            if positions[k] is None
+        }
         raise UnknownItem(list(unknown), lines=unknown, path=name)
-    item = params.indices(table.item_ids)
+    item = np.array(positions, dtype=np.int64)[item_code]
     score = np.array(table.scores, dtype=np.int64)
     too_high = score > params.max_scores[item]
     if too_high.any():
@@ -425,18 +431,12 @@ def read_responses(path: str | Path, params: ItemParameters) -> Responses:
             f"ligne {table.lines[r]} : score {score[r]} au-dessus du maximum "
             f"{params.max_scores[item[r]]} de l'item {params.ids[item[r]]}",
         )
-    persons: dict[str, int] = {}
-    person = np.fromiter(
-        (persons.setdefault(pid, len(persons)) for pid in table.person_ids),
-        dtype=np.int64,
-        count=len(table),
-    )
     groups = None
     if table.groups is not None:
         by_person = dict(zip(table.person_ids, table.groups, strict=True))
-        groups = tuple(by_person[pid] for pid in persons)
+        groups = tuple(by_person[pid] for pid in person_ids)
     return Responses(
-        person_ids=tuple(persons),
+        person_ids=person_ids,
         person=person,
         item=item,
         score=score,

@@ -44,7 +44,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
+import numpy.typing as npt
+
 from placement.errors import InvalidResponses
+
+IntArray = npt.NDArray[np.int64]
 
 REQUIRED = ("person_id", "item_id", "score")
 OPTIONAL = (
@@ -152,6 +157,10 @@ class ResponseFile:
     releases, groups : list of str, (R,), or None when the file has no such column
     pending : int
         Rows skipped because their score is empty (not scored yet).
+    persons, items : tuple of str
+        The distinct person and item ids, in order of first appearance.
+    person_codes, item_codes : ndarray of int, (R,)
+        Each row's position in ``persons`` and ``items``.
     """
 
     path: str
@@ -164,6 +173,10 @@ class ResponseFile:
     releases: list[str] | None = field(default=None, repr=False)
     groups: list[str] | None = field(default=None, repr=False)
     pending: int = 0
+    persons: tuple[str, ...] = ()
+    items: tuple[str, ...] = ()
+    person_codes: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
+    item_codes: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
 
     def __len__(self) -> int:
         return len(self.scores)
@@ -208,6 +221,31 @@ def _header(path: str, raw: Sequence[str]) -> tuple[list[str], dict[str, str]]:
     return names, renamed
 
 
+def _whole(name: str, raw: str, line: int) -> int:
+    """A score written otherwise than as plain digits (``1.0``, ``2,0``): whole and ≥ 0."""
+    try:
+        value = float(raw.replace(",", "."))
+    except ValueError:
+        raise InvalidResponses(name, f"le score {raw!r} n'est pas un nombre", line) from None
+    if not value.is_integer() or value < 0:
+        raise InvalidResponses(name, f"le score {raw!r} n'est pas un entier ≥ 0", line)
+    return int(value)
+
+
+def _first_repeat(person: IntArray, item: IntArray) -> tuple[int, int] | None:
+    """Rows ``(a, b)``, ``a < b``, of the first person–item pair seen twice (by ``b``), or None.
+
+    Integer codes and one stable sort: memory in the number of rows, not of string pairs.
+    """
+    key = person * (int(item.max()) + 1) + item
+    order = np.argsort(key, kind="stable")  # equal keys keep the file's order
+    same = np.flatnonzero(key[order][1:] == key[order][:-1])
+    if same.size == 0:
+        return None
+    k = int(np.argmin(order[same + 1]))
+    return int(order[same[k]]), int(order[same[k] + 1])
+
+
 def read_responses(path: str | Path) -> ResponseFile:
     """Read a responses file; every problem is one :class:`InvalidResponses` naming the line.
 
@@ -225,7 +263,10 @@ def read_responses(path: str | Path) -> ResponseFile:
     releases: list[str] = []
     groups: list[str] = []
     group_of: dict[str, tuple[str, int]] = {}
-    seen: dict[tuple[str, str], int] = {}
+    person_index: dict[str, int] = {}
+    item_index: dict[str, int] = {}
+    person_codes: list[int] = []
+    item_codes: list[int] = []
     pending = 0
     try:
         with Path(path).open(newline="", encoding="utf-8") as handle:
@@ -238,35 +279,21 @@ def read_responses(path: str | Path) -> ResponseFile:
             ip, ii, isc = col["person_id"], col["item_id"], col["score"]
             ir, ig = col.get("release"), col.get("group")
             width = len(names)
-            for raw_cells in reader:
-                line = reader.line_num
-                if not any(c.strip() for c in raw_cells):
-                    continue  # blank line
-                cells = raw_cells + [""] * (width - len(raw_cells))
+            for row in reader:
+                cells = row if len(row) >= width else row + [""] * (width - len(row))
                 pid, iid, raw_score = cells[ip].strip(), cells[ii].strip(), cells[isc].strip()
                 if not pid or not iid:
-                    raise InvalidResponses(name, "person_id ou item_id vide", line)
-                if not raw_score:
+                    if not any(c.strip() for c in cells):
+                        continue  # a blank line, or one of commas only
+                    raise InvalidResponses(name, "person_id ou item_id vide", reader.line_num)
+                if raw_score.isascii() and raw_score.isdigit():
+                    value = int(raw_score)
+                elif not raw_score:
                     pending += 1
                     continue
-                try:
-                    value = float(raw_score.replace(",", "."))
-                except ValueError:
-                    raise InvalidResponses(
-                        name, f"le score {raw_score!r} n'est pas un nombre", line
-                    ) from None
-                if not value.is_integer() or value < 0:
-                    raise InvalidResponses(
-                        name, f"le score {raw_score!r} n'est pas un entier ≥ 0", line
-                    )
-                first = seen.setdefault((pid, iid), line)
-                if first != line:
-                    raise InvalidResponses(
-                        name,
-                        f"{pid} a répondu deux fois à l'item {iid} (lignes {first} et {line}) ; "
-                        "gardez une réponse par personne et par item",
-                        line,
-                    )
+                else:
+                    value = _whole(name, raw_score, reader.line_num)
+                line = reader.line_num
                 if ig is not None:
                     group = cells[ig].strip()
                     known = group_of.setdefault(pid, (group, line))
@@ -282,7 +309,9 @@ def read_responses(path: str | Path) -> ResponseFile:
                     releases.append(cells[ir].strip())
                 person_ids.append(pid)
                 item_ids.append(iid)
-                scores.append(int(value))
+                person_codes.append(person_index.setdefault(pid, len(person_index)))
+                item_codes.append(item_index.setdefault(iid, len(item_index)))
+                scores.append(value)
                 lines.append(line)
     except FileNotFoundError:
         raise InvalidResponses(name, "fichier introuvable") from None
@@ -301,6 +330,17 @@ def read_responses(path: str | Path) -> ResponseFile:
     if not scores:
         what = f" ({pending} sans score)" if pending else ""
         raise InvalidResponses(name, f"aucune réponse corrigée{what}")
+    person = np.array(person_codes, dtype=np.int64)
+    item = np.array(item_codes, dtype=np.int64)
+    twice = _first_repeat(person, item)
+    if twice is not None:
+        a, b = twice
+        raise InvalidResponses(
+            name,
+            f"{person_ids[b]} a répondu deux fois à l'item {item_ids[b]} (lignes {lines[a]} et "
+            f"{lines[b]}) ; gardez une réponse par personne et par item",
+            lines[b],
+        )
     return ResponseFile(
         path=name,
         columns=tuple(names),
@@ -312,6 +352,10 @@ def read_responses(path: str | Path) -> ResponseFile:
         releases=releases if ir is not None else None,
         groups=groups if ig is not None else None,
         pending=pending,
+        persons=tuple(person_index),
+        items=tuple(item_index),
+        person_codes=person,
+        item_codes=item,
     )
 
 

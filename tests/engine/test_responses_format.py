@@ -70,6 +70,10 @@ def test_a_failed_write_leaves_the_earlier_file(tmp_path: Path) -> None:
         ("person_id,item_id,score\np,X,1\n,Y,0\n", "r.csv, ligne 3 : person_id ou item_id vide"),
         ("person_id,item_id,score\np,X,-1\n", "r.csv, ligne 2 : le score '-1' n'est pas un entier"),
         ("person_id,item_id,score,score\np,X,1,1\n", "colonne(s) en double : score"),
+        (
+            "person_id,item_id,score\np,X,1\nq,Y,1\nq,Y,0\np,X,0\nq,Y,1\n",
+            "r.csv, ligne 4 : q a répondu deux fois à l'item Y (lignes 3 et 4)",
+        ),
     ],
 )
 def test_bad_files_name_the_line(tmp_path: Path, text: str, message: str) -> None:
@@ -87,3 +91,14 @@ def test_old_names_are_mapped_and_said(tmp_path: Path) -> None:
     assert back.renamed == {"examinee": "person_id"}
     assert back.person_ids == ["0"]
     assert "« examinee » lue comme « person_id »" in back.notes()[0]
+
+
+def test_blank_lines_are_skipped_and_lines_still_counted(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("person_id,item_id,score\np,X,1\n,,\n\nq,X,2.0\nq,Y,0\n", encoding="utf-8")
+    back = read_responses(path)
+    assert back.scores == [1, 2, 0]
+    assert back.lines == [2, 5, 6]
+    assert back.persons == ("p", "q")
+    assert back.person_codes.tolist() == [0, 1, 1]
+    assert back.item_codes.tolist() == [0, 0, 1]
