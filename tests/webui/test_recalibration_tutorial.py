@@ -29,6 +29,7 @@ from placement.rules import rules_for_pool
 from placement.sessions import operations, users
 from placement.sessions.models import TestSession
 from tests.candidate import testbank
+from tests.webui.conftest import login
 from webui import create_app
 from webui.extensions import db
 
@@ -97,6 +98,7 @@ def test_the_tutorial_runs_as_written_on_a_small_bank(
         assert 0 < summary["rmse"]["overall"] < 1.5
     report = (tmp_path / "tutorial" / "work" / "report.html").read_text(encoding="utf-8")
     assert "Contrôles en échec" in report or "Contrôles réussis" in report
+    assert "exposed" not in report
 
     # the new release: recalibrated parameters, the reason kept, and it runs in the engine
     old = itembank.load_release("2026.12.0", root=root)
@@ -131,6 +133,7 @@ def test_the_tutorial_runs_as_written_on_a_small_bank(
     try:
         with app.app_context():
             auditeur, _ = users.create_user(db.session, "auditeur-tuto", "Auditeur", "auditeur")
+            users.create_user(db.session, "psy-tuto", "Psy", "psychometricien", "mot-de-passe-psy")
             person = operations.create_candidate(
                 db.session,
                 auditeur,
@@ -146,8 +149,13 @@ def test_the_tutorial_runs_as_written_on_a_small_bank(
             stored = db.session.get(TestSession, session.id)
             assert stored is not None
             assert stored.release_version == "2026.12.1"
+        # the psychometrician page lists both releases, the new one with its changelog
         client = app.test_client()
-        assert client.get("/").status_code in (200, 302)
+        assert login(client, "psy-tuto", "mot-de-passe-psy").status_code == 302
+        page = client.get("/psy/")
+        assert page.status_code == 200
+        assert "2026.12.1" in page.text
+        assert "2026.12.0" in page.text
     finally:
         from placement.sessions.bankcache import set_default_root
 
