@@ -217,3 +217,13 @@ def test_a_refused_input_replaces_nothing_in_the_work_folder(tmp_path, table, ca
         err = capsys.readouterr().err
         assert str(bad if "bad" in argv[1] else other) in err  # the user's file, not the copy
         assert {p.name: p.read_bytes() for p in work.iterdir()} == before
+
+
+def test_the_command_line_says_which_old_column_it_read(tmp_path, table, capsys):
+    responses = write(tmp_path / "sim.csv", "examinee,item_id,score\n0,CO-001,1\n1,CO-002,\n")
+    status = main(["fit", "--work", str(tmp_path / "w"), "--responses", str(responses),
+                   "--parameters", str(table), "--quiet"])  # fmt: skip
+    assert status == 0
+    out = capsys.readouterr().out
+    assert f"note : {responses} : colonne « examinee » lue comme « person_id »" in out
+    assert "1 réponse(s) sans score (non corrigées) ignorées" in out
