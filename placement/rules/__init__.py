@@ -176,15 +176,34 @@ def rules_for_pool(
     return rules, notes
 
 
-def blueprint_gaps(pool: Pool, rules: Rules) -> list[str]:
-    """What ``rules`` ask that the pool cannot give, one French line per section (empty: none)."""
-    counts = _operational_counts(pool)
+def blueprint_gaps(pool: Pool, rules: Rules, *, non_reader: bool = False) -> list[str]:
+    """What ``rules`` ask that the pool cannot give, one French line per section (empty: none).
+
+    With ``non_reader``, the non-readers' path: the sections of ``rules.non_reader_skills``,
+    filled with items marked ``non_reader`` only.
+    """
+    if not non_reader:
+        counts = _operational_counts(pool)
+        sections = rules.sections
+    else:
+        counts = {}
+        for skill, pretest, ok in zip(pool.skills, pool.pretest, pool.non_reader, strict=True):
+            counts[skill] = counts.get(skill, 0) + int(bool(ok) and not pretest)
+        sections = tuple(s for s in rules.sections if s.skill in rules.non_reader_skills)
+        if not sections:
+            skills = ", ".join(rules.non_reader_skills) or "aucune"
+            gap = (
+                f"aucune section pour les non-lecteurs : les règles les testent en {skills}, "
+                "la banque n'a pas ces compétences"
+            )
+            return [gap]
     gaps = []
-    for s in rules.sections:
+    for s in sections:
         have = counts.get(s.skill, 0)
         if have < s.min_items:
+            what = "items marqués non_reader" if non_reader else "items"
             gaps.append(
-                f"section {_label(s.skill)} : au moins {s.min_items} items, la banque en a {have}"
+                f"section {_label(s.skill)} : au moins {s.min_items} {what}, la banque en a {have}"
             )
     return gaps
 

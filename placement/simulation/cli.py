@@ -189,6 +189,14 @@ def run(args: argparse.Namespace) -> int:
         rules, notes = _rules(args, bank.pool)
         for note in notes:
             print(f"note : {note}", file=sys.stderr)
+        if args.non_reader_share > 0:
+            gaps = blueprint_gaps(bank.pool, rules, non_reader=True)
+            if gaps:
+                raise PlacementError(
+                    "--non-reader-share : la banque ne peut pas faire passer le test aux "
+                    "non-lecteurs : " + " ; ".join(gaps) + ". Marquez des items non_reader "
+                    "(colonne non_reader du CSV) ou simulez sans non-lecteurs."
+                )
         policy = args.policy or bank.policy or "cir-2016"
         options: dict[str, Any] = {
             "cut_scores": bank.cut_scores,

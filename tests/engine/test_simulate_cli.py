@@ -210,3 +210,13 @@ def test_an_output_folder_that_cannot_be_made_is_one_line(small_bank, tmp_path, 
     err = capsys.readouterr().err
     assert err.startswith("placement simulate : écriture impossible dans ")
     assert err.count("\n") == 1
+
+
+def test_non_readers_on_a_bank_without_their_items_is_a_clear_refusal(small_bank, tmp_path, capsys):
+    bank = _one_skill_bank(small_bank, tmp_path, "CE", "CE")
+    out = str(tmp_path / "o")
+    code = _run(["simulate", "--bank", str(bank), "--examinees", "3", "--no-progress",
+                 "--no-plots", "--non-reader-share", "0.5", "--out", out])  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert "aucune section pour les non-lecteurs : les règles les testent en CO, EO" in err
