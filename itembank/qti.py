@@ -377,6 +377,7 @@ MAX_PACKAGE_FILES = 5_000
 #: Foreign items are numbered from here, above the highest number already in the folder.
 FOREIGN_ID_START = 9001
 DEFAULT_INSTRUCTION = "Répondez à la question."
+CHOICE_INSTRUCTION = "Lisez et choisissez la bonne réponse."
 
 #: Elements whose content the candidate never sees in our items: feedback gives the answer
 #: away, rubric blocks are for scorers (a ``candidate`` rubric block is kept, see below).
@@ -946,6 +947,9 @@ def _data(
             "image": stem.images[0][0] if stem.images else None,
             "audio": stem.audio[0] if stem.audio else None,
         }
+        if not any(stem_out.values()) and instruction_text:
+            # the question is the whole item: the candidate reads it, the instruction says how
+            stem_out["text"], instruction_text = instruction_text, CHOICE_INSTRUCTION
     stem_out = {k: v for k, v in stem_out.items() if v is not None}
     if "choices" in data:
         has_audio = "audio" in stem_out

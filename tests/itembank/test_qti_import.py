@@ -481,3 +481,19 @@ def test_an_item_listed_twice_in_a_manifest_is_imported_once(tmp_path: Path) -> 
     result = import_qti(pkg, tmp_path / "out")
     assert list(result.written) == ["CE-9001"]
     assert result.skipped == {"sign": "already imported as CE-9001"}
+
+
+def test_a_question_only_in_its_prompt_is_the_text_to_read(tmp_path: Path) -> None:
+    item = _item(
+        "prompt-only",
+        _choice_decl("B"),
+        """    <qti-choice-interaction response-identifier="RESPONSE" max-choices="1">
+      <qti-prompt>Quelle est la capitale de la France ?</qti-prompt>
+      <qti-simple-choice identifier="A">Lyon</qti-simple-choice>
+      <qti-simple-choice identifier="B">Paris</qti-simple-choice>
+    </qti-choice-interaction>""",
+    )
+    result = import_qti(_package(tmp_path / "pkg", {"items/q.xml": item}), tmp_path / "out")
+    data = _yaml(result.written["CE-9001"])
+    assert data["stem"] == {"text": "Quelle est la capitale de la France ?"}
+    assert data["instruction"]["text"] == "Lisez et choisissez la bonne réponse."
