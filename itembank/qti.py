@@ -53,6 +53,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
+from urllib.parse import unquote
 
 # the standard library only builds and writes XML here; parsing goes through defusedxml
 from xml.etree import ElementTree as ET
@@ -444,7 +445,8 @@ def _inside(root: Path, base: PurePosixPath, href: str) -> str:
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", href) or href.startswith(("/", "\\")):
         raise _Refused(f"{href!r} is not a path inside the package")
     parts: list[str] = []
-    for part in (base / href.split("#", maxsplit=1)[0].split("?", maxsplit=1)[0]).parts:
+    path_part = unquote(href.split("#", maxsplit=1)[0].split("?", maxsplit=1)[0])
+    for part in (base / path_part).parts:
         if part == "..":
             if not parts:
                 raise _Refused(f"{href!r} leaves the package")

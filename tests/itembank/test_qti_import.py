@@ -497,3 +497,15 @@ def test_a_question_only_in_its_prompt_is_the_text_to_read(tmp_path: Path) -> No
     data = _yaml(result.written["CE-9001"])
     assert data["stem"] == {"text": "Quelle est la capitale de la France ?"}
     assert data["instruction"]["text"] == "Lisez et choisissez la bonne réponse."
+
+
+def test_percent_encoded_hrefs_are_paths_of_the_package(tmp_path: Path) -> None:
+    item = SIGN.replace("../images/panneau.png", "../images/panneau%20ferm%C3%A9.png")
+    pkg = _package(
+        tmp_path / "pkg",
+        {"items/Item 1.xml": item, "images/panneau fermé.png": _png(2, 2, (1, 2, 3))},
+        items=["items/Item%201.xml"],
+    )
+    result = import_qti(pkg, tmp_path / "out")
+    data = _yaml(result.written["CE-9001"])
+    assert data["stem"]["image"] == "images/panneau-ferme.svg"
