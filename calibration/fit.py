@@ -20,9 +20,10 @@ real difficulty — and ``a`` is then fitted around the wrong ``b``. An item tha
 What we do instead
 ------------------
 Bock–Aitkin marginal maximum likelihood with the proper missing-data likelihood, the fixed
-point of the EM algorithm, reached by a quasi-Newton method on the marginal log-likelihood
-itself (each evaluation is one E-step; the gradient is the expected complete-data gradient,
-Fisher's identity, so no numerical derivatives):
+point of the EM algorithm, reached by EM-gradient steps then a quasi-Newton method
+preconditioned by the items' complete-data information (:func:`_maximise`) on the marginal
+log-likelihood itself (each evaluation is one E-step; the gradient is the expected
+complete-data gradient, Fisher's identity, so no numerical derivatives):
 
 .. math::
     \\ell(\\xi) = \\sum_p \\log \\sum_q w_q \\prod_{i \\in S_p} P_i(x_{pi} \\mid \\theta_q; \\xi_i),
@@ -834,7 +835,7 @@ def fit_scale(
 
     # the number of iterations is not known in advance: the bar counts them and shows the rate
     label = f"fit {params.skills[0]}" if len(set(params.skills)) == 1 else "fit"
-    bar = tqdm(desc=f"{label} (L-BFGS)", unit="it", disable=not progress, leave=False)
+    bar = tqdm(desc=f"{label} (EM + L-BFGS)", unit="it", disable=not progress, leave=False)
 
     with bar:
         result = _maximise(
