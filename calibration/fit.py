@@ -1254,8 +1254,6 @@ def engine_priors(
     -------
     dict skill -> (mean (N,), sd (N,))
     """
-    from placement.cat.prior import conditional_prior
-
     operational = np.flatnonzero(~params.pretest)
     scored = responses.restrict(operational, params.n_items)
     abilities = eap_scores(params.subset(operational), scored, n_quadrature=n_quadrature)
@@ -1264,16 +1262,86 @@ def engine_priors(
     out: dict[str, tuple[FloatArray, FloatArray]] = {}
     for k, skill in enumerate(test_order):
         earlier = [s for s in test_order[:k] if s in column]
-        mu, sigma = np.full(n, mean), np.full(n, sd)
-        if earlier:
-            for p in range(n):
-                summary = {
-                    s: (float(abilities.eap[p, column[s]]), float(abilities.psd[p, column[s]]) ** 2)
-                    for s in earlier
-                    if not np.isnan(abilities.eap[p, column[s]])
-                }
-                mu[p], sigma[p] = conditional_prior(
-                    skill, summary, correlation, order, mean=mean, sd=sd
-                )
-        out[skill] = (mu, sigma)
+        cols = [column[s] for s in earlier]
+        out[skill] = conditional_priors(
+            skill,
+            earlier,
+            abilities.eap[:, cols].reshape(n, len(cols)),
+            abilities.psd[:, cols].reshape(n, len(cols)) ** 2,
+            correlation=correlation,
+            order=order,
+            mean=mean,
+            sd=sd,
+        )
     return out
+
+
+def conditional_priors(
+    skill: str,
+    earlier: Sequence[str],
+    eap: FloatArray,
+    variance: FloatArray,
+    *,
+    correlation: Sequence[Sequence[float]],
+    order: Sequence[str],
+    mean: float = 0.0,
+    sd: float = 1.0,
+) -> tuple[FloatArray, FloatArray]:
+    """The engine's :func:`placement.cat.prior.conditional_prior` for every person at once.
+
+    The same formula, on arrays: the engine's function takes one person (a few microseconds
+    of Python each, about a second for 20,000 persons and four skills), this one groups the
+    persons by which earlier skills inform them and solves each group's systems together.
+    ``tests/calibration/test_conditioning.py`` checks it against the engine's, person by
+    person.
+
+    Parameters
+    ----------
+    skill : str
+    earlier : sequence of str, (E,)
+        The earlier sections, in the columns of ``eap`` and ``variance``.
+    eap, variance : ndarray, (N, E)
+        Each person's EAP and posterior variance on each earlier section (NaN: not taken).
+    correlation : (S, S) nested sequences
+        The skill correlation in ``order``.
+    order : sequence of str, (S,)
+    mean, sd : float
+        The marginal prior.
+
+    Returns
+    -------
+    mean, sd : ndarray, each (N,)
+    """
+    n = eap.shape[0]
+    mu, sigma = np.full(n, mean), np.full(n, sd)
+    pos = {s: i for i, s in enumerate(order)}
+    cols = [j for j, s in enumerate(earlier) if s != skill and s in pos]
+    if skill not in pos or not cols:
+        return mu, sigma
+    var0 = sd * sd
+    m, v = eap[:, cols], variance[:, cols]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = 1.0 / v - 1.0 / var0
+        usable = ~np.isnan(m) & (v > 0) & (precision > 1e-6)
+        tau2 = np.where(usable, 1.0 / precision, 0.0)
+        y = np.where(usable, tau2 * (m / v - mean / var0), 0.0)
+    corr = np.asarray(correlation, dtype=float)
+    informing = np.array([pos[earlier[j]] for j in cols])
+    patterns, inverse = np.unique(usable, axis=0, return_inverse=True)
+    for g, pattern in enumerate(patterns):
+        rows = np.flatnonzero(inverse.ravel() == g)
+        if not pattern.any() or rows.size == 0:
+            continue
+        used = informing[pattern]
+        k = used.size
+        cov_se = var0 * corr[pos[skill], used]  # (k,)
+        system = (
+            var0 * corr[np.ix_(used, used)][None]
+            + tau2[np.ix_(rows, pattern)][:, :, None] * np.eye(k)[None]
+        )
+        weights = np.linalg.solve(system, np.broadcast_to(cov_se, (rows.size, k))[..., None])[
+            ..., 0
+        ]
+        mu[rows] = mean + np.sum(weights * (y[np.ix_(rows, pattern)] - mean), axis=1)
+        sigma[rows] = np.sqrt(np.maximum(var0 - weights @ cov_se, 1e-6))
+    return mu, sigma
