@@ -173,11 +173,17 @@ class _Preconditioner:
         self.size = size
         self.blocks: list[tuple[IntArray, FloatArray]] = []
         scale = np.ones(size)
-        for pos, info in blocks:
-            m = info.shape[1]
+        for pos, raw in blocks:
+            m = raw.shape[1]
+            info = np.where(np.isfinite(raw), raw, 0.0)
             # a tiny ridge keeps the factor defined for an item with almost no information
             ridge = 1e-8 * np.maximum(np.trace(info, axis1=1, axis2=2) / m, 1.0)
-            chol = np.linalg.cholesky(info + ridge[:, None, None] * np.eye(m)[None])
+            try:
+                chol = np.linalg.cholesky(info + ridge[:, None, None] * np.eye(m)[None])
+            except np.linalg.LinAlgError:
+                # numerically indefinite somewhere (extreme parameters): scale by the diagonal
+                diag = np.maximum(np.diagonal(info, axis1=1, axis2=2), 1e-8)
+                chol = np.sqrt(diag)[:, :, None] * np.eye(m)[None]
             self.blocks.append((pos, np.linalg.inv(chol)))  # L⁻¹, (g, m, m)
         self.shared_pos = shared_pos.astype(np.int64)
         if self.shared_pos.size:
