@@ -1,0 +1,51 @@
+"""French words for the codes stored in the database: one place for the pages and the exports."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from placement.sessions.models import SessionState
+
+#: A session's state as people read it.
+STATE_LABELS = {
+    SessionState.WAITING: "en attente",
+    SessionState.IN_PROGRESS: "en cours",
+    SessionState.TRANSCRIBING: "transcription",
+    SessionState.TO_REVIEW: "à vérifier",
+    SessionState.DONE: "terminé",
+    SessionState.ABANDONED: "abandonné",
+}
+
+
+def state_label(state: str) -> str:
+    """``to_review`` → ``à vérifier`` (an unknown code is shown as is)."""
+    try:
+        return STATE_LABELS[SessionState(state)]
+    except ValueError:
+        return str(state)
+
+
+def yes_no(value: object) -> str:
+    """``oui`` or ``non``."""
+    return "oui" if value else "non"
+
+
+def decision_label(decision: Mapping[str, Any] | None) -> str:
+    """``dispense`` or ``prescription de 100 h`` (``—`` without a decision)."""
+    if not decision or not decision.get("kind"):
+        return "—"
+    if decision.get("kind") == "dispense":
+        return "dispense"
+    return f"prescription de {int(decision.get('hours') or 0)} h"
+
+
+def training_names(trainings: Any) -> list[str]:
+    """The names of a decision's optional trainings (stored as dicts or as plain names)."""
+    names = []
+    for training in trainings or []:
+        if isinstance(training, Mapping):
+            names.append(str(training.get("name") or training.get("target") or ""))
+        else:
+            names.append(str(training))
+    return [n for n in names if n]
