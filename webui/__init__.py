@@ -140,6 +140,7 @@ def _register_formatting(app: Flask) -> None:
     """Jinja filters over :mod:`placement.formatting`: one way to write numbers and moments
     (times in the office's ``TIMEZONE``) on every page."""
     from placement import formatting
+    from placement.sessions.labels import audit_action
 
     def tz() -> str:
         return str(app.config["TIMEZONE"])
@@ -150,3 +151,4 @@ def _register_formatting(app: Flask) -> None:
     app.add_template_filter(lambda moment: formatting.clock(moment, tz()), "heure")
     app.add_template_filter(lambda moment: formatting.day(moment, tz()), "jour")
     app.add_template_filter(lambda moment: formatting.date_time(moment, tz()), "date_heure")
+    app.add_template_filter(audit_action, "action_audit")

@@ -49,3 +49,49 @@ def training_names(trainings: Any) -> list[str]:
         else:
             names.append(str(training))
     return [n for n in names if n]
+
+
+#: The audit trail's actions as an administrator reads them (the code stays in the database).
+AUDIT_ACTIONS = {
+    "attestation.download": "document téléchargé",
+    "attestation.issue": "document émis",
+    "candidate.create": "candidat créé",
+    "candidate.erase": "données du candidat effacées",
+    "candidate.export": "données du candidat exportées",
+    "candidate.non_reader": "non-lecteur indiqué",
+    "candidate.view": "candidat consulté",
+    "export.day": "export du jour",
+    "export.responses": "export des réponses (psychométrie)",
+    "item.present": "question présentée",
+    "mic_check.ok": "test du micro réussi",
+    "mic_check.refused": "test du micro refusé",
+    "override.create": "correction de l'auditeur",
+    "practice.answer": "exemple répondu",
+    "recording.listen": "enregistrement écouté",
+    "response.recording": "réponse orale enregistrée",
+    "response.submit": "réponse envoyée",
+    "result.compute": "résultat calculé",
+    "retention.purge": "purge de conservation",
+    "session.abandon": "test abandonné",
+    "session.create": "test créé",
+    "session.finish": "test terminé",
+    "session.list": "liste du jour consultée",
+    "session.open": "test ouvert sur la tablette",
+    "session.resume": "test repris (nouveau code)",
+    "session.stage": "étape de la tablette",
+    "session.view": "session consultée",
+    "transcript.done": "transcription terminée",
+    "transcript.failed": "transcription impossible",
+    "user.activate": "compte réactivé",
+    "user.create": "compte créé",
+    "user.deactivate": "compte désactivé",
+    "user.locked": "compte verrouillé",
+    "user.login": "connexion",
+    "user.logout": "déconnexion",
+    "user.password_reset": "mot de passe réinitialisé",
+}
+
+
+def audit_action(action: str) -> str:
+    """``session.view`` → ``session consultée`` (an unknown code is shown as is)."""
+    return AUDIT_ACTIONS.get(action, action)

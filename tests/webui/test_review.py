@@ -365,3 +365,29 @@ def test_the_listening_item_names_its_two_buttons_and_the_countdown_is_labelled(
     timer = section(page, 'class="timer-row"', "</div>")
     assert 'for="temps-restant"' in timer
     assert "Temps restant : 45 s" in visible_text(timer)
+
+
+def test_the_audit_journal_reads_in_french(
+    app: Flask,
+    auditeur: tuple[User, FlaskClient],
+    client_as: Callable[[str], FlaskClient],
+    speech_wav: bytes,
+) -> None:
+    from placement.sessions.labels import AUDIT_ACTIONS
+    from placement.sessions.models import AuditEvent
+
+    user, client = auditeur
+    session_id = new_session(app, user, "75-REV-009")
+    play_test(app, session_id, speech_wav, "right")
+    flag_spoken_answers(app, session_id, speech_wav, count=1)
+    client.get(f"/desk/sessions/{session_id}")
+    client.get("/desk/export.csv")
+    admin = client_as("admin")
+    journal = admin.get("/admin/journal").text
+    with app.app_context():
+        actions = set(db.session.scalars(select(AuditEvent.action)))
+    assert {"session.view", "export.day", "result.compute"} <= actions
+    assert actions <= set(AUDIT_ACTIONS), actions - set(AUDIT_ACTIONS)
+    table = visible_text(section(journal, "<table>", "</table>"))
+    assert "session consultée" in table
+    assert "UTC" not in table
