@@ -686,7 +686,12 @@ def proposed_decision(
     from placement.levels import reassess
     from placement.sessions.results import bank_for
 
-    bank = bank_for(session)
+    try:
+        bank = bank_for(session)
+    except NotFound:
+        # the release is gone from this server: the levels cannot be placed on its cuts, so
+        # the machine's decision stands (the page says the bank is unavailable)
+        return dict(result.decision)
     non_reader = bool(session.non_reader)
     for override in session.overrides:  # as results.effective_non_reader, without a query
         if override.target == "non_reader" and override.to_value.get("non_reader") is not None:
