@@ -391,3 +391,46 @@ def test_the_audit_journal_reads_in_french(
     table = visible_text(section(journal, "<table>", "</table>"))
     assert "session consultée" in table
     assert "UTC" not in table
+
+
+def test_the_review_page_has_no_internal_or_english_words(
+    app: Flask, auditeur: tuple[User, FlaskClient], speech_wav: bytes
+) -> None:
+    user, client = auditeur
+    session_id = new_session(app, user, "75-REV-010")
+    play_test(app, session_id, speech_wav, "right")
+    first, _ = flag_spoken_answers(app, session_id, speech_wav, count=2)
+    client.post(
+        f"/desk/sessions/{session_id}/overrides",
+        data={"csrf_token": CSRF, "target": "response", "response_id": first, "confirm": "1"},
+    )
+    client.post(
+        f"/desk/sessions/{session_id}/overrides",
+        data={
+            "csrf_token": CSRF,
+            "target": "level",
+            "skill": "global",
+            "level": "pré-A1",
+            "reason": "Entretien : comprend très peu les questions simples.",
+        },
+    )
+    words = set(
+        re.findall(r"[\w:.-]+", visible_text(client.get(f"/desk/sessions/{session_id}").text))
+    )
+    internal = {
+        "done",
+        "asr",
+        "auto",
+        "to_review",
+        "response",
+        "level:global",
+        "level:CO",
+        "prescription_hours",
+        "True",
+        "False",
+        "None",
+        "null",
+        "nan",
+        "inf",
+    }
+    assert not internal & words, internal & words

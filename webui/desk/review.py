@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from placement import formatting
 from placement.sessions import operations, results
 from placement.sessions.errors import SessionsError
 from placement.sessions.labels import decision_label
@@ -239,5 +238,4 @@ def review_context(session: TestSession) -> dict[str, Any]:
         "confirm_reason": CONFIRM_REASON,
         "decision_label": decision_label,
         "skill_names": SKILL_NAMES,
-        "fmt": formatting,
     }
