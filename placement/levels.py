@@ -432,6 +432,21 @@ def _at_least(level: str, target: str) -> bool:
     return LEVELS.index(level) >= LEVELS.index(target)
 
 
+def optional_trainings_for(
+    policy: Policy, levels: Mapping[str, str | None]
+) -> tuple[OptionalTraining, ...]:
+    """The optional trainings a dispensed candidate is offered: those whose target some of
+    their skills (assessed, at ``levels``) has not reached."""
+    return tuple(
+        t
+        for t in policy.optional_trainings
+        if any(
+            (level := levels.get(s)) is not None and not _at_least(level, t.target)
+            for s in t.skills
+        )
+    )
+
+
 def decide(
     policy: Policy,
     skill_results: Mapping[str, LevelEstimate | None],
@@ -485,13 +500,8 @@ def decide(
         if (r := skill_results.get(s)) is not None and not _at_least(r.level, policy.dispense_level)
     ]  # fmt: skip
     if counted and not missing and not below:
-        trainings = tuple(
-            t
-            for t in policy.optional_trainings
-            if any(
-                (r := skill_results.get(s)) is not None and not _at_least(r.level, t.target)
-                for s in t.skills
-            )
+        trainings = optional_trainings_for(
+            policy, {s: r.level if r is not None else None for s, r in skill_results.items()}
         )
         reasons.append(
             f"Niveau {policy.dispense_level} atteint dans chaque compétence évaluée "

@@ -710,6 +710,18 @@ def proposed_decision(
     return assessment.decision.to_dict()
 
 
+def _offered_trainings(session: TestSession, levels: Mapping[str, str | None]) -> list[Any]:
+    """The optional trainings the session's policy offers a dispensed candidate at ``levels``."""
+    from placement.levels import optional_trainings_for
+    from placement.sessions.results import bank_for
+
+    try:
+        policy = bank_for(session).policy
+    except NotFound:
+        return []
+    return [t.to_dict() for t in optional_trainings_for(policy, levels)]
+
+
 def effective_result(session: TestSession) -> EffectiveResult | None:
     """The newest machine result with the newest level and decision overrides, or None."""
     result = latest_result(session)
@@ -735,8 +747,12 @@ def effective_result(session: TestSession) -> EffectiveResult | None:
     if decision_override is not None:
         overridden.add("decision")
         if not same_decision(decision_override.to_value, proposed):
+            trainings = decision_override.to_value.get("optional_trainings") or []
+            if decision_override.to_value.get("kind") == "dispense" and not trainings:
+                trainings = _offered_trainings(session, levels)
             decision = {
                 **decision_override.to_value,
+                "optional_trainings": trainings,
                 "policy": proposed.get("policy"),
                 "reasons": [],
                 "rule": "auditeur",

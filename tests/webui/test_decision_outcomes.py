@@ -249,6 +249,7 @@ def test_every_policy_outcome_prints_one_coherent_decision(
     text, attestation = issue_and_read(app, client, session_id)
     assert attestation.kind == "dispense"
     assert check_coherent(text, policy, attestation) == "auditeur"
+    assert "Formation vers le niveau A2" in text  # offered as to any dispensed candidate below A2
     session_id = outcome("75-OUT-301", "A1")
     correct(client, session_id, target="decision", kind="prescription", hours="100")
     text, attestation = issue_and_read(app, client, session_id)
