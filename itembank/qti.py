@@ -822,10 +822,13 @@ def _foreign_items(
     # what the candidate sees around the interactions: stimulus, then the body
     shared = _stimulus(item_xml, root, base)
     _walk(body, root, base, shared)
+    # our own export (its manifest carries our keywords) lays out instruction and stem in divs
     own_layout = next(
         (d for d in _children(body, "div") if "instruction" in (d.get("class") or "").split()),
         None,
     )
+    if "skill" not in keywords:
+        own_layout = None
     drafts = []
     for n, inter in enumerate(interactions, start=1):
         decl = responses.get(inter.get("response-identifier"))
