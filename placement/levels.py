@@ -43,8 +43,8 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,7 @@ from placement.cat.joint import Band as EngineBand
 from placement.cat.joint import DecisionModel, JointPosterior
 from placement.cat.rules import LEVELS, Triage
 from placement.errors import InvalidPolicy
+from placement.formatting import number
 from placement.irt import Estimate
 
 CUT_LEVELS = LEVELS[1:]
@@ -70,7 +71,7 @@ SKILL_NAMES = {
 
 
 def _fr(x: float) -> str:
-    return f"{x:.2f}".replace(".", ",").replace("-", "−")
+    return number(x)
 
 
 def _check_cuts(cuts: Mapping[str, float], where: str = "cut scores") -> list[float]:
@@ -387,7 +388,11 @@ class Decision:
     reasons: tuple[str, ...]
     policy: str
     text: str = ""
-    #: the decision's probabilities and whether it goes to the auditeur (see :func:`triage`)
+    #: which rule of the policy gave it: "dispense", "band" (hours by the global level) or
+    #: "non_reader"; the attestation's wording follows it
+    rule: str = ""
+    #: the decision's probabilities and whether it goes to the auditeur (see
+    #: :func:`with_probabilities`)
     triage: dict[str, Any] | None = None
 
     @property
@@ -404,6 +409,7 @@ class Decision:
             "reasons": list(self.reasons),
             "policy": self.policy,
             "text": self.text,
+            "rule": self.rule,
         }
         if self.triage is not None:
             out["triage"] = dict(self.triage)
@@ -456,23 +462,44 @@ def _at_least(level: str, target: str) -> bool:
     return LEVELS.index(level) >= LEVELS.index(target)
 
 
+def optional_trainings_for(
+    policy: Policy, levels: Mapping[str, str | None]
+) -> tuple[OptionalTraining, ...]:
+    """The optional trainings a dispensed candidate is offered: those whose target some of
+    their skills (assessed, at ``levels``) has not reached."""
+    return tuple(
+        t
+        for t in policy.optional_trainings
+        if any(
+            (level := levels.get(s)) is not None and not _at_least(level, t.target)
+            for s in t.skills
+        )
+    )
+
+
 def decide(
     policy: Policy,
     skill_results: Mapping[str, LevelEstimate | None],
     non_reader: bool,
     global_result: LevelEstimate | None = None,
     global_cuts: Mapping[str, float] | None = None,
+    *,
+    corrected: Collection[str] = (),
 ) -> Decision:
     """Apply ``policy`` to per-skill levels and the global level (see the module docstring).
 
     :func:`assess` computes ``global_result`` and ``global_cuts``; calling ``decide`` directly
-    for a candidate who is neither dispensed nor a non-reader requires them.
+    for a candidate who is neither dispensed nor a non-reader requires them. ``corrected``
+    names the skills (and ``global``) whose level an auditeur set: their reasons say so
+    instead of quoting θ.
     """
     reasons: list[str] = []
     for skill, result in skill_results.items():
         name = SKILL_NAMES.get(skill, skill)
         if result is None:
             reasons.append(f"{name} : non évaluée.")
+        elif skill in corrected:
+            reasons.append(f"{name} : niveau {result.level} (retenu par l'auditeur).")
         else:
             reasons.append(
                 f"{name} : niveau {result.level} (θ = {_fr(result.theta)} ± {_fr(result.se)})."
@@ -489,7 +516,10 @@ def decide(
             (),
             tuple(reasons),
             policy.label,
-            policy.wording["prescription"].format(hours=policy.non_reader_hours),
+            policy.wording.get("non_reader", policy.wording["prescription"]).format(
+                hours=policy.non_reader_hours
+            ),
+            rule="non_reader",
         )
     counted = [
         s for s in policy.dispense_skills if not (non_reader and skill_results.get(s) is None)
@@ -500,20 +530,21 @@ def decide(
         if (r := skill_results.get(s)) is not None and not _at_least(r.level, policy.dispense_level)
     ]  # fmt: skip
     if counted and not missing and not below:
-        trainings = tuple(
-            t
-            for t in policy.optional_trainings
-            if any(
-                (r := skill_results.get(s)) is not None and not _at_least(r.level, t.target)
-                for s in t.skills
-            )
+        trainings = optional_trainings_for(
+            policy, {s: r.level if r is not None else None for s, r in skill_results.items()}
         )
         reasons.append(
             f"Niveau {policy.dispense_level} atteint dans chaque compétence évaluée "
             f"({', '.join(s for s in counted)}) : dispense de formation linguistique."
         )
         return Decision(
-            "dispense", 0, trainings, tuple(reasons), policy.label, policy.wording["dispense"]
+            "dispense",
+            0,
+            trainings,
+            tuple(reasons),
+            policy.label,
+            policy.wording["dispense"],
+            rule="dispense",
         )
     if missing:
         reasons.append(
@@ -543,15 +574,19 @@ def decide(
                 continue
             hours, band_label = band.hours, band.label
             break
+        how = (
+            "retenu par l'auditeur"
+            if "global" in corrected
+            else f"θ = {_fr(global_result.theta)} ± {_fr(global_result.se)}"
+        )
         reasons.append(
-            f"Niveau global {global_result.level} (θ = {_fr(global_result.theta)} ± "
-            f"{_fr(global_result.se)}) : {band_label}, {hours} heures."
+            f"Niveau global {global_result.level} ({how}) : {band_label}, {hours} heures."
         )
     else:
         reasons.append(f"Aucune compétence évaluée : {band_label}, {hours} heures.")
     return Decision(
         "prescription", hours, (), tuple(reasons), policy.label,
-        policy.wording["prescription"].format(hours=hours),
+        policy.wording["prescription"].format(hours=hours), rule="band",
     )  # fmt: skip
 
 
@@ -620,7 +655,8 @@ def with_probabilities(
     probable decision replaces it (a dispense needs :math:`P(\\text{dispense}) \\ge 0.5`;
     a prescription takes the most probable band of hours), and a reason says why. The
     ``triage`` block holds ``p_dispense``, ``p_hours`` (the probability of the hours decided,
-    that of the dispense for a dispense), ``p_bands``, ``referred`` and ``pivotal`` (the skill
+    that of the dispense for a dispense), ``p_bands``, ``p_levels`` (per skill, the joint
+    posterior's probability of reaching each level), ``referred`` and ``pivotal`` (the skill
     whose reaching the dispense level is most in doubt, its level and that probability).
     """
     kind = "dispense" if joint.dispense else "prescription"
@@ -630,6 +666,10 @@ def with_probabilities(
         "p_dispense": round(joint.p_dispense, 4),
         "p_hours": round(p_hours, 4),
         "p_bands": {str(h): round(p, 4) for h, p in joint.p_hours.items()},
+        "p_levels": {
+            s: {lv: round(p, 4) for lv, p in levels.items()}
+            for s, levels in joint.p_at_least.items()
+        },
         "referred": referred,
         "refer_between": list(triage_rule.refer_between),
         "pivotal": (
@@ -638,29 +678,96 @@ def with_probabilities(
             else None
         ),
     }
-    reasons = list(decision.reasons)
-    if decision.kind != kind or decision.hours != joint.hours:
-        reasons.append(
-            f"Probabilité que le niveau {policy.dispense_level} soit atteint dans chaque "
-            f"compétence : {_fr(joint.p_dispense)} ; décision la plus probable retenue."
+    if decision.kind == kind and decision.hours == joint.hours:
+        return replace(decision, triage=block)
+    reasons = [
+        *decision.reasons,
+        f"Probabilité que le niveau {policy.dispense_level} soit atteint dans chaque "
+        f"compétence : {_fr(joint.p_dispense)} ; décision la plus probable retenue.",
+    ]
+    if kind == "dispense":
+        trainings = optional_trainings_for(
+            policy, {s: r.level if r is not None else None for s, r in skill_results.items()}
         )
-        trainings: tuple[OptionalTraining, ...] = ()
-        if kind == "dispense":
-            trainings = tuple(
-                t
-                for t in policy.optional_trainings
-                if any(
-                    (r := skill_results.get(sk)) is not None and not _at_least(r.level, t.target)
-                    for sk in t.skills
-                )
-            )
-            text = policy.wording["dispense"]
-        else:
-            text = policy.wording["prescription"].format(hours=joint.hours)
         return Decision(
-            kind, joint.hours, trainings, tuple(reasons), policy.label, text, triage=block
-        )
+            "dispense", 0, trainings, tuple(reasons), policy.label, policy.wording["dispense"],
+            rule="dispense", triage=block,
+        )  # fmt: skip
     return Decision(
-        decision.kind, decision.hours, decision.optional_trainings, tuple(reasons),
-        decision.policy, decision.text, triage=block,
+        "prescription", joint.hours, (), tuple(reasons), policy.label,
+        policy.wording["prescription"].format(hours=joint.hours), rule="band", triage=block,
     )  # fmt: skip
+
+
+def _within(theta: float, level: str, cuts: Mapping[str, float]) -> float:
+    """``theta`` moved into the band of ``level`` (the band's lower cut when ``theta`` is NaN).
+
+    A level an auditeur retained has no θ of its own: the machine's θ, kept inside the retained
+    band, decides what the band alone cannot (above or below the débutant cut).
+    """
+    index = LEVELS.index(level)
+    low = float(cuts[level]) if index > 0 else -math.inf
+    high = float(cuts[LEVELS[index + 1]]) if index + 1 < len(LEVELS) else math.inf
+    if math.isnan(theta):
+        return low
+    return min(max(theta, low), math.nextafter(high, -math.inf))
+
+
+def reassess(
+    estimates: Mapping[str, Estimate | None],
+    cuts: Mapping[str, Mapping[str, float]],
+    retained: Mapping[str, str],
+    policy: Policy | str = DEFAULT_POLICY,
+    non_reader: bool = False,
+) -> Assessment:
+    """:func:`assess` with the levels an auditeur retained in place of the computed ones.
+
+    The one way from levels to a decision: the machine's levels, each replaced by the level
+    the auditeur retained for that skill (or ``global``), go through the same :func:`decide`.
+    A retained level keeps the machine's θ inside its band (see :func:`_within`), so that the
+    débutant cut still separates the lower bands.
+
+    Parameters
+    ----------
+    estimates : mapping skill -> Estimate or None
+        The machine's θ̂ and SE per skill.
+    cuts : mapping skill -> {level: θ}
+        The release's cut scores.
+    retained : mapping skill or ``"global"`` -> level
+        The auditeur's levels; skills absent keep the machine's.
+    """
+    if isinstance(policy, str):
+        policy = load_policy(policy)
+    machine = assess(estimates, cuts, policy, non_reader)
+    for skill, level in retained.items():
+        _level(level, f"retained level of {skill}")
+    skills: dict[str, LevelEstimate | None] = dict(machine.skills)
+    for skill, level in retained.items():
+        if skill == "global" or skill not in cuts:
+            continue
+        before = skills.get(skill)
+        theta = before.theta if before is not None else math.nan
+        skills[skill] = LevelEstimate(
+            level, {}, _within(theta, level, cuts[skill]), before.se if before else math.nan
+        )
+    global_result = machine.global_level
+    global_cuts = dict(machine.global_cuts)
+    if "global" in retained:
+        if not global_cuts:  # nothing assessed: the plain mean of the cuts places the level
+            counted = [s for s in policy.dispense_skills if s in cuts] or list(cuts)
+            global_cuts = {
+                lv: sum(float(cuts[s][lv]) for s in counted) / len(counted) for lv in CUT_LEVELS
+            }
+        before_g = global_result
+        theta = before_g.theta if before_g is not None else math.nan
+        level_cuts = {k: v for k, v in global_cuts.items() if k in CUT_LEVELS}
+        global_result = LevelEstimate(
+            retained["global"],
+            {},
+            _within(theta, retained["global"], level_cuts),
+            before_g.se if before_g else math.nan,
+        )
+    decision = decide(
+        policy, skills, non_reader, global_result, global_cuts, corrected=frozenset(retained)
+    )
+    return Assessment(skills, global_result, decision, non_reader, global_cuts)

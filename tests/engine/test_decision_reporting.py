@@ -61,10 +61,10 @@ def test_simulate_reports_the_decisions_probabilities(small_bank, tmp_path, caps
     assert paths["readers"]["n_examinees"] + paths["non_readers"]["n_examinees"] == 40
     assert (out / "reliability.png").stat().st_size > 0
     printed = capsys.readouterr().out
-    assert "referred to the auditeur" in printed
+    assert "renvoyées à l'auditeur" in printed
     # no section of these rules stops on the SE rule: the line says so instead of a dash
     se_sections = sum(r.get("se_target", 0) for r in summary["section_stop_reasons"].values())
-    assert ("no section stopped on the SE rule" in printed) == (se_sections == 0)
+    assert ("aucune section arrêtée par la règle d'erreur type" in printed) == (se_sections == 0)
 
 
 @pytest.mark.slow

@@ -53,11 +53,14 @@ def test_a_referred_decision_comes_first_and_waits_for_the_auditeur(
         assert 0.0 <= triage["p_dispense"] <= 1.0
 
     page = client.get(f"/desk/sessions/{session_id}").text
+    # first thing on the page: the "work to do" block opens with the referral
     assert page.index("Décision à confirmer") < page.index("Résultat")
+    todo = page[page.index('id="a-faire"') :]
+    assert todo.index("Décision à confirmer") < todo.index("</section>")
     assert re.search(r"(CO|CE|EO|EE) autour de A1 : \d,\d\d", page)
     assert "Questions à poser pendant l" in page
     assert "À écouter" in page
-    assert re.search(r"Probabilité de cette décision : \d,\d\d", page)
+    assert re.search(r"Probabilité de la décision calculée : \d,\d\d", page)
 
     refused = client.post(f"/desk/sessions/{session_id}/attestation", data={"csrf_token": CSRF})
     assert refused.status_code == 409
@@ -77,6 +80,7 @@ def test_a_referred_decision_comes_first_and_waits_for_the_auditeur(
     assert decided.status_code == 302
     page = client.get(f"/desk/sessions/{session_id}").text
     assert "décision de l'auditeur enregistrée" in page
+    assert 'id="decision-incertaine"' not in page  # settled: no longer in the work to do
     issued = client.post(f"/desk/sessions/{session_id}/attestation", data={"csrf_token": CSRF})
     assert issued.status_code == 302
     with app.app_context():
