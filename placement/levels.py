@@ -682,8 +682,10 @@ def with_probabilities(
         return replace(decision, triage=block)
     reasons = [
         *decision.reasons,
-        f"Probabilité que le niveau {policy.dispense_level} soit atteint dans chaque "
-        f"compétence : {_fr(joint.p_dispense)} ; décision la plus probable retenue.",
+        (
+            f"Probabilité que le niveau {policy.dispense_level} soit atteint dans chaque "
+            f"compétence : {_fr(joint.p_dispense)} ; décision la plus probable retenue."
+        ),
     ]
     if kind == "dispense":
         trainings = optional_trainings_for(

@@ -128,7 +128,8 @@ def rules_for_pool(
         high = min(high, have)
         low = min(low, high)
         se_target = known[skill].se_target if skill in known and items is None else None
-        sections.append(Section(skill, low, high, se_target))
+        seconds = known[skill].item_seconds if skill in known else None  # the time budget
+        sections.append(Section(skill, low, high, se_target, seconds))
     themes_present = list(dict.fromkeys(t for t in pool.themes if t))
     names = [t for t in base.themes.names if t in themes_present]
     names += [t for t in themes_present if t not in names]
