@@ -31,6 +31,31 @@ EXPOSURE_ATTACHMENT = "exposure.json"
 #: observed exposure rates overshoots the true one by several binomial SDs (0.03 each at 200
 #: candidates), so a fresh simulation's maximum stays at or under the target.
 MARGIN = 0.8
+#: When a section's items are too few for ``MARGIN`` (each must be seen by at least the share of
+#: candidates its section gives over its pool), the fit aims this far above that floor instead.
+FLOOR_SLACK = 1.15
+
+
+def _usage_floor(pool: Any, rules: Rules, *, non_reader: bool) -> float:
+    """The highest, over the path's sections, of (most items per candidate) / (items in pool).
+
+    No exposure control can bring every item of a section under this: the section's items are
+    given that often on average.
+    """
+    skills = list(pool.skills)
+    floor = 0.0
+    for s in rules.sections:
+        if non_reader and s.skill not in rules.non_reader_skills:
+            continue
+        size = sum(
+            1
+            for i, sk in enumerate(skills)
+            if sk == s.skill and not pool.pretest[i] and (pool.non_reader[i] or not non_reader)
+        )
+        if size:
+            floor = max(floor, s.max_items / size)
+    return floor
+
 
 __all__ = [
     "EXPOSURE_ATTACHMENT",
@@ -122,8 +147,11 @@ def fit_exposure(
                 check_blueprint(pool, rules, non_reader=True)
             except PlacementError:
                 continue
+        # the least maximum any control can reach: a section's items per candidate over its pool
+        floor = _usage_floor(pool, rules, non_reader=bool(share))
+        fit_target = min(goal, max(goal * MARGIN, FLOOR_SLACK * floor))
         parameters = sympson_hetter_parameters(
-            pool, rules, target=goal * MARGIN, n_examinees=n_examinees,
+            pool, rules, target=fit_target, n_examinees=n_examinees,
             iterations=iterations, seed=seed, progress=progress, non_reader_share=share,
             **options,
         )  # fmt: skip
@@ -138,6 +166,8 @@ def fit_exposure(
             "parameters": parameters,
             "max_exposure": round(float(check.summary["max_exposure"]), 4),
             "n_examinees": n_examinees,
+            "fitted_for": round(fit_target, 4),
+            "mean_usage_floor": round(floor, 4),
         }
     return out
 
@@ -153,6 +183,7 @@ def figures(exposure: Mapping[str, Any]) -> dict[str, Any]:
             else {
                 "max_exposure": block.get("max_exposure"),
                 "n_examinees": block.get("n_examinees"),
+                "mean_usage_floor": block.get("mean_usage_floor"),
                 "items_controlled": len(block.get("parameters") or {}),
             }
         )
