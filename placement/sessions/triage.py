@@ -78,8 +78,9 @@ def interview_questions(
 ) -> tuple[InterviewQuestion, ...]:
     """Up to ``n`` operational items of ``skill`` aimed nearest ``level``, not given in the test.
 
-    The question is the item's instruction and stem; what to listen for is its rubric (each
-    level's descriptor, from the highest) or, for a choice item, the expected answer.
+    The question is the item's instruction and stem (with the listening text, for the auditeur
+    to read aloud); what to listen for is its rubric (each level's descriptor, from the
+    highest) or, for a choice item, the expected answer.
     """
     target = _LEVEL_ORDER.index(level) if level in _LEVEL_ORDER else 2
     candidates = [
@@ -93,6 +94,8 @@ def interview_questions(
         parts = [item.instruction.text]
         if item.stem is not None and item.stem.text:
             parts.append(item.stem.text)
+        if item.stem is not None and item.stem.transcript:  # a listening text, read aloud
+            parts.append(f"(Texte à lire : « {item.stem.transcript} »)")
         listen: list[str] = []
         if item.rubric is not None:
             listen.extend(
