@@ -48,9 +48,9 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         if args.examinees < 10 or args.iterations < 1:
-            raise PlacementError("--examinees must be >= 10 and --iterations >= 1")
+            raise PlacementError("--examinees doit valoir au moins 10 et --iterations au moins 1")
         if not args.out and not args.publish:
-            raise PlacementError("say where the parameters go: --out FILE or --publish")
+            raise PlacementError("dites où vont les paramètres : --out FICHIER ou --publish")
         spec = None if args.bank == "latest" else args.bank
         root = args.root
         if args.bank not in ("latest",) and Path(args.bank).is_dir():
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             release = itembank.load_release(spec, root=root)
         except (ItemBankError, OSError) as exc:
-            raise InvalidBank(f"cannot load bank release {args.bank!r}: {exc}") from None
+            raise InvalidBank(f"version de banque illisible {args.bank!r} : {exc}") from None
         rules = load_rules(args.rules) if args.rules else default_rules()
         if args.parameters is not None:
             exposure = read_exposure(args.parameters)
@@ -71,22 +71,23 @@ def run(args: argparse.Namespace) -> int:
                 progress=not args.no_progress,
             )  # fmt: skip
     except PlacementError as exc:
-        print(f"placement exposure: {exc}", file=sys.stderr)
+        print(f"placement exposure : {exc}", file=sys.stderr)
         return 2
     text = json.dumps(exposure, indent=1, sort_keys=True) + "\n"
+    labels = {"readers": "lecteurs", "non_readers": "non-lecteurs"}
     for name in ("readers", "non_readers"):
         block = exposure[name]
         if block is None:
-            print(f"{name}: no path in this bank")
+            print(f"{labels[name]} : pas de parcours dans cette banque")
         else:
             print(
-                f"{name}: {len(block['parameters'])} items controlled, max exposure "
-                f"{block['max_exposure']:.3f} (target {exposure['target']})"
+                f"{labels[name]} : {len(block['parameters'])} items contrôlés, exposition max. "
+                f"{block['max_exposure']:.3f} (cible {exposure['target']})"
             )
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text, encoding="utf-8")
-        print(f"wrote {args.out}")
+        print(f"écrit : {args.out}")
     if args.publish:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / EXPOSURE_ATTACHMENT
@@ -101,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
                     root=release.root.parent,
                 )
             except ItemBankError as exc:
-                print(f"placement exposure: {exc}", file=sys.stderr)
+                print(f"placement exposure : {exc}", file=sys.stderr)
                 return 2
-        print(f"published release {published.version} with {EXPOSURE_ATTACHMENT}")
+        print(f"version publiée : {published.version}, avec {EXPOSURE_ATTACHMENT}")
     return 0

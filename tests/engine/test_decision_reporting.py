@@ -115,3 +115,16 @@ def test_fitted_parameters_lower_the_highest_exposure() -> None:
             after.summary["exposure_by_path"][path]["max_exposure"]
             < before.summary["exposure_by_path"][path]["max_exposure"]
         )
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--bank", "nope", "--out", "x.json"], "version de banque illisible"),
+        (["--bank", "latest"], "--out FICHIER ou --publish"),
+        (["--bank", "latest", "--out", "x.json", "--examinees", "3"], "au moins 10"),
+    ],
+)
+def test_exposure_refuses_bad_input(argv: list[str], message: str, capsys) -> None:
+    assert _run(exposure_cli, ["exposure", *argv]) == 2
+    assert message in capsys.readouterr().err
