@@ -23,7 +23,8 @@ referred, referred share, calibration error of P(dispense) (10 bins), mean and p
 exposure. ``--non-readers`` adds the engines on non-reader candidates (CO and EO only).
 
 Run: ``.venv/bin/python benchmarks/decision.py [--examinees 400] [--seed 1]
-[--sh-examinees 300] [--sh-iterations 10] [--banks broad,skewed] [--non-readers]``
+[--sh-examinees 300] [--sh-iterations 10] [--banks broad,skewed] [--non-readers]
+[--rows cir,carry,voi,plain]``
 """
 
 from __future__ import annotations
@@ -190,6 +191,11 @@ def main() -> None:
     parser.add_argument("--sh-iterations", type=int, default=10)
     parser.add_argument("--banks", default=",".join(SHAPES))
     parser.add_argument("--non-readers", action="store_true")
+    parser.add_argument(
+        "--rows", default="cir,carry,voi,plain",
+        help="engines to run: cir (the CIR rules), carry (+ carry-over), voi (value of "
+        "information), plain (no decision targeting)",
+    )  # fmt: skip
     parser.add_argument("--work", type=Path, default=Path("/tmp/decision-banks"))
     args = parser.parse_args()
     base = default_rules()
@@ -205,15 +211,17 @@ def main() -> None:
             rows: dict[str, dict[str, Any]] = {}
             share = 1.0 if non_reader else 0.0
             carry = replace(base.stopping.classification, carry_over=True)
-            for name, rules in (
-                ("engine + CIR rules", base),
-                (
+            engines = {
+                "cir": ("engine + CIR rules", base),
+                "carry": (
                     "engine + carry-over",
                     base.with_changes(stopping=replace(base.stopping, classification=carry)),
                 ),
-                ("engine, value of information", value_of_information(base)),
-                ("engine, no decision targeting", untargeted(base)),
-            ):
+                "voi": ("engine, value of information", value_of_information(base)),
+                "plain": ("engine, no decision targeting", untargeted(base)),
+            }
+            for key in args.rows.split(","):
+                name, rules = engines[key]
                 t0 = time.perf_counter()
                 exposure = fit_exposure(
                     pool, rules, n_examinees=args.sh_examinees, iterations=args.sh_iterations,
