@@ -32,7 +32,8 @@ EXPOSURE_ATTACHMENT = "exposure.json"
 #: candidates), so a fresh simulation's maximum stays at or under the target.
 MARGIN = 0.8
 #: When a section's items are too few for ``MARGIN`` (each must be seen by at least the share of
-#: candidates its section gives over its pool), the fit aims this far above that floor instead.
+#: candidates its section gives over its pool), the fit aims this far above that floor instead,
+#: even above the target when the floor is (the figures then say so).
 FLOOR_SLACK = 1.15
 
 
@@ -149,7 +150,9 @@ def fit_exposure(
                 continue
         # the least maximum any control can reach: a section's items per candidate over its pool
         floor = _usage_floor(pool, rules, non_reader=bool(share))
-        fit_target = min(goal, max(goal * MARGIN, FLOOR_SLACK * floor))
+        # a pool too small for the target: aim just above its floor (a target under the floor
+        # drives every parameter down until the fallback to the best item undoes the control)
+        fit_target = max(goal * MARGIN, min(1.0, FLOOR_SLACK * floor))
         parameters = sympson_hetter_parameters(
             pool, rules, target=fit_target, n_examinees=n_examinees,
             iterations=iterations, seed=seed, progress=progress, non_reader_share=share,
