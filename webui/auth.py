@@ -112,10 +112,17 @@ def login_required(*roles: Role | str) -> Callable[[F], F]:
 
 
 def _safe_next(target: str | None) -> str | None:
-    # only a path on this site, never another host ("//evil.example" or "https://...")
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """``target`` if it is a path on this site, else None: never another host.
+
+    Refused: ``//evil.example``, ``https://...``, a backslash, and any space or control
+    character (browsers drop a tab or a newline, so ``/\t/evil.example`` is ``//evil.example``;
+    CR/LF would split the Location header).
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ch.isspace() or not ch.isprintable() for ch in target):
+        return None
+    return target
 
 
 @bp.get("/login")

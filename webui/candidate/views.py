@@ -300,7 +300,10 @@ def state() -> ResponseReturnValue:
 @bp.post("/etape")
 def stage() -> ResponseReturnValue:
     """Go to the next screen (welcome → consent → sound check → microphone check)."""
-    wanted = (request.get_json(silent=True) or {}).get("stage") or request.form.get("stage", "")
+    payload = request.get_json(silent=True)
+    wanted = payload.get("stage") if isinstance(payload, Mapping) else None
+    if not isinstance(wanted, str) or not wanted:
+        wanted = request.form.get("stage", "")
     session = _session(for_update=True)
     _commit_or_stale(lambda: testflow.advance_stage(db.session, session, wanted))
     return _done(stage=str(session.stage))

@@ -18,6 +18,10 @@ from webui.desk import bp
 from webui.extensions import db
 
 DESK_ROLES = (Role.AUDITEUR, Role.ADMIN)
+#: The days the desk's list and export accept (anything wider is a typo or a probe).
+MIN_DAY, MAX_DAY = date(2000, 1, 1), date(2999, 12, 31)
+#: Bound of a number typed in a form (ids, scores, hours): what every database column holds.
+MAX_FORM_INT = 2**31 - 1
 
 #: Rendered θ̂ plots (matplotlib takes about a second), oldest dropped first.
 _PLOT_CACHE: dict[tuple[Any, ...], str] = {}
@@ -94,9 +98,15 @@ def _parse_day(value: str | None) -> date:
     if not value:
         return operations.today(_tz())
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise InvalidInput("La date doit s'écrire AAAA-MM-JJ.") from None
+    # the day's bounds in UTC must exist: 0001-01-01 or 9999-12-31 would overflow
+    if not MIN_DAY <= day <= MAX_DAY:
+        raise InvalidInput(
+            f"La date doit être comprise entre {MIN_DAY.year} et {MAX_DAY.year}."
+        ) from None
+    return day
 
 
 @bp.get("/api/sessions")
@@ -264,9 +274,12 @@ def recording(response_id: int) -> ResponseReturnValue:
 
 def _int_field(name: str) -> int:
     try:
-        return int(request.form.get(name, ""))
+        value = int(request.form.get(name, ""))
     except ValueError:
         raise InvalidInput(f"Le champ « {name} » doit être un nombre entier.") from None
+    if abs(value) > MAX_FORM_INT:
+        raise InvalidInput(f"Le champ « {name} » est hors des limites.")
+    return value
 
 
 @bp.post("/sessions/<int:session_id>/overrides")
