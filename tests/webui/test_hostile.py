@@ -249,6 +249,9 @@ def _routes(app: Flask) -> list[tuple[str, str]]:
     return found
 
 
+_EXAMPLES: list[int] = []
+
+
 def _fill(rule: str, values: st.DataObject, ids: dict[str, Any]) -> str:
     """A concrete path for ``rule``: each variable a real id, a huge one or hostile text."""
     from urllib.parse import quote
@@ -284,7 +287,6 @@ def test_no_route_answers_5xx_and_a_refusal_changes_nothing(
     )
     path = _fill(rule, values, objects)
     query = values.draw(st.dictionaries(st.sampled_from(FIELDS), hostile_text, max_size=3))
-    client = client_for(role, app, make_user, objects)
     kwargs: dict[str, Any] = {"query_string": query}
     if method != "GET":
         body = values.draw(st.sampled_from(("form", "json", "raw")), label="body")
@@ -297,6 +299,12 @@ def test_no_route_answers_5xx_and_a_refusal_changes_nothing(
         else:
             kwargs["data"] = values.draw(st.binary(max_size=200))
             kwargs["headers"] = {"X-CSRF-Token": CSRF, "Content-Type": "application/json"}
+    # each example from an address of its own: the login throttling is per address
+    _EXAMPLES.append(1)
+    address = f"10.{len(_EXAMPLES) // 250 % 250}.{len(_EXAMPLES) % 250}.1"
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    client = client_for(role, app, make_user, objects, client)
     before = snapshot(app)
     response = client.open(path, method=method, **kwargs)
     response.close()

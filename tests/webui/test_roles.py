@@ -140,9 +140,13 @@ def objects(
 
 
 def client_for(
-    role: str, app: Flask, make_user: Callable[..., tuple[User, str]], objects: dict[str, Any]
+    role: str,
+    app: Flask,
+    make_user: Callable[..., tuple[User, str]],
+    objects: dict[str, Any],
+    client: FlaskClient | None = None,
 ) -> FlaskClient:
-    client = app.test_client()
+    client = client or app.test_client()
     if role == "candidat":
         opened = client.get(f"/t/c/{objects['waiting_code']}")
         assert opened.status_code in (200, 302, 303)
