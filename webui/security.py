@@ -58,7 +58,7 @@ NUL_MESSAGE = "Les données envoyées contiennent un caractère interdit."
 class BoundedInt(IntegerConverter):
     """``<int:...>`` in every route: 0 to ``MAX_ID``; anything larger does not match (404)."""
 
-    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's name
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from itembank.model import SKILLS
 from placement.cat.rules import LEVELS
-from placement.sessions import audit
+from placement.sessions import audit, offices
 from placement.sessions.audit import Actor
 from placement.sessions.errors import Conflict, Forbidden, InvalidInput, NotFound
 from placement.sessions.models import (
@@ -246,9 +246,12 @@ def start_session(
         )
     choice = resolve_release(release_version, policy)
     now = utcnow()
+    creator_id = user.id if isinstance(user, User) else user.user_id
+    creator = db.get(User, creator_id) if creator_id is not None else None
     session = TestSession(
         candidate=candidate,
-        created_by_id=user.id if isinstance(user, User) else user.user_id,
+        office_id=offices.office_of(db, creator),
+        created_by_id=creator_id,
         code=_unique_code(db),
         code_expires_at=now + code_ttl,
         token=secrets.token_urlsafe(32),

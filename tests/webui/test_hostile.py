@@ -106,8 +106,10 @@ json_values = st.recursive(
     | st.integers(min_value=-(2**70), max_value=2**70)
     | st.floats(allow_nan=False, allow_infinity=False)
     | hostile_text,
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.sampled_from(FIELDS) | hostile_text, inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(FIELDS) | hostile_text, inner, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -166,17 +168,20 @@ def _probe_cases(ids: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any
 
 
 def test_the_inputs_that_gave_500_are_refused_in_french(
-    app: Flask, make_user: Callable[..., tuple[User, str]], objects: dict[str, Any]  # noqa: F811
+    app: Flask,
+    make_user: Callable[..., tuple[User, str]],
+    objects: dict[str, Any],  # noqa: F811
 ) -> None:
     cases = _probe_cases(objects)
     clients = {role: client_for(role, app, make_user, objects) for role, *_ in cases}
     before = snapshot(app)
-    for role, method, path, kwargs in cases:
+    for role, method, path, asked in cases:
         client = clients[role]
-        if method == "POST" and "json" in kwargs:
-            kwargs = {**kwargs, "headers": {"X-CSRF-Token": CSRF}}
+        kwargs = asked
+        if method == "POST" and "json" in asked:
+            kwargs = {**asked, "headers": {"X-CSRF-Token": CSRF}}
         elif method == "POST":
-            kwargs = {"data": {"csrf_token": CSRF, **kwargs.get("data", {})}}
+            kwargs = {"data": {"csrf_token": CSRF, **asked.get("data", {})}}
         response = client.open(path, method=method, **kwargs)
         where = f"{role} {method} {path!r} {kwargs}"
         assert 400 <= response.status_code < 500, where
@@ -240,13 +245,12 @@ def test_a_path_on_the_site_is_still_followed(
 
 def _routes(app: Flask) -> list[tuple[str, str]]:
     """(method, rule) of every route of the app but the static files."""
-    found = []
-    for rule in app.url_map.iter_rules():
-        if rule.endpoint.endswith("static"):
-            continue
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            found.append((method, rule.rule))
-    return found
+    return [
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if not rule.endpoint.endswith("static")
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+    ]
 
 
 _EXAMPLES: list[int] = []

@@ -88,6 +88,8 @@ def routes(ids: dict[str, Any]) -> list[Route]:
         Route("POST", f"/admin/candidats/{c}/effacer", ADMIN, 400, {"confirm": "non"}),
         Route("GET", "/psy/", PSY, 200),
         Route("GET", "/psy/responses.csv", PSY, 200),
+        Route("GET", "/mot-de-passe", STAFF, 200),
+        Route("POST", "/mot-de-passe", STAFF, 400, {"current_password": "faux"}),
         Route("POST", "/logout", EVERYONE, 302),
     ]
 

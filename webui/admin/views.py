@@ -56,6 +56,7 @@ def create_user() -> ResponseReturnValue:
         form.get("display_name", ""),
         form.get("role", ""),
         actor=actor(),
+        must_change_password=True,  # the password shown here is handed over, then replaced
     )
     db.session.commit()
     return _show_password(user.username, password)
