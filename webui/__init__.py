@@ -53,6 +53,8 @@ def default_config(instance_path: Path) -> dict[str, Any]:
         "LOGIN_IP_MAX_FAILURES": 20,
         "LOGIN_IP_WINDOW_MINUTES": 15,
         "SESSION_CODE_TTL_HOURS": 4,
+        "CODE_MAX_FAILURES": 10,  # wrong session codes an address may type...
+        "CODE_WINDOW_MINUTES": 15,  # ...within these minutes (then 429)
         "DEMO_ACCOUNT_DAYS": 7,  # the demo accounts made at first start stop working after
         "HSTS_SECONDS": 0,  # Strict-Transport-Security max-age on HTTPS answers (0: none)
         "OFFICE_NAME": "Direction territoriale de l'OFII",

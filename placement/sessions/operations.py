@@ -316,6 +316,25 @@ def abandon_session(db: Session, session_id: int, user: User | Actor) -> TestSes
     return session
 
 
+def release_code(db: Session, session_id: int, user: User | Actor) -> TestSession:
+    """Let the session's code be opened on another tablet (the first one broke, say).
+
+    The token changes, so the device that held the test loses it; the code stays as it was (a
+    new one if it expired: :func:`resume_session`). Raises Conflict for a finished test.
+    """
+    require_role(user, Role.AUDITEUR)
+    session = get_session(db, session_id)
+    if session.finished_at is not None or session.state not in RUNNING_STATES:
+        raise Conflict("Ce test n'est pas en cours : son code ne peut pas être libéré.")
+    session.code_used_at = None
+    session.token = secrets.token_urlsafe(32)
+    audit.record(
+        db, user, "session.release", candidate_id=session.candidate_id, session_id=session.id
+    )
+    db.flush()
+    return session
+
+
 def resume_session(
     db: Session, session_id: int, user: User | Actor, *, code_ttl: timedelta = CODE_TTL
 ) -> TestSession:
@@ -334,6 +353,7 @@ def resume_session(
     session.code = _unique_code(db)
     session.code_expires_at = utcnow() + code_ttl
     session.token = secrets.token_urlsafe(32)
+    session.code_used_at = None
     # the tablet comes back through the code; the stage and the pending item are kept
     session.state = SessionState.WAITING
     audit.record(

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from placement.sessions.models import Base, User
+from placement.sessions.models import Base, TestSession, User
 from tests.webui.conftest import CSRF, set_csrf
 from tests.webui.test_roles import client_for, objects  # noqa: F401 - the fixture is shared
 from webui.extensions import db
@@ -173,7 +173,8 @@ def test_the_inputs_that_gave_500_are_refused_in_french(
     objects: dict[str, Any],  # noqa: F811
 ) -> None:
     cases = _probe_cases(objects)
-    clients = {role: client_for(role, app, make_user, objects) for role, *_ in cases}
+    roles = {role for role, *_ in cases}
+    clients = {role: client_for(role, app, make_user, objects) for role in roles}
     before = snapshot(app)
     for role, method, path, asked in cases:
         client = clients[role]
@@ -308,7 +309,15 @@ def test_no_route_answers_5xx_and_a_refusal_changes_nothing(
     address = f"10.{len(_EXAMPLES) // 250 % 250}.{len(_EXAMPLES) % 250}.1"
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = address
-    client = client_for(role, app, make_user, objects, client)
+    if role == "candidat":  # the tablet that opened the code (one device per code)
+        with app.app_context():
+            token = db.session.scalar(
+                select(TestSession.token).where(TestSession.code == objects["waiting_code"])
+            )
+        client.set_cookie("placement_tablet", str(token), path="/t")
+        set_csrf(client)
+    else:
+        client = client_for(role, app, make_user, objects, client)
     before = snapshot(app)
     response = client.open(path, method=method, **kwargs)
     response.close()

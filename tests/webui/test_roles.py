@@ -74,6 +74,7 @@ def routes(ids: dict[str, Any]) -> list[Route]:
         Route("POST", "/desk/sessions", DESK, 400, {"dossier_number": ""}),
         Route("POST", f"/desk/sessions/{s}/abandon", DESK, 409),
         Route("POST", f"/desk/sessions/{s}/resume", DESK, 409),
+        Route("POST", f"/desk/sessions/{s}/release", DESK, 409),
         Route("POST", f"/desk/sessions/{s}/overrides", DESK, 400, {"target": "?"}),
         Route("POST", f"/desk/sessions/{s}/attestation", DESK, 302),
         Route("GET", "/admin/", ADMIN, 200),

@@ -206,10 +206,20 @@ def index() -> ResponseReturnValue:
 
 
 def _open(code: str) -> ResponseReturnValue:
+    config = current_app.config
     try:
-        session = testflow.open_by_code(db.session, code)
+        session = testflow.open_by_code(
+            db.session,
+            code,
+            ip=request.remote_addr,
+            held_token=request.cookies.get(COOKIE),
+            throttle=testflow.CodeThrottle(
+                max_failures=int(config["CODE_MAX_FAILURES"]),
+                window_minutes=int(config["CODE_WINDOW_MINUTES"]),
+            ),
+        )
     except SessionsError as error:
-        db.session.rollback()
+        db.session.commit()  # the refusal is counted (throttling) and audited
         page = render_template(
             "candidate/code.html",
             said=_said("code"),

@@ -200,6 +200,16 @@ def abandon(session_id: int) -> ResponseReturnValue:
     return redirect(url_for(".session_page", session_id=session_id))
 
 
+@bp.post("/sessions/<int:session_id>/release")
+@login_required(*DESK_ROLES)
+def release(session_id: int) -> ResponseReturnValue:
+    """Free the code for another tablet (the one that held the test loses it)."""
+    operations.release_code(db.session, session_id, _user())
+    db.session.commit()
+    flash("Code libéré : saisissez-le sur la nouvelle tablette, le test reprendra où il était.")
+    return redirect(url_for(".session_page", session_id=session_id))
+
+
 @bp.post("/sessions/<int:session_id>/resume")
 @login_required(*DESK_ROLES)
 def resume(session_id: int) -> ResponseReturnValue:
