@@ -11,7 +11,6 @@ out and counted.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
 import secrets
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from calibration.errors import ExportError
+from placement import csvsafe
 
 GroupColumn = Literal["help_language", "non_reader"]
 
@@ -90,7 +90,7 @@ def export_responses(
     written = pending = 0
     try:
         with engine.connect() as conn, target.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
+            writer = csvsafe.writer(handle, lineterminator="\n")  # formulas stay text
             writer.writerow(
                 ["person_id", "item_id", "score", "release", *(["group"] if group else [])]
             )

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
 import io
@@ -16,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from placement import csvsafe
 from placement.sessions import audit
 from placement.sessions.audit import Actor
 from placement.sessions.models import (
@@ -81,7 +81,8 @@ RESPONSE_COLUMNS = (
 
 def _csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
+    # every cell escaped: a name typed as "=HYPERLINK(...)" stays text in a spreadsheet
+    writer = csvsafe.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()
