@@ -41,6 +41,7 @@ def default_config(instance_path: Path) -> dict[str, Any]:
         "QUEUE": "thread",  # thread | rq | sync (inline, for tests)
         "QUEUE_NAME": None,  # the RQ queue's name (None: placement.workers' default)
         "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "QUEUE_SWEEP_SECONDS": 60,  # serve: enqueue again what the queue lost, this often
         "RETENTION_DAYS": 365,
         "RECORDING_MAX_BYTES": 10 * 1024 * 1024,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,

@@ -107,11 +107,17 @@ def start_transcription_workers(app: Flask) -> int:
     from functools import partial
 
     from placement.sessions.jobs import requeue_pending
+    from placement.workers import QueueUnavailable
     from webui.transcription import app_queue, enqueue_transcription
 
     backend = str(app.config["QUEUE"])
     if backend != "sync":
-        queue = app_queue(app)
+        try:
+            queue = app_queue(app)
+        except QueueUnavailable as error:
+            # Redis is down: answers are kept in the database, the sweep hands them over later
+            print(f"file d'attente injoignable ({error}) : nouvel essai périodique.")
+            return 0
         if backend == "thread":
             queue.enqueue("audio.transcribe.get_transcriber", job_id="warm-up-speech-model")
     url = str(app.config["DATABASE_URL"])
@@ -138,6 +144,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     requeued = start_transcription_workers(app)
     if requeued:
         print(f"{requeued} transcription(s) en attente relancée(s).")
+    sweep_s = float(app.config["QUEUE_SWEEP_SECONDS"])
+    if str(app.config["QUEUE"]) != "sync" and sweep_s > 0:
+        from webui.transcription import start_sweeper
+
+        start_sweeper(app, sweep_s)  # what Redis lost (an outage, a restart) is enqueued again
     print(f"placement-web : http://{host}:{port}/  (base : {app.config['DATABASE_URL']})")
     sys.stdout.flush()
     # A recording being checked holds a thread for a second or two: with few threads, page loads
