@@ -49,6 +49,8 @@ def default_config(instance_path: Path) -> dict[str, Any]:
         "AUTO_UPGRADE": None,  # None: upgrade SQLite databases at start, never PostgreSQL
         "CSRF_ENABLED": True,
         "PROXY_FIX": 0,  # number of reverse proxies in front (X-Forwarded-For/-Proto trusted)
+        "TRUSTED_PROXY": "127.0.0.1",  # serve: the proxy's address whose X-Forwarded-* count
+        "PROXY_FIX_MIDDLEWARE": True,  # False under serve: waitress applies PROXY_FIX itself
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_LOCK_MINUTES": 15,
         "LOGIN_IP_MAX_FAILURES": 20,
@@ -107,7 +109,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     auth.init_app(app)
     _register_blueprints(app)
-    if int(app.config["PROXY_FIX"]):
+    if int(app.config["PROXY_FIX"]) and app.config["PROXY_FIX_MIDDLEWARE"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         # behind nginx the client's address (login throttling, audit) is in X-Forwarded-For

@@ -124,6 +124,25 @@ def start_transcription_workers(app: Flask) -> int:
     return len(requeue_pending(url, partial(enqueue_transcription, app)))
 
 
+def proxy_settings(app: Flask) -> dict[str, Any]:
+    """Waitress's trusted-proxy settings for ``PROXY_FIX`` proxies at ``TRUSTED_PROXY``.
+
+    Waitress removes X-Forwarded-* before the app sees them unless it is told whom to trust; told,
+    it sets the client's address (login throttling, code throttling, the audit trail) and the
+    scheme (Secure cookies, HSTS) from the last ``PROXY_FIX`` hops, and drops the headers of
+    anyone else.
+    """
+    hops = int(app.config["PROXY_FIX"])
+    if hops <= 0:
+        return {}
+    return {
+        "trusted_proxy": str(app.config["TRUSTED_PROXY"]),
+        "trusted_proxy_count": hops,
+        "trusted_proxy_headers": "x-forwarded-for x-forwarded-proto x-forwarded-host",
+        "clear_untrusted_proxy_headers": True,
+    }
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Upgrade the database, make the demo accounts on first start, serve with waitress."""
     from waitress import serve
@@ -133,7 +152,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     url = os.environ.get("PLACEMENT_DATABASE_URL")
     if url:
         upgrade(url)  # PostgreSQL is not upgraded by create_app: do it here, explicitly
-    app = _app(AUTO_UPGRADE=False) if url else _app()  # upgraded once: here, or by create_app
+    # upgraded once: here, or by create_app; the proxy headers are waitress's job (below)
+    app = (
+        _app(AUTO_UPGRADE=False, PROXY_FIX_MIDDLEWARE=False)
+        if url
+        else _app(PROXY_FIX_MIDDLEWARE=False)
+    )
     host = args.host or os.environ.get("PLACEMENT_HOST", "127.0.0.1")
     port = int(args.port or os.environ.get("PLACEMENT_PORT", "5000"))
     made = create_demo_accounts(app)
@@ -161,6 +185,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         threads=args.threads,
         connection_limit=args.connection_limit,
         ident="placement",
+        **proxy_settings(app),
     )
     return 0
 

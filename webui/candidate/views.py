@@ -144,7 +144,7 @@ def _set_cookie(response: BaseResponse, token: str) -> BaseResponse:
         max_age=COOKIE_MAX_AGE_S,
         httponly=True,
         samesite="Lax",
-        secure=request.is_secure,
+        secure=request.is_secure or bool(current_app.config.get("SESSION_COOKIE_SECURE")),
         path="/t",
     )
     return response
