@@ -531,6 +531,38 @@ def override_level(
     return override
 
 
+#: The longest optional-training key accepted from a form (names in the policies are shorter).
+MAX_TRAINING_KEY = 120
+
+
+def policy_trainings(policy_name: str) -> dict[str, dict[str, Any]]:
+    """The optional trainings of a policy, by every key that names one (its name, its target
+    level, ``B1_oral`` for an oral one; case-insensitive): the only ones a document may print."""
+    from placement.levels import load_policy
+
+    try:
+        policy = load_policy(policy_name)
+    except (OSError, ValueError, LookupError):
+        return {}
+    known: dict[str, dict[str, Any]] = {}
+    for training in policy.optional_trainings:
+        keys = [training.name, training.target]
+        if "oral" in training.name.casefold():
+            keys += [f"{training.target}_oral", f"{training.target}-oral"]
+        for key in keys:
+            known.setdefault(key.casefold(), training.to_dict())
+    return known
+
+
+def known_training(known: dict[str, dict[str, Any]], given: Any) -> dict[str, Any] | None:
+    """The policy's training that ``given`` (a key, or a stored training dict) names, if any."""
+    if isinstance(given, Mapping):
+        given = given.get("name") or given.get("id") or ""
+    if not isinstance(given, str) or len(given) > MAX_TRAINING_KEY:
+        return None
+    return known.get(given.strip().casefold())
+
+
 def override_decision(
     db: Session,
     session_id: int,
@@ -553,17 +585,26 @@ def override_decision(
     effective = effective_result(session)
     if effective is None:
         raise Conflict("Aucun résultat n'a encore été calculé pour ce test.")
+    # only the policy's trainings, as the policy words them: never free text on a document
+    known = policy_trainings(session.policy)
+    chosen: list[dict[str, Any]] = []
+    for given in optional_trainings or []:
+        training = known_training(known, given)
+        if training is None:
+            names = " ; ".join(sorted({t["name"] for t in known.values()})) or "aucune"
+            raise InvalidInput(
+                f"Formation facultative inconnue de la politique {session.policy} "
+                f"(possibles : {names})."
+            )
+        if training not in chosen:
+            chosen.append(training)
     override = _add_override(
         db,
         session,
         user,
         target="decision",
         from_value=dict(effective.decision),
-        to_value={
-            "kind": kind,
-            "hours": int(hours),
-            "optional_trainings": list(optional_trainings or []),
-        },
+        to_value={"kind": kind, "hours": int(hours), "optional_trainings": chosen},
         reason=reason,
     )
     db.flush()
