@@ -83,9 +83,26 @@ def upgrade(url: str, revision: str = "head", engine: Engine | None = None) -> N
     own = engine is None
     engine = engine or make_engine(url)
     try:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+        with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                # SQLite alters a table by rebuilding it; with foreign keys on, dropping the old
+                # copy of a table others point at fails. The pragma only works outside a
+                # transaction: off now, every key checked before the commit, on again after.
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()
+            try:
+                with connection.begin():
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, revision)
+                    if sqlite:
+                        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                        if broken:
+                            raise RuntimeError(f"foreign keys broken by the migration: {broken}")
+            finally:
+                if sqlite:
+                    connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    connection.commit()
     finally:
         if own:
             engine.dispose()

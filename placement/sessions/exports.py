@@ -88,10 +88,18 @@ def _csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
     return buffer.getvalue()
 
 
-def day_results_csv(db: Session, day: date, actor: Actor | User, tz: str = "Europe/Paris") -> str:
-    """The day's sessions with their effective levels and decisions (CSV, UTF-8, comma)."""
+def day_results_csv(
+    db: Session,
+    day: date,
+    actor: Actor | User,
+    tz: str = "Europe/Paris",
+    *,
+    viewer: User | None = None,
+) -> str:
+    """The day's sessions with their effective levels and decisions (CSV, UTF-8, comma); with
+    ``viewer``, those of the viewer's office only."""
     rows = []
-    sessions = sessions_of_day(db, day, tz)
+    sessions = sessions_of_day(db, day, tz, viewer=viewer)
     for session in sessions:
         candidate = session.candidate
         effective = effective_result(session)

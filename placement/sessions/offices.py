@@ -20,7 +20,7 @@ from placement.sessions.models import Office, Role, TestSession, User
 #: The office that existing data was moved to, and new data goes to when none is named.
 DEFAULT_OFFICE = "Direction territoriale"
 
-_Row = TypeVar("_Row", bound=tuple[Any, ...])
+_Row = TypeVar("_Row", bound=Any)
 
 
 def default_office(db: Session) -> Office:

@@ -375,12 +375,15 @@ def local_day_bounds(day: date, tz: str = "Europe/Paris") -> tuple[datetime, dat
     return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
 
 
-def sessions_of_day(db: Session, day: date, tz: str = "Europe/Paris") -> list[TestSession]:
-    """The sessions created on ``day`` (office time), oldest first."""
+def sessions_of_day(
+    db: Session, day: date, tz: str = "Europe/Paris", *, viewer: User | None = None
+) -> list[TestSession]:
+    """The sessions created on ``day`` (office time), oldest first; with ``viewer``, only those
+    of the viewer's office (all for a national administrator)."""
     start, end = local_day_bounds(day, tz)
     return list(
         db.scalars(
-            select(TestSession)
+            offices.visible_sessions(select(TestSession), viewer)
             .where(TestSession.created_at >= start, TestSession.created_at < end)
             .order_by(TestSession.created_at, TestSession.id)
             # the desk's list (polled every few seconds) reads all of these: one query each

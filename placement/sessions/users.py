@@ -158,9 +158,12 @@ def get_user(db: Session, user_id: int) -> User:
     return user
 
 
-def list_users(db: Session) -> list[User]:
-    """Every account, by user name."""
-    return list(db.scalars(select(User).order_by(User.username)))
+def list_users(db: Session, office_id: int | None = None) -> list[User]:
+    """Every account (of ``office_id`` when given), by user name."""
+    query = select(User).order_by(User.username)
+    if office_id is not None:
+        query = query.where(User.office_id == office_id)
+    return list(db.scalars(query))
 
 
 def _pair_failures(db: Session, username: str, ip: str | None, since: datetime) -> list[datetime]:

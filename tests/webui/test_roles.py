@@ -86,6 +86,7 @@ def routes(ids: dict[str, Any]) -> list[Route]:
         Route("POST", f"/admin/users/{u}/password", ADMIN, 200),
         Route("POST", f"/admin/users/{u}/active", ADMIN, 302, {"active": "1"}),
         Route("POST", "/admin/purge", ADMIN, 302),
+        Route("POST", "/admin/offices", ADMIN, 400, {"name": ""}),
         Route("POST", f"/admin/candidats/{c}/effacer", ADMIN, 400, {"confirm": "non"}),
         Route("GET", "/psy/", PSY, 200),
         Route("GET", "/psy/responses.csv", PSY, 200),

@@ -76,7 +76,7 @@ def session_summary(session: TestSession) -> dict[str, Any]:
 def index() -> ResponseReturnValue:
     """Today's sessions with their live status, and the form to start a test."""
     day = _parse_day(request.args.get("jour"))
-    sessions = operations.sessions_of_day(db.session, day, _tz())
+    sessions = operations.sessions_of_day(db.session, day, _tz(), viewer=_user())
     # the list shows names: who saw it is kept (the JSON poll shows none, and is not logged)
     audit.record(
         db.session,
@@ -114,7 +114,7 @@ def _parse_day(value: str | None) -> date:
 def sessions_json() -> ResponseReturnValue:
     """Live status of the day's sessions, polled by the desk page every few seconds."""
     day = _parse_day(request.args.get("jour"))
-    sessions = operations.sessions_of_day(db.session, day, _tz())
+    sessions = operations.sessions_of_day(db.session, day, _tz(), viewer=_user())
     return jsonify({"sessions": [session_summary(s) for s in sessions]})
 
 
@@ -386,7 +386,7 @@ def export_day() -> ResponseReturnValue:
     from placement.sessions import exports
 
     day = _parse_day(request.args.get("jour"))
-    content = exports.day_results_csv(db.session, day, actor(), _tz())
+    content = exports.day_results_csv(db.session, day, actor(), _tz(), viewer=_user())
     db.session.commit()
     response = current_app.response_class(content, mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = (
