@@ -381,6 +381,11 @@ def set_active(db: Session, user_id: int, active: bool, *, actor: Actor | User) 
 
 
 def purge_login_attempts(db: Session, older_than: datetime) -> int:
-    """Delete login attempts older than ``older_than``; returns how many."""
+    """Delete login and session-code attempts older than ``older_than``, and the login sessions
+    ended (or started) before it; returns how many attempts."""
+    from placement.sessions.models import CodeAttempt
+
     result = db.execute(delete(LoginAttempt).where(LoginAttempt.at < older_than))
-    return int(getattr(result, "rowcount", 0) or 0)
+    codes = db.execute(delete(CodeAttempt).where(CodeAttempt.at < older_than))
+    db.execute(delete(LoginSession).where(LoginSession.created_at < older_than))
+    return int(getattr(result, "rowcount", 0) or 0) + int(getattr(codes, "rowcount", 0) or 0)
