@@ -6,7 +6,7 @@ existing administrators stay national (no office). Sessions already opened on a 
 marked as bound to it (``code_used_at``).
 
 Revision ID: 0005_offices_and_logins
-Revises: 0001_initial
+Revises: 0002_recording_types
 Create Date: 2026-12-07
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_offices_and_logins"
-down_revision: str | None = "0001_initial"
+down_revision: str | None = "0002_recording_types"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
