@@ -16,7 +16,7 @@ from tests.webui.conftest import CSRF
 from tests.webui.flows import new_session, play_test
 from webui.extensions import db
 
-REASON = "Le candidat souhaite préparer la carte de résident."
+REASON = "Entretien concluant : le candidat prépare la carte de résident."
 HOSTILE = "Formation offerte : appelez le 08 99 00 00 00 " + "x" * 500
 
 
@@ -54,7 +54,7 @@ def test_only_the_policys_trainings_reach_the_pdf(
 ) -> None:
     user, _ = make_user("auditeur")
     session_id = new_session(app, user, "75-2026-00850")
-    play_test(app, session_id, speech_wav, "right")
+    play_test(app, session_id, speech_wav, "wrong")  # a prescription, made a dispense below
     client = client_as("auditeur")
     assert _decide(client, session_id, [HOSTILE]) == 400
     assert _decide(client, session_id, ["<b>B2</b>"]) == 400
