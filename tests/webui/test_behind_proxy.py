@@ -4,8 +4,9 @@ The test makes a self-signed certificate, starts nginx (Debian's ``nginx-light``
 in front of ``placement-web serve`` with ``PLACEMENT_PROXY_FIX=1``, and talks HTTPS to it from
 several loopback addresses (127.0.0.2, 127.0.0.3...: each a client of its own, while the proxy
 reaches the app from 127.0.0.1). Checked: the audit trail and the login attempts hold the
-client's address, not the proxy's; throttling is per client (one client's typos lock no one
-else); a forged X-Forwarded-For is not believed; the cookies are Secure; HSTS is sent.
+client's address, not the proxy's; login and session-code throttling are per client (one
+client's typos lock no one else); a forged X-Forwarded-For is not believed; the staff and tablet
+cookies are Secure; HSTS is sent.
 """
 
 from __future__ import annotations
@@ -123,6 +124,7 @@ def behind_nginx(tmp_path: Path) -> Iterator[tuple[int, str]]:
         "PLACEMENT_SESSION_COOKIE_SECURE": "true",
         "PLACEMENT_HSTS_SECONDS": "31536000",
         "PLACEMENT_LOGIN_IP_MAX_FAILURES": "3",
+        "PLACEMENT_CODE_MAX_FAILURES": "2",
         "PYTHONPATH": str(ROOT),
     }
     made = subprocess.run(
@@ -257,6 +259,18 @@ def test_behind_nginx_the_app_sees_each_client_and_speaks_https(
     assert tablet_cookies
     assert "Secure" in tablet_cookies[0]
 
+    # wrong session codes are counted per client too
+    guesser = Client(port, "127.0.0.6")
+    token = guesser.csrf()
+    for _ in range(2):
+        status, _, _ = guesser.request("POST", "/t/", {"code": "AAA-AAA", "csrf_token": token})
+        assert status == 404
+    status, _, _ = guesser.request("POST", "/t/", {"code": code.group(1), "csrf_token": token})
+    assert status == 429
+    other = Client(port, "127.0.0.7")
+    status, _, _ = other.request("POST", "/t/", {"code": "AAA-AAA", "csrf_token": other.csrf()})
+    assert status == 404  # not throttled: another client
+
     # the audit trail and the login attempts hold the clients' addresses, never the proxy's
     engine = make_engine(db_url)
     try:
@@ -268,4 +282,6 @@ def test_behind_nginx_the_app_sees_each_client_and_speaks_https(
     assert attempts == {("127.0.0.2", False), ("127.0.0.3", True), ("127.0.0.4", False)}
     assert ("user.login", "127.0.0.3") in events
     assert ("session.open", "127.0.0.5") in events
+    assert ("code.refused", "127.0.0.6") in events
+    assert ("code.refused", "127.0.0.7") in events
     assert not any(ip in ("127.0.0.1", "198.51.100.99") for _, ip in events)
