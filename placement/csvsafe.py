@@ -1,5 +1,7 @@
 """CSV files that a spreadsheet opens without running anything: one writer for every CSV the
-app writes (the day's results, the psychometrician's responses, the calibration export).
+app writes (the day's results, the responses files of the psychometrician's page and of the
+calibration export, the simulation's tables). The bank's parameter CSV (``itembank``, which
+imports no other package) holds only ids and numbers the psychometricians wrote.
 
 A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is a formula to
 Excel, LibreOffice and Google Sheets (``=HYPERLINK(...)``, ``@SUM(...)``, DDE); such a text cell
