@@ -112,6 +112,8 @@ class RubricLevel:
     min_elements: int = 0
     requires: tuple[str, ...] = ()
     min_clauses: int = 0
+    #: at least one of these elements (the content, not only greetings and formulas)
+    requires_any: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,6 +99,7 @@ def item_from_data(data: Mapping[str, Any], source: Path | None = None) -> Item:
                     min_elements=int(lv.get("min_elements", 0)),
                     requires=_t(lv.get("requires")),
                     min_clauses=int(lv.get("min_clauses", 0)),
+                    requires_any=_t(lv.get("requires_any")),
                 )
                 for lv in r["levels"]
             ),

@@ -235,6 +235,15 @@ def _check_rubric(item: Item, file: str) -> list[Problem]:
             for name in lv.requires
             if name not in ids
         ]
+        out += [
+            Problem(
+                file,
+                f"rubric.levels[{i}].requires_any",
+                f"requires element {name!r}, which the rubric does not define",
+            )
+            for name in lv.requires_any
+            if name not in ids
+        ]
         if lv.min_elements > len(ids):
             out.append(
                 Problem(

@@ -73,6 +73,9 @@ TENSE_LABELS = {
     "subjonctif": "subjonctif",
     "imperatif": "impératif",
 }
+#: How French past participles end (``fêté``, ``fini``, ``venu``, ``pris``, ``fait``, ``ouvert``):
+#: never in ``-er`` (``je suis fier`` is not a passé composé, whatever the tagger says).
+_PARTICIPLE_END = re.compile(r"(e|i|u|s|t)(e?s?)$")
 _SUBJECTS = frozenset({"je", "j", "tu", "il", "elle", "on", "nous", "vous", "ils", "elles"})
 
 _lock = threading.Lock()
@@ -108,11 +111,18 @@ class Lexicon:
 
 
 @lru_cache(maxsize=1)
-def lexicon() -> Lexicon:
-    """The lexicon of ``placement/scoring/lexicon.yaml``, folded."""
+def lexicon_data() -> dict[str, Any]:
+    """``placement/scoring/lexicon.yaml`` as written."""
     data = yaml.safe_load(
         resources.files("placement.scoring").joinpath("lexicon.yaml").read_text("utf-8")
     )
+    return dict(data or {})
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    """The lexicon of ``placement/scoring/lexicon.yaml``, folded."""
+    data = lexicon_data()
     groups: dict[str, frozenset[str]] = {}
     for group in data.get("synonyms") or ():
         words = frozenset(_fold(w) for w in group)
@@ -138,35 +148,29 @@ _PHONETIC = tuple(
     (re.compile(a), b)
     for a, b in (
         (r"[^a-z0-9]", ""),
+        (r"ss|sc(?=[eiy])|c(?=[eiy])|t(?=ion)", "ß"),
         (r"ph", "f"),
-        (r"qu", "k"),
+        (r"qu|ck|c", "k"),
         (r"gu(?=[eiy])", "g"),
-        (r"ge(?=[aou])", "j"),
-        (r"g(?=[eiy])", "j"),
-        (r"c(?=[eiy])", "s"),
-        (r"ç", "s"),
-        (r"ch", "S"),
-        (r"sch", "S"),
-        (r"c", "k"),
-        (r"ck", "k"),
-        (r"ss", "s"),
+        (r"ge(?=[aou])|g(?=[eiy])", "j"),
+        (r"kh|sch|sh|ch", "S"),
         (r"(?<=[aeiouy])s(?=[aeiouy])", "z"),
+        (r"ail(?=$|l)", "ay"),
         (r"ill", "y"),
-        (r"(?<=[aeiou])il$", "y"),
         (r"eau|au", "o"),
-        (r"ai|ei|er$|ez$|et$", "e"),
-        (r"ou", "u"),
-        (r"(an|am|en|em)(?![aeiouymn])", "A"),
-        (r"(ain|ein|in|im|un|um|yn)(?![aeiouymn])", "I"),
-        (r"(on|om)(?![aeiouymn])", "O"),
         (r"oi", "wa"),
+        (r"ou", "u"),
+        (r"(ain|ein|in|im|un|um|yn)(?![aeiouymn])", "I"),
+        (r"ai|ei|er$|ez$|et$", "e"),
+        (r"(an|am|en|em)(?![aeiouymn])", "A"),
+        (r"(on|om)(?![aeiouymn])", "O"),
         (r"y", "i"),
         (r"h", ""),
-        (r"(?<=.)[estdxp]+$", ""),
         (r"(.)\1+", r"\1"),
-        (r"(?<=.)e(?=[^aeiouAIO]*$)", ""),
     )
 )
+#: Letters a French word ends with and does not say (``-es``, ``-ent``'s ``t``, ``-s``, ``-x``...).
+_SILENT_END = re.compile(r"(?<=..)[stdxpe]$")
 
 
 @lru_cache(maxsize=65536)
@@ -179,7 +183,9 @@ def phonetic(word: str) -> str:
     key = _fold(word)
     for pattern, replacement in _PHONETIC:
         key = pattern.sub(replacement, key)
-    return key
+    while (shorter := _SILENT_END.sub("", key)) != key:
+        key = shorter
+    return key.replace("ß", "s")
 
 
 # -- analysis ---------------------------------------------------------------------------------
@@ -220,7 +226,12 @@ def _tenses(doc: Any) -> frozenset[str]:
         morph = token.morph
         form = morph.get("VerbForm")
         tense, mood = morph.get("Tense"), morph.get("Mood")
-        if "Part" in form and "Past" in tense and token.pos_ in {"VERB", "AUX"}:
+        if (
+            "Part" in form
+            and "Past" in tense
+            and token.pos_ in {"VERB", "AUX"}
+            and _PARTICIPLE_END.search(_fold(token.text))
+        ):
             auxiliaries = [
                 c for c in token.children if c.dep_.startswith("aux") and c.pos_ == "AUX"
             ]
@@ -256,6 +267,8 @@ def _tenses(doc: Any) -> frozenset[str]:
 
 def _clauses(doc: Any) -> int:
     finite = sum(1 for t in doc if "Fin" in t.morph.get("VerbForm"))
+    # a subject the parser found, even on a verb it mistook for a noun ("la dame lit le CV")
+    finite = max(finite, sum(1 for t in doc if t.dep_ in {"nsubj", "nsubj:pass"}))
     # learner French the parser cannot read: "je mapel Fatou", "jé 3 enfan"
     subjects = 0
     tokens = [_fold(t.text).strip("'") for t in doc]
@@ -284,6 +297,26 @@ def _align(tokens: Sequence[str], pieces: Sequence[tuple[str, str, str, bool]]) 
             nouns.add(i)
         j = k + 1
     return tuple(lemmas), frozenset(nouns), tuple(raw)
+
+
+@lru_cache(maxsize=1)
+def _spelling_re() -> tuple[re.Pattern[str], dict[str, str]]:
+    spellings = {k.lower(): v for k, v in (lexicon_data().get("spellings") or {}).items()}
+    words = sorted(spellings, key=len, reverse=True)
+    pattern = re.compile(
+        r"(?<![\w'’])(" + "|".join(re.escape(w) for w in words) + r")(?![\w'’])", re.IGNORECASE
+    )
+    return pattern, spellings
+
+
+@lru_cache(maxsize=8192)
+def respell(text: str) -> str:
+    """``text`` with the frequent learner and SMS spellings of ``lexicon.yaml`` written out
+    (``paske`` → ``parce que``, ``jé`` → ``j'ai``, ``svp`` → ``s'il vous plaît``)."""
+    pattern, spellings = _spelling_re()
+    if not spellings:
+        return text
+    return pattern.sub(lambda m: spellings[m.group(1).lower()], text)
 
 
 @lru_cache(maxsize=8192)

@@ -74,7 +74,8 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 
 
 def level_for(rubric: Rubric, found: Collection[str], clauses: int | None = None) -> RubricLevel:
-    """The highest level whose ``min_elements``, ``requires`` and ``min_clauses`` are met.
+    """The highest level whose ``min_elements``, ``requires``, ``requires_any`` and
+    ``min_clauses`` are met.
 
     ``clauses`` None (no analysis) ignores ``min_clauses``.
     """
@@ -83,6 +84,7 @@ def level_for(rubric: Rubric, found: Collection[str], clauses: int | None = None
         for level in rubric.levels
         if len(found) >= level.min_elements
         and all(r in found for r in level.requires)
+        and (not level.requires_any or any(r in found for r in level.requires_any))
         and (clauses is None or clauses >= level.min_clauses)
     ]
     if not reached:
@@ -154,12 +156,26 @@ def _sound_match(tokens: Sequence[str], expected: Sequence[str]) -> tuple[int, .
     return None
 
 
+def _find_by_analysis(
+    element: RubricElement, analysis: french.Analysis, used: Collection[int]
+) -> Evidence | None:
+    """The element found by tense, lemma, lexicon or sound, on words no other element used."""
+    tenses = sorted(set(element.tenses) & analysis.tenses)
+    if tenses:
+        return Evidence(element, "tense", ", ".join(tenses))
+    for variant in element.variants:
+        found_by = _meaning_match(analysis, variant)
+        if found_by is not None and not set(found_by[0]) & set(used):
+            positions, how = found_by
+            return Evidence(element, how, variant, positions, 0.9)
+    return None
+
+
 def _find_element(
     element: RubricElement,
     tokens: Sequence[str],
     fields: Mapping[str, str] | None,
     form: Mapping[str, FormField],
-    analysis: french.Analysis | None = None,
 ) -> tuple[Evidence | None, float]:
     if element.field is not None:
         value = (fields or {}).get(element.field, "")
@@ -182,15 +198,6 @@ def _find_element(
                 _token_at(joined, max(found.end() - 1, 0)),
             )
             return Evidence(element, "pattern", pattern, tuple(range(start, end + 1))), 1.0
-    if analysis is not None:
-        used = sorted(set(element.tenses) & analysis.tenses)
-        if used:
-            return Evidence(element, "tense", ", ".join(used)), 1.0
-        for variant in element.variants:
-            found_by = _meaning_match(analysis, variant)
-            if found_by is not None:
-                positions, how = found_by
-                return Evidence(element, how, variant, positions, 0.9), 1.0
     return None, best
 
 
@@ -226,6 +233,8 @@ def evaluate(
 
     ``analysis`` False: the literal matcher alone (no lemmas, lexicon, sound, tenses, clauses).
     """
+    if analysis and not fields:
+        text = french.respell(text)
     tokens = normalise(text)
     parsed: french.Analysis | None = None
     if fields:
@@ -237,11 +246,22 @@ def evaluate(
     found: dict[str, Evidence] = {}
     near: dict[str, float] = {}
     for element in rubric.elements:
-        evidence, similarity = _find_element(element, tokens, fields, form_by_id, parsed)
+        evidence, similarity = _find_element(element, tokens, fields, form_by_id)
         if evidence is not None:
             found[element.id] = evidence
         elif similarity >= NEAR_MISS:
             near[element.id] = similarity
+    if parsed is not None:
+        # one word is evidence for one element: "pommes" is not also "des fruits"
+        used = {p for evidence in found.values() for p in evidence.positions}
+        for element in rubric.elements:
+            if element.id in found:
+                continue
+            by_meaning = _find_by_analysis(element, parsed, used)
+            if by_meaning is not None:
+                found[element.id] = by_meaning
+                used |= set(by_meaning.positions)
+                near.pop(element.id, None)
     missing = tuple(e.id for e in rubric.elements if e.id not in found)
     zero = min(rubric.levels, key=lambda lv: lv.score)
 

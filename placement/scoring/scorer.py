@@ -24,6 +24,7 @@ set and rejected: 37.5 % exact agreement among the answers it auto-scored.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -98,6 +99,7 @@ _ZERO_REASONS = {
     "empty": "Pas de réponse.",
     "min_words": "Réponse trop courte (moins de {n} mots).",
     "off_topic": "Réponse hors sujet (« je ne sais pas » ou équivalent).",
+    "not_french": "Réponse écrite dans une autre langue que le français : niveau 0 de la grille.",
 }
 
 
@@ -240,6 +242,17 @@ def score_text(item: Item, text: str, *, analysis: bool = True) -> ScoreResult:
     rubric = _rubric(item)
     evaluation = evaluate(rubric, text, analysis=analysis)
     flags = list(language_flags(text))
+    if analysis and "not_french" in flags:
+        # the rubric's level 0 is "pas en français": the auditeur confirms (needs_review)
+        zero = min(rubric.levels, key=lambda lv: lv.score)
+        evaluation = dataclasses.replace(
+            evaluation,
+            score=zero.score,
+            level=zero,
+            found={},
+            missing=tuple(e.id for e in rubric.elements),
+            zero_reason="not_french",
+        )
     reasons = _rubric_reasons(rubric, evaluation)
     near = borderline(rubric, evaluation)
     if near:
@@ -385,7 +398,11 @@ def _audio_support(
 
 
 def score_transcript(
-    item: Item, transcript: Transcript, phrase_scores: Mapping[str, float] | None = None
+    item: Item,
+    transcript: Transcript,
+    phrase_scores: Mapping[str, float] | None = None,
+    *,
+    analysis: bool = True,
 ) -> ScoreResult:
     """Score a spoken answer from its transcript (and optional phrase log-likelihoods).
 
@@ -396,7 +413,7 @@ def score_transcript(
     rubric = _rubric(item)
     labels = _labels(rubric)
     if transcript.failed or "loop" in transcript.flags:
-        evaluation = evaluate(rubric, "")
+        evaluation = evaluate(rubric, "", analysis=analysis)
         return _result(
             rubric,
             evaluation,
@@ -405,7 +422,7 @@ def score_transcript(
             flags=["transcription_failed", *transcript.flags],
             scorer="speech",
         )
-    evaluation = evaluate(rubric, transcript.text)
+    evaluation = evaluate(rubric, transcript.text, analysis=analysis)
     reasons = _rubric_reasons(rubric, evaluation)
     flags: list[str] = []
     if not transcript.text.strip():
@@ -489,7 +506,7 @@ def check_model_answers(item: Item) -> list[str]:
     for level in rubric.levels:
         problems += [
             f"{item.id}: level {level.score} requires unknown element {r!r}"
-            for r in level.requires
+            for r in (*level.requires, *level.requires_any)
             if r not in ids
         ]
     fields = {f.id for f in item.form}
