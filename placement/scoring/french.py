@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -331,12 +331,29 @@ def analyse(text: str) -> Analysis:
     return Analysis(tokens, lemmas, nouns, raw, _clauses(doc), _tenses(doc))
 
 
-@lru_cache(maxsize=65536)
+_variant_lemmas: dict[str, tuple[str, ...]] = {}
+
+
 def variant_lemmas(variant: str) -> tuple[str, ...]:
     """The folded lemmas of a rubric variant's words (placeholders kept), aligned with
-    ``normalise(variant)``."""
-    analysis = analyse(variant)
-    return analysis.lemmas
+    ``normalise(variant)``; parsed once per process (see :func:`prepare`)."""
+    lemmas = _variant_lemmas.get(variant)
+    if lemmas is None:
+        lemmas = _variant_lemmas[variant] = analyse(variant).lemmas
+    return lemmas
+
+
+def prepare(variants: Iterable[str]) -> int:
+    """Parse rubric variants in one batch (at start-up: a first answer to an item then costs
+    only its own parse). Returns how many were parsed."""
+    todo = [v for v in dict.fromkeys(variants) if v not in _variant_lemmas and normalise(v)]
+    if not todo:
+        return 0
+    with _lock:
+        docs = list(nlp().pipe(todo, batch_size=256))
+    for variant, doc in zip(todo, docs, strict=True):
+        _variant_lemmas[variant] = _align(normalise(variant), _pieces(doc))[0]
+    return len(todo)
 
 
 @lru_cache(maxsize=65536)

@@ -22,7 +22,7 @@ kept as the benchmark's baseline).
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -95,6 +95,12 @@ def level_for(rubric: Rubric, found: Collection[str], clauses: int | None = None
 def _token_at(text: str, offset: int) -> int:
     """Index of the token of the space-joined ``text`` at character ``offset``."""
     return text.count(" ", 0, offset)
+
+
+def prepare(rubrics: Iterable[Rubric]) -> int:
+    """Load the language model and parse every variant of ``rubrics`` once (start-up work)."""
+    french.nlp()
+    return french.prepare(v for r in rubrics for e in r.elements for v in e.variants)
 
 
 def _meaning_match(analysis: french.Analysis, variant: str) -> tuple[tuple[int, ...], str] | None:
@@ -228,6 +234,7 @@ def evaluate(
     fields: Mapping[str, str] | None = None,
     form: Sequence[FormField] = (),
     analysis: bool = True,
+    near_miss: float = NEAR_MISS,
 ) -> Evaluation:
     """Score ``text`` (and, for forms, the ``fields`` checked against ``form``) with ``rubric``.
 
@@ -249,7 +256,7 @@ def evaluate(
         evidence, similarity = _find_element(element, tokens, fields, form_by_id)
         if evidence is not None:
             found[element.id] = evidence
-        elif similarity >= NEAR_MISS:
+        elif similarity >= near_miss:
             near[element.id] = similarity
     if parsed is not None:
         # one word is evidence for one element: "pommes" is not also "des fruits"

@@ -243,6 +243,23 @@ _FOREIGN = _wordset(
 )
 
 
+def language_counts(text: str) -> tuple[float, int, int]:
+    """(share of Latin letters, French function words, foreign function words) of ``text``."""
+    letters = [c for c in text if c.isalpha()]
+    latin = sum(1 for c in letters if _fold(c).isascii()) / len(letters) if letters else 1.0
+    words = re.findall(r"[a-z]+", _fold(text.lower().translate(_APOSTROPHES)))
+    french = sum(w in _FRENCH and w not in _SHARED for w in words)
+    foreign = sum(w in _FOREIGN and w not in _FRENCH and w not in _SHARED for w in words)
+    return latin, french, foreign
+
+
+def surely_foreign(text: str, min_foreign: int = 3) -> bool:
+    """True when ``text`` is in another script, or has ``min_foreign`` foreign function words
+    and no French one."""
+    latin, french, foreign = language_counts(text)
+    return latin < 0.5 or (foreign >= min_foreign and french == 0)
+
+
 def language_flags(text: str) -> tuple[str, ...]:
     """``("not_french",)`` when ``text`` is written in another language or script, else ``()``.
 
