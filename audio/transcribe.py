@@ -138,6 +138,7 @@ class Transcript:
     avg_logprob: float | None = None  # mean log-probability per token of the decoded text
     n_tokens: int = 0  # text tokens decoded
     token_budget: int = 0  # the most text tokens the decoder was allowed (0: not applicable)
+    alternatives: tuple[str, ...] = ()  # the beam's next-best texts, best first (n-best)
 
     @property
     def failed(self) -> bool:
@@ -157,6 +158,7 @@ class Transcript:
         values = dict(data)
         values["words"] = tuple(Word(**w) for w in values.get("words", ()))
         values["flags"] = tuple(values.get("flags", ()))
+        values["alternatives"] = tuple(values.get("alternatives", ()))
         return cls(**values)
 
     @classmethod
@@ -205,7 +207,8 @@ def loop_reasons(text: str, n_tokens: int, speech_s: float) -> list[str]:
         reasons.append("compression_ratio")
     if n_tokens >= 12 and n_tokens / max(speech_s, 0.5) > MAX_TOKENS_PER_S:
         reasons.append("tokens_per_second")
-    words = [w.lower() for w in _WORD_RE.findall(text)]
+    # hyphens and apostrophes split words here: "Saint-Saint-Saint-Saint" is a loop
+    words = [w.lower() for w in re.findall(r"[^\W_]+", text)]
     # three "oh" in a row can be speech; four identical words, or a phrase three times, is a loop
     if max_repeat(words, 1) > MAX_REPEATS or max_repeat(words, 4, min_n=2) >= MAX_REPEATS:
         reasons.append("repeated_ngram")
@@ -345,7 +348,7 @@ class Transcriber:
 
     def _decode_window(
         self, encoder_output: Any, num_frames: int, speech_s: float
-    ) -> tuple[str, list[int], list[dict[str, Any]], float]:
+    ) -> tuple[str, list[int], list[dict[str, Any]], float, list[str]]:
         tok = self._tokenizer
         prompt = [*tok.sot_sequence, tok.no_timestamps]
         result = self._model.model.generate(
@@ -354,17 +357,21 @@ class Transcriber:
             beam_size=BEAM_SIZE,
             max_length=generate_max_length(self._budget(speech_s)),
             return_scores=True,
+            num_hypotheses=BEAM_SIZE,
             suppress_blank=True,
             suppress_tokens=[-1],
         )[0]
         tokens = [t for t in result.sequences_ids[0] if t < tok.eot]
+        alternatives = [
+            tok.decode([t for t in ids if t < tok.eot]).strip() for ids in result.sequences_ids[1:]
+        ]
         avg_logprob = float(result.scores[0]) * len(tokens) / (len(tokens) + 1) if tokens else 0.0
         words = (
             self._model.find_alignment(tok, [tokens], encoder_output, num_frames)[0]
             if tokens
             else []
         )
-        return tok.decode(tokens).strip(), tokens, words, avg_logprob
+        return tok.decode(tokens).strip(), tokens, words, avg_logprob, alternatives
 
     # -- public ----------------------------------------------------------------------------
 
@@ -394,7 +401,7 @@ class Transcriber:
                     )
                 encoder_output, num_frames, languages = self._encode(prepared.key, speech)
                 if speech_s <= WINDOW_S:
-                    text, tokens, raw_words, avg_logprob = self._decode_window(
+                    text, tokens, raw_words, avg_logprob, alternatives = self._decode_window(
                         encoder_output, num_frames, speech_s
                     )
                     n_tokens = len(tokens)
@@ -413,6 +420,7 @@ class Transcriber:
                 else:
                     text, words, n_tokens, avg_logprob, truncated = self._transcribe_long(samples)
                     budget = 0
+                    alternatives = []
         except (RuntimeError, ValueError) as exc:
             raise TranscriptionFailed(f"the model failed: {exc}") from exc
 
@@ -440,6 +448,7 @@ class Transcriber:
             model_version=self.model_version,
             n_tokens=n_tokens,
             token_budget=budget,
+            alternatives=tuple(dict.fromkeys(a for a in alternatives if a and a != text)),
         )
 
     def _transcribe_long(self, samples: FloatArray) -> tuple[str, list[Word], int, float, bool]:

@@ -105,6 +105,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     requeued = start_transcription_workers(app)
     if requeued:
         print(f"{requeued} transcription(s) en attente relancée(s).")
+    from placement.scoring import prepare
+
+    prepare(())  # the French language model, loaded before the first typed answer, not during
     print(f"placement-web : http://{host}:{port}/  (base : {app.config['DATABASE_URL']})")
     sys.stdout.flush()
     # A recording being checked holds a thread for a second or two: with few threads, page loads

@@ -15,6 +15,7 @@ Public API (see ``placement/scoring/README.md``):
 from placement.scoring.errors import BadAnswer, NotScorable, ScoringError
 from placement.scoring.rubric import prepare
 from placement.scoring.scorer import (
+    AUTO_MIN_CONFIDENCE,
     ScoreResult,
     check_model_answers,
     element_hypotheses,
@@ -26,6 +27,7 @@ from placement.scoring.scorer import (
 from placement.scoring.speech import SpeechScore, score_recording
 
 __all__ = [
+    "AUTO_MIN_CONFIDENCE",
     "BadAnswer",
     "NotScorable",
     "ScoreResult",

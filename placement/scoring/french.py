@@ -94,9 +94,7 @@ def nlp() -> Any:
 
 def _fold(text: str) -> str:
     text = text.lower().replace("œ", "oe").replace("æ", "ae")
-    return "".join(
-        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
-    )
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 # -- lexicon ---------------------------------------------------------------------------------
@@ -278,9 +276,9 @@ def _clauses(doc: Any) -> int:
     return max(finite, subjects)
 
 
-def _align(tokens: Sequence[str], pieces: Sequence[tuple[str, str, str, bool]]) -> tuple[
-    tuple[str, ...], frozenset[int], tuple[str, ...]
-]:
+def _align(
+    tokens: Sequence[str], pieces: Sequence[tuple[str, str, str, bool]]
+) -> tuple[tuple[str, ...], frozenset[int], tuple[str, ...]]:
     """Lemmas for ``tokens`` from the parse's pieces, walked in order (numbers joined by text2num
     into one token keep themselves as lemma)."""
     lemmas, raw, nouns = [], [], set()

@@ -8,18 +8,23 @@ machine's provisional score with ``needs_review=True`` for the auditeur, who hea
 The rules for speech, in order (each one that applies adds a French reason):
 
 1. a failed transcription (runaway loop, model error), an empty one, or speech the model hears
-   as another language: review;
+   as another language: review — unless the French words it heard with confidence already reach
+   the top level (nothing higher to miss);
 2. the level must hold on confident words alone: with :math:`F_c` the found elements whose
    matched words all have probability ≥ :data:`DECIDING_WORD_MIN`, review unless
    ``level(F_c) == score``;
-3. below the maximum, the score may be an underestimate: review when a missing element that
-   would raise it came near (fuzzy similarity ≥ ``NEAR_MISS``), or when phrase scores say the
-   audio supports it (its hypothesis is within :data:`SUPPORTED_LLR` nats of the transcript), or
-   whenever the transcript's mean word probability is under :data:`AUTO_MIN_CONFIDENCE`.
+3. below the maximum, the score may be an underestimate: review when the transcript reached its
+   token budget (``truncated``: the end may be lost), when a missing element that would raise it
+   came near (fuzzy similarity ≥ ``NEAR_MISS``), when another hypothesis of the beam (n-best)
+   contains it, when phrase scores say the audio supports it (its hypothesis is within
+   :data:`SUPPORTED_LLR` nats of the transcript), or whenever the transcript's mean word
+   probability is under :data:`AUTO_MIN_CONFIDENCE`. An element both in the n-best and supported
+   by the phrase scores is **credited** (the provisional score rises; still reviewed).
 
-Phrase scores only ever send an answer to review. Letting them also *rule out* missing
-elements (and so auto-score a low score from a poor transcript) was measured on the espeak-ng
-set and rejected: 37.5 % exact agreement among the answers it auto-scored.
+No score is lowered by the transcription: what the scorer cannot hear sends the answer to the
+auditeur with the machine's provisional score, it is not counted as absent. Phrase scores never
+auto-score a low score (letting them *rule out* missing elements was measured on the espeak-ng
+set and rejected: 37.5 % exact agreement among the answers it auto-scored).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from placement.scoring.errors import BadAnswer, NotScorable
 from placement.scoring.french import TENSE_LABELS
 from placement.scoring.rubric import (
     Evaluation,
+    Evidence,
     borderline,
     evaluate,
     level_for,
@@ -412,6 +418,34 @@ def _audio_support(
     ]
 
 
+def _nbest_elements(
+    rubric: Rubric, transcript: Transcript, evaluation: Evaluation, *, analysis: bool
+) -> dict[str, str]:
+    """Missing elements that one of the beam's other hypotheses contains: element id -> text."""
+    heard: dict[str, str] = {}
+    for alternative in transcript.alternatives:
+        other = evaluate(rubric, alternative, analysis=analysis)
+        for element_id in other.found:
+            if element_id in evaluation.missing:
+                heard.setdefault(element_id, alternative)
+    return heard
+
+
+def _credit(
+    rubric: Rubric, evaluation: Evaluation, credited: Sequence[str], heard: Mapping[str, str]
+) -> Evaluation:
+    """``evaluation`` with ``credited`` elements found (on the audio's evidence)."""
+    elements = {e.id: e for e in rubric.elements}
+    found = dict(evaluation.found)
+    for element_id in credited:
+        found[element_id] = Evidence(elements[element_id], "audio", heard[element_id])
+    level = level_for(rubric, found, evaluation.clauses)
+    missing = tuple(e for e in evaluation.missing if e not in found)
+    return dataclasses.replace(
+        evaluation, score=level.score, level=level, found=found, missing=missing
+    )
+
+
 def score_transcript(
     item: Item,
     transcript: Transcript,
@@ -443,10 +477,6 @@ def score_transcript(
     if not transcript.text.strip():
         flags.append("empty_transcript")
         reasons.append("À vérifier : rien n'a été reconnu dans l'enregistrement.")
-    if "not_french" in transcript.flags:
-        flags.append("not_french")
-        reasons.append("À vérifier : la réponse semble être dans une autre langue.")
-
     # 2. the level must hold on confident words alone
     probabilities = _token_probabilities(transcript, evaluation.tokens)
     doubtful: dict[str, list[str]] = {}
@@ -460,7 +490,20 @@ def score_transcript(
         if weak:
             doubtful[element_id] = weak
     confident = set(evaluation.found) - set(doubtful)
-    if level_for(rubric, confident, evaluation.clauses).score != evaluation.score:
+    holds = level_for(rubric, confident, evaluation.clauses).score == evaluation.score
+    if "not_french" in transcript.flags:
+        top = holds and evaluation.score == rubric.max_score
+        if analysis and top and not language_flags(transcript.text):
+            # the model's language identification doubted, but the French words it heard with
+            # confidence reach the top level: nothing higher to miss, nothing to lower
+            reasons.append(
+                "Langue identifiée avec doute par le modèle, mais la réponse atteint le niveau "
+                "maximal avec des mots français sûrs."
+            )
+        else:
+            flags.append("not_french")
+            reasons.append("À vérifier : la réponse semble être dans une autre langue.")
+    if not holds:
         flags.append("low_confidence")
         for element_id, words in doubtful.items():
             reasons.append(
@@ -479,15 +522,38 @@ def score_transcript(
     elif evaluation.score < rubric.max_score:
         raising = raising_elements(rubric, evaluation, evaluation.missing)
         supported = _audio_support(item, transcript, evaluation, raising, phrase_scores)
+        in_nbest = _nbest_elements(rubric, transcript, evaluation, analysis=analysis)
         near = borderline(rubric, evaluation)
+        if "truncated" in transcript.flags:
+            flags.append("truncated")
+            reasons.append(
+                "À vérifier : la transcription a atteint sa limite, la fin de la réponse a pu "
+                "être perdue."
+            )
         if near:
             flags.append("borderline")
             reasons += _borderline_reasons(rubric, near)
-        if supported:
+        # heard in another hypothesis of the beam AND supported by the audio: credited
+        credited = [e for e in evaluation.missing if e in in_nbest and e in supported]
+        if credited:
+            evaluation = _credit(rubric, evaluation, credited, in_nbest)
+            flags.append("credited_from_audio")
+            reasons += [
+                f"À vérifier : compté d'après l'audio : « {labels[e]} » (entendu dans une autre "
+                "hypothèse du modèle, et l'audio le confirme)."
+                for e in credited
+            ]
+            reasons.append(
+                f"Niveau {evaluation.score}/{rubric.max_score} avec ces éléments : "
+                f"{evaluation.level.descriptor}"
+            )
+        others = [e for e in dict.fromkeys([*supported, *in_nbest]) if e not in credited]
+        others = [e for e in others if e in raising_elements(rubric, evaluation, others)]
+        if others:
             flags.append("audio_supports_missing")
             reasons += [
                 f"À vérifier : l'audio semble contenir « {labels[e]} », absent de la transcription."
-                for e in supported
+                for e in others
             ]
         # several missed elements together may raise the score even where one alone would not
         if uncertain:
