@@ -248,7 +248,7 @@ def _tenses(doc: Any) -> frozenset[str]:
         elif "Imp" in tense:
             if not token.dep_.startswith("aux"):
                 found.add("imparfait")
-        elif "Fut" in tense:
+        elif "Fut" in tense or _is_future(token):
             found.add("futur")
         elif "Past" in tense:
             found.add("passe_simple")
@@ -261,6 +261,25 @@ def _tenses(doc: Any) -> frozenset[str]:
             else:
                 found.add("present")
     return frozenset(found)
+
+
+_FUTURE_ENDINGS = ("ai", "as", "a", "ons", "ez", "ont")
+#: Irregular future stems (``je serai``, ``il faudra``...), folded.
+_FUTURE_STEMS = (
+    "ser", "aur", "ir", "fer", "pourr", "viendr", "tiendr", "devr", "voudr", "saur", "verr",
+    "faudr", "enverr", "recevr", "courr", "mourr", "vaudr", "pleuvr", "s'assiér",
+)  # fmt: skip
+
+
+def _is_future(token: Any) -> bool:
+    """A finite verb in the futur simple, from its ending on its infinitive (the tagger often
+    reads ``travaillerai`` as a present): the infinitive (``-re`` without its ``e``) or an
+    irregular stem, then ``-ai``, ``-as``, ``-a``, ``-ons``, ``-ez``, ``-ont``."""
+    text, lemma = _fold(token.text), _fold(token.lemma_)
+    if token.pos_ not in {"VERB", "AUX"} or not lemma.endswith(("er", "ir", "re")):
+        return False
+    stems = {lemma, lemma[:-1] if lemma.endswith("re") else lemma, *_FUTURE_STEMS}
+    return any(text == stem + ending for stem in stems for ending in _FUTURE_ENDINGS)
 
 
 def _clauses(doc: Any) -> int:

@@ -103,8 +103,11 @@ def prepare(rubrics: Iterable[Rubric]) -> int:
     return french.prepare(v for r in rubrics for e in r.elements for v in e.variants)
 
 
-def _meaning_match(analysis: french.Analysis, variant: str) -> tuple[tuple[int, ...], str] | None:
-    """Positions of ``variant`` in the answer by lemma, lexicon or sound, and how it was found."""
+def _meaning_match(
+    analysis: french.Analysis, variant: str, used: Collection[int] = ()
+) -> tuple[tuple[int, ...], str] | None:
+    """Positions of ``variant`` in the answer by lemma, lexicon or sound (on words no other
+    element used), and how it was found."""
     tokens, lemmas = analysis.tokens, analysis.lemmas
     expected = normalise(variant)
     if not expected or not tokens:
@@ -115,6 +118,8 @@ def _meaning_match(analysis: french.Analysis, variant: str) -> tuple[tuple[int, 
     n = len(tokens)
 
     def same(k: int, i: int) -> bool:
+        if k in used:
+            return False
         token, word = tokens[k], expected[i]
         if word_matches(token, word):
             return True
@@ -138,7 +143,9 @@ def _meaning_match(analysis: french.Analysis, variant: str) -> tuple[tuple[int, 
         else:
             return tuple(positions), "meaning"
     found = _sound_match(tokens, expected)
-    return (found, "sound") if found is not None else None
+    if found is None or set(found) & set(used):
+        return None
+    return found, "sound"
 
 
 def _sound_match(tokens: Sequence[str], expected: Sequence[str]) -> tuple[int, ...] | None:
@@ -170,8 +177,8 @@ def _find_by_analysis(
     if tenses:
         return Evidence(element, "tense", ", ".join(tenses))
     for variant in element.variants:
-        found_by = _meaning_match(analysis, variant)
-        if found_by is not None and not set(found_by[0]) & set(used):
+        found_by = _meaning_match(analysis, variant, used)
+        if found_by is not None:
             positions, how = found_by
             return Evidence(element, how, variant, positions, 0.9)
     return None
