@@ -286,6 +286,19 @@ def _clauses(doc: Any) -> int:
     finite = sum(1 for t in doc if "Fin" in t.morph.get("VerbForm"))
     # a subject the parser found, even on a verb it mistook for a noun ("la dame lit le CV")
     finite = max(finite, sum(1 for t in doc if t.dep_ in {"nsubj", "nsubj:pass"}))
+    if finite == 0:
+        # a verb the tagger took for a noun, between its subject and its object's determiner:
+        # "l'agent lave le sol", "les hommes portent des cartons" (never across a comma)
+        tokens_ = list(doc)
+        for prev, token, nxt in zip(tokens_, tokens_[1:], tokens_[2:], strict=False):
+            if (
+                prev.pos_ in {"NOUN", "PROPN", "PRON"}
+                and token.pos_ in {"NOUN", "ADJ", "VERB"}
+                and nxt.pos_ == "DET"
+                and _fold(token.text).endswith(("e", "es", "ent", "t", "it"))
+            ):
+                finite = 1
+                break
     # learner French the parser cannot read: "je mapel Fatou", "jé 3 enfan"
     subjects = 0
     tokens = [_fold(t.text).strip("'") for t in doc]
