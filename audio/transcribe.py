@@ -210,7 +210,7 @@ def loop_reasons(text: str, n_tokens: int, speech_s: float) -> list[str]:
     # hyphens and apostrophes split words here: "Saint-Saint-Saint-Saint" is a loop
     words = [w.lower() for w in re.findall(r"[^\W_]+", text)]
     # three "oh" in a row can be speech; four identical words, or a phrase three times, is a loop
-    if max_repeat(words, 1) > MAX_REPEATS or max_repeat(words, 4, min_n=2) >= MAX_REPEATS:
+    if max_repeat(words, 1) > MAX_REPEATS or max_repeat(words, 6, min_n=2) >= MAX_REPEATS:
         reasons.append("repeated_ngram")
     return reasons
 

@@ -40,6 +40,8 @@ def test_loop_guards_on_known_hallucinations() -> None:
     assert max_repeat(["oh", "oh", "oh", "je"]) == 3
     assert "repeated_ngram" not in loop_reasons("oh oh oh je suis là", 8, 3.0)
     assert "repeated_ngram" in loop_reasons("oui oui oui oui", 8, 3.0)
+    # a loop glued by hyphens is still a loop
+    assert "repeated_ngram" in loop_reasons("Monsieur Saint-Saint-Saint-Saint-Saint", 20, 4.0)
     assert compression_ratio("") == 0.0
 
 

@@ -99,7 +99,8 @@ def family(make_item: Callable[..., Item]) -> Item:
 
 
 def test_meaning_is_credited_and_isolated_words_are_not_sentences(family: Item) -> None:
-    sentence = score_answer(family, {"text": "Mes sœurs habitent à Marseille, je prends le tramway."})
+    said = "Mes sœurs habitent à Marseille, je prends le tramway."
+    sentence = score_answer(family, {"text": said})
     assert set(sentence.found) >= {"autres", "lieu", "transport"}
     assert sentence.score == 2
     assert any("(même sens)" in r for r in sentence.reasons)
@@ -107,9 +108,7 @@ def test_meaning_is_credited_and_isolated_words_are_not_sentences(family: Item) 
     assert listed.score == 1  # three pieces of information, but no sentence
     assert any(r.startswith("Mots isolés") for r in listed.reasons)
     # the literal matcher (today's scorer) finds neither the plural nor the tramway
-    legacy = score_answer(
-        family, {"text": "Mes sœurs habitent à Marseille, je prends le tramway."}, analysis=False
-    )
+    legacy = score_answer(family, {"text": said}, analysis=False)
     assert legacy.score < sentence.score
 
 
