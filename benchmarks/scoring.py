@@ -33,6 +33,7 @@ import hashlib
 import statistics
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from oral_scoring import load_items
 
 from audio.intake import Recording
-from audio.transcribe import Transcriber
+from audio.transcribe import Transcriber, Transcript
 from itembank.model import Item
 from placement.scoring import (
     ScoreResult,
@@ -265,6 +266,11 @@ def _chain(
     return SpeechScore(transcript, result, phrases), elapsed
 
 
+def _cut(transcript: Transcript) -> bool:
+    """True when the decoder stopped at its budget (flagged or not)."""
+    return bool(transcript.token_budget) and transcript.n_tokens >= transcript.token_budget
+
+
 def spoken(answers: Sequence[Answer], part: str, limit: int, voice: str) -> None:
     from speech_set import synthesise
 
@@ -329,7 +335,10 @@ def spoken(answers: Sequence[Answer], part: str, limit: int, voice: str) -> None
                 else "-",
                 f"{np.mean([speech(r).result.score - r.hand for r in auto]):+.3f}" if auto else "-",
                 str(sum(speech(r).result.score < text(r) for r in rows)),
-                str(sum("truncated" in speech(r).transcript.flags for r in rows)),
+                (
+                    f"{sum(_cut(speech(r).transcript) for r in rows)} "
+                    f"({sum('truncated' in speech(r).transcript.flags for r in rows)} flagged)"
+                ),
             )
         )
     names = (
@@ -340,8 +349,13 @@ def spoken(answers: Sequence[Answer], part: str, limit: int, voice: str) -> None
         "provisional score below the text",
         "transcripts cut by the budget",
     )
+    why = Counter(f for r in rows for f in r.new.result.flags)
     for name, new_value, old_value in zip(names, *columns, strict=True):
         print(f"{name:36}{new_value:>10}{old_value:>10}")
+    print(
+        "why the new chain sent answers to review: "
+        + ", ".join(f"{k} {v}" for k, v in why.most_common())
+    )
     times = [r.transcribe_s for r in rows]
     if len(times) >= 2:
         q = statistics.quantiles(times, n=20)
