@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from placement.sessions import audit
+from placement.responses import columns_for, responses_text
+from placement.sessions import audit, labels
 from placement.sessions.audit import Actor
 from placement.sessions.models import (
     Attestation,
@@ -33,7 +34,8 @@ from placement.sessions.operations import (
     sessions_of_day,
 )
 
-#: Columns of the day's export, in order (documented in webui/README.md).
+#: Columns of the day's export, in order (documented in webui/README.md). Names and values are
+#: French; ``code_etat`` keeps the state's code beside its French label for the OFII system.
 DAY_COLUMNS = (
     "date",
     "numero_dossier",
@@ -42,6 +44,8 @@ DAY_COLUMNS = (
     "date_naissance",
     "session",
     "etat",
+    "code_etat",
+    "reponses_a_verifier",
     "non_lecteur",
     "niveau_CO",
     "niveau_CE",
@@ -50,6 +54,7 @@ DAY_COLUMNS = (
     "niveau_global",
     "decision",
     "heures",
+    "decision_auditeur",
     "formations_facultatives",
     "corrige_par_auditeur",
     "code_attestation",
@@ -58,17 +63,16 @@ DAY_COLUMNS = (
     "politique",
 )
 
-RESPONSE_COLUMNS = (
-    "candidate",
-    "session",
+#: Columns of the responses download: the one responses format (placement.responses), with
+#: the session's pseudonym as person_id.
+RESPONSE_EXTRA = (
     "release",
+    "candidate",
     "policy",
     "day",
     "seq",
-    "item_id",
     "skill",
     "pretest",
-    "score",
     "machine_score",
     "max_score",
     "scorer",
@@ -77,6 +81,7 @@ RESPONSE_COLUMNS = (
     "non_reader",
     "session_state",
 )
+RESPONSE_COLUMNS = columns_for(RESPONSE_EXTRA)
 
 
 def _csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
@@ -87,41 +92,49 @@ def _csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
     return buffer.getvalue()
 
 
+def day_row(session: TestSession, day: date) -> dict[str, Any]:
+    """One session as a row of the day's export: French values, levels and decision retained."""
+    from placement.sessions.results import responses_to_check
+
+    candidate = session.candidate
+    effective = effective_result(session)
+    current = [a for a in session.attestations if a.revoked_at is None]
+    levels = effective.levels if effective else {}
+    return {
+        "date": day.isoformat(),
+        "numero_dossier": candidate.dossier_number,
+        "nom": candidate.last_name,
+        "prenom": candidate.first_name,
+        "date_naissance": candidate.birth_date.isoformat() if candidate.birth_date else "",
+        "session": session.id,
+        "etat": labels.state_label(session.state),
+        "code_etat": session.state,
+        "reponses_a_verifier": len(responses_to_check(session, loaded=True)),
+        "non_lecteur": labels.yes_no(session.non_reader),
+        **{f"niveau_{s}": levels.get(s) or "" for s in SKILLS},
+        "niveau_global": levels.get("global") or "",
+        "decision": effective.kind if effective else "",
+        "heures": effective.hours if effective else "",
+        "decision_auditeur": labels.yes_no(effective and effective.auditeur_decision)
+        if effective
+        else "",
+        "formations_facultatives": " | ".join(
+            labels.training_names(effective.decision.get("optional_trainings"))
+        )
+        if effective
+        else "",
+        "corrige_par_auditeur": labels.yes_no(effective and effective.overridden),
+        "code_attestation": current[-1].verification_code if current else "",
+        "auditeur": session.created_by.username if session.created_by else "",
+        "banque": session.release_version,
+        "politique": session.policy,
+    }
+
+
 def day_results_csv(db: Session, day: date, actor: Actor | User, tz: str = "Europe/Paris") -> str:
     """The day's sessions with their effective levels and decisions (CSV, UTF-8, comma)."""
-    rows = []
     sessions = sessions_of_day(db, day, tz)
-    for session in sessions:
-        candidate = session.candidate
-        effective = effective_result(session)
-        current = [a for a in session.attestations if a.revoked_at is None]
-        levels = effective.levels if effective else {}
-        rows.append(
-            {
-                "date": day.isoformat(),
-                "numero_dossier": candidate.dossier_number,
-                "nom": candidate.last_name,
-                "prenom": candidate.first_name,
-                "date_naissance": candidate.birth_date.isoformat() if candidate.birth_date else "",
-                "session": session.id,
-                "etat": session.state,
-                "non_lecteur": int(session.non_reader),
-                **{f"niveau_{s}": levels.get(s) or "" for s in SKILLS},
-                "niveau_global": levels.get("global") or "",
-                "decision": effective.kind if effective else "",
-                "heures": effective.hours if effective else "",
-                "formations_facultatives": "|".join(
-                    str(t) for t in (effective.decision.get("optional_trainings") or [])
-                )
-                if effective
-                else "",
-                "corrige_par_auditeur": int(bool(effective and effective.overridden)),
-                "code_attestation": current[-1].verification_code if current else "",
-                "auditeur": session.created_by.username if session.created_by else "",
-                "banque": session.release_version,
-                "politique": session.policy,
-            }
-        )
+    rows = [day_row(session, day) for session in sessions]
     audit.record(
         db,
         actor,
@@ -139,7 +152,12 @@ def pseudonym(secret: str, kind: str, identifier: int) -> str:
 
 
 def responses_csv(db: Session, secret: str, actor: Actor | User, release: str | None = None) -> str:
-    """Every response with its effective score, for calibration: pseudonymous, no names."""
+    """Every response with its effective score, for calibration: pseudonymous, no names.
+
+    The one responses format (:mod:`placement.responses`): ``person_id`` is the test session's
+    pseudonym; a response still waiting for its score has an empty ``score`` (the readers
+    skip and count it).
+    """
     from placement.sessions.results import response_scores
 
     query = (
@@ -154,8 +172,8 @@ def responses_csv(db: Session, secret: str, actor: Actor | User, release: str | 
         scores = response_scores(session)
         rows.extend(
             {
+                "person_id": pseudonym(secret, "session", session.id),
                 "candidate": pseudonym(secret, "candidate", session.candidate_id),
-                "session": pseudonym(secret, "session", session.id),
                 "release": session.release_version,
                 "policy": session.policy,
                 "day": session.created_at.date().isoformat(),
@@ -176,7 +194,7 @@ def responses_csv(db: Session, secret: str, actor: Actor | User, release: str | 
         )
     audit.record(db, actor, "export.responses", detail={"release": release, "responses": len(rows)})
     db.flush()
-    return _csv(rows, RESPONSE_COLUMNS)
+    return responses_text(rows, RESPONSE_EXTRA)
 
 
 def _iso(value: Any) -> Any:

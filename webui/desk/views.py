@@ -10,29 +10,21 @@ import segno
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from placement.sessions import audit, operations
+from placement.sessions import audit, labels, operations
 from placement.sessions.errors import InvalidInput, NotFound, SessionsError
 from placement.sessions.models import Response, Role, SessionState, TestSession
 from webui.auth import actor, get_current_user, login_required
-from webui.desk import bp
+from webui.desk import bp, review
 from webui.extensions import db
 
 DESK_ROLES = (Role.AUDITEUR, Role.ADMIN)
+#: A recording is data, never a document: no sources at all, and a sandbox if opened directly.
+RECORDING_CSP = "default-src 'none'; sandbox"
 
 #: Rendered θ̂ plots (matplotlib takes about a second), oldest dropped first.
 _PLOT_CACHE: dict[tuple[Any, ...], str] = {}
 _PLOT_CACHE_SIZE = 64
 _PLOT_LOCK = threading.Lock()
-
-#: French labels of the live statuses
-STATUS_LABELS = {
-    SessionState.WAITING: "en attente",
-    SessionState.IN_PROGRESS: "en cours",
-    SessionState.TRANSCRIBING: "transcription",
-    SessionState.TO_REVIEW: "à vérifier",
-    SessionState.DONE: "terminé",
-    SessionState.ABANDONED: "abandonné",
-}
 
 
 def _user() -> Any:
@@ -52,18 +44,21 @@ def _code_ttl() -> timedelta:
 def session_summary(session: TestSession) -> dict[str, Any]:
     """What the desk's live list shows of a session (JSON for the poll)."""
     n_answered = sum(1 for r in session.responses if r.answered_at is not None)
-    n_review = sum(1 for r in session.responses if r.needs_review)
+    from placement.sessions.results import responses_to_check
+
+    n_review = len(responses_to_check(session, loaded=True))
     effective = operations.effective_result(session)
     return {
         "id": session.id,
         "state": session.state,
-        "state_label": STATUS_LABELS.get(SessionState(session.state), session.state),
+        "state_label": labels.state_label(session.state),
         "stage": session.stage,
         "responses": n_answered,
         "needs_review": n_review,
         "level": effective.levels.get("global") if effective else None,
         "decision": effective.kind if effective else None,
         "hours": effective.hours if effective else None,
+        "decision_label": labels.decision_label(effective.decision) if effective else None,
     }
 
 
@@ -153,8 +148,6 @@ def qr_svg(url: str) -> str:
 def session_page(session_id: int) -> ResponseReturnValue:
     """A session: its code and QR code while it waits, its progress, then its review."""
     session = operations.get_session(db.session, session_id, actor())
-    from webui.desk import review
-
     context = review.review_context(session)
     db.session.commit()  # the audit event of the view
     code_url = f"{request.host_url}t/c/{session.code}"
@@ -253,12 +246,17 @@ def recording(response_id: int) -> ResponseReturnValue:
         detail={"response_id": response_id},
     )
     db.session.commit()
-    response = current_app.response_class(rec.data, mimetype=rec.mime_type.split(";")[0])
+    # The bytes came from a tablet: they are served only as the audio type the server checked
+    # them to be, as a download when opened outside the player (an <audio> element ignores the
+    # disposition), and in a sandbox with no sources, so that a polyglot file never runs.
+    response = current_app.response_class(rec.data, mimetype=rec.served_mime_type)
     # byte ranges, so that the player can seek in the recording
     response.make_conditional(request, accept_ranges=True, complete_length=len(rec.data))
     response.headers["Content-Disposition"] = (
-        f'inline; filename="reponse-{response_id}.{rec.container}"'
+        f'attachment; filename="reponse-{response_id}.{rec.container}"'
     )
+    response.headers["Content-Security-Policy"] = RECORDING_CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
@@ -277,15 +275,28 @@ def override(session_id: int) -> ResponseReturnValue:
     target = form.get("target", "")
     reason = form.get("reason", "")
     user = _user()
+    anchor = ""
     if target == "response":
+        response_id = _int_field("response_id")
+        if form.get("confirm") == "1":
+            # one tap: the machine's score, kept with the usual confirmation
+            from placement.sessions.results import response_scores
+
+            session = operations.get_session(db.session, session_id)
+            score = response_scores(session).get(response_id)
+            if score is None:
+                raise InvalidInput("Cette réponse n'a pas de note à confirmer : choisissez-en une.")
+            reason = reason.strip() or review.CONFIRM_REASON
+        else:
+            score = _int_field("score")
+            reason = reason.strip() or review.COMMON_REASONS.get(form.get("reason_code", ""), "")
         operations.override_response(
-            db.session,
-            session_id,
-            _int_field("response_id"),
-            score=_int_field("score"),
-            reason=reason,
-            user=user,
+            db.session, session_id, response_id, score=score, reason=reason, user=user
         )
+        anchor = "a-faire"
+    elif target == "confirm_all":
+        operations.confirm_machine_scores(db.session, session_id, reason=reason, user=user)
+        anchor = "a-faire"
     elif target == "level":
         operations.override_level(
             db.session,
@@ -318,7 +329,7 @@ def override(session_id: int) -> ResponseReturnValue:
         raise InvalidInput("Correction inconnue.")
     db.session.commit()
     flash("Correction enregistrée.")
-    return redirect(url_for(".session_page", session_id=session_id))
+    return redirect(url_for(".session_page", session_id=session_id, _anchor=anchor or None))
 
 
 @bp.post("/sessions/<int:session_id>/attestation")
@@ -334,6 +345,7 @@ def issue_attestation(session_id: int) -> ResponseReturnValue:
         verify_base_url=f"{request.host_url}verifier",
         office=current_app.config["OFFICE_NAME"],
         tz=_tz(),
+        confirm_reason=request.form.get("confirm_reason") if request.form.get("confirm") else None,
     )
     db.session.commit()
     flash(f"Document émis. Code de vérification : {attestation.verification_code}.")
