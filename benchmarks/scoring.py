@@ -313,7 +313,7 @@ def spoken(answers: Sequence[Answer], part: str, limit: int, voice: str) -> None
             )
         )
     print(f"\n== spoken, {part}: {len(rows)} EO answers, espeak-ng {voice}, clean")
-    print(f"{'':36}{'new':>10}{'today':>10}")
+    print(f"{'':36}{'new':>14}{'today':>14}")
     columns = []
     for pick in ("new", "old"):
 
@@ -351,7 +351,7 @@ def spoken(answers: Sequence[Answer], part: str, limit: int, voice: str) -> None
     )
     why = Counter(f for r in rows for f in r.new.result.flags)
     for name, new_value, old_value in zip(names, *columns, strict=True):
-        print(f"{name:36}{new_value:>10}{old_value:>10}")
+        print(f"{name:36}{new_value:>14}{old_value:>14}")
     print(
         "why the new chain sent answers to review: "
         + ", ".join(f"{k} {v}" for k, v in why.most_common())
