@@ -116,6 +116,8 @@ def _meaning_match(
     if len(expected_lemmas) != len(expected):
         expected_lemmas = expected
     n = len(tokens)
+    # word vectors compare unfolded words: only one-word variants are looked up
+    single_word = variant.strip().lower() if len(expected) == 1 else None
 
     def same(k: int, i: int) -> bool:
         if k in used:
@@ -126,6 +128,14 @@ def _meaning_match(
         if word in PLACEHOLDERS or token.isdigit() or word.isdigit():
             return False
         if french.same_meaning(token, lemmas[k], word, expected_lemmas[i]):
+            return True
+        if (
+            french.VECTOR_MIN is not None
+            and single_word is not None
+            and k in analysis.nouns
+            and len(word) >= 4
+            and french.vector_similarity(analysis.vectors_key[k], single_word) >= french.VECTOR_MIN
+        ):
             return True
         key = french.phonetic(word)
         return len(key) >= french.PHONETIC_MIN and french.phonetic(token) == key
