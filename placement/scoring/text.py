@@ -52,6 +52,8 @@ JOINED_MIN_LETTERS = 8
 #: From this similarity up, a variant that was not found is a near miss (a borderline sign).
 NEAR_MISS = 0.72
 
+#: "8h30", "14h", "8 h30": hours and minutes as separate tokens ("8 h 30").
+_TIME_RE = re.compile(r"\b(\d{1,2}) ?h(?![a-z]) ?(\d{2}\b)?")
 _TOKEN_RE = re.compile(r"\{number\}|\{word\}|[a-z0-9]+")
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "´": "'"})
 
@@ -87,7 +89,7 @@ def normalise(text: str) -> tuple[str, ...]:
         text = text.replace(key, value)
     text = _numbers_to_digits(text)
     # "8 h 30" and "8h30" are the same time; hyphens join words that speech splits
-    text = _fold(text).replace("-", " ")
+    text = _TIME_RE.sub(r"\1 h \2", _fold(text).replace("-", " "))
     text = text.replace("zzplnumberzz", NUMBER).replace("zzplwordzz", WORD)
     return tuple(t for t in _TOKEN_RE.findall(text) if not is_filler(t))
 

@@ -136,3 +136,17 @@ def test_one_word_is_evidence_for_one_element(make_item: Callable[..., Item]) ->
     item = make_item(rubric=rubric)
     assert score_answer(item, {"text": "Des pommes."}).score == 1
     assert score_answer(item, {"text": "Des pommes et des bananes."}).score == 2
+
+
+@pytest.mark.parametrize(
+    "said", ["Je commence à 8h30.", "à huit heures et demie", "à 14 h pile", "à 10h le matin"]
+)
+def test_times_in_digits_or_words_match_number_heures(
+    make_item: Callable[..., Item], said: str
+) -> None:
+    rubric = Rubric(
+        max_score=1,
+        elements=(RubricElement("heure", "dit l'heure", variants=("à {number} heures",)),),
+        levels=(RubricLevel(0, "Rien."), RubricLevel(1, "L'heure.", min_elements=1)),
+    )
+    assert score_answer(make_item(rubric=rubric), {"text": said}).found == ("heure",)
