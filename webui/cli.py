@@ -173,6 +173,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from webui.transcription import start_sweeper
 
         start_sweeper(app, sweep_s)  # what Redis lost (an outage, a restart) is enqueued again
+    from placement.scoring import prepare
+
+    prepare(())  # the French language model, loaded before the first typed answer, not during
     print(f"placement-web : http://{host}:{port}/  (base : {app.config['DATABASE_URL']})")
     sys.stdout.flush()
     # A recording being checked holds a thread for a second or two: with few threads, page loads
