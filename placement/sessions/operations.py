@@ -231,13 +231,19 @@ def start_session(
     *,
     rules: str = "cir",
     code_ttl: timedelta = CODE_TTL,
+    language: str | None = None,
 ) -> TestSession:
     """Start a test for a candidate: a random seed, a short code for the tablet, a secret token.
 
+    ``language`` is the ISO 639 code of the language the tablet's own words are given in
+    besides French (the web layer checks it against its list); None: French only.
     Raises NotFound for an unknown candidate, release or policy, Conflict for an erased
-    candidate or one whose test is already running.
+    candidate or one whose test is already running, InvalidInput for a malformed language code.
     """
     require_role(user, Role.AUDITEUR)
+    language = (language or "").strip().lower() or None
+    if language is not None and not re.fullmatch(r"[a-z]{2,3}", language):
+        raise InvalidInput("La langue du candidat est inconnue.")
     candidate = get_candidate(db, candidate_id)
     require_not_erased(candidate)
     if has_running_test(candidate):
@@ -259,6 +265,7 @@ def start_session(
         state=SessionState.WAITING,
         stage=Stage.WELCOME,
         non_reader=candidate.non_reader,
+        language=language,
         created_at=now,
     )
     db.add(session)
@@ -269,7 +276,12 @@ def start_session(
         "session.create",
         candidate_id=candidate.id,
         session_id=session.id,
-        detail={"release": choice.release_version, "policy": choice.policy, "rules": rules},
+        detail={
+            "release": choice.release_version,
+            "policy": choice.policy,
+            "rules": rules,
+            "language": language,
+        },
     )
     db.flush()
     return session
