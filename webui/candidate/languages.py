@@ -13,7 +13,7 @@ Raises :class:`LanguageDataError` when a file is missing or malformed (checked b
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +27,7 @@ __all__ = [
     "get_language",
     "languages",
     "placeholders",
+    "spoken_sentences",
 ]
 
 #: Where the language list and the translation files are.
@@ -58,6 +59,10 @@ class Language:
     def dir(self) -> str:
         """The HTML ``dir`` of a block in this language."""
         return "rtl" if self.rtl else "ltr"
+
+    def spoken_before(self, translation: str | None) -> list[tuple[str, str]]:
+        """The (voice, text) said before the French: the translation, if this voice exists."""
+        return [(self.voice, translation)] if self.voice and translation else []
 
 
 def placeholders(text: str) -> set[str]:
@@ -117,3 +122,28 @@ def get_language(code: str | None) -> Language | None:
     if not code:
         return None
     return languages().get(code)
+
+
+def spoken_sentences(
+    retention_days: int, codes: Iterator[str] | list[str] | None = None
+) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+    """Every sentence the tablet may speak: (French, parts said before it), French alone first.
+
+    ``codes`` limits the languages (default: every listed one). The consent's ``{days}`` is
+    filled with ``retention_days``, as the app does.
+    """
+    from webui.candidate.texts import REFUSALS, TEXTS
+
+    sources = [("texts", key, text) for key, text in TEXTS.items()]
+    sources += [("refusals", key, text) for key, text in REFUSALS.items()]
+    chosen = [languages()[code] for code in codes] if codes is not None else languages().values()
+    for _section_name, _key, text in sources:
+        yield text.format(days=retention_days), []
+    for lang in chosen:
+        for section_name, key, text in sources:
+            translation = getattr(lang, section_name).get(key)
+            before = lang.spoken_before(
+                translation.format(days=retention_days) if translation else None
+            )
+            if before:
+                yield text.format(days=retention_days), before

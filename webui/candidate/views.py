@@ -64,7 +64,7 @@ def _say(text: str, lang: Language | None = None, translation: str | None = None
 
     Registers the sentence; cached, since every page names a dozen sentences.
     """
-    before = [(lang.voice, translation)] if lang and lang.voice and translation else []
+    before = lang.spoken_before(translation) if lang is not None else []
     voice = before[0][0] if before else ""
     cache_key = (request.script_root, text, voice, translation or "")
     url = _SPOKEN_URLS.get(cache_key)
