@@ -134,3 +134,24 @@ def test_command_line_refuses_unknown_item_with_one_line(tmp_path, table, capsys
 def test_command_line_names_the_missing_step(tmp_path, capsys):
     assert main(["link", "--work", str(tmp_path / "w")]) == 2
     assert "run `calibration fit` first" in capsys.readouterr().err
+
+
+def test_the_non_reader_and_enemies_columns_are_carried_through(tmp_path, rng):
+    bank = random_bank(6, rng)
+    flagged = bank.with_values(
+        non_reader=np.array([True, False, True, False, False, True]),
+        enemies=(("CE-002",), (), (), (), (), ()),
+    )
+    path = write_parameters(flagged, tmp_path / "p.csv")
+    assert path.read_text().splitlines()[0].endswith(",enemies,non_reader")
+    back = read_parameters(path)
+    np.testing.assert_array_equal(back.non_reader_mask, flagged.non_reader_mask)
+    assert back.enemy_lists == flagged.enemy_lists
+    # a new fit (new values) and a subset keep the flags of their items
+    refit = back.with_values(a=back.a * 1.1)
+    np.testing.assert_array_equal(refit.non_reader_mask, flagged.non_reader_mask)
+    assert refit.subset([5, 0]).non_reader_mask.tolist() == [True, True]
+    # a table without the columns has no non-reader item and no enemies
+    plain = read_parameters(write_parameters(bank, tmp_path / "plain.csv"))
+    assert not plain.non_reader_mask.any()
+    assert plain.enemy_lists == ((),) * 6

@@ -582,3 +582,45 @@ def test_a_french_only_session_shows_no_translation(
     assert "data-tr-lang" not in page
     assert 'class="lead tr"' not in page
     assert "Bonjour et bienvenue" in page
+
+
+def test_a_non_reader_test_is_refused_when_the_bank_cannot_fill_its_path(
+    app: Flask, test_bank: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import yaml
+
+    from placement.sessions import operations
+    from placement.sessions.errors import Conflict
+    from placement.sessions.models import Role
+    from placement.sessions.users import create_user
+
+    # the same bank, but rules that want reading items on the non-reader path: none exist
+    rules = tmp_path / "r.yaml"
+    rules.write_text(
+        yaml.safe_dump({**testbank.RULES, "non_reader_skills": ["CO", "CE", "EO"]}),
+        encoding="utf-8",
+    )
+    with app.app_context():
+        user, _ = create_user(
+            db.session, "agent.nr", "Agent", Role.AUDITEUR, "mot-de-passe-long-12"
+        )
+        reader, non_reader = (
+            operations.create_candidate(
+                db.session,
+                user,
+                dossier_number=f"75-2026-0090{n}",
+                last_name="Diallo",
+                first_name="Amina",
+                non_reader=bool(n),
+            )
+            for n in (0, 1)
+        )
+        with pytest.raises(Conflict) as refused:
+            operations.start_session(db.session, non_reader.id, user, rules=str(rules))
+        message = refused.value.message
+        assert "non-lecteur" in message
+        assert "la partie CE demande au moins 2 questions sans lecture, la banque en a 0" in message
+        # a reader's test on the same bank and rules starts
+        session = operations.start_session(db.session, reader.id, user, rules=str(rules))
+        assert session.id is not None
+        db.session.rollback()
