@@ -71,6 +71,15 @@ MIME_TYPES: dict[str, str] = {
 FloatArray = npt.NDArray[np.float32]
 
 
+def served_mime_type(container: str) -> str:
+    """The only Content-Type a stored recording of ``container`` is ever served with.
+
+    The type comes from the container that :func:`sniff_container` found in the bytes, never
+    from what the uploader declared; anything else is served as opaque bytes.
+    """
+    return MIME_TYPES.get(container, "application/octet-stream")
+
+
 @dataclass(frozen=True, slots=True)
 class Recording:
     """An accepted recording: the decoded signal and what was measured on it."""

@@ -272,11 +272,11 @@ def run_checks(
                             and abs(delta) >= th.dif_delta
                             and (abs(delta) - 1.0) / se_delta > 1.645
                         )
-            notes.append(f"DIF: Mantel–Haenszel, reference group {ref_name!r}")
+            notes.append(f"DIF : Mantel–Haenszel, groupe de référence {ref_name!r}")
         else:
-            notes.append("DIF: only one group in the data, not tested")
+            notes.append("DIF : un seul groupe dans les données, non testé")
     else:
-        notes.append("DIF: the responses have no group column, not tested")
+        notes.append("DIF : les réponses n'ont pas de colonne group, non testé")
     rows: list[ItemCheck] = []
     drifted, misfit, overfit, overexposed, unseen, dif = [], [], [], [], [], []
     for i, item_id in enumerate(new.ids):
@@ -337,21 +337,28 @@ def run_checks(
 
     def named(label: str, ids: list[str]) -> str:
         shown = ", ".join(ids[:8]) + (f" (+{len(ids) - 8})" if len(ids) > 8 else "")
-        return f"{len(ids)} item(s) {label}: {shown}"
+        return f"{len(ids)} item(s) {label} : {shown}"
 
     failures = []
     if drifted:
-        failures.append(named(f"drifted beyond |Δb| > {th.drift_b:g} or a ratio", drifted))
+        failures.append(
+            named(f"en dérive (|Δb| > {th.drift_b:g} ou rapport des a hors bornes)", drifted)
+        )
     if misfit:
-        failures.append(named(f"misfit (infit or outfit above {th.fit_range[1]:g})", misfit))
+        failures.append(
+            named(f"mal ajusté(s) (infit ou outfit au-dessus de {th.fit_range[1]:g})", misfit)
+        )
     if overexposed:
-        failures.append(named(f"exposed above {th.max_exposure:g}", overexposed))
+        failures.append(named(f"exposé(s) au-dessus de {th.max_exposure:g}", overexposed))
     if dif:
-        failures.append(named("with large DIF (ETS category C)", dif))
-    warnings = [named("never seen", unseen)] if unseen else []
+        failures.append(named("avec un fort DIF (catégorie C de l'ETS)", dif))
+    warnings = [named("jamais vu(s)", unseen)] if unseen else []
     if overfit:
         warnings.append(
-            named(f"overfit (infit or outfit below {th.fit_range[0]:g}; not degrading)", overfit)
+            named(
+                f"surajusté(s) (infit ou outfit au-dessous de {th.fit_range[0]:g} ; sans gravité)",
+                overfit,
+            )
         )
     return CheckReport(
         items=tuple(rows),

@@ -1,13 +1,15 @@
 """The ``calibration`` command: export, fit, link, check, simulate, report, publish, run.
 
 Every step works in a work directory (``--work``, default ``calibration-work``) and reads what
-the previous steps wrote there (see :mod:`calibration.steps`). Errors print one line and exit
-with status 2; ``check`` and ``run`` exit with 1 when checks fail.
+the previous steps wrote there (see :mod:`calibration.steps`). Errors print one line
+(``calibration : erreur : …``, in French like everything the command prints) and exit with
+status 2, never a traceback; ``check`` and ``run`` exit with 1 when checks fail.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -15,67 +17,88 @@ from pathlib import Path
 from calibration.checks import Thresholds
 from calibration.errors import CalibrationError
 from calibration.steps import Workdir
+from calibration.wording import french
 
 
 def _add_work(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--work", type=Path, default=Path("calibration-work"), help="work directory")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--work", type=Path, default=Path("calibration-work"), help="dossier de travail")
+    p.add_argument("--quiet", action="store_true", help="sans barres de progression")
 
 
 def _add_inputs(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--responses", type=Path, help="long CSV: person_id, item_id, score[, release, group]"
+        "--responses",
+        type=Path,
+        help="fichier de réponses : person_id, item_id, score[, release, group]",
     )
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--parameters", type=Path, help="current parameter CSV")
-    src.add_argument("--release", help="current bank release (version, or 'latest')")
+    src.add_argument("--parameters", type=Path, help="CSV des paramètres actuels")
+    src.add_argument("--release", help="version actuelle de la banque (numéro, ou 'latest')")
     p.add_argument(
-        "--releases-root", type=Path, help="folder of the releases (itembank's by default)"
+        "--releases-root", type=Path, help="dossier des versions (celui d'itembank par défaut)"
     )
 
 
 def _add_fit(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", choices=["1PL", "2PL", "3PL"], help="model of every right/wrong item")
-    p.add_argument("--min-responses", type=int, default=50, help="fewer: kept at old values")
+    p.add_argument(
+        "--model", choices=["1PL", "2PL", "3PL"], help="modèle de tous les items juste/faux"
+    )
+    p.add_argument(
+        "--min-responses", type=int, default=50, help="en dessous : anciennes valeurs gardées"
+    )
     p.add_argument("--se", choices=["crossprod", "bootstrap", "none"], default="crossprod")
-    p.add_argument("--bootstrap", type=int, default=20, help="bootstrap refits (--se bootstrap)")
-    p.add_argument("--fit-guessing", action="store_true", help="estimate 3PL lower asymptotes")
-    p.add_argument("--no-priors", action="store_true", help="plain MML, no weak priors")
-    p.add_argument("--single-scale", action="store_true", help="one θ scale for every skill")
+    p.add_argument(
+        "--bootstrap", type=int, default=20, help="réestimations du bootstrap (--se bootstrap)"
+    )
+    p.add_argument(
+        "--fit-guessing", action="store_true", help="estimer les asymptotes basses des 3PL"
+    )
+    p.add_argument("--no-priors", action="store_true", help="MML simple, sans a priori faibles")
+    p.add_argument(
+        "--single-scale",
+        action="store_true",
+        help="une seule échelle θ pour toutes les compétences",
+    )
     p.add_argument(
         "--no-conditioning",
         action="store_true",
-        help="N(0, 1) prior for everyone, not the engine's prior given the earlier sections",
+        help="a priori N(0, 1) pour tous, pas celui du moteur sachant les sections d'avant",
     )
-    p.add_argument("--seed", type=int, default=None, help="seed of the bootstrap")
+    p.add_argument("--seed", type=int, default=None, help="graine du bootstrap")
 
 
 def _add_link(p: argparse.ArgumentParser) -> None:
     p.add_argument("--method", choices=["stocking-lord", "mean-sigma"], default="stocking-lord")
-    p.add_argument("--anchors", help="comma-separated anchor ids, or @file with one id a line")
-    p.add_argument("--no-purify", action="store_true", help="keep drifted anchors")
+    p.add_argument(
+        "--anchors", help="ancres séparées par des virgules, ou @fichier (un identifiant par ligne)"
+    )
+    p.add_argument("--no-purify", action="store_true", help="garder les ancres en dérive")
 
 
 def _add_check(p: argparse.ArgumentParser) -> None:
     d = Thresholds()
-    p.add_argument("--drift-b", type=float, default=d.drift_b, help="flag |Δb| above this")
+    p.add_argument("--drift-b", type=float, default=d.drift_b, help="signaler |Δb| au-dessus")
     p.add_argument("--max-exposure", type=float, default=d.max_exposure)
     p.add_argument("--fit-range", type=float, nargs=2, default=d.fit_range, metavar=("LOW", "HIGH"))
 
 
 def _add_simulate(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--candidates", type=int, default=500, help="simulated candidates")
-    p.add_argument("--length", type=int, default=10, help="items per skill and test")
+    p.add_argument("--candidates", type=int, default=500, help="candidats simulés")
+    p.add_argument("--length", type=int, default=10, help="items par compétence et par test")
     p.add_argument("--sim-seed", type=int, default=0)
     p.add_argument(
-        "--no-engine", action="store_true", help="own per-skill CAT instead of the engine's"
+        "--no-engine",
+        action="store_true",
+        help="CAT propre par compétence au lieu de celui du moteur",
     )
 
 
 def _add_publish(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--version", help="version of the new release (default: the next one)")
-    p.add_argument("--override-reason", help="publish although checks failed; the reason is kept")
-    p.add_argument("--notes", default="", help="release notes")
+    p.add_argument("--version", help="numéro de la nouvelle version (par défaut : la suivante)")
+    p.add_argument(
+        "--override-reason", help="publier malgré des contrôles en échec ; le motif est gardé"
+    )
+    p.add_argument("--notes", default="", help="notes de version")
 
 
 def _with(p: argparse.ArgumentParser, *adders: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -85,38 +108,49 @@ def _with(p: argparse.ArgumentParser, *adders: Callable[[argparse.ArgumentParser
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser (also used by the docs)."""
-    top = argparse.ArgumentParser(prog="calibration", description=__doc__.splitlines()[0])
+    top = argparse.ArgumentParser(
+        prog="calibration",
+        description="Recalibration de la banque : export, estimation, liaison, contrôles, "
+        "simulation, rapport, publication.",
+    )
     sub = top.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("export", help="responses from the database as a long CSV")
+    p = sub.add_parser("export", help="les réponses de la base, en fichier de réponses")
     p.add_argument(
         "--database", required=True, help="SQLAlchemy URL (sqlite:///..., postgresql://...)"
     )
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--release-version", help="only responses given under this bank release")
-    p.add_argument("--group", choices=["help_language", "non_reader"], help="DIF group column")
-    p.add_argument("--pseudonymise", action="store_true", help="hash session ids (random key)")
+    p.add_argument("--release-version", help="seulement les réponses données sous cette version")
+    p.add_argument(
+        "--group", choices=["help_language", "non_reader"], help="colonne group pour le DIF"
+    )
+    p.add_argument(
+        "--pseudonymise",
+        action="store_true",
+        help="hacher les identifiants de session (clé aléatoire)",
+    )
 
-    p = sub.add_parser("fit", help="estimate item parameters (MML on sparse data)")
+    p = sub.add_parser("fit", help="estimer les paramètres des items (MML sur données éparses)")
     _with(p, _add_work, _add_inputs, _add_fit)
-    p = sub.add_parser("link", help="link the new estimates to the current scale")
+    p = sub.add_parser("link", help="lier les nouvelles estimations à l'échelle actuelle")
     _with(p, _add_work, _add_link)
-    p = sub.add_parser("check", help="item fit, drift, exposure, DIF")
+    p = sub.add_parser("check", help="ajustement, dérive, exposition, DIF")
     _with(p, _add_work, _add_check)
-    p = sub.add_parser("simulate", help="CAT on the current and the new parameters")
+    p = sub.add_parser("simulate", help="le CAT sur les paramètres actuels et nouveaux")
     _with(p, _add_work, _add_simulate)
-    p = sub.add_parser("report", help="the self-contained HTML report")
+    p = sub.add_parser("report", help="le rapport HTML autonome")
     _with(p, _add_work)
-    p = sub.add_parser("publish", help="publish a new release through itembank")
+    p = sub.add_parser("publish", help="publier une nouvelle version (itembank)")
     _with(p, _add_work, _add_publish)
     p.add_argument(
-        "--release", help="release the new parameters belong to (default: the fitted one)"
+        "--release",
+        help="version dont relèvent les nouveaux paramètres (par défaut : celle calibrée)",
     )
     p.add_argument("--releases-root", type=Path)
-    p = sub.add_parser("run", help="fit, link, check, simulate, report (and --publish)")
+    p = sub.add_parser("run", help="estimer, lier, contrôler, simuler, rapport (et --publish)")
     _with(p, _add_work, _add_inputs, _add_fit, _add_link, _add_check, _add_simulate)
     _with(p, _add_publish)
-    p.add_argument("--publish", action="store_true", help="publish at the end")
+    p.add_argument("--publish", action="store_true", help="publier à la fin")
     return top
 
 
@@ -126,7 +160,7 @@ def _anchors(spec: str | None) -> list[str] | None:
     if spec.startswith("@"):
         path = Path(spec[1:])
         if not path.is_file():
-            raise CalibrationError(f"anchor file {path} does not exist")
+            raise CalibrationError(f"{path} : fichier d'ancres introuvable")
         return [line.strip() for line in path.read_text().splitlines() if line.strip()]
     return [s.strip() for s in spec.split(",") if s.strip()]
 
@@ -160,15 +194,22 @@ def _do_fit(args: argparse.Namespace, work: Workdir) -> None:
         seed=args.seed,
         progress=not args.quiet,
     )
+    for note in _context_notes(work):
+        print(f"  note : {note}")
+    converged = "convergé" if result.converged else "NON convergé"
     print(
-        f"fit: {int(result.fitted.sum())} items re-estimated on {result.theta_eap.shape[0]} "
-        f"persons in {result.time_s:.1f} s ({'converged' if result.converged else 'NOT converged'})"
-        f"; {len(result.kept)} kept at their old values -> {work.fitted}"
+        f"estimation : {int(result.fitted.sum())} items réestimés sur "
+        f"{result.theta_eap.shape[0]} personnes en {result.time_s:.1f} s ({converged}) ; "
+        f"{len(result.kept)} gardés à leurs anciennes valeurs -> {work.fitted}"
     )
+    by_reason: dict[str, list[str]] = {}
     for kept in result.kept:
-        print(f"  kept {kept.item_id}: {kept.reason} ({kept.n_responses} responses)")
+        by_reason.setdefault(french(kept.reason), []).append(kept.item_id)
+    for reason, ids in by_reason.items():
+        shown = ", ".join(ids[:8]) + (f" (+{len(ids) - 8})" if len(ids) > 8 else "")
+        print(f"  gardés, {reason} : {len(ids)} item(s) : {shown}")
     for message in result.messages:
-        print(f"  note: {message}")
+        print(f"  note : {french(message)}")
 
 
 def _do_link(args: argparse.Namespace, work: Workdir) -> None:
@@ -181,14 +222,14 @@ def _do_link(args: argparse.Namespace, work: Workdir) -> None:
         purify=None if args.no_purify else 0.5,
     )
     for skill, lk in links.items():
-        dropped = f", dropped {', '.join(lk.dropped)}" if lk.dropped else ""
+        dropped = f", écartées : {', '.join(lk.dropped)}" if lk.dropped else ""
         if lk.provisional:
-            dropped += "; first calibration: linked to the provisional parameters"
+            dropped += " ; première calibration : liée aux paramètres provisoires"
         print(
-            f"link {skill}: θ_old = {lk.A:.4f} θ_new + {lk.B:+.4f} ({lk.method}, "
-            f"{len(lk.anchors)} anchors{dropped})"
+            f"liaison {skill} : θ_ancien = {lk.A:.4f} θ_nouveau {lk.B:+.4f} ({lk.method}, "
+            f"{len(lk.anchors)} ancres{dropped})"
         )
-    print(f"linked parameters -> {work.parameters}")
+    print(f"paramètres liés -> {work.parameters}")
 
 
 def _do_check(args: argparse.Namespace, work: Workdir) -> bool:
@@ -196,10 +237,10 @@ def _do_check(args: argparse.Namespace, work: Workdir) -> bool:
 
     report = step_check(work, thresholds=_thresholds(args))
     for failure in report.failures:
-        print(f"check FAILED: {failure}")
+        print(f"contrôle en ÉCHEC : {failure}")
     for warning in report.warnings:
-        print(f"check warning: {warning}")
-    print(f"checks {'passed' if report.passed else 'failed'} -> {work.checks}")
+        print(f"contrôle, avertissement : {warning}")
+    print(f"contrôles {'réussis' if report.passed else 'en échec'} -> {work.checks}")
     return report.passed
 
 
@@ -219,11 +260,11 @@ def _do_simulate(args: argparse.Namespace, work: Workdir) -> None:
         acc_cur = cur["classification_accuracy"].get("dispense")
         acc_new = new["classification_accuracy"].get("dispense")
         print(
-            f"simulate (engine, {data['n_candidates']} candidates): RMSE "
-            f"{cur['rmse']['overall']:.3f} -> {new['rmse']['overall']:.3f}, items "
-            f"{cur['mean_items']:.1f} -> {new['mean_items']:.1f}, dispense accuracy "
-            f"{_fmt(acc_cur)} -> {_fmt(acc_new)}, agreement {_fmt(data['decision_agreement'])}"
-            f", max exposure {cur['max_exposure']:.2f} -> {new['max_exposure']:.2f}"
+            f"simulation (moteur, {data['n_candidates']} candidats) : RMSE "
+            f"{_fmt(cur['rmse']['overall'])} -> {_fmt(new['rmse']['overall'])}, items "
+            f"{cur['mean_items']:.1f} -> {new['mean_items']:.1f}, justesse de la dispense "
+            f"{_fmt(acc_cur)} -> {_fmt(acc_new)}, accord {_fmt(data['decision_agreement'])}"
+            f", exposition max. {cur['max_exposure']:.2f} -> {new['max_exposure']:.2f}"
         )
         paths = data.get("non_reader") or {}
         if "skipped" in paths:
@@ -237,26 +278,26 @@ def _do_simulate(args: argparse.Namespace, work: Workdir) -> None:
                 f"{new['max_exposure']:.2f}"
             )
         return
-    print(f"simulate: own CAT per skill ({data['fallback_reason']})")
+    print(f"simulation : CAT propre par compétence ({data['fallback_reason']})")
     for s in data["skills"]:
         cur, new = s["current"], s["new"]
         print(
-            f"simulate {s['skill']}: RMSE {cur['rmse']:.3f} -> {new['rmse']:.3f}, decision "
-            f"accuracy {cur['decision_accuracy']:.3f} -> {new['decision_accuracy']:.3f}, "
-            f"agreement {s['decision_agreement']:.3f}, max exposure {cur['max_exposure']:.2f} "
+            f"simulation {s['skill']} : RMSE {cur['rmse']:.3f} -> {new['rmse']:.3f}, justesse "
+            f"de la décision {cur['decision_accuracy']:.3f} -> {new['decision_accuracy']:.3f}, "
+            f"accord {s['decision_agreement']:.3f}, exposition max. {cur['max_exposure']:.2f} "
             f"-> {new['max_exposure']:.2f}"
         )
 
 
 def _fmt(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.3f}"
+    return "n.d." if x is None else f"{x:.3f}"
 
 
 def _do_report(work: Workdir) -> None:
     from calibration.steps import step_report
 
     step_report(work)
-    print(f"report -> {work.report}")
+    print(f"rapport -> {work.report}")
 
 
 def _do_publish(args: argparse.Namespace, work: Workdir) -> None:
@@ -270,7 +311,7 @@ def _do_publish(args: argparse.Namespace, work: Workdir) -> None:
         override_reason=args.override_reason,
         notes=args.notes,
     )
-    print(f"published release {release.version} -> {release.root}")
+    print(f"version {release.version} publiée -> {release.root}")
 
 
 def _export(args: argparse.Namespace) -> None:
@@ -283,7 +324,7 @@ def _export(args: argparse.Namespace) -> None:
         group=args.group,
         pseudonymise=args.pseudonymise,
     )
-    print(f"exported {n} responses -> {args.out}")
+    print(f"{n} réponses exportées -> {args.out}")
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -319,13 +360,48 @@ def run(argv: Sequence[str] | None = None) -> int:
     return status
 
 
+def _context_notes(work: Workdir) -> list[str]:
+    from calibration.steps import read_json
+
+    if not work.context.is_file():
+        return []
+    return [str(n) for n in read_json(work.context, "fit").get("notes", [])]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Console entry point: one line on stderr and status 2 for any calibration error."""
+    """Console entry point: one line on stderr and status 2 for any error of the input.
+
+    Calibration errors carry their own message; a file the system cannot open or write (a
+    missing folder, no permission, a full disk) is named with the system's reason.
+    """
     try:
         return run(argv)
     except CalibrationError as exc:
-        print(f"calibration: error: {exc}", file=sys.stderr)
-        return 2
+        message = french(str(exc))
+    except OSError as exc:
+        where = f"{exc.filename} : " if exc.filename else ""
+        message = f"{where}{system_reason(exc)}"
+    # one line, whatever a library put in its message
+    print(f"calibration : erreur : {' '.join(message.split())}", file=sys.stderr)
+    return 2
+
+
+#: What the system says, in French, for the usual reasons a file cannot be used.
+_ERRNO = {
+    errno.ENOENT: "fichier ou dossier introuvable",
+    errno.EACCES: "accès refusé (droits du fichier)",
+    errno.EPERM: "opération non permise",
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+    errno.EISDIR: "c'est un dossier, pas un fichier",
+    errno.EEXIST: "existe déjà et n'est pas un dossier",
+    errno.ENOSPC: "plus de place sur le disque",
+    errno.EROFS: "système de fichiers en lecture seule",
+}
+
+
+def system_reason(exc: OSError) -> str:
+    """The reason of an ``OSError`` in French when it is a usual one, else the system's text."""
+    return _ERRNO.get(exc.errno or -1, exc.strerror or str(exc))
 
 
 if __name__ == "__main__":

@@ -6,14 +6,14 @@
   ``0..k`` with boundaries :math:`P(X \\ge j) = \\sigma(a(\\theta - b_j))`); ``4PL`` and ``GPCM``
   items are read, used in likelihoods and kept, not estimated. For a rubric item ``b`` holds
   the mean of its thresholds, so that drift and plots can treat every item alike.
-* The **long response CSV** has one row per response: ``person_id, item_id, score`` and
-  optionally ``release`` (the bank version the response was given under) and ``group`` (for DIF).
+* The **responses file** is the project's one format, :mod:`placement.responses` (its columns
+  are documented there): ``person_id, item_id, score`` and optionally ``release`` (the bank
+  version the response was given under) and ``group`` (for DIF); other columns are ignored.
   Person ids are pseudonyms; nothing else about the person is read.
 """
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +26,9 @@ import numpy.typing as npt
 from calibration.errors import MalformedCSV, UnknownItem
 from itembank.errors import ParametersInvalid
 from itembank.parameters import ParameterRow, read_parameters_csv, write_parameters_csv
+from placement.errors import InvalidResponses
+from placement.responses import read_responses as read_response_file
+from placement.responses import write_responses as write_response_file
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -36,7 +39,6 @@ DICHOTOMOUS = ("1PL", "2PL", "3PL", "4PL")
 POLYTOMOUS = ("GRM", "GPCM")
 #: Models the fit estimates; items of the others (4PL, GPCM) are kept at their values.
 ESTIMATED = ("1PL", "2PL", "3PL", "GRM")
-RESPONSE_COLUMNS = ("person_id", "item_id", "score")
 
 
 def group_rows(keys: IntArray, n: int) -> list[IntArray]:
@@ -235,8 +237,11 @@ def make_parameters(
 
 
 def _check_file(path: str | Path) -> None:
-    if not Path(path).is_file():
-        raise MalformedCSV(str(path), "no such file")
+    target = Path(path)
+    if target.is_dir():
+        raise MalformedCSV(str(path), "c'est un dossier, pas un fichier CSV")
+    if not target.is_file():
+        raise MalformedCSV(str(path), "fichier introuvable")
 
 
 def read_parameters(path: str | Path) -> ItemParameters:
@@ -309,7 +314,12 @@ def write_parameters(params: ItemParameters, path: str | Path) -> Path:
     ]
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    write_parameters_csv(rows, out)
+    partial = out.with_name(f".{out.name}.partial")  # written beside, moved in once complete
+    try:
+        write_parameters_csv(rows, partial)
+        partial.replace(out)
+    finally:
+        partial.unlink(missing_ok=True)
     return out
 
 
@@ -339,6 +349,7 @@ class Responses:
     score: IntArray
     groups: tuple[str, ...] | None = None
     releases: tuple[str, ...] | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def n_persons(self) -> int:
@@ -411,113 +422,80 @@ def responses_from_arrays(
 
 
 def read_responses(path: str | Path, params: ItemParameters) -> Responses:
-    """Read a long response CSV and map it onto ``params``.
+    """Read a responses file (:mod:`placement.responses`, the one format) onto ``params``.
+
+    The file's own checks are the format reader's; here the ids are mapped onto the table and
+    each score checked against its item's maximum. Every message names the user's file, the
+    line and the user's ids.
 
     Raises
     ------
     MalformedCSV
-        Missing columns, a non-integer or out-of-range score, a person answering the same
-        item twice, a person in two groups, an empty file.
+        Missing or unreadable file, missing columns, a non-integer or out-of-range score, a
+        person answering the same item twice, a person in two groups, no scored response.
     UnknownItem
-        Item ids absent from ``params`` (all of them are named).
+        Item ids absent from ``params`` (all of them are named, with the first line of each).
     """
     name = str(path)
-    _check_file(path)
-    persons: dict[str, int] = {}
-    person_groups: dict[int, str] = {}
-    person_list: list[int] = []
-    item_list: list[str] = []
-    score_list: list[int] = []
-    release_list: list[str] = []
-    with Path(path).open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        header = reader.fieldnames or []
-        missing = [c for c in RESPONSE_COLUMNS if c not in header]
-        if missing:
-            raise MalformedCSV(
-                name,
-                f"missing column(s) {', '.join(missing)}; expected person_id, item_id, score"
-                f" (optional release, group), got {header}",
-            )
-        has_group = "group" in header
-        has_release = "release" in header
-        for line, row in enumerate(reader, start=2):
-            pid = (row.get("person_id") or "").strip()
-            iid = (row.get("item_id") or "").strip()
-            raw = (row.get("score") or "").strip()
-            if not pid or not iid:
-                raise MalformedCSV(name, f"line {line}: empty person_id or item_id")
-            try:
-                value = float(raw)
-            except ValueError:
-                raise MalformedCSV(name, f"line {line}: score {raw!r} is not a number") from None
-            if not value.is_integer() or value < 0:
-                raise MalformedCSV(name, f"line {line}: score {raw!r} is not a whole score >= 0")
-            p = persons.setdefault(pid, len(persons))
-            if has_group:
-                group = (row.get("group") or "").strip()
-                if person_groups.setdefault(p, group) != group:
-                    raise MalformedCSV(name, f"line {line}: person {pid} is in two groups")
-            person_list.append(p)
-            item_list.append(iid)
-            score_list.append(int(value))
-            if has_release:
-                release_list.append((row.get("release") or "").strip())
-    if not person_list:
-        raise MalformedCSV(name, "no responses")
-    item = params.indices(item_list)
-    score = np.array(score_list, dtype=np.int64)
-    person = np.array(person_list, dtype=np.int64)
+    try:
+        table = read_response_file(path)
+    except InvalidResponses as exc:
+        where = "" if exc.line is None else f"ligne {exc.line} : "
+        raise MalformedCSV(name, f"{where}{exc.reason}") from None
+    # ids to integer codes once (dicts of the distinct ids), then numpy for every row
+    item_code, item_names = table.item_codes, table.items
+    person, person_ids = table.person_codes, table.persons
+    positions = [params.position(iid) for iid in item_names]
+    if None in positions:
+        first_row = np.unique(item_code, return_index=True)[1]
+        unknown = {
+            iid: table.lines[int(first_row[k])]
+            for k, iid in enumerate(item_names)
+            if positions[k] is None
+        }
+        raise UnknownItem(list(unknown), lines=unknown, path=name)
+    item = np.array(positions, dtype=np.int64)[item_code]
+    score = np.array(table.scores, dtype=np.int64)
     too_high = score > params.max_scores[item]
     if too_high.any():
         r = int(np.argmax(too_high))
         raise MalformedCSV(
             name,
-            f"line {r + 2}: score {score[r]} above the maximum {params.max_scores[item[r]]}"
-            f" of item {params.ids[item[r]]}",
+            f"ligne {table.lines[r]} : score {score[r]} au-dessus du maximum "
+            f"{params.max_scores[item[r]]} de l'item {params.ids[item[r]]}",
         )
-    key = person * params.n_items + item
-    uniq, first, counts = np.unique(key, return_index=True, return_counts=True)
-    if uniq.size != key.size:
-        dup = np.flatnonzero(counts > 1)[0]
-        r = int(first[dup])
-        raise MalformedCSV(
-            name,
-            f"person {person_list[r]!r} answered item {item_list[r]} more than once"
-            f" (line {r + 2}); keep one response per person and item",
-        )
-    ids = tuple(persons)
+    groups = None
+    if table.groups is not None:
+        by_person = dict(zip(table.person_ids, table.groups, strict=True))
+        groups = tuple(by_person[pid] for pid in person_ids)
     return Responses(
-        person_ids=ids,
+        person_ids=person_ids,
         person=person,
         item=item,
         score=score,
-        groups=tuple(person_groups.get(p, "") for p in range(len(ids))) if has_group else None,
-        releases=tuple(release_list) if has_release else None,
+        groups=groups,
+        releases=tuple(table.releases) if table.releases is not None else None,
+        notes=tuple(table.notes()),
     )
 
 
 def write_responses(responses: Responses, params: ItemParameters, path: str | Path) -> Path:
-    """Write ``responses`` as a long CSV (``person_id, item_id, score[, release][, group]``)."""
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    header = list(RESPONSE_COLUMNS)
-    if responses.releases is not None:
-        header.append("release")
-    if responses.groups is not None:
-        header.append("group")
-    with out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        for r in range(responses.n_responses):
-            p = int(responses.person[r])
-            row = [responses.person_ids[p], params.ids[responses.item[r]], int(responses.score[r])]
-            if responses.releases is not None:
-                row.append(responses.releases[r])
-            if responses.groups is not None:
-                row.append(responses.groups[p])
-            writer.writerow(row)
-    return out
+    """Write ``responses`` in the one responses format (:mod:`placement.responses`)."""
+    extra = [c for c, v in (("release", responses.releases), ("group", responses.groups)) if v]
+    rows = (
+        {
+            "person_id": responses.person_ids[int(p)],
+            "item_id": params.ids[int(i)],
+            "score": int(s),
+            **({"release": responses.releases[r]} if responses.releases is not None else {}),
+            **({"group": responses.groups[int(p)]} if responses.groups is not None else {}),
+        }
+        for r, (p, i, s) in enumerate(
+            zip(responses.person, responses.item, responses.score, strict=True)
+        )
+    )
+    write_response_file(path, rows, extra)
+    return Path(path)
 
 
 __all__ = [

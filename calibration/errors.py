@@ -15,7 +15,7 @@ Every error the command line can meet derives from :class:`CalibrationError`, so
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 
 class CalibrationError(Exception):
@@ -38,22 +38,41 @@ class MalformedCSV(InputError):
     """
 
     def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
+        super().__init__(f"{path} : {reason}")
         self.path = path
         self.reason = reason
 
 
 class UnknownItem(InputError):
-    """Responses name item ids that are not in the parameter table."""
+    """Responses name item ids that are not in the parameter table.
 
-    def __init__(self, item_ids: Sequence[str]) -> None:
-        shown = ", ".join(sorted(item_ids)[:10])
-        more = f" (and {len(item_ids) - 10} more)" if len(item_ids) > 10 else ""
+    Parameters
+    ----------
+    item_ids : sequence of str
+        The unknown ids, as the user's file spells them.
+    lines : mapping id -> int, optional
+        The first line of the responses file where each one appears.
+    path : str, optional
+        The responses file.
+    """
+
+    def __init__(
+        self,
+        item_ids: Sequence[str],
+        lines: Mapping[str, int] | None = None,
+        path: str | None = None,
+    ) -> None:
+        ids = sorted(item_ids)
+        lines = lines or {}
+        shown = ", ".join(f"{i} (ligne {lines[i]})" if i in lines else i for i in ids[:10])
+        more = f" (et {len(ids) - 10} autre(s))" if len(ids) > 10 else ""
+        where = f"{path} : " if path else ""
         super().__init__(
-            f"{len(item_ids)} item id(s) in the responses are not in the parameter table: "
-            f"{shown}{more}"
+            f"{where}{len(ids)} identifiant(s) d'item des réponses absent(s) de la table des "
+            f"paramètres : {shown}{more}"
         )
-        self.item_ids = tuple(item_ids)
+        self.item_ids = tuple(ids)
+        self.lines = dict(lines)
 
 
 class FitError(CalibrationError):
@@ -73,8 +92,9 @@ class PublishRefused(CalibrationError):
 
     def __init__(self, failures: Sequence[str]) -> None:
         super().__init__(
-            "refusing to publish: "
-            + "; ".join(failures)
-            + ' (re-run with --override-reason "..." to publish anyway; the reason is kept)'
+            "publication refusée : "
+            + " ; ".join(failures)
+            + ' (relancez avec --override-reason "…" pour publier quand même ; le motif est'
+            " gardé dans la version)"
         )
         self.failures = tuple(failures)

@@ -1,24 +1,26 @@
-"""Export of the collected responses from the platform's database as a long CSV.
+"""Export of the collected responses from the platform's database as a responses file.
 
 Reads the ``response`` and ``test_session`` tables (``placement.sessions.models``) of an SQLite
 or PostgreSQL database and writes ``person_id, item_id, score, release`` (and ``group`` when
-asked). The person id is the test session's id (``S<id>``) or, with ``pseudonymise=True``, a
-keyed hash of it whose key is drawn at random and never stored; names, dossier numbers,
-answers and recordings never leave the database. Pretest responses are exported like the
-others (they are what pretest seeding is for). Responses still waiting for a score are left
-out and counted.
+asked) in the project's one responses format (:mod:`placement.responses`). The person id is
+the test session's id (``S<id>``) or, with ``pseudonymise=True``, a keyed hash of it whose key
+is drawn at random and never stored; names, dossier numbers, answers and recordings never
+leave the database. Pretest responses are exported like the others (they are what pretest
+seeding is for). Responses still waiting for a score are left out and counted.
 """
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
 from calibration.errors import ExportError
+from placement.responses import write_responses
 
 GroupColumn = Literal["help_language", "non_reader"]
 
@@ -84,35 +86,51 @@ def export_responses(
     try:
         engine = make_engine(database_url)
     except (SQLAlchemyError, ValueError) as exc:
-        raise ExportError(f"cannot open the database {database_url!r}: {exc}") from None
+        reason = str(exc).splitlines()[0]
+        raise ExportError(f"impossible d'ouvrir la base {database_url!r} : {reason}") from None
+    counts = {"written": 0, "pending": 0}
+
+    def rows(conn: Any) -> Iterator[dict[str, Any]]:
+        for row in conn.execute(query):
+            session_id, item_id, score, release = row[0], row[1], row[2], row[3]
+            if score is None:
+                counts["pending"] += 1
+                continue
+            out = {
+                "person_id": person(int(session_id)),
+                "item_id": item_id,
+                "score": int(score),
+                "release": release,
+            }
+            if group == "help_language":
+                out["group"] = row[4] or "inconnue"
+            elif group == "non_reader":
+                out["group"] = "non-lecteur" if row[4] else "lecteur"
+            counts["written"] += 1
+            yield out
+
     target = Path(out)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    written = pending = 0
+    staged = target.with_name(f".{target.name}.export")
+    extra = ["release", *(["group"] if group else [])]
     try:
-        with engine.connect() as conn, target.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(
-                ["person_id", "item_id", "score", "release", *(["group"] if group else [])]
+        with engine.connect() as conn:
+            # staged beside the target and moved in only when complete and not empty, so a
+            # failed export never replaces an earlier file
+            write_responses(staged, rows(conn), extra)
+        if counts["written"] == 0:
+            where = f" pour la version {release_version}" if release_version else ""
+            raise ExportError(
+                f"aucune réponse corrigée dans la base{where} ({counts['pending']} en attente)"
             )
-            for row in conn.execute(query):
-                session_id, item_id, score, release = row[0], row[1], row[2], row[3]
-                if score is None:
-                    pending += 1
-                    continue
-                extra = []
-                if group == "help_language":
-                    extra = [row[4] or "inconnue"]
-                elif group == "non_reader":
-                    extra = ["non-lecteur" if row[4] else "lecteur"]
-                writer.writerow([person(int(session_id)), item_id, int(score), release, *extra])
-                written += 1
+        staged.replace(target)
     except SQLAlchemyError as exc:
-        target.unlink(missing_ok=True)
-        raise ExportError(f"cannot read responses from {database_url!r}: {exc}") from None
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        message = f"lecture des réponses de {database_url!r} impossible : {reason}"
+        raise ExportError(message) from None
+    except OSError as exc:
+        raise ExportError(f"{target} : écriture impossible ({exc.strerror or exc})") from None
     finally:
+        with contextlib.suppress(OSError):  # e.g. the folder of --out is not a folder
+            staged.unlink(missing_ok=True)
         engine.dispose()
-    if written == 0:
-        target.unlink(missing_ok=True)
-        where = f" under release {release_version}" if release_version else ""
-        raise ExportError(f"no scored response in the database{where} ({pending} pending)")
-    return written
+    return counts["written"]

@@ -97,12 +97,10 @@ def _mean_sigma(
 ) -> tuple[float, float]:
     b_new, b_old = _locations(new, i_new), _locations(old, i_old)
     if b_new.size != b_old.size:
-        raise LinkingError("anchor items have different numbers of thresholds in the two tables")
+        raise LinkingError("des ancres n'ont pas le même nombre de seuils dans les deux tables")
     sd_new = float(np.std(b_new))
     if sd_new < 1e-6:
-        raise LinkingError(
-            "the anchor items all have the same difficulty: the scale is undetermined"
-        )
+        raise LinkingError("les ancres ont toutes la même difficulté : l'échelle est indéterminée")
     A = float(np.std(b_old)) / sd_new
     return A, float(np.mean(b_old) - A * np.mean(b_new))
 
@@ -165,7 +163,7 @@ def link(
         Fewer than three usable anchors, or anchors without spread.
     """
     if method not in ("stocking-lord", "mean-sigma"):
-        raise LinkingError(f"unknown linking method {method!r}")
+        raise LinkingError(f"méthode de liaison inconnue : {method!r}")
     fitted_mask = np.ones(new.n_items, dtype=bool) if fitted is None else np.asarray(fitted)
     provisional = False
     if anchors is None:
@@ -182,11 +180,14 @@ def link(
     else:
         missing = [i for i in anchors if i not in old or i not in new]
         if missing:
-            raise LinkingError(f"anchor(s) not in both tables: {', '.join(missing[:10])}")
+            raise LinkingError(
+                f"ancre(s) absente(s) de l'une des deux tables : {', '.join(missing[:10])}"
+            )
         candidates = list(anchors)
     if len(candidates) < MIN_ANCHORS:
         raise LinkingError(
-            f"{len(candidates)} usable anchor item(s); linking needs at least {MIN_ANCHORS}"
+            f"{len(candidates)} ancre(s) utilisable(s) ; la liaison en demande au moins "
+            f"{MIN_ANCHORS}"
         )
     i_new = new.indices(candidates)
     i_old = old.indices(candidates)
@@ -243,7 +244,7 @@ def link_skills(
                 purify=purify,
             )
         except LinkingError as exc:
-            raise LinkingError(f"skill {skill or '(none)'}: {exc}") from None
+            raise LinkingError(f"compétence {skill or '(sans)'} : {exc}") from None
     return links
 
 

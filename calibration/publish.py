@@ -54,17 +54,17 @@ def publish(
         state["context"],
     )
     if state["new"] is None or linking is None:
-        raise InputError(f"{work.parameters} is missing: run `calibration link` first")
+        raise InputError(f"{work.parameters} manque : lancez d'abord `calibration link`")
     if checks is None:
-        raise InputError(f"{work.checks} is missing: run `calibration check` first")
+        raise InputError(f"{work.checks} manque : lancez d'abord `calibration check`")
     reason = (override_reason or "").strip() or None
     if not checks.passed and reason is None:
         raise PublishRefused(checks.failures)
     base_version = release or context.get("release")
     if base_version is None:
         raise InputError(
-            "the current parameters did not come from a release: give --release VERSION "
-            "(the release whose items the new parameters belong to)"
+            "les paramètres actuels ne viennent pas d'une version de la banque : donnez "
+            "--release VERSION (la version dont les nouveaux paramètres calibrent les items)"
         )
     root = releases_root or (
         Path(context["releases_root"]) if context.get("releases_root") else None
@@ -72,7 +72,7 @@ def publish(
     try:
         base = itembank.load_release(base_version, root)
     except itembank.ItemBankError as exc:
-        raise InputError(f"cannot load release {base_version}: {exc}") from None
+        raise InputError(f"version {base_version} de la banque introuvable : {exc}") from None
 
     new = state["new"]
     out_csv = work.root / "release-parameters.csv"
@@ -102,8 +102,12 @@ def publish(
         }
     }
     text = notes or (
-        f"Recalibration of {base.version} on {metadata['calibration']['n_persons']} candidates"
-        + (f"; published despite failed checks: {reason}" if reason and not checks.passed else "")
+        f"Recalibration de {base.version} sur {metadata['calibration']['n_persons']} candidats"
+        + (
+            f" ; publiée malgré des contrôles en échec : {reason}"
+            if reason and not checks.passed
+            else ""
+        )
     )
     try:
         return itembank.publish_release(
@@ -119,4 +123,4 @@ def publish(
             root=root,
         )
     except itembank.ItemBankError as exc:
-        raise CalibrationError(f"the item bank refused the release: {exc}") from None
+        raise CalibrationError(f"la banque a refusé la nouvelle version : {exc}") from None

@@ -23,6 +23,7 @@ import numpy as np
 from calibration.checks import CheckReport
 from calibration.data import ItemParameters
 from calibration.model import expected_scores, item_information
+from calibration.wording import french
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
@@ -35,6 +36,17 @@ th{background:#f3f3f3}td.l,th.l{text-align:left}
 .flag{background:#fde8e8}img{max-width:100%;height:auto}
 .note{color:#555;font-size:.9rem}
 """
+
+
+#: The checks' flags as the report names them.
+FLAGS = {
+    "drift": "dérive",
+    "misfit": "mal ajusté",
+    "overfit": "surajusté",
+    "exposure": "surexposé",
+    "unseen": "jamais vu",
+    "dif": "DIF",
+}
 
 
 def _png(fig: Any) -> str:
@@ -379,7 +391,7 @@ def build_report(
             f"{'convergé' if fit['converged'] else '<span class=fail>non convergé</span>'} ; "
             f"erreurs types : {html.escape(fit['se_method'])}.</p>"
         )
-        parts += [f'<p class="warn">{html.escape(m)}</p>' for m in fit.get("messages", [])]
+        parts += [f'<p class="warn">{html.escape(french(m))}</p>' for m in fit.get("messages", [])]
         if new is not None and new.pretest.any():
             fitted_ids = set(fit["fitted"])
             pretest = [i for i, p in zip(new.ids, new.pretest, strict=True) if p]
@@ -485,7 +497,8 @@ def build_report(
         css = []
         for r in checks.items:
             rows.append([
-                r.item_id, r.model, ", ".join(r.flags) or "", str(r.n_responses), r.exposure,
+                r.item_id, r.model, ", ".join(FLAGS.get(f, f) for f in r.flags),
+                str(r.n_responses), r.exposure,
                 r.a_old, r.b_old, r.a_new, r.b_new, (se.get(r.item_id) or {}).get("b"), r.delta_b,
                 r.infit, r.outfit, r.dif_delta,
             ])  # fmt: skip
@@ -518,7 +531,7 @@ def build_report(
         parts.append(
             _table(
                 ["item", "réponses", "raison"],
-                [[k["item_id"], str(k["n_responses"]), k["reason"]] for k in fit["kept"]],
+                [[k["item_id"], str(k["n_responses"]), french(k["reason"])] for k in fit["kept"]],
                 left=3,
             )
         )

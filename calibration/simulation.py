@@ -9,8 +9,9 @@ table, with the same simulated candidates (same true abilities, same seed). Each
 answers from its own pool. Reported per run: mean test length, RMSE and bias of θ̂, accuracy
 of the dispense decision and of the prescribed hours, maximum exposure, unused items; and the
 agreement of the two runs' decisions candidate by candidate. The rules are the bundled CIR
-rules restricted to the skills the bank has; a bank that cannot meet them (too few items of a
-skill or theme) falls back to the simulation below, and the reason is recorded.
+rules with one section per skill the bank has (:func:`placement.rules.rules_for_pool`, sections
+shortened to what the bank has); a bank that still cannot run them falls back to the simulation
+below, and the reason is recorded.
 
 **The calibration package's own** (:func:`compare_banks`): for each skill, simulated candidates
 with true :math:`\\theta \\sim N(0, 1)` on the (linked, common) scale take a fixed-length CAT
@@ -215,7 +216,7 @@ def compare_with_engine(
     from placement.bank import pool_from_csv, pool_from_release
     from placement.cat import check_blueprint
     from placement.errors import BlueprintUnsatisfiable
-    from placement.rules import default_rules
+    from placement.rules import rules_for_pool
     from placement.simulation import draw_true_thetas, simulate
 
     if release is not None:
@@ -227,9 +228,8 @@ def compare_with_engine(
     else:
         pools = [pool_from_csv(current_csv), pool_from_csv(new_csv)]
         cuts, corr = None, None
-    rules = default_rules()
-    present = set(pools[1].skills)
-    rules = rules.with_changes(sections=tuple(s for s in rules.sections if s.skill in present))
+    # the CIR rules with one section per skill the bank has (placement simulate's own)
+    rules, _ = rules_for_pool(pools[1])
     thetas = draw_true_thetas(
         rules, n_candidates, np.random.default_rng(np.random.SeedSequence([seed, 7])), corr
     )

@@ -49,7 +49,14 @@ class Workdir:
     root: Path
 
     def __post_init__(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
+        if self.root.exists() and not self.root.is_dir():
+            raise InputError(f"{self.root} : le dossier de travail (--work) est un fichier")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(
+                f"{self.root} : impossible de créer le dossier de travail ({exc.strerror or exc})"
+            ) from None
 
     @property
     def responses(self) -> Path:
@@ -118,9 +125,30 @@ def _clean(value: Any) -> Any:
 
 
 def write_json(path: Path, data: Any) -> Path:
-    """Write plain data as JSON (NaN as null)."""
-    path.write_text(json.dumps(_clean(data), indent=1, ensure_ascii=False), encoding="utf-8")
+    """Write plain data as JSON (NaN as null), beside the target first, then moved into place."""
+    text = json.dumps(_clean(data), indent=1, ensure_ascii=False)
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
     return path
+
+
+def install(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target`` through a file beside it, moved in once complete."""
+    if source.resolve() == target.resolve():
+        return
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        shutil.copyfile(source, partial)
+        partial.replace(target)
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise InputError(f"{source} : copie impossible vers {target} ({reason})") from None
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def read_json(path: Path, step: str) -> Any:
@@ -129,12 +157,12 @@ def read_json(path: Path, step: str) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise InputError(f"{path} is not valid JSON ({exc})") from None
+        raise InputError(f"{path} : JSON illisible ({exc})") from None
 
 
 def _require(path: Path, step: str) -> None:
     if not path.is_file():
-        raise InputError(f"{path} is missing: run `calibration {step}` first")
+        raise InputError(f"{path} manque : lancez d'abord `calibration {step}`")
 
 
 def _num(x: Any) -> float:
@@ -163,9 +191,9 @@ def prepare(
 
         try:
             rel = itembank.load_release(None if release == "latest" else release, releases_root)
-        except itembank.ItemBankError as exc:
-            raise InputError(f"cannot load release {release}: {exc}") from None
-        shutil.copyfile(rel.parameters_path, work.current)
+        except (itembank.ItemBankError, OSError) as exc:
+            raise InputError(f"version {release} de la banque introuvable : {exc}") from None
+        source = Path(rel.parameters_path)
         context["release"] = rel.version
         context["releases_root"] = str(releases_root) if releases_root else None
         context["retired"] = sorted(
@@ -178,19 +206,31 @@ def prepare(
         context["cut_scores"] = rel.cut_scores
         context["skill_correlation"] = [list(row) for row in rel.skill_correlation]
     elif parameters is not None:
-        if Path(parameters).resolve() != work.current.resolve():
-            shutil.copyfile(parameters, work.current)
+        source = Path(parameters)
         context["parameters"] = str(parameters)
-    elif not work.current.is_file():
-        raise InputError("give the current parameters: --release VERSION or --parameters CSV")
-    current = read_parameters(work.current)
-    if responses is not None and Path(responses).resolve() != work.responses.resolve():
-        shutil.copyfile(responses, work.responses)
-    if not work.responses.is_file():
-        raise InputError("give the responses: --responses CSV (or run `calibration export`)")
-    data = read_responses(work.responses, current)
+    elif work.current.is_file():
+        source = work.current
+    else:
+        raise InputError(
+            "donnez les paramètres actuels : --release VERSION ou --parameters FICHIER.csv"
+        )
+    # every input is read and checked where the user put it (messages name their file and
+    # line); only then is it copied into the work folder, so a refused file replaces nothing
+    current = read_parameters(source)
+    if responses is not None:
+        answers = Path(responses)
+    elif work.responses.is_file():
+        answers = work.responses
+    else:
+        raise InputError(
+            "donnez les réponses : --responses FICHIER.csv (ou lancez `calibration export`)"
+        )
+    data = read_responses(answers, current)
+    install(source, work.current)
+    install(answers, work.responses)
     context["n_persons"] = data.n_persons
     context["n_responses"] = data.n_responses
+    context["notes"] = list(data.notes)
     write_json(work.context, context)
     return context
 
@@ -425,7 +465,7 @@ def step_simulate(
     new = read_parameters(work.parameters)
     context = _context(work)
     data: dict[str, Any] = {}
-    reason = "engine simulation not asked for (--no-engine)"
+    reason = "simulation du moteur non demandée (--no-engine)"
     if engine:
         from calibration.simulation import compare_with_engine
         from placement.errors import PlacementError
@@ -446,7 +486,7 @@ def step_simulate(
                 progress=progress,
             )
         except PlacementError as exc:
-            reason = f"the engine cannot run this bank with the CIR rules: {exc}"
+            reason = f"le moteur ne peut pas faire passer le test sur cette banque : {exc}"
     if not data:
         cuts = {k: float(v) for k, v in (context.get("cuts") or {}).items()}
         comparisons = compare_banks(

@@ -15,7 +15,8 @@ Exception tree::
         │   └── BlueprintUnsatisfiable  the pool cannot meet the blueprint's minimums
         ├── InvalidState            a test state the engine cannot continue from
         ├── InvalidPolicy           a policy file that is missing or inconsistent
-        └── InvalidBank             a parameter CSV or release the engine cannot read
+        ├── InvalidBank             a parameter CSV or release the engine cannot read
+        └── InvalidResponses        a responses file that cannot be read (file, line named)
 """
 
 from __future__ import annotations
@@ -36,6 +37,27 @@ class InvalidBank(EngineError):
     """A parameter CSV or a release that cannot be turned into a pool."""
 
 
+class InvalidResponses(EngineError):
+    """A responses file (:mod:`placement.responses`) that cannot be read.
+
+    Parameters
+    ----------
+    path : str
+        The file, as the user named it.
+    reason : str
+        What is wrong, in French.
+    line : int, optional
+        The line of the user's file where it is wrong (the header is line 1).
+    """
+
+    def __init__(self, path: str, reason: str, line: int | None = None) -> None:
+        where = f"{path}, ligne {line}" if line is not None else path
+        super().__init__(f"{where} : {reason}")
+        self.path = path
+        self.reason = reason
+        self.line = line
+
+
 __all__ = [
     "BlueprintUnsatisfiable",
     "EngineError",
@@ -43,6 +65,7 @@ __all__ = [
     "InvalidPattern",
     "InvalidPolicy",
     "InvalidPool",
+    "InvalidResponses",
     "InvalidRules",
     "InvalidState",
     "PlacementError",

@@ -6,13 +6,15 @@ library; this module reads the files. ``cir.yaml`` is the default blueprint of t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from placement.cat.rules import Rules
-from placement.errors import InvalidRules
+from placement.cat.rules import Rules, Section, Stopping, Themes
+from placement.errors import BlueprintUnsatisfiable, InvalidRules
+from placement.irt import Pool
 
 RULES_DIR = Path(__file__).resolve().parent
 DEFAULT_RULES = RULES_DIR / "cir.yaml"
@@ -51,4 +53,167 @@ def default_rules() -> Rules:
     return load_rules(DEFAULT_RULES)
 
 
-__all__ = ["DEFAULT_RULES", "RULES_DIR", "default_rules", "load_rules"]
+#: Section length (min, max) of a skill the base rules have no section for.
+DEFAULT_SECTION_LENGTH = (8, 12)
+
+
+def _label(skill: str) -> str:
+    return skill or "(sans compétence)"
+
+
+def _operational_counts(pool: Pool) -> dict[str, int]:
+    """Operational (non-pretest) items per skill, in order of first appearance."""
+    counts: dict[str, int] = {}
+    for skill, pretest in zip(pool.skills, pool.pretest, strict=True):
+        counts.setdefault(skill, 0)
+        if not pretest:
+            counts[skill] += 1
+    return counts
+
+
+def rules_for_pool(
+    pool: Pool, base: Rules | None = None, *, items: int | None = None
+) -> tuple[Rules, list[str]]:
+    """Rules for any bank: one section per skill the pool has, the rest from ``base``.
+
+    The sections follow ``base``'s order for the skills it knows (then the others, in the
+    pool's order), with ``base``'s lengths (:data:`DEFAULT_SECTION_LENGTH` for a skill it has
+    no section for), or exactly ``items`` items each (a fixed-length test: no overall maximum
+    nor time limit then); a section never asks for more items than the pool has of its skill.
+    Content balance runs over the themes the pool has. Selection, exposure, stopping, prior
+    and cut scores are ``base``'s (the bundled CIR rules by default).
+
+    Returns
+    -------
+    (Rules, list of str)
+        The rules, and notes in French for the user: sections shortened to what the pool has,
+        and what a rules file must add for a skill the base rules know nothing of.
+
+    Raises
+    ------
+    BlueprintUnsatisfiable
+        The pool has no operational item.
+    InvalidRules
+        ``items`` below 1.
+    """
+    base = base or default_rules()
+    if items is not None and items < 1:
+        raise InvalidRules(f"--items doit valoir au moins 1 (reçu {items})")
+    counts = {s: n for s, n in _operational_counts(pool).items() if n > 0}
+    if not counts:
+        raise BlueprintUnsatisfiable(
+            "la banque n'a aucun item opérationnel (tous sont en prétest) : rien à simuler"
+        )
+    known = {s.skill: s for s in base.sections}
+    order = [s.skill for s in base.sections if s.skill in counts]
+    order += [s for s in counts if s not in known]
+    notes: list[str] = []
+    sections = []
+    for skill in order:
+        have = counts[skill]
+        if items is not None:
+            low = high = items
+        elif skill in known:
+            low, high = known[skill].min_items, known[skill].max_items
+        else:
+            low, high = DEFAULT_SECTION_LENGTH
+        if high > have:
+            notes.append(
+                f"section {_label(skill)} : {have} item(s) opérationnel(s) seulement, la section "
+                f"en donne au plus {have} (au lieu de {low}–{high})"
+                if low != high
+                else f"section {_label(skill)} : {have} item(s) opérationnel(s) seulement, la "
+                f"section en donne {have} (au lieu de {high})"
+            )
+        high = min(high, have)
+        low = min(low, high)
+        se_target = known[skill].se_target if skill in known and items is None else None
+        sections.append(Section(skill, low, high, se_target))
+    themes_present = list(dict.fromkeys(t for t in pool.themes if t))
+    names = [t for t in base.themes.names if t in themes_present]
+    names += [t for t in themes_present if t not in names]
+    themes = Themes(
+        names=tuple(names),
+        min_items=base.themes.min_items,
+        max_share=base.themes.max_share if len(names) > 1 else 1.0,
+    )
+    total_max = sum(s.max_items for s in sections)
+    stopping = base.stopping
+    if items is not None:
+        # a fixed length per section: the sections end at their length, nothing earlier
+        stopping = Stopping(
+            se_target=None,
+            classification=replace(stopping.classification, method="none"),
+            min_items=0,
+            max_items=None,
+            time_limit_s=None,
+        )
+    elif stopping.max_items is not None and stopping.max_items < total_max:
+        stopping = replace(stopping, max_items=total_max)
+    missing_cuts = [s for s in order if s not in base.cut_scores]
+    if missing_cuts:
+        skills = ", ".join(_label(s) for s in missing_cuts)
+        cuts = ", ".join(
+            f"{s or 'COMPÉTENCE'}: {{A1.1: …, A1: …, A2: …, B1: …}}" for s in missing_cuts
+        )
+        notes.append(
+            f"pas de seuils CECR pour {skills} : θ̂, précision et exposition sont mesurés, pas "
+            f"les niveaux ni la décision ; pour les avoir, un fichier de règles (--rules) doit "
+            f"ajouter à ses sections cut_scores: {{{cuts}}}, et, pour que les compétences "
+            "s'informent entre elles, skill_order et skill_correlation qui les contiennent"
+            + (
+                " (les items sans compétence en reçoivent une par la colonne skill de la banque)"
+                if "" in missing_cuts
+                else ""
+            )
+        )
+    rules = base.with_changes(
+        sections=tuple(sections),
+        themes=themes,
+        stopping=stopping,
+        version=f"{base.version} (sections : {', '.join(_label(s) for s in order)})",
+    )
+    return rules, notes
+
+
+def blueprint_gaps(pool: Pool, rules: Rules, *, non_reader: bool = False) -> list[str]:
+    """What ``rules`` ask that the pool cannot give, one French line per section (empty: none).
+
+    With ``non_reader``, the non-readers' path: the sections of ``rules.non_reader_skills``,
+    filled with items marked ``non_reader`` only.
+    """
+    if not non_reader:
+        counts = _operational_counts(pool)
+        sections = rules.sections
+    else:
+        counts = {}
+        for skill, pretest, ok in zip(pool.skills, pool.pretest, pool.non_reader, strict=True):
+            counts[skill] = counts.get(skill, 0) + int(bool(ok) and not pretest)
+        sections = tuple(s for s in rules.sections if s.skill in rules.non_reader_skills)
+        if not sections:
+            skills = ", ".join(rules.non_reader_skills) or "aucune"
+            gap = (
+                f"aucune section pour les non-lecteurs : les règles les testent en {skills}, "
+                "la banque n'a pas ces compétences"
+            )
+            return [gap]
+    gaps = []
+    for s in sections:
+        have = counts.get(s.skill, 0)
+        if have < s.min_items:
+            what = "items marqués non_reader" if non_reader else "items"
+            gaps.append(
+                f"section {_label(s.skill)} : au moins {s.min_items} {what}, la banque en a {have}"
+            )
+    return gaps
+
+
+__all__ = [
+    "DEFAULT_RULES",
+    "DEFAULT_SECTION_LENGTH",
+    "RULES_DIR",
+    "blueprint_gaps",
+    "default_rules",
+    "load_rules",
+    "rules_for_pool",
+]

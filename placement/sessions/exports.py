@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from placement.responses import columns_for, responses_text
 from placement.sessions import audit
 from placement.sessions.audit import Actor
 from placement.sessions.models import (
@@ -58,17 +59,16 @@ DAY_COLUMNS = (
     "politique",
 )
 
-RESPONSE_COLUMNS = (
-    "candidate",
-    "session",
+#: Columns of the responses download: the one responses format (placement.responses), with
+#: the session's pseudonym as person_id.
+RESPONSE_EXTRA = (
     "release",
+    "candidate",
     "policy",
     "day",
     "seq",
-    "item_id",
     "skill",
     "pretest",
-    "score",
     "machine_score",
     "max_score",
     "scorer",
@@ -77,6 +77,7 @@ RESPONSE_COLUMNS = (
     "non_reader",
     "session_state",
 )
+RESPONSE_COLUMNS = columns_for(RESPONSE_EXTRA)
 
 
 def _csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
@@ -139,7 +140,12 @@ def pseudonym(secret: str, kind: str, identifier: int) -> str:
 
 
 def responses_csv(db: Session, secret: str, actor: Actor | User, release: str | None = None) -> str:
-    """Every response with its effective score, for calibration: pseudonymous, no names."""
+    """Every response with its effective score, for calibration: pseudonymous, no names.
+
+    The one responses format (:mod:`placement.responses`): ``person_id`` is the test session's
+    pseudonym; a response still waiting for its score has an empty ``score`` (the readers
+    skip and count it).
+    """
     from placement.sessions.results import response_scores
 
     query = (
@@ -154,8 +160,8 @@ def responses_csv(db: Session, secret: str, actor: Actor | User, release: str | 
         scores = response_scores(session)
         rows.extend(
             {
+                "person_id": pseudonym(secret, "session", session.id),
                 "candidate": pseudonym(secret, "candidate", session.candidate_id),
-                "session": pseudonym(secret, "session", session.id),
                 "release": session.release_version,
                 "policy": session.policy,
                 "day": session.created_at.date().isoformat(),
@@ -176,7 +182,7 @@ def responses_csv(db: Session, secret: str, actor: Actor | User, release: str | 
         )
     audit.record(db, actor, "export.responses", detail={"release": release, "responses": len(rows)})
     db.flush()
-    return _csv(rows, RESPONSE_COLUMNS)
+    return responses_text(rows, RESPONSE_EXTRA)
 
 
 def _iso(value: Any) -> Any:

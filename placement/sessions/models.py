@@ -30,6 +30,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
 
+from audio.intake import served_mime_type
+
 
 def utcnow() -> datetime:
     """The current time, timezone-aware (UTC)."""
@@ -228,6 +230,11 @@ class Recording(Base):
     erased_at: Mapped[datetime | None]
 
     response: Mapped[Response] = relationship(back_populates="recording")
+
+    @property
+    def served_mime_type(self) -> str:
+        """The audio type this recording is served as: decided by its checked container."""
+        return served_mime_type(self.container)
 
 
 class Transcript(Base):

@@ -298,7 +298,7 @@ def check_microphone(
         recording = _check(data, **limits)
     except AudioRejected as refusal:
         session.mic_ok = False
-        _audit(db, session, "mic_check.refused", code=refusal.code, mime=mime)
+        _audit(db, session, "mic_check.refused", code=refusal.code, mime=(mime or "")[:60])
         db.flush()
         raise
     session.mic_ok = True
@@ -514,9 +514,11 @@ def submit_recording(
     recording = _check(data, **limits)
     presented_at = _claim(db, session, item_id)
     response = _new_response(session, bank, item, presented_at, {"recording": True})
+    # The stored (and later served) type is the one the bytes were checked to be; the type the
+    # tablet declared is hostile input and only goes to the audit trail.
     response.recording = Recording(
         sha256=recording.sha256,
-        mime_type=(mime or recording.mime_type)[:60],
+        mime_type=recording.mime_type,
         container=recording.container,
         size_bytes=len(data),
         duration_s=float(recording.duration_s),
@@ -533,6 +535,8 @@ def submit_recording(
         seq=response.seq,
         sha256=recording.sha256,
         duration_s=round(recording.duration_s, 2),
+        container=recording.container,
+        declared_type=(mime or "")[:60],
     )
     db.flush()
     if enqueue is not None:

@@ -1,7 +1,9 @@
 """``placement simulate``: run the adaptive test on simulated candidates and write a report.
 
 Writes ``DIR/summary.json``, ``DIR/examinees.csv``, ``DIR/exposure.csv``,
-``DIR/responses.csv`` and four PNG plots, and prints the main figures.
+``DIR/responses.csv`` (the one responses format, :mod:`placement.responses`, that
+``calibration`` reads) and four PNG plots, and prints the main figures. Any bank runs: without
+``--rules`` the sections are the skills the bank has (:func:`placement.rules.rules_for_pool`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import argparse
 import csv
 import json
 import sys
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,39 +22,51 @@ import numpy as np
 from placement.bank import load_bank
 from placement.cat import Exposure, Rules
 from placement.errors import PlacementError
-from placement.rules import default_rules, load_rules
+from placement.irt import Pool
+from placement.responses import write_responses
+from placement.rules import blueprint_gaps, load_rules, rules_for_pool
 
 
 def register(subparsers: Any) -> None:
     """Add the ``simulate`` sub-command."""
     p = subparsers.add_parser(
         "simulate",
-        help="run the adaptive test on simulated candidates",
-        description="Run the CAT on simulated candidates and write summary.json, "
-        "examinees.csv and PNG plots.",
+        help="faire passer le test adaptatif à des candidats simulés",
+        description="Fait passer le test adaptatif à des candidats simulés et écrit "
+        "summary.json, examinees.csv, exposure.csv, responses.csv et des graphiques PNG.",
     )
     p.add_argument(
         "--bank",
         required=True,
-        help="a CSV parameter table, a release directory or a release version",
+        help="un CSV de paramètres, un dossier de version ou un numéro de version",
     )
-    p.add_argument("--examinees", type=int, default=1000, help="number of simulated candidates")
-    p.add_argument("--seed", type=int, default=0, help="seed of the whole simulation")
-    p.add_argument("--rules", help="a rules YAML file (default: placement/rules/cir.yaml)")
-    p.add_argument("--out", required=True, type=Path, help="output directory")
-    p.add_argument("--policy", help="prescription policy (default: the release's, else cir-2016)")
+    p.add_argument("--examinees", type=int, default=1000, help="nombre de candidats simulés")
+    p.add_argument("--seed", type=int, default=0, help="graine de toute la simulation")
     p.add_argument(
-        "--thetas", type=Path, help="CSV of true abilities, one column per skill (or 'theta')"
+        "--rules",
+        help="un fichier de règles YAML (défaut : règles CIR, une section par compétence)",
     )
     p.add_argument(
-        "--non-reader-share", type=float, default=0.0, help="share of non-reader candidates"
+        "--items",
+        type=int,
+        help="sans --rules : exactement N items par section (test de longueur fixe)",
+    )
+    p.add_argument("--out", required=True, type=Path, help="dossier de sortie")
+    p.add_argument(
+        "--policy", help="politique de prescription (défaut : celle de la version, sinon cir-2016)"
+    )
+    p.add_argument(
+        "--thetas", type=Path, help="CSV des vrais θ, une colonne par compétence (ou 'theta')"
+    )
+    p.add_argument(
+        "--non-reader-share", type=float, default=0.0, help="part de candidats non-lecteurs"
     )
     p.add_argument(
         "--exposure-target", type=float,
-        help="compute Sympson-Hetter parameters for this maximum exposure first, and use them",
+        help="calculer d'abord les paramètres de Sympson-Hetter pour cette exposition max.",
     )  # fmt: skip
-    p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--no-plots", action="store_true", help="sans graphiques PNG")
+    p.add_argument("--no-progress", action="store_true", help="sans barre de progression")
     p.set_defaults(func=run)
 
 
@@ -76,6 +92,53 @@ def _read_thetas(path: Path, skills: list[str]) -> dict[str, np.ndarray]:
     return out
 
 
+#: Optional columns of the simulated responses file (placement.responses); ``person_id`` is
+#: the ``examinee`` number of examinees.csv.
+SIMULATED_EXTRA = ("seq", "skill", "pretest")
+
+
+def _response_rows(result: Any, pool: Pool) -> Iterator[dict[str, Any]]:
+    seq: Counter[int] = Counter()
+    for examinee, item_id, score in result.responses:
+        seq[examinee] += 1
+        i = pool.index(item_id)
+        yield {
+            "person_id": examinee,
+            "item_id": item_id,
+            "score": score,
+            "seq": seq[examinee],
+            "skill": pool.skills[i],
+            "pretest": bool(pool.pretest[i]),
+        }
+
+
+def _rules(args: argparse.Namespace, pool: Pool) -> tuple[Rules, list[str]]:
+    """The rules file's rules, checked against the bank; else rules made from its skills."""
+    if not args.rules:
+        return rules_for_pool(pool, items=args.items)
+    if args.items is not None:
+        raise PlacementError("--items vaut sans --rules (un fichier de règles fixe ses sections)")
+    rules = load_rules(args.rules)
+    gaps = blueprint_gaps(pool, rules)
+    if gaps:
+        have = ", ".join(
+            f"{s or '(sans compétence)'} ({n})"
+            for s, n in Counter(
+                skill
+                for skill, pretest in zip(pool.skills, pool.pretest, strict=True)
+                if not pretest
+            ).items()
+        )
+        raise PlacementError(
+            f"les règles {args.rules} ne conviennent pas à cette banque : "
+            + " ; ".join(gaps)
+            + f". La banque a : {have}. Le fichier de règles doit retirer ces sections ou baisser "
+            "leur min_items ; sans --rules, les sections viennent des compétences de la banque "
+            "(--items N pour N items par section)."
+        )
+    return rules, []
+
+
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
@@ -91,17 +154,49 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _write_outputs(
+    args: argparse.Namespace, out: Path, result: Any, bank: Any, rules: Rules
+) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    summary = dict(result.summary, bank=bank.version, rules=rules.version)
+    if args.exposure_target is not None:
+        summary["sympson_hetter"] = dict(rules.exposure.sympson_hetter)
+    (out / "summary.json").write_text(
+        json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False), encoding="utf-8"
+    )
+    _write_csv(out / "examinees.csv", result.rows)
+    _write_csv(
+        out / "exposure.csv",
+        [{"item_id": k, "exposure": v} for k, v in sorted(result.exposure.items())],
+    )
+    write_responses(out / "responses.csv", _response_rows(result, bank.pool), SIMULATED_EXTRA)
+    if not args.no_plots:
+        from placement.simulation.plots import write_plots
+
+        write_plots(result, list(rules.skills), out)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the simulation; 0 on success, 2 on bad input (message on stderr)."""
     from placement.simulation import simulate, sympson_hetter_parameters
 
     try:
         if args.examinees < 1:
-            raise PlacementError("--examinees must be at least 1")
+            raise PlacementError("--examinees doit valoir au moins 1")
         if args.seed < 0:
-            raise PlacementError("--seed must be >= 0")
+            raise PlacementError("--seed doit être ≥ 0")
         bank = load_bank(args.bank)
-        rules: Rules = load_rules(args.rules) if args.rules else default_rules()
+        rules, notes = _rules(args, bank.pool)
+        for note in notes:
+            print(f"note : {note}", file=sys.stderr)
+        if args.non_reader_share > 0:
+            gaps = blueprint_gaps(bank.pool, rules, non_reader=True)
+            if gaps:
+                raise PlacementError(
+                    "--non-reader-share : la banque ne peut pas faire passer le test aux "
+                    "non-lecteurs : " + " ; ".join(gaps) + ". Marquez des items non_reader "
+                    "(colonne non_reader du CSV) ou simulez sans non-lecteurs."
+                )
         policy = args.policy or bank.policy or "cir-2016"
         options: dict[str, Any] = {
             "cut_scores": bank.cut_scores,
@@ -122,52 +217,40 @@ def run(args: argparse.Namespace) -> int:
             progress=not args.no_progress, **options,
         )  # fmt: skip
     except PlacementError as exc:
-        print(f"placement simulate: {exc}", file=sys.stderr)
+        print(f"placement simulate : {exc}", file=sys.stderr)
         return 2
     out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    summary = dict(result.summary, bank=bank.version, rules=rules.version)
-    if args.exposure_target is not None:
-        summary["sympson_hetter"] = dict(rules.exposure.sympson_hetter)
-    (out / "summary.json").write_text(
-        json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False), encoding="utf-8"
-    )
-    _write_csv(out / "examinees.csv", result.rows)
-    _write_csv(
-        out / "exposure.csv",
-        [{"item_id": k, "exposure": v} for k, v in sorted(result.exposure.items())],
-    )
-    _write_csv(
-        out / "responses.csv",
-        [{"examinee": e, "item_id": i, "score": s} for e, i, s in result.responses]
-        or [{"examinee": "", "item_id": "", "score": ""}],
-    )
-    if not args.no_plots:
-        from placement.simulation.plots import write_plots
-
-        write_plots(result, list(rules.skills), out)
+    try:
+        _write_outputs(args, out, result, bank, rules)
+    except OSError as exc:
+        where = exc.filename or out
+        print(f"placement simulate : écriture impossible dans {where} : {exc.strerror or exc}",
+              file=sys.stderr)  # fmt: skip
+        return 2
     s = result.summary
     print(
-        f"bank {bank.version}, rules {rules.version}, policy {s['policy']}, "
-        f"{s['n_examinees']} candidates, seed {args.seed}"
+        f"banque {bank.version}, règles {rules.version}, politique {s['policy']}, "
+        f"{s['n_examinees']} candidats, graine {args.seed}"
     )
-    print(f"items per test: mean {_fmt(s['mean_items'])}, p95 {_fmt(s['items_p95'])}")
+    print(f"items par test : moyenne {_fmt(s['mean_items'])}, p95 {_fmt(s['items_p95'])}")
     for skill in rules.skills:
         print(
-            f"  {skill}: items {_fmt(s['mean_items_by_skill'][skill])}"
-            f"  rmse {_fmt(s['rmse'][skill])}  bias {_fmt(s['bias'][skill])}"
-            f"  A1 accuracy {_fmt(s['classification_accuracy'][skill].get('A1'))}"
+            f"  {skill} : items {_fmt(s['mean_items_by_skill'][skill])}"
+            f"  rmse {_fmt(s['rmse'][skill])}  biais {_fmt(s['bias'][skill])}"
+            f"  justesse A1 {_fmt(s['classification_accuracy'][skill].get('A1'))}"
         )
     print(
-        f"rmse overall {_fmt(s['rmse']['overall'])}, "
-        f"where the SE rule stopped {_fmt(s['rmse_se_stop']['overall'])}"
+        f"rmse global {_fmt(s['rmse']['overall'])}, "
+        f"là où la règle d'erreur type a arrêté {_fmt(s['rmse_se_stop']['overall'])}"
     )
     print(
-        f"dispense decision accuracy {_fmt(s['classification_accuracy']['dispense'])}, "
-        f"hours accuracy {_fmt(s['classification_accuracy']['hours'])}"
+        f"justesse de la décision de dispense {_fmt(s['classification_accuracy']['dispense'])}, "
+        f"des heures {_fmt(s['classification_accuracy']['hours'])}"
     )
-    print(f"max exposure {_fmt(s['max_exposure'])}, unused items {_fmt(s['unused_fraction'])}")
-    print(f"step time p50 {_fmt(s['step_ms_p50'])} ms, p99 {_fmt(s['step_ms_p99'])} ms")
-    plots = "" if args.no_plots else " and 4 PNG plots"
-    print(f"wrote {out}/summary.json, examinees.csv, exposure.csv, responses.csv{plots}")
+    print(
+        f"exposition max. {_fmt(s['max_exposure'])}, items inutilisés {_fmt(s['unused_fraction'])}"
+    )
+    print(f"temps d'un pas p50 {_fmt(s['step_ms_p50'])} ms, p99 {_fmt(s['step_ms_p99'])} ms")
+    plots = "" if args.no_plots else " et 4 graphiques PNG"
+    print(f"écrits : {out}/summary.json, examinees.csv, exposure.csv, responses.csv{plots}")
     return 0

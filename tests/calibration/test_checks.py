@@ -38,7 +38,7 @@ def test_drifted_item_is_flagged_and_stable_ones_are_not(rng):
     row = next(r for r in report.items if r.item_id == current.ids[7])
     assert row.delta_b == pytest.approx(1.2, abs=0.35)
     assert not report.passed
-    assert any("drifted" in f for f in report.failures)
+    assert any("en dérive" in f for f in report.failures)
 
 
 def test_exposure_and_unseen_items_are_reported(rng):
@@ -51,7 +51,7 @@ def test_exposure_and_unseen_items_are_reported(rng):
     assert over
     assert {r.item_id for r in report.flagged("exposure")} == over
     assert {r.item_id for r in report.flagged("unseen")} == unseen
-    assert any("exposed above 0.3" in f for f in report.failures)
+    assert any("exposé(s) au-dessus de 0.3" in f for f in report.failures)
     assert (not unseen) or report.warnings
 
 

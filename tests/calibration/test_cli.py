@@ -31,7 +31,7 @@ def test_run_chains_every_step_and_writes_a_self_contained_report(tmp_path, rng,
     out = capsys.readouterr().out
     checks = json.loads((work / "checks.json").read_text())
     assert status == (0 if checks["passed"] else 1)
-    assert re.search(r"link CE: θ_old = 1\.[12]\d+ θ_new \+ \+0\.[23]", out)
+    assert re.search(r"liaison CE : θ_ancien = 1\.[12]\d+ θ_nouveau \+0\.[23]", out)
     new = read_parameters(work / "parameters.csv")
     assert new.ids == bank.ids
     fit = json.loads((work / "fit.json").read_text())
@@ -65,4 +65,4 @@ def test_simulate_without_the_engine_uses_the_per_skill_cat(tmp_path, rng, capsy
     (ce,) = sim["skills"]
     assert ce["current"]["mean_items"] == 10
     assert ce["new"]["rmse"] < 0.7
-    assert "simulate CE: RMSE" in capsys.readouterr().out
+    assert "simulation CE : RMSE" in capsys.readouterr().out

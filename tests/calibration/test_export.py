@@ -93,9 +93,17 @@ def test_export_filters_by_release_and_pseudonymises(tmp_path):
 def test_export_of_an_empty_or_missing_database_is_a_clear_error(tmp_path, capsys):
     url = f"sqlite:///{tmp_path / 'app.db'}"
     _fill(url)
-    with pytest.raises(ExportError, match="no scored response in the database under release 1999"):
+    with pytest.raises(
+        ExportError, match="aucune réponse corrigée dans la base pour la version 19"
+    ):
         export_responses(url, tmp_path / "x.csv", release_version="1999.1.0")
     assert not (tmp_path / "x.csv").exists()
+    # a failed export leaves an earlier file as it was
+    earlier = tmp_path / "earlier.csv"
+    earlier.write_text("person_id,item_id,score\nS1,CO-001,1\n", encoding="utf-8")
+    with pytest.raises(ExportError):
+        export_responses(url, earlier, release_version="1999.1.0")
+    assert earlier.read_text(encoding="utf-8") == "person_id,item_id,score\nS1,CO-001,1\n"
     status = main(
         [
             "export",
@@ -106,7 +114,7 @@ def test_export_of_an_empty_or_missing_database_is_a_clear_error(tmp_path, capsy
         ]
     )
     assert status == 2
-    assert "calibration: error: cannot read responses" in capsys.readouterr().err
+    assert "calibration : erreur : lecture des réponses de " in capsys.readouterr().err
 
 
 @pytest.mark.postgres
@@ -132,3 +140,15 @@ def test_export_from_postgresql(tmp_path):
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{schema_db}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_an_export_that_cannot_be_written_is_one_line(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    _fill(url)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    assert main(["export", "--database", url, "--out", str(blocker / "r.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("calibration : erreur : ")
+    assert err.count("\n") == 1
+    assert str(blocker) in err

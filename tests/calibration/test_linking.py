@@ -55,11 +55,11 @@ def test_drifted_anchor_is_dropped(rng):
 def test_too_few_anchors_is_refused(rng):
     bank = random_bank(5, rng)
     fitted = np.array([True, True, False, False, False])
-    with pytest.raises(LinkingError, match="at least 3"):
+    with pytest.raises(LinkingError, match="au moins 3"):
         link(bank, bank, fitted=fitted)
 
 
 def test_anchors_without_spread_are_refused(rng):
     bank = random_bank(4, rng).with_values(b=np.zeros(4))
-    with pytest.raises(LinkingError, match="same difficulty"):
+    with pytest.raises(LinkingError, match="même difficulté"):
         link(bank, bank, method="mean-sigma")

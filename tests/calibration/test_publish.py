@@ -61,7 +61,7 @@ def test_publish_refuses_failed_checks_without_a_reason(calibrated):
     assert not checks.passed  # 8-item CATs on this bank overexpose its best items
     before = itembank.list_releases(release.root.parent)
     for reason in (None, "   "):
-        with pytest.raises(PublishRefused, match=r"refusing to publish: .*exposed above 0\.25"):
+        with pytest.raises(PublishRefused, match=r"publication refusée : .*au-dessus de 0\.25"):
             publish(work, override_reason=reason)
     assert itembank.list_releases(release.root.parent) == before
 

@@ -72,7 +72,7 @@ def test_simulate_writes_its_report(small_bank, tmp_path, capsys) -> None:
         data = (out / f"{png}.png").read_bytes()
         assert data.startswith(b"\x89PNG")
     report = capsys.readouterr().out
-    assert "dispense decision accuracy" in report
+    assert "justesse de la décision de dispense" in report
     # the same seed gives the same figures
     again = tmp_path / "again"
     _run(
@@ -135,3 +135,88 @@ def test_exposure_target_computes_and_uses_sympson_hetter_parameters(small_bank,
     parameters = summary["sympson_hetter"]
     assert parameters
     assert all(0 < k < 1 for k in parameters.values())
+
+
+def _one_skill_bank(small_bank: Path, tmp_path: Path, skill: str, label: str) -> Path:
+    """The CE rows of ``small_bank``, their skill relabelled ``label``."""
+    lines = small_bank.read_text(encoding="utf-8").splitlines()
+    rows = [lines[0]] + [
+        line.replace(f",{skill},", f",{label},", 1) for line in lines[1:] if f",{skill}," in line
+    ]
+    path = tmp_path / f"{label}.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_one_skill_bank_runs_without_a_rules_file(small_bank, tmp_path, capsys) -> None:
+    from calibration.data import read_parameters, read_responses
+
+    bank = _one_skill_bank(small_bank, tmp_path, "CE", "CE")
+    out = tmp_path / "out"
+    code = _run(["simulate", "--bank", str(bank), "--examinees", "30", "--seed", "2",
+                 "--out", str(out), "--no-progress", "--no-plots"])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert set(summary["mean_items_by_skill"]) == {"CE"}
+    assert 8 <= summary["mean_items"] <= 12  # the CIR lengths of a CE section
+    assert summary["classification_accuracy"]["dispense"] is not None  # CE has CIR cut scores
+    # the responses file is the one calibration reads, as written
+    responses = read_responses(out / "responses.csv", read_parameters(bank))
+    assert responses.n_persons == 30
+    assert responses.notes == ()
+
+
+def test_items_per_section_and_a_skill_of_ones_own(small_bank, tmp_path, capsys) -> None:
+    bank = _one_skill_bank(small_bank, tmp_path, "CE", "LECTURE")
+    out = tmp_path / "out"
+    code = _run(["simulate", "--bank", str(bank), "--examinees", "20", "--items", "15",
+                 "--out", str(out), "--no-progress", "--no-plots"])  # fmt: skip
+    assert code == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["mean_items"] == 15  # a fixed length per section
+    assert summary["classification_accuracy"]["dispense"] is None  # no cut scores for it
+    err = capsys.readouterr().err
+    assert "pas de seuils CECR pour LECTURE" in err
+    assert "cut_scores: {LECTURE: {A1.1: …, A1: …, A2: …, B1: …}}" in err
+    # more items than the bank has: the section gives what there is, and says so
+    code = _run(["simulate", "--bank", str(bank), "--examinees", "5", "--items", "40",
+                 "--out", str(tmp_path / "o2"), "--no-progress", "--no-plots"])  # fmt: skip
+    assert code == 0
+    assert "section LECTURE : 25 item(s) opérationnel(s) seulement" in capsys.readouterr().err
+
+
+def test_a_rules_file_the_bank_cannot_meet_lists_what_to_change(small_bank, tmp_path, capsys):
+    bank = _one_skill_bank(small_bank, tmp_path, "CE", "CE")
+    code = _run(["simulate", "--bank", str(bank), "--rules", "cir", "--out", str(tmp_path / "o"),
+                 "--no-progress", "--no-plots", "--examinees", "3"])  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    for gap in (
+        "section CO : au moins 8 items, la banque en a 0",
+        "section EO : au moins 3 items, la banque en a 0",
+        "section EE : au moins 2 items, la banque en a 0",
+        "La banque a : CE (25)",
+    ):
+        assert gap in err
+
+
+def test_an_output_folder_that_cannot_be_made_is_one_line(small_bank, tmp_path, capsys) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    code = _run(["simulate", "--bank", str(small_bank), "--examinees", "2", "--no-progress",
+                 "--no-plots", "--out", str(blocker / "out")])  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("placement simulate : écriture impossible dans ")
+    assert err.count("\n") == 1
+
+
+def test_non_readers_on_a_bank_without_their_items_is_a_clear_refusal(small_bank, tmp_path, capsys):
+    bank = _one_skill_bank(small_bank, tmp_path, "CE", "CE")
+    out = str(tmp_path / "o")
+    code = _run(["simulate", "--bank", str(bank), "--examinees", "3", "--no-progress",
+                 "--no-plots", "--non-reader-share", "0.5", "--out", out])  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert "aucune section pour les non-lecteurs : les règles les testent en CO, EO" in err

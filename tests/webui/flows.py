@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from flask import Flask
@@ -72,8 +73,13 @@ def play_test(
     mic_wav: bytes,
     strategy: Strategy = "right",
     stop_after: int | None = None,
+    stop_when: Callable[[Any], bool] | None = None,
 ) -> TestSession:
-    """The tablet takes the test to its end (or ``stop_after`` answers) with ``strategy``."""
+    """The tablet takes the test to its end with ``strategy``.
+
+    It stops early after ``stop_after`` answers, or on the first item for which
+    ``stop_when(item)`` is true (left pending on screen).
+    """
     with app.app_context():
         session = db.session.get(TestSession, session_id)
         assert session is not None
@@ -94,6 +100,8 @@ def play_test(
             if stop_after is not None and answered >= stop_after:
                 break
             item = bank.item(view.item_id)
+            if stop_when is not None and stop_when(item):
+                break
             testflow.submit_answer(db.session, session, view.item_id, _answer(item, strategy))
             db.session.commit()
             answered += 1

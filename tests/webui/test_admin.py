@@ -9,12 +9,14 @@ import re
 import zipfile
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from placement.responses import read_responses
 from placement.sessions import retention
 from placement.sessions.errors import Conflict, InvalidInput
 from placement.sessions.models import (
@@ -240,6 +242,7 @@ def test_psychometrician_export_has_no_names(
     make_user: Callable[..., tuple[User, str]],
     client_as: Callable[[str], FlaskClient],
     speech_wav: bytes,
+    tmp_path: Path,
 ) -> None:
     auditeur, _ = make_user("auditeur")
     first = new_session(app, auditeur, "75-2026-00300", last_name="Zerbib", first_name="Léa")
@@ -264,6 +267,13 @@ def test_psychometrician_export_has_no_names(
     assert len(candidates) == 2
     assert all(re.fullmatch(r"[0-9a-f]{16}", c) for c in candidates)
     assert {r["score"] for r in rows} >= {"0", "1"}
+    # the one responses format: calibration reads the download as it is (person = session)
+    download = tmp_path / "responses.csv"
+    download.write_text(body, encoding="utf-8")
+    read_back = read_responses(download)
+    assert len(read_back) + read_back.pending == n_responses
+    assert len(set(read_back.person_ids)) == 2
+    assert read_back.renamed == {}
     # stable pseudonyms: the same export twice gives the same ids
     again = list(csv.DictReader(io.StringIO(psy.get("/psy/responses.csv").get_data(as_text=True))))
     assert {r["candidate"] for r in again} == candidates

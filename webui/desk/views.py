@@ -19,6 +19,8 @@ from webui.desk import bp
 from webui.extensions import db
 
 DESK_ROLES = (Role.AUDITEUR, Role.ADMIN)
+#: A recording is data, never a document: no sources at all, and a sandbox if opened directly.
+RECORDING_CSP = "default-src 'none'; sandbox"
 
 #: Rendered θ̂ plots (matplotlib takes about a second), oldest dropped first.
 _PLOT_CACHE: dict[tuple[Any, ...], str] = {}
@@ -259,12 +261,17 @@ def recording(response_id: int) -> ResponseReturnValue:
         detail={"response_id": response_id},
     )
     db.session.commit()
-    response = current_app.response_class(rec.data, mimetype=rec.mime_type.split(";")[0])
+    # The bytes came from a tablet: they are served only as the audio type the server checked
+    # them to be, as a download when opened outside the player (an <audio> element ignores the
+    # disposition), and in a sandbox with no sources, so that a polyglot file never runs.
+    response = current_app.response_class(rec.data, mimetype=rec.served_mime_type)
     # byte ranges, so that the player can seek in the recording
     response.make_conditional(request, accept_ranges=True, complete_length=len(rec.data))
     response.headers["Content-Disposition"] = (
-        f'inline; filename="reponse-{response_id}.{rec.container}"'
+        f'attachment; filename="reponse-{response_id}.{rec.container}"'
     )
+    response.headers["Content-Security-Policy"] = RECORDING_CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 

@@ -1,0 +1,62 @@
+"""Rules made for any bank: one section per skill the pool has."""
+
+from __future__ import annotations
+
+import pytest
+
+from placement.cat import check_blueprint
+from placement.errors import BlueprintUnsatisfiable, InvalidRules
+from placement.irt import Pool
+from placement.rules import blueprint_gaps, default_rules, rules_for_pool
+
+from .conftest import make_pool
+
+
+def test_a_cir_bank_gets_the_cir_rules(pool: Pool) -> None:
+    cir = default_rules()
+    rules, notes = rules_for_pool(pool)
+    assert rules.sections == cir.sections
+    assert rules.stopping == cir.stopping
+    assert set(rules.themes.names) == set(cir.themes.names)
+    assert notes == []
+    assert blueprint_gaps(pool, cir) == []
+
+
+def test_sections_follow_the_skills_present_and_shorten_to_the_pool() -> None:
+    pool = make_pool({"EE": 3, "CE": 30}, seed=3)
+    relabelled = Pool.create(
+        [*pool.ids, "X-1", "X-2"],
+        a=[*pool.a, 1.0, 1.2],
+        b=[*pool.b, 0.0, 0.5],
+        models=[*pool.models, "2PL", "2PL"],
+        skills=[*pool.skills, "LECTURE", "LECTURE"],
+        themes=[*pool.themes, "", ""],
+        thresholds=[list(t[t == t]) for t in pool.thresholds] + [[], []],
+    )
+    rules, notes = rules_for_pool(relabelled)
+    assert [(s.skill, s.min_items, s.max_items) for s in rules.sections] == [
+        ("CE", 8, 12),  # the CIR order and lengths
+        ("EE", 2, 3),  # CIR 2-4, the pool has 3
+        ("LECTURE", 2, 2),  # a skill of its own: 8-12 by default, the pool has 2
+    ]
+    assert any(n.startswith("section EE : 3 item(s)") for n in notes)
+    assert any("cut_scores: {LECTURE:" in n for n in notes)
+    check_blueprint(relabelled, rules)  # the engine accepts them
+
+
+def test_items_per_section_make_a_fixed_length_test() -> None:
+    pool = make_pool({"CE": 30}, seed=4)
+    rules, _ = rules_for_pool(pool, items=20)
+    (section,) = rules.sections
+    assert (section.min_items, section.max_items) == (20, 20)
+    assert rules.stopping.se_target is None
+    assert rules.stopping.time_limit_s is None
+    assert rules.stopping.classification.method == "none"
+    with pytest.raises(InvalidRules, match="--items"):
+        rules_for_pool(pool, items=0)
+
+
+def test_a_pool_of_pretest_items_only_is_refused() -> None:
+    pool = make_pool({"CE": 0}, seed=5, pretest=4)
+    with pytest.raises(BlueprintUnsatisfiable, match="aucun item opérationnel"):
+        rules_for_pool(pool)
