@@ -222,10 +222,10 @@ def coverage(items: Iterable[Item], max_exposure: float = MAX_EXPOSURE) -> Cover
                         skill, f"non-reader, theme {theme}", have, math.ceil(1 / max_exposure)
                     )
                 )
-        for level in NON_READER_LEVELS:
-            have = sum(n for (lv, _), n in mine.items() if lv == level)
+        for band in NON_READER_LEVELS:
+            have = sum(n for (lv, _), n in mine.items() if lv == band)
             if have < lo:
-                gaps.append(Shortfall(skill, f"non-reader, level {level}", have, lo))
+                gaps.append(Shortfall(skill, f"non-reader, level {band}", have, lo))
     return Coverage(
         total=len(counted),
         by_status=dict(Counter(it.status for it in all_items)),

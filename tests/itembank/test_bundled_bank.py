@@ -96,5 +96,7 @@ def test_the_non_reader_pool_is_at_full_depth() -> None:
     assert cov.non_reader_shortfalls == [], [str(s) for s in cov.non_reader_shortfalls]
     for item in bank.items.values():
         if item.non_reader and item.skill == "CO":
-            assert item.instruction.audio and item.stem is not None and item.stem.audio
+            assert item.instruction.audio, item.id
+            assert item.stem is not None, item.id
+            assert item.stem.audio, item.id
             assert all(c.image or c.audio for c in item.choices), item.id
