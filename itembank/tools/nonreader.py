@@ -257,6 +257,182 @@ TABLE: tuple[Row, ...] = (
 # fmt: on
 
 
+#: The speaking items of the path (``EO-301`` onwards): a scene to look at and a person to hear
+#: (the stem's recording: what the person says to the candidate), then the candidate answers.
+FIRST_SPEAKING = 301
+OFF_TOPIC = ["je ne sais pas", "je sais pas", "je ne comprends pas", "je comprends pas",
+             "je ne parle pas français"]  # fmt: skip
+GREET = ["bonjour", "bonsoir", "salut"]
+ASKING = ["je voudrais", "je veux", "j'ai besoin", "il me faut", "vous avez", "donnez moi",
+          "je viens pour", "c'est pour"]  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Speak:
+    """One speaking item: the scene, who speaks and what they say, the rubric's content."""
+
+    level: str
+    theme: str
+    topic: str
+    scene: str  # media/scenes/<scene>.svg
+    instruction: str
+    heard: str  # what the person in the scene says (spoken; never shown to the tablet)
+    voice: str  # "f" or "m": the person heard
+    elements: tuple[tuple[str, str, tuple[str, ...]], ...]  # (id, label, variants)
+    levels: tuple[tuple[str, int, tuple[str, ...]], ...]  # (descriptor, min, requires), 1..max
+    answers: tuple[tuple[str, int], ...]  # model answers and the score each must get
+
+
+def e(element_id: str, label: str, *variants: str) -> tuple[str, str, tuple[str, ...]]:
+    """A rubric element."""
+    return (element_id, label, variants)
+
+
+def lv(descriptor: str, min_elements: int, *requires: str) -> tuple[str, int, tuple[str, ...]]:
+    """A rubric level above 0."""
+    return (descriptor, min_elements, requires)
+
+
+LOOK = "Regardez l'image. Écoutez "
+# fmt: off
+SPEAKING: tuple[Speak, ...] = (
+    Speak("A1.1", P, "santé", "pharmacie-comptoir", LOOK + "la pharmacienne, puis demandez un médicament pour le mal de tête.",
+          "Bonjour madame, bonjour monsieur. Qu'est-ce que vous voulez ?", "f",
+          (e("salutation", "salue", *GREET), e("demande", "formule une demande", *ASKING),
+           e("besoin", "dit ce qu'il lui faut", "médicament", "médicaments", "doliprane", "paracétamol", "aspirine", "cachet", "mal à la tête", "mal de tête", "la tête")),
+          (lv("Un mot utile (« doliprane ») ou seulement une formule.", 1), lv("Demande le médicament avec une formule (« Bonjour, je voudrais un médicament pour la tête »).", 2, "besoin")),
+          (("Bonjour, je voudrais un médicament pour le mal de tête.", 2), ("Doliprane.", 1), ("", 0))),
+    Speak("A1.1", P, "courses", "supermarche-caisse", LOOK + "la caissière, puis répondez-lui.",
+          "Bonjour ! Vous payez comment ? Par carte ou en espèces ?", "f",
+          (e("moyen", "dit comment il paie", "carte", "par carte", "carte bancaire", "espèces", "en espèces", "liquide", "billet", "billets", "cash", "chèque"),
+           e("salutation", "salue", *GREET), e("politesse", "formule de politesse", "merci", "s'il vous plaît")),
+          (lv("Un seul élément (« carte ») ou seulement une formule.", 1), lv("Dit comment il paie avec une formule (« Par carte, s'il vous plaît »).", 2, "moyen")),
+          (("Par carte, s'il vous plaît.", 2), ("Bonjour, en espèces.", 2), ("Carte.", 1), ("", 0))),
+    Speak("A1.1", U, "services", "mairie", LOOK + "l'agent de la mairie, puis répondez-lui.",
+          "Bonjour. Vous vous appelez comment ?", "m",
+          (e("nom", "dit son nom", "je m'appelle {word}", "mon nom est {word}", "moi c'est {word}", "mon nom c'est {word}"),
+           e("salutation", "salue", *GREET)),
+          (lv("Salue seulement, ou dit son nom sans salutation.", 1), lv("Salue et dit son nom (« Bonjour, je m'appelle Amina »).", 2, "nom")),
+          (("Bonjour, je m'appelle Fatima.", 2), ("Je m'appelle Karim.", 1), ("Bonjour.", 1), ("", 0))),
+    Speak("A1.1", W, "travail", "chantier", LOOK + "votre collègue, puis répondez-lui.",
+          "Salut ! Demain, tu commences à quelle heure ?", "m",
+          (e("heure", "dit une heure", "heure", "heures", "midi", "le matin", "l'après-midi"),
+           e("verbe", "fait une phrase", "je commence", "je travaille", "j'arrive", "je viens", "je suis là")),
+          (lv("Dit l'heure seule (« huit heures ») ou une phrase sans heure.", 1), lv("Dit à quelle heure il commence (« Je commence à huit heures »).", 2, "heure")),
+          (("Je commence à huit heures.", 2), ("Huit heures.", 1), ("", 0))),
+    Speak("A1", P, "logement", "cuisine-fuite", LOOK + "le gardien de l'immeuble, puis expliquez le problème.",
+          "Allô, ici le gardien. Qu'est-ce qui se passe chez vous ?", "m",
+          (e("probleme", "dit le problème", "fuite", "de l'eau", "l'eau coule", "ça coule", "inondé", "robinet", "évier", "tuyau"),
+           e("lieu", "dit où", "cuisine", "dans la cuisine"),
+           e("demande", "demande de l'aide", "venez", "vous pouvez venir", "pouvez vous venir", "aidez moi", "aider", "réparer", "plombier")),
+          (lv("Un mot ou une idée (« fuite », « cuisine »).", 1), lv("Explique le problème avec un autre élément : où, ou une demande d'aide.", 2, "probleme")),
+          (("Il y a de l'eau dans la cuisine, vous pouvez venir ?", 2), ("Fuite.", 1), ("", 0))),
+    Speak("A1", U, "école", "ecole-sortie", LOOK + "la maîtresse de votre fils, puis répondez-lui.",
+          "Bonjour. Votre fils n'est pas venu à l'école ce matin. Il est malade ?", "f",
+          (e("malade", "dit ce qu'a l'enfant", "malade", "fièvre", "il a mal", "mal au ventre", "mal à la tête", "il tousse", "rhume", "grippe"),
+           e("absent", "dit qu'il reste à la maison", "il ne vient pas", "à la maison", "absent", "il reste", "il va revenir", "demain"),
+           e("reponse", "répond oui ou non", "oui", "non")),
+          (lv("Répond « oui » ou « non » seulement, ou un mot.", 1), lv("Dit ce qu'a l'enfant avec un autre élément (« Oui, il a de la fièvre »).", 2, "malade")),
+          (("Oui, il a de la fièvre, il reste à la maison.", 2), ("Oui, malade.", 2), ("Oui.", 1), ("", 0))),
+    Speak("A1", U, "transport", "gare-guichet", LOOK + "l'employé de la gare, puis demandez un billet pour Lyon.",
+          "Bonjour, c'est pour aller où ?", "m",
+          (e("destination", "dit la destination", "lyon"),
+           e("billet", "demande un billet", "billet", "un aller", "aller simple", "aller retour", "ticket"),
+           e("demande", "formule une demande", *ASKING, "s'il vous plaît")),
+          (lv("Dit la ville seule, ou une formule sans la ville.", 1), lv("Demande un billet pour Lyon avec une formule (« Un billet pour Lyon, s'il vous plaît »).", 2, "destination")),
+          (("Je voudrais un billet pour Lyon, s'il vous plaît.", 2), ("Lyon.", 1), ("", 0))),
+    Speak("A1", W, "recherche d'emploi", "entretien-embauche", LOOK + "la conseillère, puis dites quel travail vous cherchez.",
+          "Bonjour. Quel travail est-ce que vous cherchez ?", "f",
+          (e("metier", "nomme un travail", "cuisinier", "cuisine", "ménage", "nettoyage", "chauffeur", "jardinier", "bâtiment", "chantier", "maçon", "vendeur", "vendeuse", "magasin", "garde d'enfants", "aide soignant", "aide soignante", "coiffeur", "coiffeuse", "couture", "restaurant", "usine", "informatique", "caissier", "caissière"),
+           e("verbe", "fait une phrase", "je cherche", "je veux", "je voudrais", "je sais", "je peux", "j'ai travaillé", "je travaille", "je suis")),
+          (lv("Nomme un travail sans phrase, ou une phrase sans travail.", 1), lv("Dit quel travail il cherche dans une phrase (« Je cherche un travail dans le nettoyage »).", 2, "metier")),
+          (("Je cherche un travail dans la cuisine.", 2), ("Chauffeur.", 1), ("", 0))),
+    Speak("A2", P, "santé", "medecin", LOOK + "le médecin, puis expliquez ce que vous avez et depuis quand.",
+          "Bonjour, asseyez-vous. Qu'est-ce qui ne va pas ? Et depuis quand ?", "m",
+          (e("symptome", "dit ce qu'il a", "j'ai mal", "mal à", "mal au", "fièvre", "je tousse", "toux", "je suis malade", "fatigué", "fatiguée", "rhume", "grippe"),
+           e("duree", "dit depuis quand", "depuis", "hier", "ce matin", "{number} jours", "{number} semaines", "une semaine", "avant hier"),
+           e("partie", "dit où il a mal", "tête", "ventre", "dos", "gorge", "dents", "jambe", "bras", "oreille")),
+          (lv("Un élément seul (« depuis hier », « la gorge »).", 1), lv("Dit ce qu'il a, avec où ou depuis quand.", 2, "symptome"), lv("Dit ce qu'il a, où et depuis quand.", 3, "symptome", "duree")),
+          (("J'ai mal à la gorge et j'ai de la fièvre depuis deux jours.", 3), ("J'ai mal au ventre.", 2), ("Depuis hier.", 1), ("", 0))),
+    Speak("A2", U, "démarches", "mairie", LOOK + "l'agent d'accueil de la mairie, puis expliquez pourquoi vous venez.",
+          "Bonjour. Je peux vous aider ? Pourquoi est-ce que vous venez aujourd'hui ?", "f",
+          (e("demarche", "dit la démarche", "inscrire", "inscription", "école", "cantine", "logement", "papiers", "carte d'identité", "acte de naissance", "mariage", "rendez vous", "dossier", "attestation", "formulaire", "certificat"),
+           e("demande", "formule une demande", *ASKING, "je dois"),
+           e("qui", "dit pour qui", "mon fils", "ma fille", "mes enfants", "mon mari", "ma femme", "pour moi")),
+          (lv("Un mot utile seul (« papiers »).", 1), lv("Dit la démarche avec un autre élément.", 2, "demarche"), lv("Explique la démarche, pour qui, avec une formule (« Je viens pour inscrire mon fils à l'école »).", 3, "demarche", "demande")),
+          (("Je viens pour inscrire mon fils à l'école.", 3), ("Je voudrais un formulaire.", 2), ("Papiers.", 1), ("", 0))),
+    Speak("A2", W, "travail", "nettoyage-bureau", LOOK + "votre chef, puis répondez-lui.",
+          "Bonsoir. Vous avez fini le bureau du premier étage ? Qu'est-ce qu'il reste à faire ?", "m",
+          (e("reponse", "répond à la question", "oui", "non", "pas encore", "j'ai fini", "c'est fini", "c'est fait", "presque"),
+           e("tache", "nomme une tâche", "nettoyer", "le sol", "les poubelles", "poubelle", "les vitres", "aspirateur", "les toilettes", "ranger", "le ménage", "les bureaux"),
+           e("temps", "dit quand", "encore", "après", "dans {number} minutes", "bientôt", "ce soir", "tout à l'heure")),
+          (lv("Répond seulement (« oui », « pas encore »).", 1), lv("Répond et nomme une tâche.", 2, "tache"), lv("Répond, dit ce qu'il reste et quand ce sera fait.", 3, "tache")),
+          (("Non, pas encore, il reste les poubelles, je les fais dans dix minutes.", 3), ("Oui, j'ai fini le sol.", 2), ("Oui.", 1), ("", 0))),
+    Speak("A2", W, "recherche d'emploi", "salle-formation", LOOK + "la responsable, puis répondez à ses deux questions.",
+          "Vous pouvez commencer quand ? Et vous êtes disponible le week-end ?", "f",
+          (e("quand", "dit quand il peut commencer", "demain", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "tout de suite", "maintenant", "la semaine prochaine", "le mois prochain", "quand vous voulez"),
+           e("weekend", "répond pour le week-end", "le week end", "week end", "samedi", "dimanche"),
+           e("verbe", "fait une phrase", "je peux", "je suis disponible", "disponible", "je commence")),
+          (lv("Un élément seul (« lundi »).", 1), lv("Dit quand il peut commencer, dans une phrase ou avec le week-end.", 2, "quand"), lv("Répond aux deux questions (quand, et le week-end) dans une phrase.", 3, "quand", "weekend")),
+          (("Je peux commencer lundi, et je suis disponible le week-end.", 3), ("Demain, je peux.", 2), ("Lundi.", 1), ("", 0))),
+)
+# fmt: on
+
+
+def _scene_users(bank: Path, ours: set[str]) -> dict[str, list[str]]:
+    """Scenes of the bank's other speaking items: scene -> item ids."""
+    found: dict[str, list[str]] = {}
+    for path in sorted((bank / "EO").glob("EO-*.yaml")):
+        if path.stem in ours:
+            continue
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        image = (data.get("stem") or {}).get("image")
+        if image:
+            found.setdefault(Path(image).stem, []).append(path.stem)
+    return found
+
+
+def speaking_items(bank: Path = BANK) -> dict[str, dict[str, Any]]:
+    """Every speaking item of the table as the data of its YAML file, by id."""
+    ids = [f"EO-{FIRST_SPEAKING + n}" for n in range(len(SPEAKING))]
+    others = _scene_users(bank, set(ids))
+    by_scene: dict[str, list[str]] = {}
+    for item_id, row in zip(ids, SPEAKING, strict=True):
+        by_scene.setdefault(row.scene, []).append(item_id)
+    out: dict[str, dict[str, Any]] = {}
+    for item_id, row in zip(ids, SPEAKING, strict=True):
+        enemies = sorted(
+            {*(i for i in by_scene[row.scene] if i != item_id), *others.get(row.scene, ())}
+        )
+        data: dict[str, Any] = {
+            "id": item_id, "skill": "EO", "type": "speak_role_play", "theme": THEMES[row.theme],
+            "topic": row.topic, "target_level": row.level, "status": "operational",
+            "non_reader": True, "author": AUTHOR,
+            "history": [{"date": DATE, "author": AUTHOR,
+                         "change": "création (parcours non-lecteur, itembank/tools/nonreader.py)"}],
+            "enemies": enemies,
+            "instruction": {"text": row.instruction},
+            "stem": {"image": f"media/scenes/{row.scene}.svg", "audio": f"EO/{item_id}.ogg",
+                     "transcript": row.heard},
+            "time_limit_s": 90 if row.level == "A2" else 60,
+            "rubric": {
+                "max_score": len(row.levels),
+                "elements": [{"id": i, "label": label, "variants": list(variants)}
+                             for i, label, variants in row.elements],
+                "levels": [{"score": 0, "descriptor": "Pas de réponse, hors sujet ou pas en français."}]
+                + [{"score": n, "descriptor": d, "min_elements": m, **({"requires": list(r)} if r else {})}
+                   for n, (d, m, r) in enumerate(row.levels, start=1)],
+                "min_words": 1,
+                "off_topic": OFF_TOPIC,
+                "model_answers": [{"text": t, "score": sc} for t, sc in row.answers],
+            },
+        }  # fmt: skip
+        if not enemies:
+            del data["enemies"]
+        out[item_id] = data
+    return out
+
+
 def _arranged(row: Row, n: int) -> list[str]:
     """The choices with the key moved to place ``n % len`` (keys spread over a, b, c, d)."""
     others = [c for c in row.choices if c != row.key]
@@ -330,11 +506,15 @@ def items(bank: Path = BANK) -> dict[str, dict[str, Any]]:
 def speakers() -> dict[str, dict[str, str]]:
     """The gender of the speakers the texts imply, for ``voices.yaml``'s ``speakers``."""
     genders = {"f": "female", "m": "male"}
-    return {
+    listening = {
         f"CO-{FIRST_NUMBER + n}": {s: genders[g] for s, g in zip("AB", row.voices, strict=False)}
         for n, row in enumerate(TABLE)
         if row.voices
     }
+    heard = {
+        f"EO-{FIRST_SPEAKING + n}": {"A": genders[row.voice]} for n, row in enumerate(SPEAKING)
+    }
+    return {**listening, **heard}
 
 
 class _Dumper(yaml.SafeDumper):
@@ -358,11 +538,11 @@ def instruction_path(text: str, limit: int = 60) -> str:
 
 def write(bank: Path = BANK) -> int:
     """Write the items with their instruction audio paths; returns how many."""
-    made = items(bank)
+    made = {**items(bank), **speaking_items(bank)}
     for item_id, data in made.items():
         data["instruction"]["audio"] = instruction_path(data["instruction"]["text"])
         text = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
-        (bank / "CO" / f"{item_id}.yaml").write_text(text, encoding="utf-8")
+        (bank / str(data["skill"]) / f"{item_id}.yaml").write_text(text, encoding="utf-8")
     VoiceRecord(bank / "voices.yaml").declare_speakers(speakers())
     return len(made)
 
@@ -373,7 +553,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--bank", type=Path, default=BANK)
     args = parser.parse_args(argv)
     count = write(args.bank)
-    sys.stdout.write(f"{count} non-reader listening items written to {args.bank / 'CO'}\n")
+    sys.stdout.write(f"{count} non-reader items (listening and speaking) written to {args.bank}\n")
     return 0
 
 

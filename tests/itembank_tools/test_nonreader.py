@@ -62,3 +62,31 @@ def test_the_committed_item_is_what_the_table_writes(item_id: str) -> None:
     assert committed == expected
     assert (BANK / expected["stem"]["audio"]).is_file()
     assert (BANK / expected["instruction"]["audio"]).is_file()
+
+
+@pytest.mark.parametrize("item_id", sorted(nonreader.speaking_items(BANK)))
+def test_the_committed_speaking_item_is_what_the_table_writes(item_id: str) -> None:
+    expected = nonreader.speaking_items(BANK)[item_id]
+    expected["instruction"]["audio"] = nonreader.instruction_path(expected["instruction"]["text"])
+    committed = yaml.safe_load((BANK / "EO" / f"{item_id}.yaml").read_text(encoding="utf-8"))
+    assert committed == expected
+    # the prompt is a picture and a voice: nothing to read
+    assert (BANK / expected["stem"]["image"]).is_file()
+    assert (BANK / expected["stem"]["audio"]).is_file()
+    assert "text" not in expected["stem"]
+
+
+def test_the_speaking_items_score_their_model_answers_and_spread_over_the_path() -> None:
+    from itembank.sources import item_from_data
+    from placement.scoring.scorer import check_model_answers
+
+    made = nonreader.speaking_items(BANK)
+    for data in made.values():
+        data["instruction"]["audio"] = nonreader.instruction_path(data["instruction"]["text"])
+        item = item_from_data(data)
+        assert check_model_answers(item) == []
+        scores = {a["score"] for a in data["rubric"]["model_answers"]}
+        assert scores == set(range(data["rubric"]["max_score"] + 1))  # one answer per level
+    cells = Counter((d["target_level"], d["theme"]) for d in made.values())
+    assert {lv for lv, _ in cells} == {"A1.1", "A1", "A2"}
+    assert {t for _, t in cells} == {"vie pratique", "vie publique", "vie professionnelle"}
