@@ -1,4 +1,4 @@
-"""Write the non-reader listening items from one table: ``CO-301`` onwards.
+"""Write the non-reader items from two tables: listening ``CO-301`` on, speaking ``EO-301`` on.
 
 A candidate who cannot read takes the listening and speaking parts on pictures and sound. This
 table holds the listening items of that path (issue 16: the pool at full depth): who, where,
@@ -9,7 +9,7 @@ topic, the question (a spoken instruction shared by every item that asks it), th
 
 Run it after changing the table, then make the sound and check::
 
-    .venv/bin/python -m itembank.tools.nonreader          # writes itembank/bank/CO/CO-3xx.yaml
+    .venv/bin/python -m itembank.tools.nonreader          # writes CO/CO-3xx.yaml, EO/EO-3xx.yaml
     .venv/bin/python -m itembank.tools.synth --jobs 1     # the spoken instructions and texts
     .venv/bin/itembank validate itembank/bank
 
