@@ -1139,7 +1139,7 @@ def _drawings() -> dict[str, Callable[[], str]]:
     ):
         d[f"horloge-{h}h{m:02d}"] = partial(clock, h, m)
 
-    def spread(n: int, draw: Callable[[float, float], str], *, rows: int = 2) -> str:
+    def spread(n: int, draw: Callable[[float, float, int], str], *, rows: int = 2) -> str:
         """``n`` copies of a drawing centred on a grid (the "how many?" pictures)."""
         per_row = math.ceil(n / rows) if n > 2 else n
         lines = math.ceil(n / per_row)
@@ -1149,20 +1149,20 @@ def _drawings() -> dict[str, Callable[[], str]]:
             in_row = min(per_row, n - r * per_row)
             x = 100 + (c - (in_row - 1) / 2) * (180 / max(per_row, 2))
             y = 100 + (r - (lines - 1) / 2) * 80
-            parts.append(draw(x, y))
+            parts.append(draw(x, y, k))
         return "".join(parts)
 
-    def small_apple(x: float, y: float) -> str:
+    def small_apple(x: float, y: float, _k: int) -> str:
         return (
             circle(x, y + 6, 22, RED)
             + line(x, y - 16, x + 4, y - 28, 4)
             + ellipse(x + 14, y - 22, 10, 5, GREEN)
         )
 
-    def child(x: float, y: float) -> str:
-        return person(x, y - 42, (BLUE, ORANGE, GREEN, PURPLE)[int(x + y) % 4], 0.55)
+    def child(x: float, y: float, k: int) -> str:
+        return person(x, y - 42, (BLUE, ORANGE, GREEN, PURPLE)[k % 4], 0.55)
 
-    def note(x: float, y: float) -> str:
+    def note(x: float, y: float, _k: int) -> str:
         return rect(x - 36, y - 18, 72, 36, LIGHT_GREEN, 4) + circle(x, y, 9)
 
     for n in range(1, 6):
