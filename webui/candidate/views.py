@@ -74,12 +74,16 @@ def _say(text: str, lang: Language | None = None, translation: str | None = None
     return url
 
 
+def _tr(translation: str | None, lang: Language | None) -> dict[str, str] | None:
+    """A translation as the templates show it (text, ``lang``, ``dir``), or None."""
+    if lang is None or not translation:
+        return None
+    return {"text": translation, "lang": lang.code, "dir": lang.dir}
+
+
 def _words(text: str, translation: str | None, lang: Language | None) -> dict[str, Any]:
     """A French sentence with its translation (shown first) and the URL that says both."""
-    tr = None
-    if lang is not None and translation:
-        tr = {"text": translation, "lang": lang.code, "dir": lang.dir}
-    return {"text": text, "audio": _say(text, lang, translation), "tr": tr}
+    return {"text": text, "audio": _say(text, lang, translation), "tr": _tr(translation, lang)}
 
 
 def _said(key: str, lang: Language | None = None) -> dict[str, Any]:
@@ -90,21 +94,12 @@ def _said(key: str, lang: Language | None = None) -> dict[str, Any]:
 
 def _labels(lang: Language | None) -> dict[str, dict[str, Any]]:
     """The buttons' words: French, and the translation shown before it."""
-    shown: dict[str, dict[str, Any]] = {}
-    for key, french in LABELS.items():
-        translation = lang.labels.get(key) if lang is not None else None
-        shown[key] = {
-            "text": french,
-            "tr": {"text": translation, "lang": lang.code, "dir": lang.dir}
-            if lang is not None and translation
-            else None,
-        }
-    shown["skip"] = {
-        "text": TEXTS["skip"],
-        "tr": {"text": lang.texts["skip"], "lang": lang.code, "dir": lang.dir}
-        if lang is not None and lang.texts.get("skip")
-        else None,
+    shown = {
+        key: {"text": french, "tr": _tr(lang.labels.get(key) if lang else None, lang)}
+        for key, french in LABELS.items()
     }
+    skip = lang.texts.get("skip") if lang else None
+    shown["skip"] = {"text": TEXTS["skip"], "tr": _tr(skip, lang)}
     return shown
 
 
