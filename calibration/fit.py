@@ -20,9 +20,10 @@ real difficulty — and ``a`` is then fitted around the wrong ``b``. An item tha
 What we do instead
 ------------------
 Bock–Aitkin marginal maximum likelihood with the proper missing-data likelihood, the fixed
-point of the EM algorithm, reached by a quasi-Newton method on the marginal log-likelihood
-itself (each evaluation is one E-step; the gradient is the expected complete-data gradient,
-Fisher's identity, so no numerical derivatives):
+point of the EM algorithm, reached by EM-gradient steps then a quasi-Newton method
+preconditioned by the items' complete-data information (:func:`_maximise`) on the marginal
+log-likelihood itself (each evaluation is one E-step; the gradient is the expected
+complete-data gradient, Fisher's identity, so no numerical derivatives):
 
 .. math::
     \\ell(\\xi) = \\sum_p \\log \\sum_q w_q \\prod_{i \\in S_p} P_i(x_{pi} \\mid \\theta_q; \\xi_i),
@@ -79,6 +80,10 @@ PRIOR_SD_GAP = 2.0
 PRIOR_BETA_C = (5.0, 17.0)
 #: Responses per block when the person score vectors are computed (memory ~ chunk × k × Q).
 PERSON_SCORE_CHUNK = 20_000
+#: EM-gradient steps before the preconditioned quasi-Newton search (see :func:`_maximise`).
+EM_STEPS = 10
+#: Largest preconditioned gradient component at which the search stops (≈ standard errors).
+GRADIENT_TOLERANCE = 1e-5
 
 SeMethod = Literal["crossprod", "bootstrap", "none"]
 
@@ -148,6 +153,58 @@ class _Group:
     k: int  # highest score
     pos: IntArray  # (g, m) positions of each item's parameters in the flat vector
     c_fixed: FloatArray | None = None  # 3PL lower asymptotes held at their values
+
+
+class _Preconditioner:
+    """The change of variables x = x₀ + P y with Pᵀ H P = I for a block-diagonal H.
+
+    H is the complete-data (M-step) information; in y the marginal likelihood is close to
+    isotropic except in the few directions where much information is missing (the scale),
+    which the quasi-Newton memory then learns in a few steps.
+    """
+
+    def __init__(
+        self,
+        size: int,
+        blocks: Sequence[tuple[IntArray, FloatArray]],
+        shared_pos: IntArray,
+        shared_info: FloatArray,
+    ) -> None:
+        self.size = size
+        self.blocks: list[tuple[IntArray, FloatArray]] = []
+        scale = np.ones(size)
+        for pos, raw in blocks:
+            m = raw.shape[1]
+            info = np.where(np.isfinite(raw), raw, 0.0)
+            # a tiny ridge keeps the factor defined for an item with almost no information
+            ridge = 1e-8 * np.maximum(np.trace(info, axis1=1, axis2=2) / m, 1.0)
+            try:
+                chol = np.linalg.cholesky(info + ridge[:, None, None] * np.eye(m)[None])
+            except np.linalg.LinAlgError:
+                # numerically indefinite somewhere (extreme parameters): scale by the diagonal
+                diag = np.maximum(np.diagonal(info, axis1=1, axis2=2), 1e-8)
+                chol = np.sqrt(diag)[:, :, None] * np.eye(m)[None]
+            self.blocks.append((pos, np.linalg.inv(chol)))  # L⁻¹, (g, m, m)
+        self.shared_pos = shared_pos.astype(np.int64)
+        if self.shared_pos.size:
+            scale[self.shared_pos] = 1.0 / np.sqrt(np.maximum(shared_info, 1e-8))
+        self.shared_scale = scale[self.shared_pos] if self.shared_pos.size else scale[:0]
+
+    def to_x(self, y: FloatArray) -> FloatArray:
+        """P y."""
+        out = np.zeros(self.size)
+        for pos, inv in self.blocks:
+            out[pos] = np.einsum("inm,in->im", inv, y[pos])  # L⁻ᵀ y
+        out[self.shared_pos] = self.shared_scale * y[self.shared_pos]
+        return out
+
+    def to_y(self, grad: FloatArray) -> FloatArray:
+        """Pᵀ g."""
+        out = np.zeros(self.size)
+        for pos, inv in self.blocks:
+            out[pos] = np.einsum("imn,in->im", inv, grad[pos])  # L⁻¹ g
+        out[self.shared_pos] = self.shared_scale * grad[self.shared_pos]
+        return out
 
 
 class _Problem:
@@ -362,6 +419,87 @@ class _Problem:
             cols.append(-gaps * tail)
         return np.column_stack(cols)
 
+    def _group_dp(self, x: FloatArray, grp: _Group) -> tuple[FloatArray, FloatArray]:
+        """Derivatives of each score's probability, (g, k+1, m, Q), and the probabilities.
+
+        ``dp[i, x, j, q]`` = :math:`\\partial P_{ix}(\\theta_q) / \\partial \\xi_{ij}` in the
+        fitted (slope–intercept) parameters; ``p`` is (g, k+1, Q).
+        """
+        th = self.nodes[None, :]
+        _, aux = self._group_logp(x, grp)
+        a = aux["a"]
+        if grp.model in DICHOTOMOUS:
+            p1 = aux["p1"]
+            if grp.model == "3PL":
+                c, s = aux["c"], aux["s"]
+                dp_dz = (1 - c) * s * (1 - s)
+            else:
+                dp_dz = p1 * (1 - p1)
+            parts = [dp_dz * a * th, dp_dz]
+            if grp.model == "3PL" and grp.c_fixed is None:
+                parts.append((1 - aux["s"]) * aux["c"] * (1 - aux["c"]))
+            deriv = np.stack(parts, axis=1)  # (g, m, Q)
+            p = np.stack([np.maximum(1 - p1, TINY), np.maximum(p1, TINY)], axis=1)
+            return np.stack([-deriv, deriv], axis=1), p
+        star, p = aux["star"], aux["p"]  # (g, k, Q), (g, k+1, Q)
+        g, k, q = star.shape
+        slope = star * (1 - star)
+        dstar = np.zeros((g, k + 2, k + 1, q))  # ∂P*_j/∂ξ, with P*_0 = 1 and P*_{k+1} = 0
+        dstar[:, 1 : k + 1, 0] = slope * (a[:, :, None] * th[:, None, :])
+        dstar[:, 1 : k + 1, 1] = slope
+        if k > 1:
+            gaps = np.exp(x[grp.pos[:, 2:]])  # (g, k-1): d_j = d_1 - Σ_{l<=j} e^{η_l}
+            for col in range(2, k + 1):
+                dstar[:, col : k + 1, col] = -gaps[:, col - 2, None, None] * slope[:, col - 1 :]
+        return dstar[:, :-1] - dstar[:, 1:], p
+
+    def _group_information(self, x: FloatArray, grp: _Group, n_at: FloatArray) -> FloatArray:
+        """Expected complete-data information of each item of ``grp``, (g, m, m).
+
+        :math:`\\sum_q \\bar n_{iq} \\sum_x \\nabla P_{ix}(\\theta_q) \\nabla P_{ix}(\\theta_q)^T
+        / P_{ix}(\\theta_q)`, with :math:`\\bar n_{iq}` (``n_at``, (g, Q)) the expected number
+        of respondents of item *i* at node *q*: the M-step's Fisher information, the
+        block-diagonal curvature that EM would use.
+        """
+        dp, p = self._group_dp(x, grp)
+        return np.einsum("ixmq,ixnq,ixq->imn", dp, dp, n_at[:, None, :] / p)
+
+    def _prior_curvature(self, x: FloatArray, grp: _Group) -> FloatArray:
+        """Minus the second derivative of the log-prior, (g, m), for ``grp``'s parameters."""
+        curv = np.zeros(grp.pos.shape)
+        if not self.priors:
+            return curv
+        curv[:, 0] = 1.0 / PRIOR_SD_LOG_A**2 / (grp.items.size if grp.model == "1PL" else 1)
+        curv[:, 1] = 1.0 / PRIOR_SD_INTERCEPT**2
+        if grp.model == "3PL" and grp.c_fixed is None:
+            c = expit(x[grp.pos[:, 2]])
+            curv[:, 2] = sum(PRIOR_BETA_C) * c * (1 - c)
+        if grp.model == "GRM" and grp.k > 1:
+            curv[:, 2:] = 1.0 / PRIOR_SD_GAP**2
+        return curv
+
+    def preconditioner(self, x: FloatArray, counts: FloatArray) -> _Preconditioner:
+        """Block-diagonal factor of the complete-data information (prior included) at ``x``.
+
+        ``counts`` are the expected counts (C, Q) of the E-step at ``x``. A parameter shared by
+        several items (the 1PL slope) keeps its diagonal only.
+        """
+        blocks: list[tuple[IntArray, FloatArray]] = []
+        shared_pos: list[int] = []
+        shared_val: list[float] = []
+        for grp in self.groups:
+            cols = self.offset[grp.items][:, None] + np.arange(grp.k + 1)[None, :]
+            info = self._group_information(x, grp, counts[cols].sum(axis=1))
+            m = grp.pos.shape[1]
+            info[:, np.arange(m), np.arange(m)] += self._prior_curvature(x, grp)
+            if grp.model == "1PL":  # column 0 is the one slope of every 1PL item
+                shared_pos.append(int(grp.pos[0, 0]))
+                shared_val.append(float(info[:, 0, 0].sum()))
+                blocks.append((grp.pos[:, 1:], info[:, 1:, 1:]))
+            else:
+                blocks.append((grp.pos, info))
+        return _Preconditioner(self.size, blocks, np.array(shared_pos), np.array(shared_val))
+
     def _prior(self, x: FloatArray) -> tuple[float, FloatArray]:
         value, grad = 0.0, np.zeros_like(x)
         if not self.priors:
@@ -386,8 +524,8 @@ class _Problem:
                 grad[grp.pos[:, 2:]] -= eta / PRIOR_SD_GAP**2
         return value, grad
 
-    def objective(self, x: FloatArray) -> tuple[float, FloatArray]:
-        """Negative log-posterior of the item parameters and its gradient."""
+    def evaluate(self, x: FloatArray) -> tuple[float, FloatArray, FloatArray]:
+        """One E-step: negative log-posterior, its gradient, and the expected counts (C, Q)."""
         self.n_evaluations += 1
         table = self.log_table(x)
         W, ll = self.posterior(table)
@@ -396,11 +534,21 @@ class _Problem:
         for grp in self.groups:
             cols = self.offset[grp.items][:, None] + np.arange(grp.k + 1)[None, :]
             np.add.at(grad, grp.pos, self._group_grad(x, grp, counts[cols]))
-        return -(ll + prior), -grad
+        return -(ll + prior), -grad, counts
+
+    def objective(self, x: FloatArray) -> tuple[float, FloatArray]:
+        """Negative log-posterior of the item parameters and its gradient."""
+        value, grad, _ = self.evaluate(x)
+        return value, grad
 
     # -- standard errors ---------------------------------------------------------------------
     def person_scores(self, x: FloatArray) -> sp.csr_matrix:
-        """Score vector of each person, (N, size): posterior expectation of ∇ log P."""
+        """Score vector of each person, (N, size): posterior expectation of ∇ log P.
+
+        For a response of person *p* to item *i* with score *x* the contribution is
+        :math:`\\sum_q W_{pq}\\, \\nabla \\log P_{ix}(\\theta_q)`; the table of
+        :math:`\\nabla \\log P` is computed once per item, then gathered per response.
+        """
         W, _ = self.posterior(self.log_table(x))
         resp = self.responses
         rows: list[IntArray] = []
@@ -414,22 +562,18 @@ class _Problem:
             local_of[grp.items] = np.arange(grp.items.size)
         response_group = group_of[resp.item]
         for gi, grp in enumerate(self.groups):
-            # chunks keep the (responses, scores, nodes) array small on large data
-            for r_idx in np.array_split(
-                np.flatnonzero(response_group == gi),
-                max(1, int(np.ceil(np.sum(response_group == gi) / PERSON_SCORE_CHUNK))),
-            ):
+            dp, p = self._group_dp(x, grp)
+            dlogp = dp / p[:, :, None, :]  # (g, k+1, m, Q)
+            mine = np.flatnonzero(response_group == gi)
+            # chunks keep the (responses, m, nodes) array small on large data
+            for r_idx in np.array_split(mine, max(1, -(-mine.size // PERSON_SCORE_CHUNK))):
                 if r_idx.size == 0:
                     continue
                 local = local_of[resp.item[r_idx]]
-                # one "count" per response: the person's posterior at its observed score
-                counts = np.zeros((r_idx.size, grp.k + 1, self.nodes.size))
-                counts[np.arange(r_idx.size), resp.score[r_idx], :] = W[resp.person[r_idx]]
-                c_sub = None if grp.c_fixed is None else grp.c_fixed[local]
-                sub = _Group(grp.model, grp.items[local], grp.k, grp.pos[local], c_sub)
-                g = self._group_grad(x, sub, counts)  # (r, m)
-                rows.append(np.repeat(resp.person[r_idx], g.shape[1]))
-                cols.append(sub.pos.ravel())
+                person = resp.person[r_idx]
+                g = np.einsum("rmq,rq->rm", dlogp[local, resp.score[r_idx]], W[person])
+                rows.append(np.repeat(person, g.shape[1]))
+                cols.append(grp.pos[local].ravel())
                 vals.append(g.ravel())
         if not rows:
             return sp.csr_matrix((resp.n_persons, self.size))
@@ -443,18 +587,99 @@ class _Problem:
         scores = self.person_scores(x)
         info = np.asarray((scores.T @ scores).todense())
         if self.priors:
-            h = 1e-5
             diag = np.zeros(self.size)
-            base = self._prior(x)[1]
-            for j in range(self.size):
-                e = x.copy()
-                e[j] += h
-                diag[j] = -(self._prior(e)[1][j] - base[j]) / h
+            for grp in self.groups:
+                np.add.at(diag, grp.pos, self._prior_curvature(x, grp))
             info += np.diag(diag)
         try:
             return np.asarray(np.linalg.inv(info))
         except np.linalg.LinAlgError:
             return np.asarray(np.linalg.pinv(info))
+
+
+@dataclass(frozen=True, slots=True)
+class _Optimum:
+    x: FloatArray
+    success: bool
+    message: str
+    iterations: int
+
+
+def _maximise(
+    problem: _Problem,
+    x0: FloatArray,
+    *,
+    max_iterations: int,
+    tolerance: float,
+    em_steps: int = EM_STEPS,
+    callback: Callable[[], object] | None = None,
+) -> _Optimum:
+    """Maximise the log-posterior of the item parameters from ``x0``.
+
+    1. Up to ``em_steps`` EM-gradient steps (Lange, 1995):
+       :math:`x \\leftarrow x + H(x)^{-1} \\nabla \\ell(x)`, with :math:`H` the block-diagonal
+       complete-data information (one Newton step of EM's M-step, every item at once); each
+       step costs one E-step, is halved while the objective does not decrease, and moves each
+       item to the right scale from a poor start.
+    2. L-BFGS-B in the coordinates :math:`y` of :math:`x = \\hat x + P y`,
+       :math:`P^T H P = I` at the last EM iterate (:class:`_Preconditioner`): the items' own
+       curvature is taken out, so the search only has to learn the few directions where
+       information is missing (the common scale), which its memory does in a few steps.
+       It stops when the objective changes by less than ``tolerance`` (relative), or when
+       every preconditioned gradient component is below ``GRADIENT_TOLERANCE`` (each
+       parameter is then within about that many standard errors of the optimum).
+
+    On the 20,000 × 300 CAT benchmark this takes about 30 E-steps where plain L-BFGS took
+    about 350 (and stopped further from the optimum).
+    """
+    x = x0.copy()
+    value, grad, counts = problem.evaluate(x)
+    iterations = 0
+    for _ in range(em_steps):
+        pre = problem.preconditioner(x, counts)
+        step = pre.to_x(pre.to_y(grad))
+        for _halving in range(8):
+            t_value, t_grad, t_counts = problem.evaluate(x - step)
+            if np.isfinite(t_value) and t_value <= value:
+                break
+            step = step / 2
+        else:
+            break  # no decrease along the EM direction: the quasi-Newton search goes on
+        done = value - t_value <= tolerance * max(abs(value), 1.0)
+        x, value, grad, counts = x - step, t_value, t_grad, t_counts
+        iterations += 1
+        if callback is not None:
+            callback()
+        if done:
+            break
+    pre = problem.preconditioner(x, counts)
+    base, first = x, (value, pre.to_y(grad))
+
+    def objective(y: FloatArray) -> tuple[float, FloatArray]:
+        if not y.any():  # the starting point, already evaluated
+            return first
+        v, g, _ = problem.evaluate(base + pre.to_x(y))
+        return v, pre.to_y(g)
+
+    result = minimize(
+        objective,
+        np.zeros(problem.size),
+        jac=True,
+        method="L-BFGS-B",
+        callback=None if callback is None else (lambda _: callback()),
+        options={
+            "maxiter": max_iterations,
+            "ftol": tolerance,
+            "gtol": GRADIENT_TOLERANCE,
+            "maxcor": 20,
+        },
+    )
+    return _Optimum(
+        base + pre.to_x(np.asarray(result.x)),
+        bool(result.success),
+        str(result.message),
+        iterations + int(result.nit),
+    )
 
 
 def _natural_se(
@@ -506,7 +731,7 @@ def fit_scale(
     n_quadrature: int = 41,
     priors: bool = True,
     max_iterations: int = 2000,
-    tolerance: float = 1e-8,
+    tolerance: float = 1e-10,
     rng: np.random.Generator | None = None,
     progress: bool = True,
 ) -> FitResult:
@@ -543,8 +768,9 @@ def fit_scale(
     priors : bool
         Weak priors on the item parameters (see the module docstring); False is plain MML.
     max_iterations, tolerance : int, float
-        Limits of the quasi-Newton (L-BFGS-B) search; ``tolerance`` is the relative change of
-        the objective at which it stops.
+        Limits of the search (EM-gradient steps, then preconditioned L-BFGS-B; see
+        :func:`_maximise`); ``tolerance`` is the relative change of the objective at which it
+        stops.
     rng : numpy.random.Generator, optional
         Randomness of the bootstrap.
     progress : bool
@@ -615,21 +841,17 @@ def fit_scale(
 
     # the number of iterations is not known in advance: the bar counts them and shows the rate
     label = f"fit {params.skills[0]}" if len(set(params.skills)) == 1 else "fit"
-    bar = tqdm(desc=f"{label} (L-BFGS)", unit="it", disable=not progress, leave=False)
-
-    def callback(_: FloatArray) -> None:
-        bar.update(1)
+    bar = tqdm(desc=f"{label} (EM + L-BFGS)", unit="it", disable=not progress, leave=False)
 
     with bar:
-        result = minimize(
-            problem.objective,
+        result = _maximise(
+            problem,
             x0,
-            jac=True,
-            method="L-BFGS-B",
-            callback=callback,
-            options={"maxiter": max_iterations, "ftol": tolerance, "gtol": 1e-6, "maxcor": 20},
+            max_iterations=max_iterations,
+            tolerance=tolerance,
+            callback=lambda: bar.update(1),
         )
-    x = np.asarray(result.x)
+    x = result.x
     template = params.with_values(models=models)
     new = problem.natural(x, template)
     # kept items stay exactly as they were, model included
@@ -743,14 +965,10 @@ def _bootstrap(
             if person_prior is None
             else (person_prior[0][persons], person_prior[1][persons]),
         )
-        res = minimize(
-            problem.objective,
-            x_hat,
-            jac=True,
-            method="L-BFGS-B",
-            options={"maxiter": max_iterations, "ftol": tolerance, "gtol": 1e-6, "maxcor": 20},
+        res = _maximise(
+            problem, x_hat, max_iterations=max_iterations, tolerance=tolerance, em_steps=2
         )
-        draws.append(problem.natural(np.asarray(res.x), template))
+        draws.append(problem.natural(res.x, template))
 
     def sd(get: Callable[[ItemParameters], npt.NDArray[np.float64]]) -> FloatArray:
         stack = np.stack([get(p) for p in draws])
@@ -837,7 +1055,7 @@ def fit(
     n_quadrature: int = 41,
     priors: bool = True,
     max_iterations: int = 2000,
-    tolerance: float = 1e-8,
+    tolerance: float = 1e-10,
     rng: np.random.Generator | None = None,
     progress: bool = True,
 ) -> FitResult:
@@ -1042,8 +1260,6 @@ def engine_priors(
     -------
     dict skill -> (mean (N,), sd (N,))
     """
-    from placement.cat.prior import conditional_prior
-
     operational = np.flatnonzero(~params.pretest)
     scored = responses.restrict(operational, params.n_items)
     abilities = eap_scores(params.subset(operational), scored, n_quadrature=n_quadrature)
@@ -1052,16 +1268,86 @@ def engine_priors(
     out: dict[str, tuple[FloatArray, FloatArray]] = {}
     for k, skill in enumerate(test_order):
         earlier = [s for s in test_order[:k] if s in column]
-        mu, sigma = np.full(n, mean), np.full(n, sd)
-        if earlier:
-            for p in range(n):
-                summary = {
-                    s: (float(abilities.eap[p, column[s]]), float(abilities.psd[p, column[s]]) ** 2)
-                    for s in earlier
-                    if not np.isnan(abilities.eap[p, column[s]])
-                }
-                mu[p], sigma[p] = conditional_prior(
-                    skill, summary, correlation, order, mean=mean, sd=sd
-                )
-        out[skill] = (mu, sigma)
+        cols = [column[s] for s in earlier]
+        out[skill] = conditional_priors(
+            skill,
+            earlier,
+            abilities.eap[:, cols].reshape(n, len(cols)),
+            abilities.psd[:, cols].reshape(n, len(cols)) ** 2,
+            correlation=correlation,
+            order=order,
+            mean=mean,
+            sd=sd,
+        )
     return out
+
+
+def conditional_priors(
+    skill: str,
+    earlier: Sequence[str],
+    eap: FloatArray,
+    variance: FloatArray,
+    *,
+    correlation: Sequence[Sequence[float]],
+    order: Sequence[str],
+    mean: float = 0.0,
+    sd: float = 1.0,
+) -> tuple[FloatArray, FloatArray]:
+    """The engine's :func:`placement.cat.prior.conditional_prior` for every person at once.
+
+    The same formula, on arrays: the engine's function takes one person (a few microseconds
+    of Python each, about a second for 20,000 persons and four skills), this one groups the
+    persons by which earlier skills inform them and solves each group's systems together.
+    ``tests/calibration/test_conditioning.py`` checks it against the engine's, person by
+    person.
+
+    Parameters
+    ----------
+    skill : str
+    earlier : sequence of str, (E,)
+        The earlier sections, in the columns of ``eap`` and ``variance``.
+    eap, variance : ndarray, (N, E)
+        Each person's EAP and posterior variance on each earlier section (NaN: not taken).
+    correlation : (S, S) nested sequences
+        The skill correlation in ``order``.
+    order : sequence of str, (S,)
+    mean, sd : float
+        The marginal prior.
+
+    Returns
+    -------
+    mean, sd : ndarray, each (N,)
+    """
+    n = eap.shape[0]
+    mu, sigma = np.full(n, mean), np.full(n, sd)
+    pos = {s: i for i, s in enumerate(order)}
+    cols = [j for j, s in enumerate(earlier) if s != skill and s in pos]
+    if skill not in pos or not cols:
+        return mu, sigma
+    var0 = sd * sd
+    m, v = eap[:, cols], variance[:, cols]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = 1.0 / v - 1.0 / var0
+        usable = ~np.isnan(m) & (v > 0) & (precision > 1e-6)
+        tau2 = np.where(usable, 1.0 / precision, 0.0)
+        y = np.where(usable, tau2 * (m / v - mean / var0), 0.0)
+    corr = np.asarray(correlation, dtype=float)
+    informing = np.array([pos[earlier[j]] for j in cols])
+    patterns, inverse = np.unique(usable, axis=0, return_inverse=True)
+    for g, pattern in enumerate(patterns):
+        rows = np.flatnonzero(inverse.ravel() == g)
+        if not pattern.any() or rows.size == 0:
+            continue
+        used = informing[pattern]
+        k = used.size
+        cov_se = var0 * corr[pos[skill], used]  # (k,)
+        system = (
+            var0 * corr[np.ix_(used, used)][None]
+            + tau2[np.ix_(rows, pattern)][:, :, None] * np.eye(k)[None]
+        )
+        weights = np.linalg.solve(system, np.broadcast_to(cov_se, (rows.size, k))[..., None])[
+            ..., 0
+        ]
+        mu[rows] = mean + np.sum(weights * (y[np.ix_(rows, pattern)] - mean), axis=1)
+        sigma[rows] = np.sqrt(np.maximum(var0 - weights @ cov_se, 1e-6))
+    return mu, sigma

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import expit
+from scipy.special import expit, roots_legendre
 
 from calibration.data import FloatArray, ItemParameters
 
@@ -103,16 +103,18 @@ def item_information(params: ItemParameters, theta: npt.ArrayLike) -> FloatArray
 def quadrature(n_points: int = 41, bound: float = 5.0) -> tuple[FloatArray, FloatArray]:
     """Nodes and normalised N(0, 1) weights for the marginal likelihood.
 
-    Uses girth's own Gauss–Legendre rule (``girth.utilities.utils._get_quadrature_points``)
-    on ``[-bound, bound]`` times the standard normal density, renormalised to sum to one.
+    girth's Gauss–Legendre rule (``girth.utilities.utils._get_quadrature_points``: the roots
+    of the Legendre polynomial shifted from [-1, 1] to ``[-bound, bound]``) times the standard
+    normal density, renormalised to sum to one. The rule is written out here rather than
+    imported: importing girth (and with it ``scipy.stats``) took over a second of every fit.
+    ``tests/calibration/test_model.py`` checks it against girth's.
 
     Returns
     -------
     nodes, weights : ndarray, each (n_points,)
     """
-    from girth.utilities.utils import _get_quadrature_points
-    from scipy.stats import norm
-
-    nodes, legendre = _get_quadrature_points(n_points, -bound, bound)
-    weights = legendre * norm.pdf(nodes)
+    roots, legendre = roots_legendre(n_points)
+    half = bound  # (b - a) / 2 with a = -bound, b = bound
+    nodes = half * (np.real(roots) + 1) - bound
+    weights = half * legendre * np.exp(-0.5 * nodes**2)
     return np.asarray(nodes, dtype=float), np.asarray(weights / weights.sum(), dtype=float)

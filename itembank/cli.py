@@ -132,13 +132,16 @@ def cmd_export_qti(args: argparse.Namespace) -> int:
 
 
 def cmd_import_qti(args: argparse.Namespace) -> int:
-    """Import the choice and text-entry items of a QTI package as YAML sources."""
+    """Import the items of a QTI package the engine can score as YAML sources; 1 if none."""
     result = import_qti(Path(args.package), Path(args.out_dir))
     for item_id, path in result.written.items():
         print(f"imported {item_id} -> {path}")
     for name, reason in result.skipped.items():
         print(f"skipped {name}: {reason}", file=sys.stderr)
     print(f"{len(result.written)} imported, {len(result.skipped)} skipped")
+    if not result.written:
+        print(f"itembank: nothing imported from {args.package}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -198,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     root_arg(p)
     p.set_defaults(func=cmd_export_qti)
 
-    p = sub.add_parser("import-qti", help="import QTI choice and text-entry items as YAML")
+    p = sub.add_parser("import-qti", help="import the QTI items the engine can score, as YAML")
     p.add_argument("package", type=Path, help="QTI package (folder or .zip)")
     p.add_argument("out_dir", type=Path, help="folder to write <skill>/<id>.yaml and media into")
     p.set_defaults(func=cmd_import_qti)

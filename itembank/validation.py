@@ -149,6 +149,15 @@ def _schema_problems(data: Any, schema: Mapping[str, Any], file: str) -> list[Pr
     return problems
 
 
+def item_data_problems(data: Mapping[str, Any], file: str) -> list[Problem]:
+    """The schema and the item rules for one item's data (not bank-wide rules nor media):
+    what :func:`scan_bank` would say of the file ``file`` holding ``data``."""
+    problems = _schema_problems(data, load_schema("item"), file)
+    if problems:
+        return problems
+    return check_item(item_from_data(data), file, None, None)
+
+
 def _parse_file(path: Path, file: str) -> tuple[Any, list[Problem]]:
     try:
         text = path.read_text(encoding="utf-8")

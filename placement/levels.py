@@ -43,7 +43,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,7 @@ from scipy.stats import norm
 
 from placement.cat.rules import LEVELS
 from placement.errors import InvalidPolicy
+from placement.formatting import number
 from placement.irt import Estimate
 
 CUT_LEVELS = LEVELS[1:]
@@ -68,7 +69,7 @@ SKILL_NAMES = {
 
 
 def _fr(x: float) -> str:
-    return f"{x:.2f}".replace(".", ",").replace("-", "−")
+    return number(x)
 
 
 def _check_cuts(cuts: Mapping[str, float], where: str = "cut scores") -> list[float]:
@@ -368,6 +369,9 @@ class Decision:
     reasons: tuple[str, ...]
     policy: str
     text: str = ""
+    #: which rule of the policy gave it: "dispense", "band" (hours by the global level) or
+    #: "non_reader"; the attestation's wording follows it
+    rule: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -378,6 +382,7 @@ class Decision:
             "reasons": list(self.reasons),
             "policy": self.policy,
             "text": self.text,
+            "rule": self.rule,
         }
 
 
@@ -427,23 +432,44 @@ def _at_least(level: str, target: str) -> bool:
     return LEVELS.index(level) >= LEVELS.index(target)
 
 
+def optional_trainings_for(
+    policy: Policy, levels: Mapping[str, str | None]
+) -> tuple[OptionalTraining, ...]:
+    """The optional trainings a dispensed candidate is offered: those whose target some of
+    their skills (assessed, at ``levels``) has not reached."""
+    return tuple(
+        t
+        for t in policy.optional_trainings
+        if any(
+            (level := levels.get(s)) is not None and not _at_least(level, t.target)
+            for s in t.skills
+        )
+    )
+
+
 def decide(
     policy: Policy,
     skill_results: Mapping[str, LevelEstimate | None],
     non_reader: bool,
     global_result: LevelEstimate | None = None,
     global_cuts: Mapping[str, float] | None = None,
+    *,
+    corrected: Collection[str] = (),
 ) -> Decision:
     """Apply ``policy`` to per-skill levels and the global level (see the module docstring).
 
     :func:`assess` computes ``global_result`` and ``global_cuts``; calling ``decide`` directly
-    for a candidate who is neither dispensed nor a non-reader requires them.
+    for a candidate who is neither dispensed nor a non-reader requires them. ``corrected``
+    names the skills (and ``global``) whose level an auditeur set: their reasons say so
+    instead of quoting θ.
     """
     reasons: list[str] = []
     for skill, result in skill_results.items():
         name = SKILL_NAMES.get(skill, skill)
         if result is None:
             reasons.append(f"{name} : non évaluée.")
+        elif skill in corrected:
+            reasons.append(f"{name} : niveau {result.level} (retenu par l'auditeur).")
         else:
             reasons.append(
                 f"{name} : niveau {result.level} (θ = {_fr(result.theta)} ± {_fr(result.se)})."
@@ -460,7 +486,10 @@ def decide(
             (),
             tuple(reasons),
             policy.label,
-            policy.wording["prescription"].format(hours=policy.non_reader_hours),
+            policy.wording.get("non_reader", policy.wording["prescription"]).format(
+                hours=policy.non_reader_hours
+            ),
+            rule="non_reader",
         )
     counted = [
         s for s in policy.dispense_skills if not (non_reader and skill_results.get(s) is None)
@@ -471,20 +500,21 @@ def decide(
         if (r := skill_results.get(s)) is not None and not _at_least(r.level, policy.dispense_level)
     ]  # fmt: skip
     if counted and not missing and not below:
-        trainings = tuple(
-            t
-            for t in policy.optional_trainings
-            if any(
-                (r := skill_results.get(s)) is not None and not _at_least(r.level, t.target)
-                for s in t.skills
-            )
+        trainings = optional_trainings_for(
+            policy, {s: r.level if r is not None else None for s, r in skill_results.items()}
         )
         reasons.append(
             f"Niveau {policy.dispense_level} atteint dans chaque compétence évaluée "
             f"({', '.join(s for s in counted)}) : dispense de formation linguistique."
         )
         return Decision(
-            "dispense", 0, trainings, tuple(reasons), policy.label, policy.wording["dispense"]
+            "dispense",
+            0,
+            trainings,
+            tuple(reasons),
+            policy.label,
+            policy.wording["dispense"],
+            rule="dispense",
         )
     if missing:
         reasons.append(
@@ -514,15 +544,19 @@ def decide(
                 continue
             hours, band_label = band.hours, band.label
             break
+        how = (
+            "retenu par l'auditeur"
+            if "global" in corrected
+            else f"θ = {_fr(global_result.theta)} ± {_fr(global_result.se)}"
+        )
         reasons.append(
-            f"Niveau global {global_result.level} (θ = {_fr(global_result.theta)} ± "
-            f"{_fr(global_result.se)}) : {band_label}, {hours} heures."
+            f"Niveau global {global_result.level} ({how}) : {band_label}, {hours} heures."
         )
     else:
         reasons.append(f"Aucune compétence évaluée : {band_label}, {hours} heures.")
     return Decision(
         "prescription", hours, (), tuple(reasons), policy.label,
-        policy.wording["prescription"].format(hours=hours),
+        policy.wording["prescription"].format(hours=hours), rule="band",
     )  # fmt: skip
 
 
@@ -566,3 +600,77 @@ def assess(
         global_result = level_estimate(global_estimate, levels_only)
     decision = decide(policy, results, non_reader, global_result, global_cuts)
     return Assessment(results, global_result, decision, non_reader, global_cuts)
+
+
+def _within(theta: float, level: str, cuts: Mapping[str, float]) -> float:
+    """``theta`` moved into the band of ``level`` (the band's lower cut when ``theta`` is NaN).
+
+    A level an auditeur retained has no θ of its own: the machine's θ, kept inside the retained
+    band, decides what the band alone cannot (above or below the débutant cut).
+    """
+    index = LEVELS.index(level)
+    low = float(cuts[level]) if index > 0 else -math.inf
+    high = float(cuts[LEVELS[index + 1]]) if index + 1 < len(LEVELS) else math.inf
+    if math.isnan(theta):
+        return low
+    return min(max(theta, low), math.nextafter(high, -math.inf))
+
+
+def reassess(
+    estimates: Mapping[str, Estimate | None],
+    cuts: Mapping[str, Mapping[str, float]],
+    retained: Mapping[str, str],
+    policy: Policy | str = DEFAULT_POLICY,
+    non_reader: bool = False,
+) -> Assessment:
+    """:func:`assess` with the levels an auditeur retained in place of the computed ones.
+
+    The one way from levels to a decision: the machine's levels, each replaced by the level
+    the auditeur retained for that skill (or ``global``), go through the same :func:`decide`.
+    A retained level keeps the machine's θ inside its band (see :func:`_within`), so that the
+    débutant cut still separates the lower bands.
+
+    Parameters
+    ----------
+    estimates : mapping skill -> Estimate or None
+        The machine's θ̂ and SE per skill.
+    cuts : mapping skill -> {level: θ}
+        The release's cut scores.
+    retained : mapping skill or ``"global"`` -> level
+        The auditeur's levels; skills absent keep the machine's.
+    """
+    if isinstance(policy, str):
+        policy = load_policy(policy)
+    machine = assess(estimates, cuts, policy, non_reader)
+    for skill, level in retained.items():
+        _level(level, f"retained level of {skill}")
+    skills: dict[str, LevelEstimate | None] = dict(machine.skills)
+    for skill, level in retained.items():
+        if skill == "global" or skill not in cuts:
+            continue
+        before = skills.get(skill)
+        theta = before.theta if before is not None else math.nan
+        skills[skill] = LevelEstimate(
+            level, {}, _within(theta, level, cuts[skill]), before.se if before else math.nan
+        )
+    global_result = machine.global_level
+    global_cuts = dict(machine.global_cuts)
+    if "global" in retained:
+        if not global_cuts:  # nothing assessed: the plain mean of the cuts places the level
+            counted = [s for s in policy.dispense_skills if s in cuts] or list(cuts)
+            global_cuts = {
+                lv: sum(float(cuts[s][lv]) for s in counted) / len(counted) for lv in CUT_LEVELS
+            }
+        before_g = global_result
+        theta = before_g.theta if before_g is not None else math.nan
+        level_cuts = {k: v for k, v in global_cuts.items() if k in CUT_LEVELS}
+        global_result = LevelEstimate(
+            retained["global"],
+            {},
+            _within(theta, retained["global"], level_cuts),
+            before_g.se if before_g else math.nan,
+        )
+    decision = decide(
+        policy, skills, non_reader, global_result, global_cuts, corrected=frozenset(retained)
+    )
+    return Assessment(skills, global_result, decision, non_reader, global_cuts)

@@ -102,6 +102,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     auth.init_app(app)
     _register_blueprints(app)
+    _register_formatting(app)
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)
     if int(app.config["PROXY_FIX"]):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -125,3 +127,28 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(psy_bp, url_prefix="/psy")
     app.register_blueprint(verify_bp, url_prefix="/verifier")
+
+
+def _favicon() -> Any:
+    """The app's icon where browsers look for it without asking the page (tablets do)."""
+    from flask import current_app, send_from_directory
+
+    return send_from_directory(Path(current_app.root_path) / "static", "favicon.ico", max_age=86400)
+
+
+def _register_formatting(app: Flask) -> None:
+    """Jinja filters over :mod:`placement.formatting`: one way to write numbers and moments
+    (times in the office's ``TIMEZONE``) on every page."""
+    from placement import formatting
+    from placement.sessions.labels import audit_action
+
+    def tz() -> str:
+        return str(app.config["TIMEZONE"])
+
+    app.add_template_filter(formatting.number, "nombre")
+    app.add_template_filter(formatting.percent, "pourcent")
+    app.add_template_filter(formatting.duration, "duree")
+    app.add_template_filter(lambda moment: formatting.clock(moment, tz()), "heure")
+    app.add_template_filter(lambda moment: formatting.day(moment, tz()), "jour")
+    app.add_template_filter(lambda moment: formatting.date_time(moment, tz()), "date_heure")
+    app.add_template_filter(audit_action, "action_audit")

@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -43,13 +45,48 @@ def wants_json() -> bool:
     )
 
 
+#: The heading of the error page, by status.
+HTTP_TITLES = {
+    400: "Demande refusée",
+    401: "Connexion nécessaire",
+    403: "Accès refusé",
+    404: "Page introuvable",
+    409: "Action impossible pour l'instant",
+    413: "Fichier trop gros",
+    429: "Trop de demandes",
+}
+
+_DESK_SESSION = re.compile(r"^(/desk/sessions/\d+)(?:/|$)")
+
+
+def back_link() -> str | None:
+    """Where the person was before the refused request: the desk session it concerns, else the
+    page that sent it (same site only), else None."""
+    if (match := _DESK_SESSION.match(request.path)) and request.method != "GET":
+        return match.group(1)
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc and referrer.netloc == request.host and referrer.path != request.path:
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    if match and match.group(1) != request.path:
+        return match.group(1)
+    return None
+
+
 def error_response(status: int, message: str, **extra: Any) -> Response:
-    """The error as JSON ``{"error": {"status", "message", ...}}`` or as a French HTML page."""
+    """The error as JSON ``{"error": {"status", "message", ...}}`` or as a French HTML page
+    with a way back to where the person was (nothing they typed is lost there)."""
     if wants_json():
         response = jsonify({"error": {"status": status, "message": message, **extra}})
     else:
         response = Response(
-            render_template("error.html", status=status, message=message), mimetype="text/html"
+            render_template(
+                "error.html",
+                status=status,
+                title=HTTP_TITLES.get(status, "Erreur"),
+                message=message,
+                back=back_link(),
+            ),
+            mimetype="text/html",
         )
     response.status_code = status
     return response

@@ -31,6 +31,7 @@ from typing import Any
 
 from audio.transcribe import Transcript
 from itembank.model import Item, Rubric
+from placement.formatting import percent
 from placement.scoring.errors import BadAnswer, NotScorable
 from placement.scoring.rubric import (
     Evaluation,
@@ -419,8 +420,8 @@ def score_transcript(
         if uncertain:
             flags.append("uncertain_transcript")
             reasons.append(
-                f"À vérifier : transcription incertaine (confiance {transcript.confidence:.0%}), "
-                "la réponse a pu être plus longue."
+                "À vérifier : transcription incertaine "
+                f"(confiance {percent(transcript.confidence)}), la réponse a pu être plus longue."
             )
     elif evaluation.score < rubric.max_score:
         raising = raising_elements(rubric, evaluation, evaluation.missing)
@@ -439,7 +440,8 @@ def score_transcript(
         if uncertain:
             flags.append("uncertain_transcript")
             reasons.append(
-                f"À vérifier : transcription incertaine (confiance {transcript.confidence:.0%}), "
+                "À vérifier : transcription incertaine "
+                f"(confiance {percent(transcript.confidence)}), "
                 "des éléments ont pu être mal reconnus."
             )
     needs_review = bool(flags)

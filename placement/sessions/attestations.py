@@ -24,13 +24,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from placement import formatting
 from placement.sessions import audit
 from placement.sessions.errors import Conflict, NotFound
-from placement.sessions.models import Attestation, Role, User, utcnow
+from placement.sessions.models import Attestation, Role, TestSession, User, utcnow
 from placement.sessions.operations import (
     CODE_ALPHABET,
     RUNNING_STATES,
     SKILLS,
+    EffectiveResult,
+    confirm_machine_scores,
     effective_result,
     get_session,
     require_not_erased,
@@ -65,6 +68,29 @@ DEFAULT_WORDING = {
     "optional": (
         "Elle peut en outre suivre, si elle le souhaite, les formations facultatives suivantes :"
     ),
+    "non_reader": (
+        "La personne désignée ci-dessous a été reconnue non-lectrice ou non-scriptrice. Une "
+        "formation linguistique gratuite de {hours} heures lui est prescrite, dans le cadre du "
+        "contrat d'intégration républicaine."
+    ),
+    "auditeur_dispense": (
+        "Au vu des résultats du test de positionnement et de l'entretien individuel, l'auditeur "
+        "décide de dispenser la personne désignée ci-dessous de la formation linguistique prévue "
+        "par le contrat d'intégration républicaine."
+    ),
+    "auditeur_prescription": (
+        "Au vu des résultats du test de positionnement et de l'entretien individuel, l'auditeur "
+        "décide de prescrire une formation linguistique gratuite de {hours} heures à la personne "
+        "désignée ci-dessous, dans le cadre du contrat d'intégration républicaine."
+    ),
+}
+
+#: What a decision's ``rule`` prints as, beside the levels.
+DECISION_BASIS = {
+    "dispense": "décision de la politique {policy} : niveau requis atteint",
+    "band": "décision de la politique {policy} selon le niveau global",
+    "non_reader": "décision de la politique {policy} pour une personne non-lectrice",
+    "auditeur": "décision de l'auditeur",
 }
 
 _TRAINING_NAMES = {
@@ -110,6 +136,29 @@ def _training_label(training: Any) -> str:
     return _TRAINING_NAMES.get(str(training), str(training))
 
 
+def decision_rule(session: TestSession, effective: EffectiveResult) -> str:
+    """Which rule gave the retained decision: ``dispense``, ``band``, ``non_reader`` or
+    ``auditeur`` (results computed before rules were recorded: inferred)."""
+    if effective.auditeur_decision:
+        return "auditeur"
+    rule = str(effective.decision.get("rule") or "")
+    if rule in DECISION_BASIS:
+        return rule
+    if effective.kind == "dispense":
+        return "dispense"
+    from placement.sessions.results import effective_non_reader
+
+    return "non_reader" if effective_non_reader(session) else "band"
+
+
+def decision_statement(policy_name: str, kind: str, hours: int, rule: str) -> str:
+    """The attestation's sentence for a decision, in the policy's words for the rule that gave
+    it: the same decision always reads the same, and never contradicts itself."""
+    wording = _policy_wording(policy_name)
+    key = {"auditeur": f"auditeur_{kind}", "non_reader": "non_reader"}.get(rule, kind)
+    return wording.get(key, wording[kind]).format(hours=hours)
+
+
 def attestation_content(
     db: Session, session_id: int, user: User, *, office: str, tz: str = "Europe/Paris"
 ) -> dict[str, Any]:
@@ -122,22 +171,32 @@ def attestation_content(
         raise Conflict("Aucun résultat n'a encore été calculé pour ce test.")
     if session.state in RUNNING_STATES:
         raise Conflict("Le test n'est pas terminé.")
-    wording = _policy_wording(session.policy)
     kind = effective.kind
     if kind not in ("dispense", "prescription"):
         raise Conflict("La décision de ce test n'est ni une dispense ni une prescription.")
     hours = effective.hours
+    rule = decision_rule(session, effective)
     trainings = [_training_label(t) for t in effective.decision.get("optional_trainings") or []]
     now = datetime.now(ZoneInfo(tz))
     levels = {k: v for k, v in effective.levels.items() if k in (*SKILLS, "global")}
     return {
         "kind": kind,
         "hours": hours,
+        "rule": rule,
+        "basis": DECISION_BASIS[rule].format(policy=session.policy),
+        "decision_reason": effective.decision_reason,
+        "proposed": {
+            "kind": effective.proposed.get("kind"),
+            "hours": effective.proposed.get("hours"),
+        },
+        "corrected_levels": sorted(
+            o.split(":", 1)[1] for o in effective.overridden if o.startswith("level:")
+        ),
         "title": "Attestation de dispense de formation linguistique"
         if kind == "dispense"
         else "Prescription de formation linguistique",
-        "statement": wording[kind].format(hours=hours),
-        "optional_intro": wording["optional"] if trainings else "",
+        "statement": decision_statement(session.policy, kind, hours, rule),
+        "optional_intro": _policy_wording(session.policy)["optional"] if trainings else "",
         "optional_trainings": trainings,
         "candidate": {
             "dossier_number": candidate.dossier_number,
@@ -149,9 +208,7 @@ def attestation_content(
         },
         "levels": levels,
         "overridden": sorted(effective.overridden),
-        "test_date": (session.finished_at or session.created_at)
-        .astimezone(ZoneInfo(tz))
-        .strftime("%d/%m/%Y"),
+        "test_date": formatting.day(session.finished_at or session.created_at, tz),
         "issued_on": now.strftime("%d/%m/%Y"),
         "issued_at": now.isoformat(timespec="seconds"),
         "auditeur": user.display_name,
@@ -242,15 +299,33 @@ def render_pdf(content: Mapping[str, Any], verification_code: str, verify_url: s
     pdf.set_font(family, "B", 11)
     pdf.cell(width, 7, text("Niveaux constatés (CECR)"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(family, "", 11)
+    corrected = set(content.get("corrected_levels") or ())
     for skill in (*SKILLS, "global"):
         level = content["levels"].get(skill)
+        mark = " (retenu par l'auditeur)" if skill in corrected and level else ""
         pdf.cell(
             width,
             6,
-            text(f"{SKILL_NAMES[skill]} : {level or 'non évaluée'}"),
+            text(f"{SKILL_NAMES[skill]} : {level or 'non évaluée'}{mark}"),
             new_x="LMARGIN",
             new_y="NEXT",
         )
+    if content.get("basis"):
+        pdf.ln(3)
+        pdf.set_font(family, "B", 11)
+        basis = str(content["basis"])
+        pdf.multi_cell(
+            width, 6, text(basis[:1].upper() + basis[1:] + "."), new_x="LMARGIN", new_y="NEXT"
+        )
+        if content.get("decision_reason"):
+            pdf.set_font(family, "", 11)
+            pdf.multi_cell(
+                width,
+                6,
+                text(f"Motif : {content['decision_reason']}"),
+                new_x="LMARGIN",
+                new_y="NEXT",
+            )
     if content["kind"] == "prescription":
         pdf.ln(3)
         pdf.set_font(family, "B", 12)
@@ -301,9 +376,25 @@ def issue_attestation(
     verify_base_url: str,
     office: str = "Direction territoriale de l'OFII",
     tz: str = "Europe/Paris",
+    confirm_reason: str | None = None,
 ) -> Attestation:
-    """Issue the attestation for the session's current decision; older ones are revoked."""
+    """Issue the attestation for the session's current decision; older ones are revoked.
+
+    Refused (Conflict) while responses are still to check, unless ``confirm_reason`` is given:
+    then the machine's scores of those responses are confirmed with it first
+    (:func:`~placement.sessions.operations.confirm_machine_scores`).
+    """
     require_role(user, Role.AUDITEUR)
+    from placement.sessions.results import responses_to_check
+
+    to_check = responses_to_check(get_session(db, session_id))
+    if to_check and confirm_reason is None:
+        raise Conflict(
+            f"{len(to_check)} réponse(s) sont encore à vérifier : vérifiez-les, ou confirmez "
+            "les notes de la machine avec une raison avant d'émettre le document."
+        )
+    if to_check:
+        confirm_machine_scores(db, session_id, reason=confirm_reason or "", user=user)
     content = attestation_content(db, session_id, user, office=office, tz=tz)
     session = get_session(db, session_id)
     code = new_verification_code()

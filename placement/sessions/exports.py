@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from placement.responses import columns_for, responses_text
-from placement.sessions import audit
+from placement.sessions import audit, labels
 from placement.sessions.audit import Actor
 from placement.sessions.models import (
     Attestation,
@@ -34,7 +34,8 @@ from placement.sessions.operations import (
     sessions_of_day,
 )
 
-#: Columns of the day's export, in order (documented in webui/README.md).
+#: Columns of the day's export, in order (documented in webui/README.md). Names and values are
+#: French; ``code_etat`` keeps the state's code beside its French label for the OFII system.
 DAY_COLUMNS = (
     "date",
     "numero_dossier",
@@ -43,6 +44,8 @@ DAY_COLUMNS = (
     "date_naissance",
     "session",
     "etat",
+    "code_etat",
+    "reponses_a_verifier",
     "non_lecteur",
     "niveau_CO",
     "niveau_CE",
@@ -51,6 +54,7 @@ DAY_COLUMNS = (
     "niveau_global",
     "decision",
     "heures",
+    "decision_auditeur",
     "formations_facultatives",
     "corrige_par_auditeur",
     "code_attestation",
@@ -88,41 +92,49 @@ def _csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
     return buffer.getvalue()
 
 
+def day_row(session: TestSession, day: date) -> dict[str, Any]:
+    """One session as a row of the day's export: French values, levels and decision retained."""
+    from placement.sessions.results import responses_to_check
+
+    candidate = session.candidate
+    effective = effective_result(session)
+    current = [a for a in session.attestations if a.revoked_at is None]
+    levels = effective.levels if effective else {}
+    return {
+        "date": day.isoformat(),
+        "numero_dossier": candidate.dossier_number,
+        "nom": candidate.last_name,
+        "prenom": candidate.first_name,
+        "date_naissance": candidate.birth_date.isoformat() if candidate.birth_date else "",
+        "session": session.id,
+        "etat": labels.state_label(session.state),
+        "code_etat": session.state,
+        "reponses_a_verifier": len(responses_to_check(session, loaded=True)),
+        "non_lecteur": labels.yes_no(session.non_reader),
+        **{f"niveau_{s}": levels.get(s) or "" for s in SKILLS},
+        "niveau_global": levels.get("global") or "",
+        "decision": effective.kind if effective else "",
+        "heures": effective.hours if effective else "",
+        "decision_auditeur": labels.yes_no(effective and effective.auditeur_decision)
+        if effective
+        else "",
+        "formations_facultatives": " | ".join(
+            labels.training_names(effective.decision.get("optional_trainings"))
+        )
+        if effective
+        else "",
+        "corrige_par_auditeur": labels.yes_no(effective and effective.overridden),
+        "code_attestation": current[-1].verification_code if current else "",
+        "auditeur": session.created_by.username if session.created_by else "",
+        "banque": session.release_version,
+        "politique": session.policy,
+    }
+
+
 def day_results_csv(db: Session, day: date, actor: Actor | User, tz: str = "Europe/Paris") -> str:
     """The day's sessions with their effective levels and decisions (CSV, UTF-8, comma)."""
-    rows = []
     sessions = sessions_of_day(db, day, tz)
-    for session in sessions:
-        candidate = session.candidate
-        effective = effective_result(session)
-        current = [a for a in session.attestations if a.revoked_at is None]
-        levels = effective.levels if effective else {}
-        rows.append(
-            {
-                "date": day.isoformat(),
-                "numero_dossier": candidate.dossier_number,
-                "nom": candidate.last_name,
-                "prenom": candidate.first_name,
-                "date_naissance": candidate.birth_date.isoformat() if candidate.birth_date else "",
-                "session": session.id,
-                "etat": session.state,
-                "non_lecteur": int(session.non_reader),
-                **{f"niveau_{s}": levels.get(s) or "" for s in SKILLS},
-                "niveau_global": levels.get("global") or "",
-                "decision": effective.kind if effective else "",
-                "heures": effective.hours if effective else "",
-                "formations_facultatives": "|".join(
-                    str(t) for t in (effective.decision.get("optional_trainings") or [])
-                )
-                if effective
-                else "",
-                "corrige_par_auditeur": int(bool(effective and effective.overridden)),
-                "code_attestation": current[-1].verification_code if current else "",
-                "auditeur": session.created_by.username if session.created_by else "",
-                "banque": session.release_version,
-                "politique": session.policy,
-            }
-        )
+    rows = [day_row(session, day) for session in sessions]
     audit.record(
         db,
         actor,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -529,6 +529,47 @@ def override_response(
     return override
 
 
+def confirm_machine_scores(
+    db: Session, session_id: int, *, reason: str, user: User
+) -> list[Override]:
+    """Confirm, with one reason, the machine's score of every response still to check.
+
+    Each confirmation is an override like any review (the score kept, the reason written), so
+    the session leaves the "to review" state. Raises Conflict, changing nothing, while a
+    response to check has no machine score yet (being transcribed, or failed): the auditeur
+    scores that one.
+    """
+    session = _overridable(db, session_id, user)
+    reason = _check_reason(reason)
+    from placement.sessions.results import response_scores, responses_to_check
+
+    pending = responses_to_check(session)
+    unscored = [r for r in pending if r.score is None]
+    if unscored:
+        raise Conflict(
+            f"{len(unscored)} réponse(s) n'ont pas encore de note de la machine "
+            "(transcription en cours ou impossible) : notez-les vous-même."
+        )
+    scores = response_scores(session)
+    overrides = [
+        _add_override(
+            db,
+            session,
+            user,
+            target="response",
+            from_value={"score": scores.get(r.id), "scorer": r.scorer},
+            to_value={"score": scores.get(r.id), "confirmed": True},
+            reason=reason,
+            response_id=r.id,
+        )
+        for r in pending
+    ]
+    if overrides:
+        _recompute(db, session)
+    db.flush()
+    return overrides
+
+
 def override_level(
     db: Session, session_id: int, skill: str, *, level: str, reason: str, user: User
 ) -> Override:
@@ -632,7 +673,13 @@ def override_non_reader(
 
 @dataclass(frozen=True, slots=True)
 class EffectiveResult:
-    """The machine's newest result with the auditeur's level and decision overrides applied."""
+    """The machine's newest result seen through the auditeur's corrections: what is retained.
+
+    One way from levels to a decision: the retained levels (the machine's, or the auditeur's
+    where corrected) give the ``proposed`` decision through the session's policy file
+    (:func:`placement.levels.reassess`); the retained ``decision`` is that one, unless the
+    auditeur decided otherwise with a reason of its own (``auditeur_decision``).
+    """
 
     machine: Result
     #: skill (and "global") -> level shown; overridden ones differ from the machine's
@@ -640,6 +687,10 @@ class EffectiveResult:
     decision: dict[str, Any]
     #: which parts an auditeur set: "level:CO", "decision"...
     overridden: frozenset[str]
+    #: the policy's decision for the retained levels (the machine's when nothing was corrected)
+    proposed: dict[str, Any] = field(default_factory=dict)
+    #: the auditeur's reason when the retained decision departs from the proposed one
+    decision_reason: str | None = None
 
     @property
     def kind(self) -> str:
@@ -650,6 +701,11 @@ class EffectiveResult:
     def hours(self) -> int:
         """Prescribed hours (0 for a dispense)."""
         return int(self.decision.get("hours") or 0)
+
+    @property
+    def auditeur_decision(self) -> bool:
+        """Whether the auditeur's decision departs from what the policy gives for the levels."""
+        return self.decision_reason is not None
 
 
 def machine_levels(result: Result) -> dict[str, str | None]:
@@ -662,19 +718,92 @@ def machine_levels(result: Result) -> dict[str, str | None]:
     return levels
 
 
+def same_decision(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Whether two decisions are the same kind with the same hours."""
+    return a.get("kind") == b.get("kind") and int(a.get("hours") or 0) == int(b.get("hours") or 0)
+
+
+def proposed_decision(
+    session: TestSession, result: Result, retained: Mapping[str, str]
+) -> dict[str, Any]:
+    """The policy's decision for the machine's levels with ``retained`` ones in their place."""
+    if not retained:
+        return dict(result.decision)
+    from placement.irt import Estimate
+    from placement.levels import reassess
+    from placement.sessions.results import bank_for
+
+    try:
+        bank = bank_for(session)
+    except NotFound:
+        # the release is gone from this server: the levels cannot be placed on its cuts, so
+        # the machine's decision stands (the page says the bank is unavailable)
+        return dict(result.decision)
+    non_reader = bool(session.non_reader)
+    for override in session.overrides:  # as results.effective_non_reader, without a query
+        if override.target == "non_reader" and override.to_value.get("non_reader") is not None:
+            non_reader = bool(override.to_value["non_reader"])
+    estimates = {
+        skill: Estimate(float(e["theta"]), float(e["se"])) if isinstance(e, Mapping) else None
+        for skill, e in (result.estimates or {}).items()
+    }
+    assessment = reassess(
+        estimates,
+        bank.cut_scores,
+        retained,
+        bank.policy,
+        non_reader=non_reader,
+    )
+    return assessment.decision.to_dict()
+
+
+def _offered_trainings(session: TestSession, levels: Mapping[str, str | None]) -> list[Any]:
+    """The optional trainings the session's policy offers a dispensed candidate at ``levels``."""
+    from placement.levels import optional_trainings_for
+    from placement.sessions.results import bank_for
+
+    try:
+        policy = bank_for(session).policy
+    except NotFound:
+        return []
+    return [t.to_dict() for t in optional_trainings_for(policy, levels)]
+
+
 def effective_result(session: TestSession) -> EffectiveResult | None:
     """The newest machine result with the newest level and decision overrides, or None."""
     result = latest_result(session)
     if result is None:
         return None
     levels = machine_levels(result)
-    decision = dict(result.decision)
+    retained: dict[str, str] = {}
+    decision_override: Override | None = None
     overridden: set[str] = set()
     for override in session.overrides:  # ordered by id: the newest wins
         if override.target.startswith("level:"):
-            levels[override.target.split(":", 1)[1]] = override.to_value.get("level")
+            skill = override.target.split(":", 1)[1]
+            level = override.to_value.get("level")
+            levels[skill] = level
+            if level is not None:
+                retained[skill] = str(level)
             overridden.add(override.target)
         elif override.target == "decision":
-            decision = {**decision, **override.to_value, "overridden": True}
-            overridden.add("decision")
-    return EffectiveResult(result, levels, decision, frozenset(overridden))
+            decision_override = override
+    proposed = proposed_decision(session, result, retained)
+    decision = dict(proposed)
+    reason = None
+    if decision_override is not None:
+        overridden.add("decision")
+        if not same_decision(decision_override.to_value, proposed):
+            trainings = decision_override.to_value.get("optional_trainings") or []
+            if decision_override.to_value.get("kind") == "dispense" and not trainings:
+                trainings = _offered_trainings(session, levels)
+            decision = {
+                **decision_override.to_value,
+                "optional_trainings": trainings,
+                "policy": proposed.get("policy"),
+                "reasons": [],
+                "rule": "auditeur",
+                "overridden": True,
+            }
+            reason = decision_override.reason
+    return EffectiveResult(result, levels, decision, frozenset(overridden), proposed, reason)

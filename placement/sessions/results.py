@@ -35,7 +35,7 @@ from placement.cat import TestState, next_step, step_rng
 from placement.irt import Estimate
 from placement.sessions import audit
 from placement.sessions.bankcache import EngineBank, engine_bank
-from placement.sessions.models import Override, Result, TestSession
+from placement.sessions.models import Override, Response, Result, TestSession
 
 __all__ = [
     "NOT_ASSESSED",
@@ -45,6 +45,7 @@ __all__ = [
     "estimates_for",
     "overrides_of",
     "response_scores",
+    "responses_to_check",
     "state_from_session",
     "theta_trajectory",
 ]
@@ -87,6 +88,27 @@ def response_scores(session: TestSession, *, with_overrides: bool = True) -> dic
             if override.response_id in scores and score is not None:
                 scores[override.response_id] = int(score)
     return scores
+
+
+def responses_to_check(session: TestSession, *, loaded: bool = False) -> list[Response]:
+    """The responses an auditeur still has to check, in the order they were given.
+
+    Flagged by the scorer (``needs_review``) or without a score (a spoken answer still being
+    transcribed, or whose transcription failed), and not yet scored by an auditeur. Pretest
+    responses count only when flagged. ``loaded`` reads the session's loaded overrides instead
+    of querying them (the desk's polled list, which loads them with the sessions).
+    """
+    overrides = (
+        [o for o in session.overrides if o.target == "response"]
+        if loaded
+        else overrides_of(session, "response")
+    )
+    reviewed = {o.response_id for o in overrides}
+    return [
+        r
+        for r in sorted(session.responses, key=lambda r: r.seq)
+        if r.id not in reviewed and (r.needs_review or (r.score is None and not r.pretest))
+    ]
 
 
 def effective_non_reader(session: TestSession, *, with_overrides: bool = True) -> bool:

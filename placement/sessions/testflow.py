@@ -558,20 +558,12 @@ def settle_state(session: TestSession) -> SessionState:
     Transcribing while a transcript is queued or running; to review while a response needs
     review and no auditeur has scored it; done otherwise.
     """
-    reviewed = {o.response_id for o in results.overrides_of(session, "response")}
-    waiting = False
-    review = False
-    for response in session.responses:
-        transcript = response.transcript
-        if transcript is not None and transcript.status in ("queued", "running"):
-            waiting = True
-        elif response.id not in reviewed and (
-            response.needs_review or (response.score is None and not response.pretest)
-        ):
-            review = True
-    if waiting:
+    if any(
+        r.transcript is not None and r.transcript.status in ("queued", "running")
+        for r in session.responses
+    ):
         return SessionState.TRANSCRIBING
-    if review:
+    if results.responses_to_check(session):
         return SessionState.TO_REVIEW
     return SessionState.DONE
 

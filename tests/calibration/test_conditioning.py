@@ -62,3 +62,30 @@ def test_conditioning_on_earlier_sections_keeps_the_later_scale(tmp_path):
     a_cond = link_skills(conditioned.params, bank, fitted=conditioned.fitted)["CE"].A
     assert abs(a_cond - 1.0) < 0.08
     assert abs(a_cond - 1.0) < abs(a_plain - 1.0)
+
+
+def test_conditional_priors_are_the_engines_person_by_person():
+    """The vectorised priors equal ``placement.cat.prior.conditional_prior`` for every person,
+    whichever earlier sections inform them (some not taken, some too vague to count)."""
+    from calibration.fit import conditional_priors
+    from placement.cat.prior import conditional_prior
+
+    rng = np.random.default_rng(7)
+    order = ("CO", "CE", "EO", "EE")
+    earlier = ("CO", "CE", "EO")
+    n = 400
+    eap = rng.normal(size=(n, 3))
+    variance = rng.uniform(0.05, 1.2, size=(n, 3))  # above 1: no information, skipped
+    eap[rng.random((n, 3)) < 0.2] = np.nan  # sections not taken
+    for mean, sd in ((0.0, 1.0), (0.3, 1.2)):
+        mu, sigma = conditional_priors(
+            "EE", earlier, eap, variance, correlation=CORRELATION, order=order, mean=mean, sd=sd
+        )
+        for p in range(n):
+            summary = {
+                s: (float(eap[p, j]), float(variance[p, j]))
+                for j, s in enumerate(earlier)
+                if not np.isnan(eap[p, j])
+            }
+            want = conditional_prior("EE", summary, CORRELATION, order, mean=mean, sd=sd)
+            assert (mu[p], sigma[p]) == pytest.approx(want, rel=1e-10, abs=1e-12)

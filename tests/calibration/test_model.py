@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from calibration.data import make_parameters
 from calibration.linking import transform
-from calibration.model import category_probabilities, item_information
+from calibration.model import category_probabilities, item_information, quadrature
 
 finite = st.floats(-3, 3, allow_nan=False)
 slopes = st.floats(0.2, 3.0)
@@ -46,3 +46,14 @@ def test_transformed_items_answer_alike_on_the_transformed_scale(item, A, B, the
         category_probabilities(item, [theta]),
         atol=1e-9,
     )
+
+
+def test_quadrature_is_girths_legendre_rule_times_the_normal_density():
+    from girth.utilities.utils import _get_quadrature_points
+    from scipy.stats import norm
+
+    nodes, weights = quadrature(41)
+    g_nodes, legendre = _get_quadrature_points(41, -5.0, 5.0)
+    g_weights = legendre * norm.pdf(g_nodes)
+    np.testing.assert_allclose(nodes, g_nodes, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(weights, g_weights / g_weights.sum(), rtol=1e-12)

@@ -195,6 +195,8 @@ def test_auditeur_and_candidate_end_to_end(server: dict[str, Any], browser: Any)
     pad = tablet.new_page()
     errors: list[str] = []
     pad.on("pageerror", lambda exc: errors.append(str(exc)))
+    missing: list[str] = []  # the favicon, or any other file a page asks for
+    pad.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
     pad.goto(f"{base}/t/")
     _shot(pad, "01-code")
     pad.fill("#code", code.lower().replace("-", " "))
@@ -244,6 +246,11 @@ def test_auditeur_and_candidate_end_to_end(server: dict[str, Any], browser: Any)
             pad.set_viewport_size({"width": 1280, "height": 800})  # turned to landscape
         _shot(pad, f"1{n:01d}-item-{mode}-{pad.viewport_size['width']}")
         _touch_targets_are_big(pad)
+        # no two buttons read the same (the instruction's and the document's "Écouter ...")
+        names = pad.locator("button.speak span").all_inner_texts()
+        assert len(names) == len(set(names)), names
+        if pad.locator("progress.timer").count():
+            assert pad.locator("label[for=temps-restant]").inner_text().startswith("Temps restant")
         if mode == "choice":
             pad.click(".choice >> nth=0")
         elif mode in ("text", "long_text"):
@@ -261,11 +268,12 @@ def test_auditeur_and_candidate_end_to_end(server: dict[str, Any], browser: Any)
     assert pad.locator("main").get_attribute("data-stage") == "finished"
     _shot(pad, "30-finished")
     assert errors == []
+    assert missing == []
     assert {i.split("-")[0] for i in seen} == {"CO", "CE", "EO", "EE"}
 
     # --- the auditeur reviews: plays the recording, overrides with a reason, issues the PDF
     agent.goto(session_url)
-    agent.wait_for_selector("audio[src*='/desk/recordings/']")
+    agent.wait_for_selector("audio[src*='/desk/recordings/']", state="attached")
     _shot(agent, "40-desk-review")
     played = agent.evaluate(
         """async () => {
@@ -278,6 +286,16 @@ def test_auditeur_and_candidate_end_to_end(server: dict[str, Any], browser: Any)
     )
     assert played[0] > 0
     assert played[1] > 1.0
+    # every answer still to check is settled in one tap (its machine score confirmed)
+    for _ in range(20):
+        entry = agent.locator("[data-todo]").first
+        if not entry.count():
+            break
+        button = entry.locator("button.confirm, button.score").first
+        with agent.expect_navigation():
+            button.click()
+    assert agent.locator("[data-todo]").count() == 0
+    agent.click("#corriger summary")  # the corrections are collapsed below the result
     agent.select_option("#ov-kind", "prescription")
     agent.fill("#ov-hours", "100")
     agent.fill("#ov-dec-reason", "Entretien : l'écrit reste très fragile malgré le test.")

@@ -161,3 +161,63 @@ def test_decide_needs_the_global_level_for_a_band() -> None:
     policy = load_policy()
     with pytest.raises(InvalidPolicy, match="global level"):
         decide(policy, {"CO": assess(all_skills(-1.0), CUTS).skills["CO"]}, False)
+
+
+@pytest.mark.parametrize("name", ["cir-2016", "cir-2019"])
+def test_retained_levels_give_the_policy_decision(name: str) -> None:
+    from placement.levels import reassess
+
+    policy = load_policy(name)
+    bands = [b.hours for b in policy.bands]
+    low = all_skills(-3.5)  # every skill far below the débutant cut: the last band
+    machine = reassess(low, CUTS, {}, policy)
+    assert machine.decision == assess(low, CUTS, policy).decision  # nothing retained: the same
+    assert machine.decision.hours == bands[-1]
+    # the global level retained at A1.1: the first band, whatever θ said
+    first = reassess(low, CUTS, {"global": "A1.1"}, policy)
+    assert (first.decision.kind, first.decision.hours, first.decision.rule) == (
+        "prescription",
+        bands[0],
+        "band",
+    )
+    assert any("retenu par l'auditeur" in r for r in first.decision.reasons)
+    # retained pré-A1 keeps the machine's θ inside the band: above the débutant cut stays so
+    high = all_skills(-1.2)  # A1.1 in every skill: first band
+    assert reassess(high, CUTS, {"global": "pré-A1"}, policy).decision.hours == bands[1]
+    assert reassess(low, CUTS, {"global": "pré-A1"}, policy).decision.hours == bands[2]
+    # every skill retained at A1: a dispense with the optional trainings still open
+    dispense = reassess(low, CUTS, dict.fromkeys(("CO", "CE", "EO", "EE"), "A1"), policy)
+    assert (dispense.decision.kind, dispense.decision.hours) == ("dispense", 0)
+    assert dispense.decision.rule == "dispense"
+    assert {t.target for t in dispense.decision.optional_trainings} == {"A2", "B1"}
+    # one skill retained below: a prescription again
+    one_below = reassess(all_skills(0.0), CUTS, {"EO": "A1.1"}, policy)
+    assert one_below.decision.kind == "prescription"
+    # a non-reader: the policy's own rule, whatever is retained
+    reader_rule = reassess(all_skills(0.0), CUTS, {"global": "A2"}, policy, non_reader=True)
+    assert (reader_rule.decision.hours, reader_rule.decision.rule) == (
+        policy.non_reader_hours,
+        "non_reader",
+    )
+    with pytest.raises(InvalidPolicy, match="CECR level"):
+        reassess(low, CUTS, {"CO": "C2"}, policy)
+
+
+def test_french_numbers_and_office_times() -> None:
+    from datetime import UTC, datetime
+
+    from placement import formatting
+
+    assert formatting.number(-0.5) == "−0,50"
+    assert formatting.number(0.523, 1) == "0,5"
+    assert formatting.number(None) == "—"
+    assert formatting.number(float("inf")) == "—"
+    assert formatting.percent(0.623) == "62\xa0%"
+    assert formatting.duration(3.14) == "3,1 s"
+    assert formatting.duration(75) == "1 min 15 s"
+    summer = datetime(2026, 7, 1, 9, 27, tzinfo=UTC)
+    winter = datetime(2026, 12, 7, 23, 30, tzinfo=UTC).replace(tzinfo=None)  # as SQLite: naive
+    assert formatting.clock(summer) == "11:27"
+    assert formatting.date_time(winter) == "08/12/2026 à 00:30"
+    assert formatting.day(winter, "America/Cayenne") == "07/12/2026"
+    assert formatting.clock(None) == "—"

@@ -37,7 +37,7 @@ def test_round_trip_keeps_content_keys_and_media(
     result = import_qti(package, out)
     assert sorted(result.written) == sorted(IMPORTABLE)
     assert set(result.skipped) == {"EO-001", "EE-001", "EE-002"}
-    assert "only choice and single text-entry items" in result.skipped["EO-001"]
+    assert "qti-upload-interaction: the engine scores only" in result.skipped["EO-001"]
     originals = base_items()
     for item_id in IMPORTABLE:
         back = yaml.safe_load(result.written[item_id].read_text())

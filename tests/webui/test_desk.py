@@ -278,9 +278,10 @@ def test_decision_override_then_attestation_pdf_and_public_check(
     )
     assert override.status_code == 302
     page = client.get(f"/desk/sessions/{session_id}").text
-    assert "Retenue par l" in page
-    assert "100 h" in page
-    assert "Calculée : <strong>dispense</strong>" in page  # the machine's stays visible
+    decision = page.split('id="decision-retenue"', 1)[1].split("</p>", 1)[0]
+    assert "prescription de 100 h" in decision
+    assert "décision de l'auditeur" in decision
+    assert "la politique donne : dispense" in decision  # the policy's stays visible
     client.post(f"/desk/sessions/{session_id}/attestation", data={"csrf_token": CSRF})
     with app.app_context():
         second = db.session.scalars(select(Attestation).order_by(Attestation.id.desc())).first()
@@ -295,6 +296,8 @@ def test_decision_override_then_attestation_pdf_and_public_check(
     )
     assert "Prescription de formation linguistique" in text
     assert "100 heures" in text
+    assert "Décision de l'auditeur" in text
+    assert "Motif : Le candidat n'a pas compris" in " ".join(text.split())
     # the public check needs no login
     public = app.test_client()
     ok = public.get(f"/verifier/{second_code}")
@@ -439,7 +442,9 @@ def test_day_export_csv(app: Flask, auditeur: tuple[User, FlaskClient], speech_w
     assert done["nom"] == "Koné"
     assert done["decision"] == "prescription"
     assert int(done["heures"]) > 0
-    assert waiting["etat"] == "waiting"
+    assert waiting["etat"] == "en attente"
+    assert waiting["code_etat"] == "waiting"  # the code beside its French label
+    assert done["non_lecteur"] == "non"
     assert waiting["decision"] == ""
     assert _count(app, AuditEvent, action="export.day") == 1
     bad = client.get("/desk/export.csv?jour=hier")
@@ -492,7 +497,7 @@ def test_level_and_non_reader_overrides(
         assert "level:CO" in effective.overridden
         assert len(session.results) == 1  # a level override adds no computation
     page = client.get(f"/desk/sessions/{session_id}").text
-    assert '<span class="overridden">A1.1</span>' in page
+    assert '<span class="overridden">A1.1 (corrigé)</span>' in page
     # this test went the reader's way; marked non-lecteur afterwards, it is recomputed on the
     # answers of the non-reader path alone, and reading and writing become "not assessed"
     marked = client.post(
@@ -583,8 +588,9 @@ def test_reviewing_the_last_flagged_response_settles_the_session(
         db.session.commit()
         flagged_id, max_score = flagged.id, flagged.max_score
     page = client.get(f"/desk/sessions/{session_id}").text
-    assert "1 réponse(s) à vérifier" in page
-    assert f'href="#reponse-{flagged_id}"' in page
+    todo = page.split('id="a-faire"', 1)[1].split('id="resultat"', 1)[0]
+    assert "À faire : 1 point(s)" in todo  # the work to do comes before the result
+    assert f'id="reponse-{flagged_id}" data-todo' in todo
     done = client.post(
         f"/desk/sessions/{session_id}/overrides",
         data={

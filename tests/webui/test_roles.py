@@ -60,6 +60,7 @@ def routes(ids: dict[str, Any]) -> list[Route]:
         Route("GET", "/", STAFF, 302),
         Route("GET", "/login", EVERYONE, 200, by_role=tuple((r, 302) for r in STAFF)),
         Route("POST", "/login", EVERYONE, 401, {"username": "personne", "password": "faux"}),
+        Route("GET", "/favicon.ico", EVERYONE, 200),
         Route("GET", "/verifier/", EVERYONE, 200),
         Route("GET", f"/verifier/{ids['code']}", EVERYONE, 200),
         Route("GET", "/desk/", DESK, 200),

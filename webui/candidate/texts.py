@@ -78,4 +78,7 @@ LABELS: dict[str, str] = {
     "validate": "Valider",
     "example": "Exemple",
     "how": "Comment répondre ?",
+    "listen_instruction": "Écouter la consigne",
+    "listen_document": "Écouter le document",
+    "time_left": "Temps restant",
 }

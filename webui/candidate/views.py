@@ -92,7 +92,7 @@ def _said(key: str, lang: Language | None = None) -> dict[str, Any]:
     return _words(_text(key), _fill(translation) if translation else None, lang)
 
 
-def _labels(lang: Language | None) -> dict[str, dict[str, Any]]:
+def labels_for(lang: Language | None) -> dict[str, dict[str, Any]]:
     """The buttons' words: French, and the translation shown before it."""
     shown = {
         key: {"text": french, "tr": _tr(lang.labels.get(key) if lang else None, lang)}
@@ -300,7 +300,7 @@ def test() -> ResponseReturnValue:
         f"candidate/{_template_for(stage)}.html",
         screen=screen,
         said=said,
-        labels=_labels(lang),
+        labels=labels_for(lang),
         lang=lang,
         refusals=json.dumps(_refusal_audio(lang), ensure_ascii=False),
     )

@@ -10,12 +10,12 @@ import segno
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from placement.sessions import audit, operations
+from placement.sessions import audit, labels, operations
 from placement.sessions.errors import InvalidInput, NotFound, SessionsError
 from placement.sessions.models import Response, Role, SessionState, TestSession
 from webui.auth import actor, get_current_user, login_required
 from webui.candidate.languages import languages
-from webui.desk import bp
+from webui.desk import bp, review
 from webui.extensions import db
 
 DESK_ROLES = (Role.AUDITEUR, Role.ADMIN)
@@ -26,16 +26,6 @@ RECORDING_CSP = "default-src 'none'; sandbox"
 _PLOT_CACHE: dict[tuple[Any, ...], str] = {}
 _PLOT_CACHE_SIZE = 64
 _PLOT_LOCK = threading.Lock()
-
-#: French labels of the live statuses
-STATUS_LABELS = {
-    SessionState.WAITING: "en attente",
-    SessionState.IN_PROGRESS: "en cours",
-    SessionState.TRANSCRIBING: "transcription",
-    SessionState.TO_REVIEW: "à vérifier",
-    SessionState.DONE: "terminé",
-    SessionState.ABANDONED: "abandonné",
-}
 
 
 def _user() -> Any:
@@ -55,18 +45,21 @@ def _code_ttl() -> timedelta:
 def session_summary(session: TestSession) -> dict[str, Any]:
     """What the desk's live list shows of a session (JSON for the poll)."""
     n_answered = sum(1 for r in session.responses if r.answered_at is not None)
-    n_review = sum(1 for r in session.responses if r.needs_review)
+    from placement.sessions.results import responses_to_check
+
+    n_review = len(responses_to_check(session, loaded=True))
     effective = operations.effective_result(session)
     return {
         "id": session.id,
         "state": session.state,
-        "state_label": STATUS_LABELS.get(SessionState(session.state), session.state),
+        "state_label": labels.state_label(session.state),
         "stage": session.stage,
         "responses": n_answered,
         "needs_review": n_review,
         "level": effective.levels.get("global") if effective else None,
         "decision": effective.kind if effective else None,
         "hours": effective.hours if effective else None,
+        "decision_label": labels.decision_label(effective.decision) if effective else None,
     }
 
 
@@ -161,8 +154,6 @@ def qr_svg(url: str) -> str:
 def session_page(session_id: int) -> ResponseReturnValue:
     """A session: its code and QR code while it waits, its progress, then its review."""
     session = operations.get_session(db.session, session_id, actor())
-    from webui.desk import review
-
     context = review.review_context(session)
     db.session.commit()  # the audit event of the view
     code_url = f"{request.host_url}t/c/{session.code}"
@@ -290,15 +281,28 @@ def override(session_id: int) -> ResponseReturnValue:
     target = form.get("target", "")
     reason = form.get("reason", "")
     user = _user()
+    anchor = ""
     if target == "response":
+        response_id = _int_field("response_id")
+        if form.get("confirm") == "1":
+            # one tap: the machine's score, kept with the usual confirmation
+            from placement.sessions.results import response_scores
+
+            session = operations.get_session(db.session, session_id)
+            score = response_scores(session).get(response_id)
+            if score is None:
+                raise InvalidInput("Cette réponse n'a pas de note à confirmer : choisissez-en une.")
+            reason = reason.strip() or review.CONFIRM_REASON
+        else:
+            score = _int_field("score")
+            reason = reason.strip() or review.COMMON_REASONS.get(form.get("reason_code", ""), "")
         operations.override_response(
-            db.session,
-            session_id,
-            _int_field("response_id"),
-            score=_int_field("score"),
-            reason=reason,
-            user=user,
+            db.session, session_id, response_id, score=score, reason=reason, user=user
         )
+        anchor = "a-faire"
+    elif target == "confirm_all":
+        operations.confirm_machine_scores(db.session, session_id, reason=reason, user=user)
+        anchor = "a-faire"
     elif target == "level":
         operations.override_level(
             db.session,
@@ -331,7 +335,7 @@ def override(session_id: int) -> ResponseReturnValue:
         raise InvalidInput("Correction inconnue.")
     db.session.commit()
     flash("Correction enregistrée.")
-    return redirect(url_for(".session_page", session_id=session_id))
+    return redirect(url_for(".session_page", session_id=session_id, _anchor=anchor or None))
 
 
 @bp.post("/sessions/<int:session_id>/attestation")
@@ -347,6 +351,7 @@ def issue_attestation(session_id: int) -> ResponseReturnValue:
         verify_base_url=f"{request.host_url}verifier",
         office=current_app.config["OFFICE_NAME"],
         tz=_tz(),
+        confirm_reason=request.form.get("confirm_reason") if request.form.get("confirm") else None,
     )
     db.session.commit()
     flash(f"Document émis. Code de vérification : {attestation.verification_code}.")

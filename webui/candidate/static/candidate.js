@@ -244,10 +244,12 @@
   var onTimeUp = null;
   if (limit > 0) {
     var timer = document.querySelector("progress.timer");
+    var timerLeft = document.querySelector(".timer-left");
     var started = Date.now();
     var tick = window.setInterval(function () {
       var left = limit - (Date.now() - started) / 1000;
       if (timer) { timer.value = Math.max(0, left); }
+      if (timerLeft) { timerLeft.textContent = String(Math.max(0, Math.ceil(left))); }
       if (left <= 0) {
         window.clearInterval(tick);
         var timeout = phrase("timeout");

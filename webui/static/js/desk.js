@@ -1,4 +1,5 @@
-// Live status on the desk: polls a JSON endpoint and updates the rows or the session header.
+// The desk: live status (polls a JSON endpoint and updates the rows or the session header),
+// the recordings' real duration, and the review's keyboard shortcuts.
 (function () {
   "use strict";
   var POLL_MS = 5000;
@@ -16,8 +17,7 @@
     text(row.querySelector('[data-field="responses"]'), s.responses);
     text(row.querySelector('[data-field="needs_review"]'), s.needs_review);
     text(row.querySelector('[data-field="level"]'), s.level);
-    var decision = s.decision ? s.decision + (s.hours ? " (" + s.hours + " h)" : "") : null;
-    text(row.querySelector('[data-field="decision"]'), decision);
+    text(row.querySelector('[data-field="decision"]'), s.decision_label);
   }
 
   function poll(url, apply) {
@@ -56,5 +56,54 @@
         }
       });
     }, POLL_MS);
+  }
+
+  // A WebM made by the tablet's MediaRecorder has no duration in its header: the player says
+  // 0:00 and "infinity". Seeking far past the end makes the browser read the whole file and
+  // learn the real duration; then the player goes back to the start.
+  document.querySelectorAll("audio").forEach(function (audio) {
+    audio.addEventListener("loadedmetadata", function () {
+      if (audio.duration !== Infinity && !isNaN(audio.duration)) { return; }
+      var restore = function () {
+        if (audio.duration === Infinity || isNaN(audio.duration)) { return; }
+        audio.removeEventListener("durationchange", restore);
+        audio.currentTime = 0;
+      };
+      audio.addEventListener("durationchange", restore);
+      audio.currentTime = 1e101;
+    });
+  });
+
+  // The review's shortcuts: J/K move between the entries to settle, L plays the current one's
+  // recording, C confirms its proposed score, a digit gives that score with the chosen reason.
+  var entries = Array.prototype.slice.call(document.querySelectorAll("[data-todo]"));
+  if (entries.length) {
+    var current = 0;
+    var focus = function (i) {
+      current = Math.max(0, Math.min(entries.length - 1, i));
+      entries.forEach(function (e, j) { e.classList.toggle("current", j === current); });
+      entries[current].focus({ preventScroll: true });
+      entries[current].scrollIntoView({ block: "nearest" });
+    };
+    entries.forEach(function (e, j) { e.addEventListener("focusin", function () { current = j; entries.forEach(function (x, k) { x.classList.toggle("current", k === j); }); }); });
+    if (window.location.hash === "#a-faire") { focus(0); } else { entries[0].classList.add("current"); }
+    document.addEventListener("keydown", function (event) {
+      var target = event.target;
+      if (event.ctrlKey || event.metaKey || event.altKey) { return; }
+      if (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) { return; }
+      var entry = entries[current];
+      var key = event.key.toLowerCase();
+      var button = null;
+      if (key === "j") { focus(current + 1); } else if (key === "k") { focus(current - 1); } else if (key === "l") {
+        var audio = entry.querySelector("audio");
+        if (audio) { if (audio.paused) { audio.play(); } else { audio.pause(); } }
+      } else if (key === "c") {
+        button = entry.querySelector('button[data-key="c"]');
+      } else if (/^[0-9]$/.test(key)) {
+        button = entry.querySelector('button[data-key="' + key + '"]');
+      } else { return; }
+      event.preventDefault();
+      if (button) { button.click(); }
+    });
   }
 })();
