@@ -208,7 +208,7 @@ def cmd_speech(args: argparse.Namespace) -> int:
     except speech.SpeechUnavailable as error:
         print(f"erreur : {error}", file=sys.stderr)
         return 1
-    size = sum(p.stat().st_size for p in cache_dir.glob("*.wav"))
+    size = sum(p.stat().st_size for p in cache_dir.glob(f"*{speech.SUFFIX}"))
     print(
         f"Phrases de la tablette : {made} fichier(s) faits, {kept} déjà là, dans {cache_dir} "
         f"({size / 1e6:.1f} Mo en tout)."

@@ -84,7 +84,7 @@ def test_a_non_reader_takes_the_whole_test_in_arabic(
     audio = pad.get_attribute("button.speak[data-autoplay]", "data-audio")
     spoken = pad.request.get(f"{base}{audio}")
     assert spoken.ok
-    assert spoken.headers["content-type"] == "audio/wav"
+    assert spoken.headers["content-type"] == "audio/mpeg"
     assert pad.locator("#suivant .tr[dir=rtl]").inner_text() == arabic.labels["start"]
     _shot(pad, "ar-01-welcome")
     pad.click("#suivant")

@@ -194,7 +194,7 @@ def test_speech_makes_the_tablets_sentences_in_the_chosen_languages(
     assert code == 2
     code, out, _ = _run(["speech", "--languages", "ps,sq"], env, monkeypatch, capsys)
     assert code == 0, out
-    made = sorted((tmp_path / "instance" / "speech").glob("*.wav"))
+    made = sorted((tmp_path / "instance" / "speech").glob("*.mp3"))
     from webui.candidate.texts import REFUSALS, TEXTS
 
     # French alone, and Albanian before French; Pashto has no voice: its sentences are French

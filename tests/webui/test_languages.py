@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import wave
 from pathlib import Path
 
 import pytest
@@ -113,17 +112,23 @@ def test_a_missing_translation_file_is_a_clear_error(tmp_path: Path) -> None:
 def test_a_translated_sentence_is_spoken_in_its_language_then_in_french(tmp_path: Path) -> None:
     lang = languages()["ar"]
     french = TEXTS["finished"]
-    alone = speech.wav_path(speech.register(french), tmp_path)
-    both = speech.wav_path(
+    alone = speech.sound_path(speech.register(french), tmp_path)
+    both = speech.sound_path(
         speech.register(french, [(str(lang.voice), lang.texts["finished"])]), tmp_path
     )
     assert alone != both
 
     def seconds(path: Path) -> float:
-        with wave.open(str(path), "rb") as wav:
-            return wav.getnframes() / wav.getframerate()
+        probe = subprocess.run(
+            ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+             str(path)],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        return float(probe.stdout)
 
     # the Arabic sentence, a pause, then the same French file's worth of speech
     assert seconds(both) > seconds(alone) + speech.PAUSE_S + 1.0
     made, kept = speech.make_all(tmp_path, [speech.key_for(french)])
     assert (made, kept) == (0, 1)
+    # compressed: well under the 44 kB a second of espeak-ng's WAV
+    assert both.stat().st_size < seconds(both) * 8_000

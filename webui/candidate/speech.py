@@ -4,7 +4,9 @@ Every instruction the tablet shows is also spoken. The bank's items carry their 
 instructions; the tablet's own screens (welcome, consent, checks, refusals of a recording...) are
 spoken from their French text by espeak-ng, once per text, then served from a cache folder.
 A sentence may come first in the candidate's language (its espeak-ng voice), then in French: one
-WAV file holds both, with a short pause between them.
+file holds both, with a short pause between them. Files are MP3 (mono, 32 kbit/s, made from
+espeak-ng's WAV with ffmpeg): every tablet browser plays MP3, Safari included, and a sentence in
+two languages weighs about 100 kB instead of 1 MB of WAV.
 
 Only registered texts are spoken: :func:`register` is called by the server for the sentences it
 shows (at import for the fixed ones), and the URL names a hash of the text, never the text. So
@@ -30,8 +32,8 @@ __all__ = [
     "key_for",
     "make_all",
     "register",
+    "sound_path",
     "text_for",
-    "wav_path",
 ]
 
 #: espeak-ng's French voice and a slow speed (words per minute) for people learning French.
@@ -82,31 +84,53 @@ def text_for(key: str) -> str | None:
     return None if parts is None else "\n".join(said for _voice, said in parts)
 
 
-def wav_path(key: str, cache_dir: Path) -> Path:
-    """The WAV file of a registered sentence, made with espeak-ng on first use.
+#: The files served: their suffix and media type.
+SUFFIX = ".mp3"
+MIMETYPE = "audio/mpeg"
+BITRATE = "32k"
 
-    Raises ``KeyError`` for an unknown key and :class:`SpeechUnavailable` when espeak-ng fails.
+
+def sound_path(key: str, cache_dir: Path) -> Path:
+    """The MP3 file of a registered sentence, made with espeak-ng and ffmpeg on first use.
+
+    Raises ``KeyError`` for an unknown key and :class:`SpeechUnavailable` when espeak-ng or
+    ffmpeg is missing or fails.
     """
     parts = _texts[key]
-    path = cache_dir / f"{key}.wav"
+    path = cache_dir / f"{key}{SUFFIX}"
     if path.is_file():
         return path
-    espeak = shutil.which("espeak-ng")
-    if espeak is None:
-        raise SpeechUnavailable("espeak-ng is not installed")
+    espeak, ffmpeg = shutil.which("espeak-ng"), shutil.which("ffmpeg")
+    if espeak is None or ffmpeg is None:
+        raise SpeechUnavailable("espeak-ng or ffmpeg is not installed")
     cache_dir.mkdir(parents=True, exist_ok=True)
     # write beside, then rename: two requests for the same sentence never see half a file
     with tempfile.TemporaryDirectory(dir=cache_dir) as work:
         pieces = [Path(work) / f"{n}.wav" for n in range(len(parts))]
         for (voice, said), piece in zip(parts, pieces, strict=True):
             _espeak(espeak, voice, said, piece)
-        tmp_path = Path(work) / "all.wav"
+        joined = Path(work) / "all.wav"
         if len(pieces) == 1:
-            pieces[0].replace(tmp_path)
+            pieces[0].replace(joined)
         else:
-            _join(pieces, tmp_path)
-        tmp_path.replace(path)
+            _join(pieces, joined)
+        encoded = Path(work) / f"all{SUFFIX}"
+        _encode(ffmpeg, joined, encoded)
+        encoded.replace(path)
     return path
+
+
+def _encode(ffmpeg: str, wav: Path, out: Path) -> None:
+    try:
+        subprocess.run(  # noqa: S603 - fixed program and arguments, files of our own
+            [ffmpeg, "-loglevel", "error", "-y", "-i", str(wav), "-ac", "1",
+             "-codec:a", "libmp3lame", "-b:a", BITRATE, "-map_metadata", "-1", str(out)],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise SpeechUnavailable(f"ffmpeg failed: {exc}") from exc
 
 
 def _espeak(espeak: str, voice: str, text: str, out: Path) -> None:
@@ -141,16 +165,16 @@ def _join(pieces: Sequence[Path], out: Path) -> None:
 
 
 def make_all(cache_dir: Path, keys: Sequence[str] | None = None) -> tuple[int, int]:
-    """Make the WAV of every registered sentence (or of ``keys``) now; returns (made, kept).
+    """Make the sound of every registered sentence (or of ``keys``) now; returns (made, kept).
 
     The build step of the tablet's speech (``placement-web speech``): the files land where the
     app serves them from, so no candidate waits for espeak-ng.
     """
     made = kept = 0
     for key in keys if keys is not None else sorted(_texts):
-        if (cache_dir / f"{key}.wav").is_file():
+        if (cache_dir / f"{key}{SUFFIX}").is_file():
             kept += 1
             continue
-        wav_path(key, cache_dir)
+        sound_path(key, cache_dir)
         made += 1
     return made, kept

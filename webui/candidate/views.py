@@ -4,7 +4,7 @@ Pages (GET): ``/t/`` code entry, ``/t/c/<code>`` (the QR code's address), ``/t/t
 current screen. Actions (POST, CSRF token required; JSON for fetch, a redirect for a plain form):
 ``/t/etape`` next screen, ``/t/micro`` microphone check, ``/t/reponse`` an answer,
 ``/t/enregistrement`` a spoken answer. Data: ``/t/etat`` (JSON of the current screen),
-``/t/media/<path>`` (media of the session's bank release only), ``/t/parole/<key>.wav`` (the
+``/t/media/<path>`` (media of the session's bank release only), ``/t/parole/<key>.mp3`` (the
 tablet's own sentences, spoken). Views are thin: an operation of
 :mod:`placement.sessions.testflow`, then commit.
 """
@@ -415,15 +415,15 @@ def media(rel: str) -> ResponseReturnValue:
     return send_file(path, max_age=3600, conditional=True)
 
 
-@bp.get("/parole/<key>.wav")
+@bp.get("/parole/<key>.mp3")
 def spoken(key: str) -> ResponseReturnValue:
     """One of the tablet's own sentences, spoken by espeak-ng (made once, then cached)."""
     if speech.text_for(key) is None:
         abort(404)
     cache_dir = Path(current_app.instance_path) / "speech"
     try:
-        path = speech.wav_path(key, cache_dir)
+        path = speech.sound_path(key, cache_dir)
     except speech.SpeechUnavailable:
         current_app.logger.warning("espeak-ng could not speak sentence %s", key)
         abort(404)
-    return send_file(path, mimetype="audio/wav", max_age=86400, conditional=True)
+    return send_file(path, mimetype=speech.MIMETYPE, max_age=86400, conditional=True)
