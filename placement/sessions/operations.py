@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from itembank.model import SKILLS
 from placement.cat.rules import LEVELS
-from placement.sessions import audit
+from placement.sessions import audit, offices
 from placement.sessions.audit import Actor
 from placement.sessions.errors import Conflict, Forbidden, InvalidInput, NotFound
 from placement.sessions.models import (
@@ -287,9 +287,12 @@ def start_session(
     if candidate.non_reader:
         require_non_reader_path(choice, rules)
     now = utcnow()
+    creator_id = user.id if isinstance(user, User) else user.user_id
+    creator = db.get(User, creator_id) if creator_id is not None else None
     session = TestSession(
         candidate=candidate,
-        created_by_id=user.id if isinstance(user, User) else user.user_id,
+        office_id=offices.office_of(db, creator),
+        created_by_id=creator_id,
         code=_unique_code(db),
         code_expires_at=now + code_ttl,
         token=secrets.token_urlsafe(32),
@@ -360,6 +363,25 @@ def abandon_session(db: Session, session_id: int, user: User | Actor) -> TestSes
     return session
 
 
+def release_code(db: Session, session_id: int, user: User | Actor) -> TestSession:
+    """Let the session's code be opened on another tablet (the first one broke, say).
+
+    The token changes, so the device that held the test loses it; the code stays as it was (a
+    new one if it expired: :func:`resume_session`). Raises Conflict for a finished test.
+    """
+    require_role(user, Role.AUDITEUR)
+    session = get_session(db, session_id)
+    if session.finished_at is not None or session.state not in RUNNING_STATES:
+        raise Conflict("Ce test n'est pas en cours : son code ne peut pas être libéré.")
+    session.code_used_at = None
+    session.token = secrets.token_urlsafe(32)
+    audit.record(
+        db, user, "session.release", candidate_id=session.candidate_id, session_id=session.id
+    )
+    db.flush()
+    return session
+
+
 def resume_session(
     db: Session, session_id: int, user: User | Actor, *, code_ttl: timedelta = CODE_TTL
 ) -> TestSession:
@@ -378,6 +400,7 @@ def resume_session(
     session.code = _unique_code(db)
     session.code_expires_at = utcnow() + code_ttl
     session.token = secrets.token_urlsafe(32)
+    session.code_used_at = None
     # the tablet comes back through the code; the stage and the pending item are kept
     session.state = SessionState.WAITING
     audit.record(
@@ -399,12 +422,15 @@ def local_day_bounds(day: date, tz: str = "Europe/Paris") -> tuple[datetime, dat
     return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
 
 
-def sessions_of_day(db: Session, day: date, tz: str = "Europe/Paris") -> list[TestSession]:
-    """The sessions created on ``day`` (office time), oldest first."""
+def sessions_of_day(
+    db: Session, day: date, tz: str = "Europe/Paris", *, viewer: User | None = None
+) -> list[TestSession]:
+    """The sessions created on ``day`` (office time), oldest first; with ``viewer``, only those
+    of the viewer's office (all for a national administrator)."""
     start, end = local_day_bounds(day, tz)
     return list(
         db.scalars(
-            select(TestSession)
+            offices.visible_sessions(select(TestSession), viewer)
             .where(TestSession.created_at >= start, TestSession.created_at < end)
             .order_by(TestSession.created_at, TestSession.id)
             # the desk's list (polled every few seconds) reads all of these: one query each
@@ -596,6 +622,38 @@ def override_level(
     return override
 
 
+#: The longest optional-training key accepted from a form (names in the policies are shorter).
+MAX_TRAINING_KEY = 120
+
+
+def policy_trainings(policy_name: str) -> dict[str, dict[str, Any]]:
+    """The optional trainings of a policy, by every key that names one (its name, its target
+    level, ``B1_oral`` for an oral one; case-insensitive): the only ones a document may print."""
+    from placement.levels import load_policy
+
+    try:
+        policy = load_policy(policy_name)
+    except (OSError, ValueError, LookupError):
+        return {}
+    known: dict[str, dict[str, Any]] = {}
+    for training in policy.optional_trainings:
+        keys = [training.name, training.target]
+        if "oral" in training.name.casefold():
+            keys += [f"{training.target}_oral", f"{training.target}-oral"]
+        for key in keys:
+            known.setdefault(key.casefold(), training.to_dict())
+    return known
+
+
+def known_training(known: dict[str, dict[str, Any]], given: Any) -> dict[str, Any] | None:
+    """The policy's training that ``given`` (a key, or a stored training dict) names, if any."""
+    if isinstance(given, Mapping):
+        given = given.get("name") or given.get("id") or ""
+    if not isinstance(given, str) or len(given) > MAX_TRAINING_KEY:
+        return None
+    return known.get(given.strip().casefold())
+
+
 def override_decision(
     db: Session,
     session_id: int,
@@ -618,17 +676,26 @@ def override_decision(
     effective = effective_result(session)
     if effective is None:
         raise Conflict("Aucun résultat n'a encore été calculé pour ce test.")
+    # only the policy's trainings, as the policy words them: never free text on a document
+    known = policy_trainings(session.policy)
+    chosen: list[dict[str, Any]] = []
+    for given in optional_trainings or []:
+        training = known_training(known, given)
+        if training is None:
+            names = " ; ".join(sorted({t["name"] for t in known.values()})) or "aucune"
+            raise InvalidInput(
+                f"Formation facultative inconnue de la politique {session.policy} "
+                f"(possibles : {names})."
+            )
+        if training not in chosen:
+            chosen.append(training)
     override = _add_override(
         db,
         session,
         user,
         target="decision",
         from_value=dict(effective.decision),
-        to_value={
-            "kind": kind,
-            "hours": int(hours),
-            "optional_trainings": list(optional_trainings or []),
-        },
+        to_value={"kind": kind, "hours": int(hours), "optional_trainings": chosen},
         reason=reason,
     )
     db.flush()

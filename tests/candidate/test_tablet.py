@@ -25,6 +25,7 @@ from placement.sessions.models import (
     Stage,
     TestSession,
     Transcript,
+    User,
     utcnow,
 )
 from tests.candidate import testbank
@@ -111,8 +112,9 @@ def test_code_opens_in_any_spelling_and_by_qr(
     assert "placement_tablet=" in response.headers["Set-Cookie"]
     assert "HttpOnly" in response.headers["Set-Cookie"]
     assert _session(app, started["session_id"]).state == SessionState.IN_PROGRESS
+    assert tablet.get(f"/t/c/{started['code']}").status_code == 303  # the same tablet, by QR
     other = app.test_client().get(f"/t/c/{started['code']}")
-    assert other.status_code == 303
+    assert other.status_code == 409  # one device per code, until the auditeur releases it
 
 
 # ----------------------------------------------------------------------------- stages
@@ -169,12 +171,21 @@ def test_reload_resumes_on_the_same_item(
 ) -> None:
     pad, started = in_test
     first = pad.state()["item"]["id"]
-    # a reload, a new tab, a lost cookie with the code typed again: the same item
+    # a reload, a new tab: the same item
     assert pad.state()["item"]["id"] == first
     assert f'data-item-id="{first}"' in pad.get("/t/test").get_data(as_text=True)
+    # a lost cookie (or another tablet) with the code typed again: refused until the auditeur
+    # releases the code, then the same item
     other = Tablet(app.test_client())
+    assert other.open(started["code"]).status_code == 409
+    with app.app_context():
+        from placement.sessions.operations import release_code
+
+        release_code(db.session, started["session_id"], db.session.get(User, started["user_id"]))
+        db.session.commit()
     other.open(started["code"])
     assert other.state()["item"]["id"] == first
+    pad = other
     response = pad.answer_current(speech_wav)
     assert response is not None
     assert response.status_code == 200

@@ -29,7 +29,7 @@ from placement.sessions.models import (
     User,
     utcnow,
 )
-from tests.webui.conftest import CSRF, login
+from tests.webui.conftest import CSRF, login, set_csrf
 from tests.webui.flows import new_session, play_test
 from webui.extensions import db
 
@@ -93,7 +93,19 @@ def test_admin_creates_resets_and_deactivates_accounts(
     password = re.search(r'id="new-password">([^<]+)<', created.text)
     assert password is not None
     newcomer = app.test_client()
-    assert login(newcomer, "c.leroy", password.group(1)).status_code == 302
+    first = login(newcomer, "c.leroy", password.group(1))
+    assert first.location.endswith("/mot-de-passe")  # a handed-over password is replaced first
+    changed = newcomer.post(
+        "/mot-de-passe",
+        data={
+            "csrf_token": CSRF,
+            "current_password": password.group(1),
+            "new_password": "le mien, choisi",
+            "new_password_confirm": "le mien, choisi",
+        },
+    )
+    assert changed.status_code == 302
+    set_csrf(newcomer)
     assert newcomer.get("/desk/").status_code == 200
     with app.app_context():
         user_id = db.session.scalar(select(User.id).where(User.username == "c.leroy"))

@@ -190,7 +190,7 @@ def _set_cookie(response: BaseResponse, token: str) -> BaseResponse:
         max_age=COOKIE_MAX_AGE_S,
         httponly=True,
         samesite="Lax",
-        secure=request.is_secure,
+        secure=request.is_secure or bool(current_app.config.get("SESSION_COOKIE_SECURE")),
         path="/t",
     )
     return response
@@ -252,10 +252,20 @@ def index() -> ResponseReturnValue:
 
 
 def _open(code: str) -> ResponseReturnValue:
+    config = current_app.config
     try:
-        session = testflow.open_by_code(db.session, code)
+        session = testflow.open_by_code(
+            db.session,
+            code,
+            ip=request.remote_addr,
+            held_token=request.cookies.get(COOKIE),
+            throttle=testflow.CodeThrottle(
+                max_failures=int(config["CODE_MAX_FAILURES"]),
+                window_minutes=int(config["CODE_WINDOW_MINUTES"]),
+            ),
+        )
     except SessionsError as error:
-        db.session.rollback()
+        db.session.commit()  # the refusal is counted (throttling) and audited
         page = render_template(
             "candidate/code.html",
             said=_said("code"),
@@ -332,7 +342,10 @@ def state() -> ResponseReturnValue:
 @bp.post("/etape")
 def stage() -> ResponseReturnValue:
     """Go to the next screen (welcome → consent → sound check → microphone check)."""
-    wanted = (request.get_json(silent=True) or {}).get("stage") or request.form.get("stage", "")
+    payload = request.get_json(silent=True)
+    wanted = payload.get("stage") if isinstance(payload, Mapping) else None
+    if not isinstance(wanted, str) or not wanted:
+        wanted = request.form.get("stage", "")
     session = _session(for_update=True)
     _commit_or_stale(lambda: testflow.advance_stage(db.session, session, wanted))
     return _done(stage=str(session.stage))

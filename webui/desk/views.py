@@ -19,6 +19,10 @@ from webui.desk import bp, review
 from webui.extensions import db
 
 DESK_ROLES = (Role.AUDITEUR, Role.ADMIN)
+#: The days the desk's list and export accept (anything wider is a typo or a probe).
+MIN_DAY, MAX_DAY = date(2000, 1, 1), date(2999, 12, 31)
+#: Bound of a number typed in a form (ids, scores, hours): what every database column holds.
+MAX_FORM_INT = 2**31 - 1
 #: A recording is data, never a document: no sources at all, and a sandbox if opened directly.
 RECORDING_CSP = "default-src 'none'; sandbox"
 
@@ -68,7 +72,7 @@ def session_summary(session: TestSession) -> dict[str, Any]:
 def index() -> ResponseReturnValue:
     """Today's sessions with their live status, and the form to start a test."""
     day = _parse_day(request.args.get("jour"))
-    sessions = operations.sessions_of_day(db.session, day, _tz())
+    sessions = operations.sessions_of_day(db.session, day, _tz(), viewer=_user())
     # the list shows names: who saw it is kept (the JSON poll shows none, and is not logged)
     audit.record(
         db.session,
@@ -91,9 +95,15 @@ def _parse_day(value: str | None) -> date:
     if not value:
         return operations.today(_tz())
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise InvalidInput("La date doit s'écrire AAAA-MM-JJ.") from None
+    # the day's bounds in UTC must exist: 0001-01-01 or 9999-12-31 would overflow
+    if not MIN_DAY <= day <= MAX_DAY:
+        raise InvalidInput(
+            f"La date doit être comprise entre {MIN_DAY.year} et {MAX_DAY.year}."
+        ) from None
+    return day
 
 
 @bp.get("/api/sessions")
@@ -101,7 +111,7 @@ def _parse_day(value: str | None) -> date:
 def sessions_json() -> ResponseReturnValue:
     """Live status of the day's sessions, polled by the desk page every few seconds."""
     day = _parse_day(request.args.get("jour"))
-    sessions = operations.sessions_of_day(db.session, day, _tz())
+    sessions = operations.sessions_of_day(db.session, day, _tz(), viewer=_user())
     return jsonify({"sessions": [session_summary(s) for s in sessions]})
 
 
@@ -189,6 +199,16 @@ def abandon(session_id: int) -> ResponseReturnValue:
     return redirect(url_for(".session_page", session_id=session_id))
 
 
+@bp.post("/sessions/<int:session_id>/release")
+@login_required(*DESK_ROLES)
+def release(session_id: int) -> ResponseReturnValue:
+    """Free the code for another tablet (the one that held the test loses it)."""
+    operations.release_code(db.session, session_id, _user())
+    db.session.commit()
+    flash("Code libéré : saisissez-le sur la nouvelle tablette, le test reprendra où il était.")
+    return redirect(url_for(".session_page", session_id=session_id))
+
+
 @bp.post("/sessions/<int:session_id>/resume")
 @login_required(*DESK_ROLES)
 def resume(session_id: int) -> ResponseReturnValue:
@@ -268,9 +288,12 @@ def recording(response_id: int) -> ResponseReturnValue:
 
 def _int_field(name: str) -> int:
     try:
-        return int(request.form.get(name, ""))
+        value = int(request.form.get(name, ""))
     except ValueError:
         raise InvalidInput(f"Le champ « {name} » doit être un nombre entier.") from None
+    if abs(value) > MAX_FORM_INT:
+        raise InvalidInput(f"Le champ « {name} » est hors des limites.")
+    return value
 
 
 @bp.post("/sessions/<int:session_id>/overrides")
@@ -381,7 +404,7 @@ def export_day() -> ResponseReturnValue:
     from placement.sessions import exports
 
     day = _parse_day(request.args.get("jour"))
-    content = exports.day_results_csv(db.session, day, actor(), _tz())
+    content = exports.day_results_csv(db.session, day, actor(), _tz(), viewer=_user())
     db.session.commit()
     response = current_app.response_class(content, mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = (
