@@ -1,7 +1,7 @@
 """The candidate's language on a test session: the tablet's own words in it, then in French.
 
 Revision ID: 0006_session_language
-Revises: 0002_recording_types
+Revises: 0005_offices_and_logins
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_session_language"
-down_revision: str | None = "0002_recording_types"
+down_revision: str | None = "0005_offices_and_logins"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
