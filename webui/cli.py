@@ -263,6 +263,37 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_speech(args: argparse.Namespace) -> int:
+    """Make the tablet's spoken sentences now, in French and in every candidate language."""
+    from pathlib import Path
+
+    from webui.candidate import speech
+    from webui.candidate.languages import languages, spoken_sentences
+
+    app = _app()
+    codes = [c.strip() for c in args.languages.split(",") if c.strip()] if args.languages else None
+    unknown = sorted(set(codes or []) - set(languages()))
+    if unknown:
+        print(f"erreur : langue(s) inconnue(s) : {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    cache_dir = Path(app.instance_path) / "speech"
+    keys = [
+        speech.register(text, before)
+        for text, before in spoken_sentences(int(app.config["RETENTION_DAYS"]), codes)
+    ]
+    try:
+        made, kept = speech.make_all(cache_dir, sorted(set(keys)))
+    except speech.SpeechUnavailable as error:
+        print(f"erreur : {error}", file=sys.stderr)
+        return 1
+    size = sum(p.stat().st_size for p in cache_dir.glob(f"*{speech.SUFFIX}"))
+    print(
+        f"Phrases de la tablette : {made} fichier(s) faits, {kept} déjà là, dans {cache_dir} "
+        f"({size / 1e6:.1f} Mo en tout)."
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``placement-web``."""
     parser = argparse.ArgumentParser(
@@ -297,6 +328,13 @@ def build_parser() -> argparse.ArgumentParser:
     purge = sub.add_parser("purge", help="effacer les données au-delà de la durée de conservation")
     purge.add_argument("--days", type=int, help="défaut : PLACEMENT_RETENTION_DAYS (365)")
     purge.set_defaults(func=cmd_purge)
+
+    said = sub.add_parser(
+        "speech",
+        help="faire les phrases parlées de la tablette (français et langues des candidats)",
+    )
+    said.add_argument("--languages", help="codes séparés par des virgules (défaut : toutes)")
+    said.set_defaults(func=cmd_speech)
     return parser
 
 

@@ -259,6 +259,7 @@ def candidate_data(db: Session, candidate: Candidate) -> dict[str, Any]:
                 "release": session.release_version,
                 "policy": session.policy,
                 "non_reader": session.non_reader,
+                "language": session.language,
                 "responses": responses,
                 "results": [
                     {

@@ -181,6 +181,8 @@ class TestSession(Base):
     state: Mapped[str] = mapped_column(String(20), default=SessionState.WAITING)
     stage: Mapped[str] = mapped_column(String(20), default=Stage.WELCOME)
     non_reader: Mapped[bool] = mapped_column(default=False)
+    #: the candidate's language for the tablet's own words (ISO 639 code); None: French only
+    language: Mapped[str | None] = mapped_column(String(16))
     mic_ok: Mapped[bool | None]
     #: the item on screen; an answer for any other item is stale (409)
     pending_item_id: Mapped[str | None] = mapped_column(String(40))

@@ -222,6 +222,38 @@ def resolve_release(release_version: str | None, policy: str | None) -> ReleaseC
     return ReleaseChoice(bank.version, policy or str(bank.release.policy))
 
 
+_SHORTFALL = re.compile(r"section (\w+) needs at least (\d+) items but the pool has (\d+)")
+
+
+def require_non_reader_path(choice: ReleaseChoice, rules: str = "cir") -> None:
+    """Raise Conflict, in French, when the release cannot fill a non-reader's test.
+
+    The engine's own check (``placement.cat.check_blueprint`` on the non-reader path: items of
+    the non-reader skills that need no reading) decides; this only says it to the auditeur.
+    """
+    from placement.cat import check_blueprint
+    from placement.errors import BlueprintUnsatisfiable
+    from placement.sessions.bankcache import engine_bank
+
+    bank = engine_bank(choice.release_version, rules=rules, policy=choice.policy)
+    try:
+        check_blueprint(bank.pool, bank.rules, non_reader=True)
+    except BlueprintUnsatisfiable as error:
+        found = _SHORTFALL.search(str(error))
+        detail = (
+            f"la partie {found[1]} demande au moins {found[2]} questions sans lecture, "
+            f"la banque en a {found[3]}"
+            if found
+            else str(error)
+        )
+        raise Conflict(
+            f"La version {choice.release_version} de la banque de questions ne peut pas faire "
+            f"passer le test d'un candidat non-lecteur : {detail}. Lancez le test sans la case "
+            "« non-lecteur », ou publiez une version de la banque qui a assez de questions "
+            "sans lecture."
+        ) from error
+
+
 def start_session(
     db: Session,
     candidate_id: int,
@@ -231,13 +263,20 @@ def start_session(
     *,
     rules: str = "cir",
     code_ttl: timedelta = CODE_TTL,
+    language: str | None = None,
 ) -> TestSession:
     """Start a test for a candidate: a random seed, a short code for the tablet, a secret token.
 
+    ``language`` is the ISO 639 code of the language the tablet's own words are given in
+    besides French (the web layer checks it against its list); None: French only.
     Raises NotFound for an unknown candidate, release or policy, Conflict for an erased
-    candidate or one whose test is already running.
+    candidate, one whose test is already running, or a non-reader on a release whose non-reader
+    pool cannot fill the blueprint, InvalidInput for a malformed language code.
     """
     require_role(user, Role.AUDITEUR)
+    language = (language or "").strip().lower() or None
+    if language is not None and not re.fullmatch(r"[a-z]{2,3}", language):
+        raise InvalidInput("La langue du candidat est inconnue.")
     candidate = get_candidate(db, candidate_id)
     require_not_erased(candidate)
     if has_running_test(candidate):
@@ -245,6 +284,8 @@ def start_session(
             "Un test est déjà en cours pour ce candidat : reprenez-le ou abandonnez-le d'abord."
         )
     choice = resolve_release(release_version, policy)
+    if candidate.non_reader:
+        require_non_reader_path(choice, rules)
     now = utcnow()
     creator_id = user.id if isinstance(user, User) else user.user_id
     creator = db.get(User, creator_id) if creator_id is not None else None
@@ -262,6 +303,7 @@ def start_session(
         state=SessionState.WAITING,
         stage=Stage.WELCOME,
         non_reader=candidate.non_reader,
+        language=language,
         created_at=now,
     )
     db.add(session)
@@ -272,7 +314,12 @@ def start_session(
         "session.create",
         candidate_id=candidate.id,
         session_id=session.id,
-        detail={"release": choice.release_version, "policy": choice.policy, "rules": rules},
+        detail={
+            "release": choice.release_version,
+            "policy": choice.policy,
+            "rules": rules,
+            "language": language,
+        },
     )
     db.flush()
     return session

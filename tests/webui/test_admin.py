@@ -142,6 +142,10 @@ def test_export_then_erase_a_candidate(
         candidate_id = db.session.scalar(
             select(TestSession.candidate_id).where(TestSession.id == session_id)
         )
+        tested = db.session.get(TestSession, session_id)
+        assert tested is not None
+        tested.language = "ar"  # the tablet spoke Arabic: part of the candidate's data
+        db.session.commit()
         responses_before = db.session.scalar(
             select(func.count(Response.id)).where(Response.session_id == session_id)
         )
@@ -155,6 +159,7 @@ def test_export_then_erase_a_candidate(
     names = archive.namelist()
     data = json.loads(archive.read("donnees.json"))
     assert data["candidate"]["last_name"] == "Haddad"
+    assert data["sessions"][0]["language"] == "ar"
     assert len(data["sessions"][0]["responses"]) == responses_before
     assert any(n.startswith("enregistrements/") and n.endswith(".wav") for n in names)
     assert any(n.startswith("attestations/") and n.endswith(".pdf") for n in names)
@@ -177,6 +182,9 @@ def test_export_then_erase_a_candidate(
         assert "Haddad" not in (candidate.last_name, candidate.first_name)
         assert candidate.birth_date is None
         assert candidate.dossier_number == f"EFFACE-{candidate_id}"
+        erased_session = db.session.get(TestSession, session_id)
+        assert erased_session is not None
+        assert erased_session.language is None
         responses = db.session.scalars(
             select(Response).where(Response.session_id == session_id)
         ).all()

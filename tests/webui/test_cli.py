@@ -205,3 +205,21 @@ def test_serve_makes_demo_accounts_once_and_answers(tmp_path: Path) -> None:
     with Session(engine) as session:
         assert len(session.scalars(select(User)).all()) == 3
     engine.dispose()
+
+
+def test_speech_makes_the_tablets_sentences_in_the_chosen_languages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = _env(tmp_path, f"sqlite:///{tmp_path / 'p.db'}")
+    code, out, _ = _run(["speech", "--languages", "xx"], env, monkeypatch, capsys)
+    assert code == 2
+    code, out, _ = _run(["speech", "--languages", "ps,sq"], env, monkeypatch, capsys)
+    assert code == 0, out
+    made = sorted((tmp_path / "instance" / "speech").glob("*.mp3"))
+    from webui.candidate.texts import REFUSALS, TEXTS
+
+    # French alone, and Albanian before French; Pashto has no voice: its sentences are French
+    assert len(made) == 2 * len(set(TEXTS.values()) | set(REFUSALS.values()))
+    again, out, _ = _run(["speech", "--languages", "ps,sq"], env, monkeypatch, capsys)
+    assert again == 0
+    assert "0 fichier(s) faits" in out

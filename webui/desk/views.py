@@ -14,6 +14,7 @@ from placement.sessions import audit, labels, operations
 from placement.sessions.errors import InvalidInput, NotFound, SessionsError
 from placement.sessions.models import Response, Role, SessionState, TestSession
 from webui.auth import actor, get_current_user, login_required
+from webui.candidate.languages import languages
 from webui.desk import bp, review
 from webui.extensions import db
 
@@ -86,6 +87,7 @@ def index() -> ResponseReturnValue:
         sessions=sessions,
         summaries={s.id: session_summary(s) for s in sessions},
         is_today=day == operations.today(_tz()),
+        languages=list(languages().values()),
     )
 
 
@@ -118,6 +120,9 @@ def sessions_json() -> ResponseReturnValue:
 def start() -> ResponseReturnValue:
     """Find or create the candidate by dossier number, then start a test."""
     form = request.form
+    language = form.get("language", "").strip() or None
+    if language is not None and language not in languages():
+        raise InvalidInput("Cette langue n'est pas dans la liste : choisissez-en une autre.")
     candidate = operations.find_candidate(db.session, form.get("dossier_number", ""))
     if candidate is None:
         candidate = operations.create_candidate(
@@ -127,7 +132,7 @@ def start() -> ResponseReturnValue:
             last_name=form.get("last_name", ""),
             first_name=form.get("first_name", ""),
             birth_date=form.get("birth_date"),
-            help_language=form.get("help_language"),
+            help_language=language or form.get("help_language"),
             non_reader=form.get("non_reader") == "1",
         )
     elif form.get("non_reader") == "1" and not candidate.non_reader:
@@ -140,6 +145,7 @@ def start() -> ResponseReturnValue:
         current_app.config["POLICY"],
         rules=current_app.config["RULES"],
         code_ttl=_code_ttl(),
+        language=language,
     )
     db.session.commit()
     flash(f"Test créé pour le dossier {candidate.dossier_number}.")
