@@ -140,6 +140,33 @@ def sniff_container(data: bytes) -> str | None:
 
 
 @lru_cache(maxsize=1)
+def ogg_truncation(data: bytes) -> str | None:
+    """Why an Ogg file is cut short (None when whole): every page must be complete and the last
+    one must end its stream (the EOS flag every recorder, browsers included, writes at stop).
+
+    ffmpeg decodes a truncated Ogg without an error, as if the answer were shorter.
+    """
+    offset, last_flags = 0, 0
+    while offset < len(data):
+        if data[offset : offset + 4] != b"OggS":
+            return f"no Ogg page at byte {offset}"
+        header_end = offset + 27
+        if header_end > len(data):
+            return f"page header cut at byte {offset}"
+        last_flags = data[offset + 5]
+        n_segments = data[offset + 26]
+        table_end = header_end + n_segments
+        if table_end > len(data):
+            return f"segment table cut at byte {offset}"
+        page_end = table_end + sum(data[header_end:table_end])
+        if page_end > len(data):
+            return f"page at byte {offset} cut ({len(data) - table_end} of {page_end - table_end})"
+        offset = page_end
+    if not last_flags & 0x04:
+        return "the last page does not end the stream (no EOS flag)"
+    return None
+
+
 def _ffmpeg() -> str:
     from pydub.utils import get_encoder_name
 
@@ -209,6 +236,8 @@ def check_recording(
     container = sniff_container(data)
     if container is None:
         raise reject("not_audio", f"unknown header {data[:8]!r}")
+    if container == "ogg" and (cut := ogg_truncation(data)):
+        raise reject("corrupt", cut)  # ffmpeg would decode the first half as a shorter answer
     # decode a little more than allowed, so that an over-long file is seen without decoding it all
     samples = decode(data, max_duration_s + 1.0)
     duration_s = samples.size / SAMPLE_RATE

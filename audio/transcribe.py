@@ -12,8 +12,10 @@ Design, for answers of up to 30 s of speech (nearly all of them): the voice-acti
 (Silero, bundled with faster-whisper) keeps the speech, the 30-second window is encoded **once**,
 and that one encoder output serves language identification, beam-search decoding, word alignment
 and phrase scoring (the encoder is most of the cost on a CPU). Longer answers go through
-faster-whisper's own windowed transcription. Runaway output is cut by a token budget
-proportional to the speech duration and flagged.
+faster-whisper's own windowed transcription. Decoding gets a token budget of twice the fastest
+plausible speech rate (:func:`token_budget`, at most Whisper's whole text context); a transcript
+that reaches its budget is flagged ``truncated`` (it may have lost the end of the answer), and
+also ``loop`` when it reads like runaway output. No transcript is ever cut without a flag.
 
 Raises :class:`audio.errors.ModelUnavailable` when the model cannot be loaded and
 :class:`audio.errors.TranscriptionFailed` when decoding fails.
@@ -56,11 +58,58 @@ MAX_TOKENS_PER_S = 9.0
 MAX_REPEATS = 3
 #: Less speech than this (seconds, after the voice filter) is silence: nothing is decoded.
 MIN_SPEECH_S = 0.2
+#: Whisper's text context (tokens). CTranslate2's ``generate`` returns at most
+#: ``max_length // 2`` text tokens for a Whisper model (measured: 20 -> 10, 40 -> 20, 448 -> 224),
+#: so the whole text budget of one window is ``TEXT_CONTEXT // 2`` tokens.
+TEXT_CONTEXT = 448
 
 
-def _token_budget(speech_s: float) -> int:
-    """The most text tokens decoded for ``speech_s`` seconds of speech; reaching it is a loop."""
-    return int(MAX_TOKENS_PER_S * max(speech_s, 1.0)) + 8
+def token_budget(speech_s: float) -> int:
+    """The most text tokens decoded for ``speech_s`` seconds of speech.
+
+    Twice the rate above which output is runaway (:data:`MAX_TOKENS_PER_S`), so that no real
+    answer reaches it, and at most Whisper's whole text budget (``TEXT_CONTEXT // 2``).
+    """
+    return min(int(2 * MAX_TOKENS_PER_S * max(speech_s, 1.0)) + 16, TEXT_CONTEXT // 2)
+
+
+def generate_max_length(budget: int) -> int:
+    """The ``max_length`` to give CTranslate2's Whisper ``generate`` for ``budget`` text tokens."""
+    return min(2 * budget, TEXT_CONTEXT)
+
+
+def transcript_flags(
+    *,
+    text: str,
+    n_tokens: int,
+    speech_s: float,
+    p_french: float,
+    top_language: str,
+    confidence: float,
+    truncated: bool,
+) -> list[str]:
+    """The flags of a transcript, from what the decoder returned (a pure function, tested alone).
+
+    ``silence`` when nothing was recognised; ``truncated`` when the token budget cut the text;
+    ``loop`` + ``failed`` (+ ``loop:<why>``) for runaway output; ``not_french`` (+
+    ``language:<code>``) when the model's probability of French is under
+    :data:`NOT_FRENCH_BELOW`; ``low_confidence`` when the mean word probability is under
+    :data:`LOW_CONFIDENCE`.
+    """
+    flags: list[str] = []
+    if not text:
+        flags.append("silence")
+    if truncated:
+        flags.append("truncated")
+    reasons = loop_reasons(text, n_tokens, speech_s)
+    if reasons:
+        flags += ["loop", "failed", *(f"loop:{r}" for r in reasons)]
+    if p_french < NOT_FRENCH_BELOW:
+        flags.append("not_french")
+        flags.append(f"language:{top_language}")
+    if text and confidence < LOW_CONFIDENCE:
+        flags.append("low_confidence")
+    return flags
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +136,9 @@ class Transcript:
     model_name: str = ""
     model_version: str = ""
     avg_logprob: float | None = None  # mean log-probability per token of the decoded text
+    n_tokens: int = 0  # text tokens decoded
+    token_budget: int = 0  # the most text tokens the decoder was allowed (0: not applicable)
+    alternatives: tuple[str, ...] = ()  # the beam's next-best texts, best first (n-best)
 
     @property
     def failed(self) -> bool:
@@ -106,6 +158,7 @@ class Transcript:
         values = dict(data)
         values["words"] = tuple(Word(**w) for w in values.get("words", ()))
         values["flags"] = tuple(values.get("flags", ()))
+        values["alternatives"] = tuple(values.get("alternatives", ()))
         return cls(**values)
 
     @classmethod
@@ -154,9 +207,10 @@ def loop_reasons(text: str, n_tokens: int, speech_s: float) -> list[str]:
         reasons.append("compression_ratio")
     if n_tokens >= 12 and n_tokens / max(speech_s, 0.5) > MAX_TOKENS_PER_S:
         reasons.append("tokens_per_second")
-    words = [w.lower() for w in _WORD_RE.findall(text)]
+    # hyphens and apostrophes split words here: "Saint-Saint-Saint-Saint" is a loop
+    words = [w.lower() for w in re.findall(r"[^\W_]+", text)]
     # three "oh" in a row can be speech; four identical words, or a phrase three times, is a loop
-    if max_repeat(words, 1) > MAX_REPEATS or max_repeat(words, 4, min_n=2) >= MAX_REPEATS:
+    if max_repeat(words, 1) > MAX_REPEATS or max_repeat(words, 6, min_n=2) >= MAX_REPEATS:
         reasons.append("repeated_ngram")
     return reasons
 
@@ -197,7 +251,9 @@ class _Prepared:
 class Transcriber:
     """A loaded Whisper model; thread-safe (calls are serialised by a lock)."""
 
-    def __init__(self, model_dir: Path, *, cpu_threads: int = 0) -> None:
+    def __init__(
+        self, model_dir: Path, *, cpu_threads: int = 0, max_tokens: int | None = None
+    ) -> None:
         from faster_whisper import WhisperModel
         from faster_whisper.tokenizer import Tokenizer
 
@@ -212,6 +268,8 @@ class Transcriber:
             raise ModelUnavailable(f"cannot load the model in {model_dir}: {exc}") from exc
         self.load_time_s = time.perf_counter() - started
         self.model_dir = model_dir
+        #: a fixed text-token budget instead of :func:`token_budget` (tests of truncation)
+        self.max_tokens = max_tokens
         self.model_name = model_dir.name
         self.model_version = _model_version(model_dir)
         self._tokenizer = Tokenizer(
@@ -285,29 +343,35 @@ class Transcriber:
             self._prepared.popitem(last=False)
         return prepared
 
+    def _budget(self, speech_s: float) -> int:
+        return self.max_tokens if self.max_tokens is not None else token_budget(speech_s)
+
     def _decode_window(
         self, encoder_output: Any, num_frames: int, speech_s: float
-    ) -> tuple[str, list[int], list[dict[str, Any]], float]:
+    ) -> tuple[str, list[int], list[dict[str, Any]], float, list[str]]:
         tok = self._tokenizer
         prompt = [*tok.sot_sequence, tok.no_timestamps]
-        budget = _token_budget(speech_s)
         result = self._model.model.generate(
             encoder_output,
             [prompt],
             beam_size=BEAM_SIZE,
-            max_length=min(len(prompt) + budget + 1, 448),
+            max_length=generate_max_length(self._budget(speech_s)),
             return_scores=True,
+            num_hypotheses=BEAM_SIZE,
             suppress_blank=True,
             suppress_tokens=[-1],
         )[0]
         tokens = [t for t in result.sequences_ids[0] if t < tok.eot]
+        alternatives = [
+            tok.decode([t for t in ids if t < tok.eot]).strip() for ids in result.sequences_ids[1:]
+        ]
         avg_logprob = float(result.scores[0]) * len(tokens) / (len(tokens) + 1) if tokens else 0.0
         words = (
             self._model.find_alignment(tok, [tokens], encoder_output, num_frames)[0]
             if tokens
             else []
         )
-        return tok.decode(tokens).strip(), tokens, words, avg_logprob
+        return tok.decode(tokens).strip(), tokens, words, avg_logprob, alternatives
 
     # -- public ----------------------------------------------------------------------------
 
@@ -337,7 +401,7 @@ class Transcriber:
                     )
                 encoder_output, num_frames, languages = self._encode(prepared.key, speech)
                 if speech_s <= WINDOW_S:
-                    text, tokens, raw_words, avg_logprob = self._decode_window(
+                    text, tokens, raw_words, avg_logprob, alternatives = self._decode_window(
                         encoder_output, num_frames, speech_s
                     )
                     n_tokens = len(tokens)
@@ -350,28 +414,27 @@ class Transcriber:
                         )
                         for w in merge_pieces(raw_words)
                     ]
-                    hit_budget = n_tokens >= _token_budget(speech_s)
+                    budget = self._budget(speech_s)
+                    # the decoder returns no end-of-text token: reaching the budget is a cut
+                    truncated = n_tokens >= budget
                 else:
-                    text, words, n_tokens, avg_logprob = self._transcribe_long(samples)
-                    hit_budget = False
+                    text, words, n_tokens, avg_logprob, truncated = self._transcribe_long(samples)
+                    budget = 0
+                    alternatives = []
         except (RuntimeError, ValueError) as exc:
             raise TranscriptionFailed(f"the model failed: {exc}") from exc
 
         p_french = next((p for t, p in languages if t == f"<|{LANGUAGE}|>"), 0.0)
-        flags: list[str] = []
-        if not text:
-            flags.append("silence")
-        reasons = loop_reasons(text, n_tokens, speech_s)
-        if hit_budget and "tokens_per_second" not in reasons:
-            reasons.append("tokens_per_second")
-        if reasons:
-            flags += ["loop", "failed", *(f"loop:{r}" for r in reasons)]
-        if p_french < NOT_FRENCH_BELOW:
-            flags.append("not_french")
-            flags.append(f"language:{languages[0][0][2:-2]}")
         confidence = float(np.mean([w.probability for w in words])) if words else 0.0
-        if text and confidence < LOW_CONFIDENCE:
-            flags.append("low_confidence")
+        flags = transcript_flags(
+            text=text,
+            n_tokens=n_tokens,
+            speech_s=speech_s,
+            p_french=p_french,
+            top_language=languages[0][0][2:-2],
+            confidence=confidence,
+            truncated=truncated,
+        )
         return Transcript(
             text=text,
             language=LANGUAGE,
@@ -383,9 +446,12 @@ class Transcriber:
             avg_logprob=avg_logprob,
             model_name=self.model_name,
             model_version=self.model_version,
+            n_tokens=n_tokens,
+            token_budget=budget,
+            alternatives=tuple(dict.fromkeys(a for a in alternatives if a and a != text)),
         )
 
-    def _transcribe_long(self, samples: FloatArray) -> tuple[str, list[Word], int, float]:
+    def _transcribe_long(self, samples: FloatArray) -> tuple[str, list[Word], int, float, bool]:
         segments, _ = self._model.transcribe(
             samples,
             language=LANGUAGE,
@@ -396,7 +462,11 @@ class Transcriber:
             temperature=0.0,
         )
         texts, words, n_tokens, logprobs = [], [], 0, []
+        truncated = False
+        # faster-whisper decodes each 30 s window with the whole text budget
+        window_budget = (TEXT_CONTEXT // 2) - 4
         for segment in segments:
+            truncated = truncated or len(segment.tokens) >= window_budget
             texts.append(segment.text.strip())
             n_tokens += len(segment.tokens)
             logprobs.append(segment.avg_logprob)
@@ -405,7 +475,8 @@ class Transcriber:
                 for w in segment.words or ()
                 if w.word.strip()
             ]
-        return " ".join(texts), words, n_tokens, float(np.mean(logprobs)) if logprobs else 0.0
+        mean_logprob = float(np.mean(logprobs)) if logprobs else 0.0
+        return " ".join(texts), words, n_tokens, mean_logprob, truncated
 
     def phrase_logprobs(
         self, recording: Recording | FloatArray, phrases: Sequence[str]

@@ -266,6 +266,17 @@ def _do_simulate(args: argparse.Namespace, work: Workdir) -> None:
             f"{_fmt(acc_cur)} -> {_fmt(acc_new)}, accord {_fmt(data['decision_agreement'])}"
             f", exposition max. {cur['max_exposure']:.2f} -> {new['max_exposure']:.2f}"
         )
+        paths = data.get("non_reader") or {}
+        if "skipped" in paths:
+            print(f"simulate (engine, non-readers): skipped, {paths['skipped']}")
+        elif paths:
+            cur, new = paths["current"], paths["new"]
+            print(
+                f"simulate (engine, non-readers): RMSE {cur['rmse']['overall']:.3f} -> "
+                f"{new['rmse']['overall']:.3f}, items {cur['mean_items']:.1f} -> "
+                f"{new['mean_items']:.1f}, max exposure {cur['max_exposure']:.2f} -> "
+                f"{new['max_exposure']:.2f}"
+            )
         return
     print(f"simulation : CAT propre par compétence ({data['fallback_reason']})")
     for s in data["skills"]:

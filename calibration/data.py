@@ -64,6 +64,11 @@ class ItemParameters:
     thresholds : ndarray of float, (n, kmax)
         GRM thresholds :math:`b_1 < \\dots < b_k`, NaN-padded; all NaN for right/wrong items.
     provisional, pretest : ndarray of bool, each (n,)
+    non_reader : ndarray of bool, (n,)
+        Items that need no reading (the non-reader path); the CSV's optional ``non_reader``
+        column, carried through a calibration unchanged. Default: all False.
+    enemies : tuple of tuple of str, (n,)
+        Items never given in the same test (the CSV's optional ``enemies``). Default: none.
     """
 
     ids: tuple[str, ...]
@@ -77,11 +82,19 @@ class ItemParameters:
     thresholds: FloatArray
     provisional: BoolArray
     pretest: BoolArray
+    non_reader: BoolArray | None = None
+    enemies: tuple[tuple[str, ...], ...] | None = None
     _index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         n = len(self.ids)
-        for name in ("skills", "themes", "models", "a", "b", "c", "d", "provisional", "pretest"):
+        # frozen: the optional columns get their defaults through object.__setattr__
+        if self.non_reader is None:
+            object.__setattr__(self, "non_reader", np.zeros(n, dtype=bool))
+        if self.enemies is None:
+            object.__setattr__(self, "enemies", ((),) * n)
+        names = ("skills", "themes", "models", "a", "b", "c", "d", "provisional", "pretest")
+        for name in (*names, "non_reader", "enemies"):
             if len(getattr(self, name)) != n:
                 raise ValueError(f"{name} has {len(getattr(self, name))} entries, ids has {n}")
         if self.thresholds.ndim != 2 or self.thresholds.shape[0] != n:
@@ -148,6 +161,8 @@ class ItemParameters:
             "thresholds": self.thresholds.copy(),
             "provisional": self.provisional.copy(),
             "pretest": self.pretest.copy(),
+            "non_reader": self.non_reader_mask.copy(),
+            "enemies": self.enemy_lists,
         }
         fields.update(changes)
         return ItemParameters(**fields)
@@ -167,7 +182,21 @@ class ItemParameters:
             thresholds=self.thresholds[idx].copy(),
             provisional=self.provisional[idx].copy(),
             pretest=self.pretest[idx].copy(),
+            non_reader=self.non_reader_mask[idx].copy(),
+            enemies=tuple(self.enemy_lists[i] for i in idx),
         )
+
+    @property
+    def non_reader_mask(self) -> BoolArray:
+        """``non_reader`` (never None after construction), (n,)."""
+        assert self.non_reader is not None  # set by __post_init__
+        return self.non_reader
+
+    @property
+    def enemy_lists(self) -> tuple[tuple[str, ...], ...]:
+        """``enemies`` (never None after construction), (n,)."""
+        assert self.enemies is not None  # set by __post_init__
+        return self.enemies
 
 
 def make_parameters(
@@ -251,6 +280,8 @@ def read_parameters(path: str | Path) -> ItemParameters:
         thresholds=thresholds,
         provisional=np.array([r.provisional for r in rows], dtype=bool),
         pretest=np.array([r.pretest for r in rows], dtype=bool),
+        non_reader=np.array([r.non_reader for r in rows], dtype=bool),
+        enemies=tuple(r.enemies for r in rows),
     )
 
 
@@ -276,6 +307,8 @@ def write_parameters(params: ItemParameters, path: str | Path) -> Path:
             else (),
             provisional=bool(params.provisional[i]),
             pretest=bool(params.pretest[i]),
+            enemies=params.enemy_lists[i],
+            non_reader=bool(params.non_reader_mask[i]),
         )
         for i, item_id in enumerate(params.ids)
     ]

@@ -297,7 +297,14 @@ def _engine_section(sim: dict[str, Any]) -> str:
     cur, new = sim["current"], sim["new"]
     skills = [k for k in cur["rmse"] if k != "overall"]
     rows = []
-    for label, run in (("actuelle", cur), ("nouvelle", new)):
+    paths = sim.get("non_reader") or {}
+    runs = [("actuelle", cur), ("nouvelle", new)]
+    if "current" in paths:
+        runs += [
+            ("actuelle, non-lecteurs", paths["current"]),
+            ("nouvelle, non-lecteurs", paths["new"]),
+        ]
+    for label, run in runs:
         acc = run.get("classification_accuracy") or {}
         rows.append(
             [
@@ -327,7 +334,16 @@ def _engine_section(sim: dict[str, Any]) -> str:
         f"{html.escape(str(sim['rules']))}, sections {', '.join(sim['skills'])}) : "
         f"{sim['n_candidates']} candidats, les mêmes pour les deux versions, graine "
         f"{sim['seed']}. Accord des décisions (dispense / prescription) entre les deux "
-        f"versions : {_f(agreement, 3)} ; des heures prescrites : {_f(hours, 3)}.</p>"
+        f"versions : {_f(agreement, 3)} ; des heures prescrites : {_f(hours, 3)}."
+        + (
+            " Les lignes « non-lecteurs » : les mêmes candidats, tous sur le parcours "
+            "non-lecteur (compréhension et expression orales, questions sans lecture)."
+            if "current" in paths
+            else f" Parcours non-lecteur non simulé : {html.escape(str(paths['skipped']))}."
+            if "skipped" in paths
+            else ""
+        )
+        + "</p>"
         + table
         + _png(fig)
     )

@@ -203,7 +203,10 @@ def compare_with_engine(
     -------
     dict
         ``{"engine": "placement.simulation", "rules": ..., "current": summary,
-        "new": summary, "decision_agreement": float | None, "hours_agreement": ...}``.
+        "new": summary, "decision_agreement": float | None, "hours_agreement": ...,
+        "non_reader": {"current": summary, "new": summary} | {"skipped": reason}}``: the
+        same candidates again, all on the non-reader path (listening and speaking on items that
+        need no reading), when both pools can serve it.
 
     Raises
     ------
@@ -211,6 +214,8 @@ def compare_with_engine(
         The pools or rules cannot run (e.g. ``BlueprintUnsatisfiable``).
     """
     from placement.bank import pool_from_csv, pool_from_release
+    from placement.cat import check_blueprint
+    from placement.errors import BlueprintUnsatisfiable
     from placement.rules import rules_for_pool
     from placement.simulation import draw_true_thetas, simulate
 
@@ -233,6 +238,22 @@ def compare_with_engine(
                  cut_scores=cuts, skill_correlation=corr)
         for pool in pools
     ]  # fmt: skip
+    non_reader: dict[str, Any]
+    try:
+        if not set(rules.non_reader_skills) & set(rules.skills):
+            raise BlueprintUnsatisfiable("the bank has no skill of the non-reader path")
+        for pool in pools:
+            check_blueprint(pool, rules, non_reader=True)
+    except BlueprintUnsatisfiable as error:
+        non_reader = {"skipped": str(error)}
+    else:
+        non_reader = {
+            name: _engine_summary(
+                simulate(pool, rules, n_candidates, seed, thetas, progress, cut_scores=cuts,
+                         skill_correlation=corr, non_reader_share=1.0).summary
+            )
+            for name, pool in zip(("current", "new"), pools, strict=True)
+        }  # fmt: skip
     decided = [
         (a["decision"], b["decision"], a["hours"], b["hours"])
         for a, b in zip(runs[0].rows, runs[1].rows, strict=True)
@@ -252,4 +273,5 @@ def compare_with_engine(
         "hours_agreement": float(np.mean([h1 == h2 for _, _, h1, h2 in decided]))
         if decided
         else None,
+        "non_reader": non_reader,
     }

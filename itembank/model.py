@@ -98,16 +98,22 @@ class RubricElement:
     variants: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
     field: str | None = None
+    #: found when the answer uses one of these verb tenses (read from the verbs' morphology)
+    tenses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class RubricLevel:
-    """A score level: reached with ``min_elements`` found and every ``requires`` element found."""
+    """A score level: reached with ``min_elements`` found, every ``requires`` element found and
+    at least ``min_clauses`` clauses (finite verbs: sentences, not isolated words)."""
 
     score: int
     descriptor: str
     min_elements: int = 0
     requires: tuple[str, ...] = ()
+    min_clauses: int = 0
+    #: at least one of these elements (the content, not only greetings and formulas)
+    requires_any: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,13 @@
 
 The CSV (``parameters.csv``) is the exchange format of ``itembank``, ``placement`` and
 ``calibration``: one row per item with the columns ``id, skill, theme, model, a, b, c, d,
-b1..bk, provisional, pretest``. ``model`` is ``2PL``, ``3PL`` (right/wrong items), ``GRM`` or
-``GPCM`` (rubric items, thresholds in ``b1..bk``, ``b`` their mean); ``c`` is the lower
-asymptote (0 unless 3PL), ``d`` the upper one (1); ``provisional`` is 1 when the parameters come
-from the rule below rather than from data; ``pretest`` is 1 for pilot items (given, not scored).
+b1..bk, provisional, pretest`` and the optional ``enemies, non_reader``. ``model`` is ``2PL``,
+``3PL`` (right/wrong items), ``GRM`` or ``GPCM`` (rubric items, thresholds in ``b1..bk``, ``b``
+their mean); ``c`` is the lower asymptote (0 unless 3PL), ``d`` the upper one (1);
+``provisional`` is 1 when the parameters come from the rule below rather than from data;
+``pretest`` is 1 for pilot items (given, not scored); ``non_reader`` is 1 for items that need no
+reading (the non-reader path uses only those; absent means 0); ``enemies`` lists the items never
+given in the same test. A release's file carries both from its items.
 
 The provisional rule (constants in ``bank.yaml``, ``provisional_parameters``):
 
@@ -171,7 +174,7 @@ def write_parameters_csv(table: ParameterTable | Iterable[ParameterRow], path: P
     table = table if isinstance(table, ParameterTable) else ParameterTable(tuple(table))
     k = table.max_thresholds
     header = [*BASE_COLUMNS, *(f"b{j}" for j in range(1, k + 1)), "provisional", "pretest"]
-    # the optional columns only when some row uses them, so that a release's file is unchanged
+    # the optional columns only when some row uses them (a bank of one's own may have neither)
     extra = any(r.enemies or r.non_reader for r in table.rows)
     if extra:
         header += ["enemies", "non_reader"]
@@ -371,6 +374,23 @@ def build_parameters(
             row = provisional_row(item, cut_scores, rule)
         rows.append(row)
     return ParameterTable(tuple(rows))
+
+
+def with_item_flags(table: ParameterTable, items: Mapping[str, Item]) -> ParameterTable:
+    """The table with each row's ``non_reader`` and ``enemies`` taken from its item.
+
+    A release's ``parameters.csv`` is then a complete bank of one's own: the engine, the
+    simulation and the calibration run the non-reader path and keep enemies apart from the CSV
+    alone. The items are the source: flags a CSV brings are replaced by theirs.
+    """
+    return ParameterTable(
+        tuple(
+            replace(row, non_reader=item.non_reader, enemies=tuple(item.enemies))
+            if (item := items.get(row.id)) is not None
+            else row
+            for row in table
+        )
+    )
 
 
 def check_against_items(table: ParameterTable, items: Mapping[str, Item]) -> None:

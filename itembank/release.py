@@ -60,6 +60,7 @@ from itembank.parameters import (
     build_parameters,
     check_against_items,
     read_parameters_csv,
+    with_item_flags,
     write_parameters_csv,
 )
 from itembank.sources import (
@@ -559,6 +560,7 @@ def publish_release(
     if parameters_csv is not None:
         parameters = read_parameters_csv(Path(parameters_csv))
         check_against_items(parameters, content.items)
+        parameters = with_item_flags(parameters, content.items)
     else:
         unchanged = frozenset(
             i for i, fp in fingerprints.items() if previous and previous.fingerprints.get(i) == fp
@@ -571,6 +573,7 @@ def publish_release(
             unchanged,
         )
         check_against_items(parameters, content.items)
+        parameters = with_item_flags(parameters, content.items)
     changelog = _changelog(previous, content, fingerprints, content.sources, parameters)
 
     root.mkdir(parents=True, exist_ok=True)

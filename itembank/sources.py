@@ -88,6 +88,7 @@ def item_from_data(data: Mapping[str, Any], source: Path | None = None) -> Item:
                     variants=_t(e.get("variants")),
                     patterns=_t(e.get("patterns")),
                     field=e.get("field"),
+                    tenses=_t(e.get("tenses")),
                 )
                 for e in r["elements"]
             ),
@@ -97,6 +98,8 @@ def item_from_data(data: Mapping[str, Any], source: Path | None = None) -> Item:
                     descriptor=lv["descriptor"],
                     min_elements=int(lv.get("min_elements", 0)),
                     requires=_t(lv.get("requires")),
+                    min_clauses=int(lv.get("min_clauses", 0)),
+                    requires_any=_t(lv.get("requires_any")),
                 )
                 for lv in r["levels"]
             ),

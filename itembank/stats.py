@@ -12,6 +12,11 @@ literature's usual ceiling) of candidates. Requirements, per skill:
   level band still gets a full test of items aimed at them;
 - for CO and EO (the non-reader path), non-reader items ≥ ⌈min items per test / max_exposure⌉.
 
+The non-reader pool (items that need no reading, of the skills a non-reader takes: CO, EO) is
+also counted by level × theme, with its own gaps: per skill ≥ ⌈max items per test /
+max_exposure⌉ items, ≥ 4 of each theme, and ≥ the minimum items per test at each of the levels
+a non-reader is placed in (A1.1, A1, A2: non-lecteurs are placed below B1 by the policy).
+
 Item-writing checks on the keys of choice items (:func:`key_checks`): where the key sits among
 the choices (a bank whose keys are mostly ``a`` teaches guessing), how often the key is strictly
 the longest text choice (the classic length cue; by chance about 1/n of the items), and key
@@ -32,6 +37,8 @@ from itembank.model import SKILLS, TARGET_LEVELS, THEMES, Item
 BLUEPRINT: dict[str, tuple[int, int]] = {"CO": (8, 12), "CE": (8, 12), "EO": (3, 6), "EE": (2, 4)}
 MAX_EXPOSURE = 0.25
 NON_READER_SKILLS = ("CO", "EO")
+#: The levels the non-reader pool must cover (pré-A1 candidates answer the A1.1 items).
+NON_READER_LEVELS = ("A1.1", "A1", "A2")
 COUNTED_STATUSES = frozenset({"pilot", "operational"})
 
 
@@ -129,6 +136,9 @@ class Coverage:
     non_reader: dict[str, int]
     shortfalls: list[Shortfall] = field(default_factory=list)
     keys: KeyChecks | None = None
+    #: (skill, level, theme) -> non-reader items, for the non-reader skills
+    non_reader_cell: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    non_reader_shortfalls: list[Shortfall] = field(default_factory=list)
 
     def to_data(self) -> dict[str, Any]:
         """Plain data (for ``itembank stats --json``)."""
@@ -145,6 +155,17 @@ class Coverage:
             },
             "by_type": {f"{s}/{t}": n for (s, t), n in sorted(self.by_type.items())},
             "non_reader": self.non_reader,
+            "non_reader_by_skill_level_theme": {
+                skill: {
+                    level: {
+                        theme: self.non_reader_cell.get((skill, level, theme), 0)
+                        for theme in THEMES
+                    }
+                    for level in TARGET_LEVELS
+                }
+                for skill in NON_READER_SKILLS
+            },
+            "missing_for_non_readers": [str(s) for s in self.non_reader_shortfalls],
             "missing_for_blueprint": [str(s) for s in self.shortfalls],
             "key_checks": self.keys.to_data() if self.keys is not None else None,
         }
@@ -178,6 +199,33 @@ def coverage(items: Iterable[Item], max_exposure: float = MAX_EXPOSURE) -> Cover
             need(skill, f"level {level}", have, lo)
         if skill in NON_READER_SKILLS:
             need(skill, "non-reader items", non_reader[skill], math.ceil(lo / max_exposure))
+    non_reader_cell: Counter[tuple[str, str, str]] = Counter(
+        (it.skill, it.target_level, it.theme)
+        for it in counted
+        if it.non_reader and it.skill in NON_READER_SKILLS
+    )
+    gaps: list[Shortfall] = []
+    for skill in NON_READER_SKILLS:
+        lo, hi = BLUEPRINT[skill]
+        mine = {(lv, t): n for (s, lv, t), n in non_reader_cell.items() if s == skill}
+        if non_reader[skill] < math.ceil(hi / max_exposure):
+            gaps.append(
+                Shortfall(
+                    skill, "non-reader items", non_reader[skill], math.ceil(hi / max_exposure)
+                )
+            )
+        for theme in THEMES:
+            have = sum(n for (_, t), n in mine.items() if t == theme)
+            if have < math.ceil(1 / max_exposure):
+                gaps.append(
+                    Shortfall(
+                        skill, f"non-reader, theme {theme}", have, math.ceil(1 / max_exposure)
+                    )
+                )
+        for band in NON_READER_LEVELS:
+            have = sum(n for (lv, _), n in mine.items() if lv == band)
+            if have < lo:
+                gaps.append(Shortfall(skill, f"non-reader, level {band}", have, lo))
     return Coverage(
         total=len(counted),
         by_status=dict(Counter(it.status for it in all_items)),
@@ -187,6 +235,8 @@ def coverage(items: Iterable[Item], max_exposure: float = MAX_EXPOSURE) -> Cover
         non_reader=non_reader,
         shortfalls=shortfalls,
         keys=key_checks(counted),
+        non_reader_cell=dict(non_reader_cell),
+        non_reader_shortfalls=gaps,
     )
 
 
@@ -226,6 +276,20 @@ def format_coverage(cov: Coverage) -> str:
         "non-reader items (no reading needed): "
         + ", ".join(f"{s} {cov.non_reader[s]}" for s in SKILLS)
     )
+    lines.append("")
+    lines.append("non-reader pool (the path of a non-lecteur: items that need no reading):")
+    lines.append(header)
+    for skill in NON_READER_SKILLS:
+        for level in TARGET_LEVELS:
+            row = [cov.non_reader_cell.get((skill, level, t), 0) for t in THEMES]
+            lines.append(
+                f"{skill:<6}{level:<7}" + "".join(f"{n:>10}" for n in row) + f"{sum(row):>8}"
+            )
+    if cov.non_reader_shortfalls:
+        lines.append(f"gaps of the non-reader pool ({len(cov.non_reader_shortfalls)}):")
+        lines += [f"  {s}" for s in cov.non_reader_shortfalls]
+    else:
+        lines.append("the non-reader pool meets every requirement")
     lines.append("")
     if cov.shortfalls:
         lines.append(f"missing for the blueprint ({len(cov.shortfalls)}):")

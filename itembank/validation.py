@@ -225,8 +225,10 @@ def _check_rubric(item: Item, file: str) -> list[Problem]:
         if e.field is not None:
             if e.field not in field_ids:
                 out.append(Problem(file, f"{where}.field", f"no form field {e.field!r}"))
-        elif not e.variants and not e.patterns:
-            out.append(Problem(file, where, f"element {e.id!r} has no variants or patterns"))
+        elif not e.variants and not e.patterns and not e.tenses:
+            out.append(
+                Problem(file, where, f"element {e.id!r} has no variants, patterns or tenses")
+            )
         for j, pattern in enumerate(e.patterns):
             try:
                 re.compile(pattern)
@@ -240,6 +242,15 @@ def _check_rubric(item: Item, file: str) -> list[Problem]:
                 f"requires element {name!r}, which the rubric does not define",
             )
             for name in lv.requires
+            if name not in ids
+        ]
+        out += [
+            Problem(
+                file,
+                f"rubric.levels[{i}].requires_any",
+                f"requires element {name!r}, which the rubric does not define",
+            )
+            for name in lv.requires_any
             if name not in ids
         ]
         if lv.min_elements > len(ids):

@@ -47,6 +47,7 @@ from typing import Any, TextIO
 import numpy as np
 import numpy.typing as npt
 
+from placement import csvsafe
 from placement.errors import InvalidResponses
 
 IntArray = npt.NDArray[np.int64]
@@ -102,7 +103,8 @@ def write_rows(handle: TextIO, rows: Iterable[Mapping[str, Any]], extra: Iterabl
     error. Returns the number of rows written.
     """
     header = columns_for(extra)
-    writer = csv.DictWriter(handle, fieldnames=header, lineterminator="\n")
+    # cells escaped like every CSV the app writes: a group typed "=..." stays text
+    writer = csvsafe.DictWriter(handle, fieldnames=header, lineterminator="\n")
     writer.writeheader()
     n = 0
     for row in rows:

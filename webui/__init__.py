@@ -41,6 +41,7 @@ def default_config(instance_path: Path) -> dict[str, Any]:
         "QUEUE": "thread",  # thread | rq | sync (inline, for tests)
         "QUEUE_NAME": None,  # the RQ queue's name (None: placement.workers' default)
         "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "QUEUE_SWEEP_SECONDS": 60,  # serve: enqueue again what the queue lost, this often
         "RETENTION_DAYS": 365,
         "RECORDING_MAX_BYTES": 10 * 1024 * 1024,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
@@ -48,11 +49,17 @@ def default_config(instance_path: Path) -> dict[str, Any]:
         "AUTO_UPGRADE": None,  # None: upgrade SQLite databases at start, never PostgreSQL
         "CSRF_ENABLED": True,
         "PROXY_FIX": 0,  # number of reverse proxies in front (X-Forwarded-For/-Proto trusted)
+        "TRUSTED_PROXY": "127.0.0.1",  # serve: the proxy's address whose X-Forwarded-* count
+        "PROXY_FIX_MIDDLEWARE": True,  # False under serve: waitress applies PROXY_FIX itself
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_LOCK_MINUTES": 15,
         "LOGIN_IP_MAX_FAILURES": 20,
         "LOGIN_IP_WINDOW_MINUTES": 15,
         "SESSION_CODE_TTL_HOURS": 4,
+        "CODE_MAX_FAILURES": 10,  # wrong session codes an address may type...
+        "CODE_WINDOW_MINUTES": 15,  # ...within these minutes (then 429)
+        "DEMO_ACCOUNT_DAYS": 7,  # the demo accounts made at first start stop working after
+        "HSTS_SECONDS": 0,  # Strict-Transport-Security max-age on HTTPS answers (0: none)
         "OFFICE_NAME": "Direction territoriale de l'OFII",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -104,7 +111,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _register_formatting(app)
     app.add_url_rule("/favicon.ico", "favicon", _favicon)
-    if int(app.config["PROXY_FIX"]):
+    if int(app.config["PROXY_FIX"]) and app.config["PROXY_FIX_MIDDLEWARE"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         # behind nginx the client's address (login throttling, audit) is in X-Forwarded-For

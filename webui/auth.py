@@ -3,13 +3,17 @@
 ``login_required(*roles)`` lets a view through for a logged-in, active user with one of
 ``roles`` (none given: any role; the admin is not let in everywhere on purpose: each view
 names who may use it). Anonymous users are sent to the login page (401 as JSON for fetch
-calls); a wrong role gets 403.
+calls); a wrong role gets 403; a user who must change a password someone else chose is sent to
+the password page (403 as JSON) until it is done.
+
+The signed cookie holds only the secret of a server-side login session
+(``placement.sessions.users.open_login_session``): logging out, a password change or reset and a
+deactivation end it on the server, so that a copy of the cookie opens nothing afterwards.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -30,7 +34,7 @@ from werkzeug.local import LocalProxy
 
 from placement.sessions import users
 from placement.sessions.audit import Actor
-from placement.sessions.errors import LoginRefused
+from placement.sessions.errors import InvalidInput, LoginRefused
 from placement.sessions.models import Role, User
 from webui.errors import error_response, wants_json
 from webui.extensions import db
@@ -39,7 +43,9 @@ bp = Blueprint("auth", __name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_USER_KEY = "user_id"
+MUST_CHANGE_MESSAGE = "Choisissez d'abord votre propre mot de passe."
+_PASSWORD_ENDPOINTS = frozenset({"auth.password", "auth.password_post"})
+
 #: where each role lands after logging in
 HOME = {
     Role.AUDITEUR: "desk.index",
@@ -48,23 +54,15 @@ HOME = {
 }
 
 
-def _password_marker(user: User) -> str:
-    """A short digest of the password hash: a reset password ends the sessions made before."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+_SESSION_KEY = "sid"
 
 
 def _load_user() -> User | None:
     if "user" not in g:
-        user = None
-        user_id = session.get(_USER_KEY)
-        if isinstance(user_id, int):
-            user = db.session.get(User, user_id)
-            if user is not None and (
-                not user.active or session.get("pw") != _password_marker(user)
-            ):
-                # deactivated, or the password was reset since this cookie was made
-                session.pop(_USER_KEY, None)
-                user = None
+        user = users.user_of_session(db.session, session.get(_SESSION_KEY))
+        if user is None:
+            # logged out elsewhere, password changed or reset, deactivated, expired
+            session.pop(_SESSION_KEY, None)
         g.user = user
     return cast("User | None", g.user)
 
@@ -102,6 +100,10 @@ def login_required(*roles: Role | str) -> Callable[[F], F]:
                 if wants_json():
                     return error_response(401, "Veuillez vous connecter.")
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            if user.must_change_password and request.endpoint not in _PASSWORD_ENDPOINTS:
+                if wants_json():
+                    return error_response(403, MUST_CHANGE_MESSAGE)
+                return redirect(url_for("auth.password"))
             if allowed and Role(user.role) not in allowed:
                 return error_response(403, "Vous n'avez pas accès à cette page.")
             return view(*args, **kwargs)
@@ -112,10 +114,17 @@ def login_required(*roles: Role | str) -> Callable[[F], F]:
 
 
 def _safe_next(target: str | None) -> str | None:
-    # only a path on this site, never another host ("//evil.example" or "https://...")
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """``target`` if it is a path on this site, else None: never another host.
+
+    Refused: ``//evil.example``, ``https://...``, a backslash, and any space or control
+    character (browsers drop a tab or a newline, so ``/\t/evil.example`` is ``//evil.example``;
+    CR/LF would split the Location header).
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ch.isspace() or not ch.isprintable() for ch in target):
+        return None
+    return target
 
 
 @bp.get("/login")
@@ -149,27 +158,71 @@ def login_post() -> ResponseReturnValue:
             username=username,
         )
         return response, error.status
+    _start_session(user)
+    flash(f"Bonjour {user.display_name}.")
+    if user.must_change_password:
+        flash(MUST_CHANGE_MESSAGE)
+        return redirect(url_for("auth.password"))
+    return redirect(_safe_next(request.form.get("next")) or url_for(HOME[Role(user.role)]))
+
+
+def _start_session(user: User) -> None:
+    """A new server-side login session in a fresh cookie (no session fixation); commits."""
+    secret = users.open_login_session(db.session, user, client_ip())
     db.session.commit()
-    session.clear()  # no session fixation: a new session for the logged-in user
-    session[_USER_KEY] = user.id
-    session["pw"] = _password_marker(user)
+    session.clear()
+    session[_SESSION_KEY] = secret
     session.permanent = True
     g.pop("user", None)
-    flash(f"Bonjour {user.display_name}.")
-    return redirect(_safe_next(request.form.get("next")) or url_for(HOME[Role(user.role)]))
 
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    """Forget the session."""
+    """End the login session on the server and forget the cookie."""
     user = _load_user()
     if user is not None:
         from placement.sessions import audit
 
         audit.record(db.session, actor(), "user.logout")
-        db.session.commit()
+    users.end_login_session(db.session, session.get(_SESSION_KEY))
+    db.session.commit()
     session.clear()
     return redirect(url_for("auth.login"))
+
+
+@bp.get("/mot-de-passe")
+@login_required()
+def password() -> ResponseReturnValue:
+    """The form to change one's own password."""
+    user = _load_user()
+    assert user is not None  # login_required let us in
+    return render_template("auth/password.html", forced=user.must_change_password)
+
+
+@bp.post("/mot-de-passe")
+@login_required()
+def password_post() -> ResponseReturnValue:
+    """Change one's own password: every other session of the account ends."""
+    user = _load_user()
+    assert user is not None  # login_required let us in
+    form = request.form
+    try:
+        users.change_password(
+            db.session,
+            user,
+            form.get("current_password", ""),
+            form.get("new_password", ""),
+            form.get("new_password_confirm", ""),
+        )
+    except InvalidInput as error:
+        db.session.rollback()
+        page = render_template(
+            "auth/password.html", forced=user.must_change_password, error=error.message
+        )
+        return page, error.status
+    _start_session(user)
+    flash("Votre mot de passe est changé ; vos autres connexions sont fermées.")
+    return redirect(url_for(HOME[Role(user.role)]))
 
 
 @bp.get("/")

@@ -12,6 +12,7 @@ import getpass
 import os
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -22,6 +23,8 @@ DEMO_ACCOUNTS = (
     ("auditeur", "Auditeur de démonstration", "auditeur"),
     ("psychometre", "Psychométricien de démonstration", "psychometricien"),
 )
+#: Where the demo accounts' passwords are written (in the instance folder, mode 0600).
+DEMO_PASSWORDS_FILE = "comptes-demo.txt"
 
 
 def _app(**overrides: Any) -> Flask:
@@ -45,22 +48,52 @@ def _short_lived_app(**overrides: Any) -> Iterator[Flask]:
 
 
 def create_demo_accounts(app: Flask) -> list[tuple[str, str, str]]:
-    """On an empty user table, make the demo accounts; returns (username, role, password)."""
+    """On an empty user table, make the demo accounts; returns (username, role, password).
+
+    They expire after ``DEMO_ACCOUNT_DAYS`` days and their passwords must be changed at the
+    first login.
+    """
+    from datetime import timedelta
+
     from sqlalchemy import func, select
 
     from placement.sessions import users
-    from placement.sessions.models import User
+    from placement.sessions.models import User, utcnow
     from webui.extensions import db
 
     made = []
+    expires_at = utcnow() + timedelta(days=int(app.config["DEMO_ACCOUNT_DAYS"]))
     with app.app_context():
         if db.session.scalar(select(func.count(User.id))):
             return []
         for username, display_name, role in DEMO_ACCOUNTS:
-            _user, password = users.create_user(db.session, username, display_name, role)
+            _user, password = users.create_user(
+                db.session,
+                username,
+                display_name,
+                role,
+                must_change_password=True,
+                expires_at=expires_at,
+            )
             made.append((username, role, password))
         db.session.commit()
     return made
+
+
+def write_demo_passwords(app: Flask, made: list[tuple[str, str, str]]) -> Path:
+    """Write the demo accounts' passwords to a file only the server's user can read (never to
+    the log, which is kept and shared); returns its path."""
+    path = Path(app.instance_path) / DEMO_PASSWORDS_FILE
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(
+            "# Comptes de démonstration : mot de passe à changer à la première connexion ; "
+            f"ils expirent dans {app.config['DEMO_ACCOUNT_DAYS']} jours.\n"
+        )
+        for username, role, password in made:
+            handle.write(f"{role:<16} identifiant : {username:<12} mot de passe : {password}\n")
+    return path
 
 
 def start_transcription_workers(app: Flask) -> int:
@@ -74,15 +107,40 @@ def start_transcription_workers(app: Flask) -> int:
     from functools import partial
 
     from placement.sessions.jobs import requeue_pending
+    from placement.workers import QueueUnavailable
     from webui.transcription import app_queue, enqueue_transcription
 
     backend = str(app.config["QUEUE"])
     if backend != "sync":
-        queue = app_queue(app)
+        try:
+            queue = app_queue(app)
+        except QueueUnavailable as error:
+            # Redis is down: answers are kept in the database, the sweep hands them over later
+            print(f"file d'attente injoignable ({error}) : nouvel essai périodique.")
+            return 0
         if backend == "thread":
             queue.enqueue("audio.transcribe.get_transcriber", job_id="warm-up-speech-model")
     url = str(app.config["DATABASE_URL"])
     return len(requeue_pending(url, partial(enqueue_transcription, app)))
+
+
+def proxy_settings(app: Flask) -> dict[str, Any]:
+    """Waitress's trusted-proxy settings for ``PROXY_FIX`` proxies at ``TRUSTED_PROXY``.
+
+    Waitress removes X-Forwarded-* before the app sees them unless it is told whom to trust; told,
+    it sets the client's address (login throttling, code throttling, the audit trail) and the
+    scheme (Secure cookies, HSTS) from the last ``PROXY_FIX`` hops, and drops the headers of
+    anyone else.
+    """
+    hops = int(app.config["PROXY_FIX"])
+    if hops <= 0:
+        return {}
+    return {
+        "trusted_proxy": str(app.config["TRUSTED_PROXY"]),
+        "trusted_proxy_count": hops,
+        "trusted_proxy_headers": "x-forwarded-for x-forwarded-proto x-forwarded-host",
+        "clear_untrusted_proxy_headers": True,
+    }
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -94,17 +152,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     url = os.environ.get("PLACEMENT_DATABASE_URL")
     if url:
         upgrade(url)  # PostgreSQL is not upgraded by create_app: do it here, explicitly
-    app = _app(AUTO_UPGRADE=False) if url else _app()  # upgraded once: here, or by create_app
+    # upgraded once: here, or by create_app; the proxy headers are waitress's job (below)
+    app = (
+        _app(AUTO_UPGRADE=False, PROXY_FIX_MIDDLEWARE=False)
+        if url
+        else _app(PROXY_FIX_MIDDLEWARE=False)
+    )
     host = args.host or os.environ.get("PLACEMENT_HOST", "127.0.0.1")
     port = int(args.port or os.environ.get("PLACEMENT_PORT", "5000"))
     made = create_demo_accounts(app)
     if made:
-        print("Comptes de démonstration créés (mots de passe affichés une seule fois) :")
-        for username, role, password in made:
-            print(f"  {role:<16} identifiant : {username:<12} mot de passe : {password}")
+        path = write_demo_passwords(app, made)
+        names = ", ".join(username for username, _role, _password in made)
+        print(f"Comptes de démonstration créés ({names}) : mots de passe dans {path}")
     requeued = start_transcription_workers(app)
     if requeued:
         print(f"{requeued} transcription(s) en attente relancée(s).")
+    sweep_s = float(app.config["QUEUE_SWEEP_SECONDS"])
+    if str(app.config["QUEUE"]) != "sync" and sweep_s > 0:
+        from webui.transcription import start_sweeper
+
+        start_sweeper(app, sweep_s)  # what Redis lost (an outage, a restart) is enqueued again
+    from placement.scoring import prepare
+
+    prepare(())  # the French language model, loaded before the first typed answer, not during
     print(f"placement-web : http://{host}:{port}/  (base : {app.config['DATABASE_URL']})")
     sys.stdout.flush()
     # A recording being checked holds a thread for a second or two: with few threads, page loads
@@ -117,6 +188,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         threads=args.threads,
         connection_limit=args.connection_limit,
         ident="placement",
+        **proxy_settings(app),
     )
     return 0
 
@@ -135,7 +207,13 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     with _short_lived_app():
         try:
             user, password = users.create_user(
-                db.session, args.username, args.name or args.username, args.role, password
+                db.session,
+                args.username,
+                args.name or args.username,
+                args.role,
+                password,
+                # a generated password is handed over: its owner replaces it at first login
+                must_change_password=password is None,
             )
         except SessionsError as error:
             print(f"erreur : {error.message}", file=sys.stderr)
@@ -185,6 +263,37 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_speech(args: argparse.Namespace) -> int:
+    """Make the tablet's spoken sentences now, in French and in every candidate language."""
+    from pathlib import Path
+
+    from webui.candidate import speech
+    from webui.candidate.languages import languages, spoken_sentences
+
+    app = _app()
+    codes = [c.strip() for c in args.languages.split(",") if c.strip()] if args.languages else None
+    unknown = sorted(set(codes or []) - set(languages()))
+    if unknown:
+        print(f"erreur : langue(s) inconnue(s) : {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    cache_dir = Path(app.instance_path) / "speech"
+    keys = [
+        speech.register(text, before)
+        for text, before in spoken_sentences(int(app.config["RETENTION_DAYS"]), codes)
+    ]
+    try:
+        made, kept = speech.make_all(cache_dir, sorted(set(keys)))
+    except speech.SpeechUnavailable as error:
+        print(f"erreur : {error}", file=sys.stderr)
+        return 1
+    size = sum(p.stat().st_size for p in cache_dir.glob(f"*{speech.SUFFIX}"))
+    print(
+        f"Phrases de la tablette : {made} fichier(s) faits, {kept} déjà là, dans {cache_dir} "
+        f"({size / 1e6:.1f} Mo en tout)."
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``placement-web``."""
     parser = argparse.ArgumentParser(
@@ -219,6 +328,13 @@ def build_parser() -> argparse.ArgumentParser:
     purge = sub.add_parser("purge", help="effacer les données au-delà de la durée de conservation")
     purge.add_argument("--days", type=int, help="défaut : PLACEMENT_RETENTION_DAYS (365)")
     purge.set_defaults(func=cmd_purge)
+
+    said = sub.add_parser(
+        "speech",
+        help="faire les phrases parlées de la tablette (français et langues des candidats)",
+    )
+    said.add_argument("--languages", help="codes séparés par des virgules (défaut : toutes)")
+    said.set_defaults(func=cmd_speech)
     return parser
 
 

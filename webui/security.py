@@ -3,15 +3,22 @@
 CSRF: a random token is kept in the signed session cookie; every POST, PUT, PATCH and DELETE
 must carry it in the ``X-CSRF-Token`` header (fetch calls) or the ``csrf_token`` form field,
 else 400. Templates get ``csrf_token()``. Headers: a CSP without inline scripts, no framing,
-no sniffing, no referrer to other sites, no caching of pages with personal data.
+no sniffing, no referrer to other sites, no caching of pages with personal data; HSTS when
+``HSTS_SECONDS`` is set (behind HTTPS only).
+
+Hostile input: an id in a URL is a ``BoundedInt`` (past 2**63 - 1 no database can hold it: 404,
+not an overflow), and a NUL character anywhere in the query, the form, the path, the cookies or
+a JSON body is refused with 400 before any view runs (PostgreSQL cannot store one in text).
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
+from typing import Any
 
 from flask import Flask, Response, abort, request, session
+from werkzeug.routing import IntegerConverter
 
 _SESSION_KEY = "csrf_token"
 CSRF_MESSAGE = "Le formulaire a expiré ou ne vient pas de cette application. Rechargez la page."
@@ -43,6 +50,44 @@ def csrf_token() -> str:
     return token
 
 
+#: The largest id a URL may name: a signed 64-bit integer, the widest key the databases hold.
+MAX_ID = 2**63 - 1
+NUL_MESSAGE = "Les données envoyées contiennent un caractère interdit."
+
+
+class BoundedInt(IntegerConverter):
+    """``<int:...>`` in every route: 0 to ``MAX_ID``; anything larger does not match (404)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _refuse_nul() -> None:
+    """400 for a NUL character in anything a view may read as text (never in file uploads)."""
+    texts: list[Any] = [request.path]
+    texts.extend(request.args.keys())
+    texts.extend(request.args.values())
+    texts.extend(request.cookies.values())
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        texts.extend(request.form.keys())
+        texts.extend(request.form.values())
+    if request.is_json:
+        texts.append(request.get_json(silent=True))
+    if any(_has_nul(text) for text in texts):
+        abort(400, NUL_MESSAGE)
+
+
 def _check_csrf() -> None:
     if request.method not in _UNSAFE_METHODS:
         return
@@ -67,11 +112,18 @@ def _headers(response: Response) -> Response:
     headers.setdefault("Permissions-Policy", "microphone=(self), camera=(), geolocation=()")
     if not request.path.startswith("/static/") and "/static/" not in request.path:
         headers.setdefault("Cache-Control", "no-store")
+    from flask import current_app
+
+    hsts_s = int(current_app.config.get("HSTS_SECONDS") or 0)
+    if hsts_s > 0 and request.is_secure:
+        headers.setdefault("Strict-Transport-Security", f"max-age={hsts_s}; includeSubDomains")
     return response
 
 
 def init_app(app: Flask) -> None:
-    """Check CSRF before every request, add the headers after."""
+    """Bound ids in URLs, refuse NULs and check CSRF before every request, add the headers after."""
+    app.url_map.converters["int"] = BoundedInt
+    app.before_request(_refuse_nul)
     app.before_request(_check_csrf)
     app.after_request(_headers)
     app.jinja_env.globals["csrf_token"] = csrf_token

@@ -1123,6 +1123,86 @@ def _drawings() -> dict[str, Callable[[], str]]:
             f'<line x1="47" y1="47" x2="153" y2="153" stroke="{RED}" stroke-width="14"/>',
         ]
     )
+
+    # --- the non-reader pool: more times, quantities, pictograms heard rather than read ---------
+    for h, m in (
+        (11, 0),
+        (4, 30),
+        (1, 15),
+        (5, 45),
+        (8, 0),
+        (7, 30),
+        (9, 0),
+        (6, 0),
+        (11, 30),
+        (4, 0),
+    ):
+        d[f"horloge-{h}h{m:02d}"] = partial(clock, h, m)
+
+    def spread(n: int, draw: Callable[[float, float, int], str], *, rows: int = 2) -> str:
+        """``n`` copies of a drawing centred on a grid (the "how many?" pictures)."""
+        per_row = math.ceil(n / rows) if n > 2 else n
+        lines = math.ceil(n / per_row)
+        parts = []
+        for k in range(n):
+            r, c = divmod(k, per_row)
+            in_row = min(per_row, n - r * per_row)
+            x = 100 + (c - (in_row - 1) / 2) * (180 / max(per_row, 2))
+            y = 100 + (r - (lines - 1) / 2) * 80
+            parts.append(draw(x, y, k))
+        return "".join(parts)
+
+    def small_apple(x: float, y: float, _k: int) -> str:
+        return (
+            circle(x, y + 6, 22, RED)
+            + line(x, y - 16, x + 4, y - 28, 4)
+            + ellipse(x + 14, y - 22, 10, 5, GREEN)
+        )
+
+    def child(x: float, y: float, k: int) -> str:
+        return person(x, y - 42, (BLUE, ORANGE, GREEN, PURPLE)[k % 4], 0.55)
+
+    def note(x: float, y: float, _k: int) -> str:
+        return rect(x - 36, y - 18, 72, 36, LIGHT_GREEN, 4) + circle(x, y, 9)
+
+    for n in range(1, 6):
+        d[f"nombre-pommes-{n}"] = partial(spread, n, small_apple)
+    for n in range(1, 5):
+        d[f"nombre-enfants-{n}"] = partial(spread, n, child, rows=1)
+        d[f"nombre-billets-{n}"] = partial(spread, n, note)
+
+    def forbidden(inner: str) -> str:
+        return "".join(
+            [
+                circle(100, 100, 75, WHITE),
+                inner,
+                f'<circle cx="100" cy="100" r="75" fill="none" stroke="{RED}" stroke-width="14"/>',
+                f'<line x1="47" y1="47" x2="153" y2="153" stroke="{RED}" stroke-width="14"/>',
+            ]
+        )
+
+    d["picto-interdit-telephone"] = lambda: forbidden(
+        rect(78, 50, 44, 100, DARK_GREY, 8) + rect(84, 62, 32, 60, LIGHT_BLUE, 2)
+    )
+    d["picto-interdit-chiens"] = lambda: forbidden(
+        ellipse(100, 105, 38, 18, BROWN)
+        + circle(140, 88, 14, BROWN)
+        + line(72, 118, 70, 140, 6)
+        + line(128, 118, 130, 140, 6)
+        + line(62, 100, 50, 88, 5)
+    )
+    d["picto-sortie-secours"] = lambda: "".join(
+        [
+            rect(15, 40, 170, 120, GREEN, 10),
+            rect(125, 55, 45, 90, WHITE, 2),
+            circle(80, 65, 11, WHITE),
+            # a running figure in white strokes, towards the door
+            (
+                f'<path d="M80,78 L70,110 L50,130 M70,110 L92,128 L96,150 M76,88 L58,96 M78,88 '
+                f'L100,96 L112,84" fill="none" stroke="{WHITE}" stroke-width="8" stroke-linecap="round"/>'
+            ),
+        ]
+    )
     return d
 
 

@@ -376,8 +376,17 @@ class VoiceRecord:
             return False
         return entry.get("segments") == job.record()["segments"]
 
-    def update(self, changes: dict[str, dict[str, Any] | None]) -> None:
-        """Merge ``changes`` (``None`` removes an entry) into the file on disk, under a lock."""
+    def declare_speakers(self, genders: dict[str, dict[str, str]]) -> None:
+        """Set the ``speakers`` entries of some items (a table of items that declares them)."""
+        self.update({}, genders)
+
+    def update(
+        self,
+        changes: dict[str, dict[str, Any] | None],
+        genders: dict[str, dict[str, str]] | None = None,
+    ) -> None:
+        """Merge ``changes`` (``None`` removes an entry) into the file on disk, under a lock;
+        ``genders`` sets speakers entries (by item id)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a+", encoding="utf-8") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
@@ -386,6 +395,8 @@ class VoiceRecord:
             files = data.get("files", {}) if isinstance(data, dict) else {}
             speakers = data.get("speakers", {}) if isinstance(data, dict) else {}
             recorded = data.get("recorded", []) if isinstance(data, dict) else []
+            speakers.update(genders or {})
+            self.speakers = speakers
             for target, entry in changes.items():
                 if entry is None:
                     files.pop(target, None)

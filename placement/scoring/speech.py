@@ -42,6 +42,7 @@ def score_recording(
     transcriber: Transcriber | None = None,
     *,
     use_phrases: bool = True,
+    analysis: bool = True,
 ) -> SpeechScore:
     """Transcribe ``recording``, score the rubric's hypotheses on it, and score the answer.
 
@@ -58,7 +59,7 @@ def score_recording(
             model_name=transcriber.model_name,
             model_version=transcriber.model_version,
         )
-        result = score_transcript(item, transcript)
+        result = score_transcript(item, transcript, analysis=analysis)
         return SpeechScore(transcript, result, {})
     phrase_scores: dict[str, float] = {}
     if use_phrases and transcript.text and not transcript.failed:
@@ -68,5 +69,5 @@ def score_recording(
             )
         except TranscriptionFailed:
             phrase_scores = {}
-    result = score_transcript(item, transcript, phrase_scores or None)
+    result = score_transcript(item, transcript, phrase_scores or None, analysis=analysis)
     return SpeechScore(transcript, result, phrase_scores)

@@ -52,6 +52,8 @@ JOINED_MIN_LETTERS = 8
 #: From this similarity up, a variant that was not found is a near miss (a borderline sign).
 NEAR_MISS = 0.72
 
+#: "8h30", "14h", "8 h30": hours and minutes as separate tokens ("8 h 30").
+_TIME_RE = re.compile(r"\b(\d{1,2}) ?h(?![a-z]) ?(\d{2}\b)?")
 _TOKEN_RE = re.compile(r"\{number\}|\{word\}|[a-z0-9]+")
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "´": "'"})
 
@@ -87,7 +89,7 @@ def normalise(text: str) -> tuple[str, ...]:
         text = text.replace(key, value)
     text = _numbers_to_digits(text)
     # "8 h 30" and "8h30" are the same time; hyphens join words that speech splits
-    text = _fold(text).replace("-", " ")
+    text = _TIME_RE.sub(r"\1 h \2", _fold(text).replace("-", " "))
     text = text.replace("zzplnumberzz", NUMBER).replace("zzplwordzz", WORD)
     return tuple(t for t in _TOKEN_RE.findall(text) if not is_filler(t))
 
@@ -220,19 +222,44 @@ def find_variant(tokens: Sequence[str], variant: str) -> tuple[Match | None, flo
 # -- language ------------------------------------------------------------------------------
 
 _FRENCH = _wordset(
-    "le la les un une des je j tu il elle on nous vous ils elles est suis ai as a et ou mais "
-    "pas ne n de du au aux en dans pour avec sur ce cette c mon ma mes ton ta son sa bonjour "
-    "merci oui non moi m appelle habite travaille voudrais veux suis sont avez"
+    "le la les un une des je j tu il elle nous vous ils elles est suis ai as et ou mais "
+    "pas ne n de du au aux dans pour avec sur ce cette c mon ma mes ton ta son sa bonjour "
+    "merci oui non moi m appelle habite travaille voudrais veux sont avez qui que quoi "
+    "quand comment pourquoi chez tres bien aussi y etait avait fait peux parce ecole "
+    "madame monsieur je suis depuis demain hier aujourd hui rendez vous travail enfants"
 )
+#: Words of both French and a neighbour language: they prove nothing either way.
+_SHARED = _wordset("a on me se en te la de no si con come sale dire mi ma son")
 _FOREIGN = _wordset(
-    # English, Spanish, Portuguese, Italian, German function words that are not French words
-    "the an i you he she we they is am are and or but not of to for with this my your hello "
-    "thank thanks yes have has what where name from please at all speak don do can english french "
-    "el los las soy estoy y pero con por para hola gracias tengo mi es que muy "
-    "eu sou obrigado tenho meu minha voce "
-    "io sono ciao grazie ho il della "
-    "ich bin und nicht ist mein hallo danke"
+    # English, Spanish, Portuguese, Italian, German function and common words, not French words
+    "the an i you he she we they is am are was were be been and or but not of to for with "
+    "this that these my your his her our their hello hi thank thanks yes have has had what "
+    "where when why how who name from please at all speak don do does did can could would "
+    "will should english french there here it its in by about because want need my me "
+    "dear sir madam sorry "
+    "el los las lo soy estoy y pero por para hola gracias tengo es muy una uno del al "
+    "creo hay esta este como mas porque donde "
+    "eu sou obrigado tenho meu minha voce um uma os das dos nao sim com estao eles "
+    "io sono ciao grazie ho il della che non sei questo "
+    "ich bin und nicht ist mein hallo danke ein eine der die das"
 )
+
+
+def language_counts(text: str) -> tuple[float, int, int]:
+    """(share of Latin letters, French function words, foreign function words) of ``text``."""
+    letters = [c for c in text if c.isalpha()]
+    latin = sum(1 for c in letters if _fold(c).isascii()) / len(letters) if letters else 1.0
+    words = re.findall(r"[a-z]+", _fold(text.lower().translate(_APOSTROPHES)))
+    french = sum(w in _FRENCH and w not in _SHARED for w in words)
+    foreign = sum(w in _FOREIGN and w not in _FRENCH and w not in _SHARED for w in words)
+    return latin, french, foreign
+
+
+def surely_foreign(text: str, min_foreign: int = 3) -> bool:
+    """True when ``text`` is in another script, or has ``min_foreign`` foreign function words
+    and no French one."""
+    latin, french, foreign = language_counts(text)
+    return latin < 0.5 or (foreign >= min_foreign and french == 0)
 
 
 def language_flags(text: str) -> tuple[str, ...]:
@@ -249,6 +276,6 @@ def language_flags(text: str) -> tuple[str, ...]:
     words = re.findall(r"[a-z]+", _fold(text.lower().translate(_APOSTROPHES)))
     if len(words) < 3:
         return ()
-    french = sum(w in _FRENCH for w in words)
-    foreign = sum(w in _FOREIGN and w not in _FRENCH for w in words)
+    french = sum(w in _FRENCH and w not in _SHARED for w in words)
+    foreign = sum(w in _FOREIGN and w not in _FRENCH and w not in _SHARED for w in words)
     return ("not_french",) if foreign >= 2 and foreign > french else ()

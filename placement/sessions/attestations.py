@@ -36,6 +36,8 @@ from placement.sessions.operations import (
     confirm_machine_scores,
     effective_result,
     get_session,
+    known_training,
+    policy_trainings,
     require_not_erased,
     require_role,
 )
@@ -179,7 +181,13 @@ def attestation_content(
         raise Conflict("La décision de ce test n'est ni une dispense ni une prescription.")
     hours = effective.hours
     rule = decision_rule(session, effective)
-    trainings = [_training_label(t) for t in effective.decision.get("optional_trainings") or []]
+    # only what the session's policy offers, as it words it (older free text is left out)
+    known = policy_trainings(session.policy)
+    trainings = [
+        _training_label(training)
+        for given in effective.decision.get("optional_trainings") or []
+        if (training := known_training(known, given)) is not None
+    ]
     now = datetime.now(ZoneInfo(tz))
     levels = {k: v for k, v in effective.levels.items() if k in (*SKILLS, "global")}
     return {

@@ -71,6 +71,11 @@ def alembic_config(url: str) -> Any:
     return config
 
 
+def _broken_keys(connection: Any) -> set[tuple[Any, ...]]:
+    """SQLite's rows whose foreign key points nowhere (table, rowid, parent, key index)."""
+    return {tuple(row) for row in connection.exec_driver_sql("PRAGMA foreign_key_check")}
+
+
 def upgrade(url: str, revision: str = "head", engine: Engine | None = None) -> None:
     """Bring the schema of the database at ``url`` to ``revision`` (default: the newest).
 
@@ -83,9 +88,27 @@ def upgrade(url: str, revision: str = "head", engine: Engine | None = None) -> N
     own = engine is None
     engine = engine or make_engine(url)
     try:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+        with engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                # SQLite alters a table by rebuilding it; with foreign keys on, dropping the old
+                # copy of a table others point at fails. The pragma only works outside a
+                # transaction: off now, every key checked before the commit, on again after.
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()
+            try:
+                with connection.begin():
+                    before = _broken_keys(connection) if sqlite else set()
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, revision)
+                    # only what the migration broke: rows already orphaned stay as they were
+                    broken = (_broken_keys(connection) - before) if sqlite else set()
+                    if broken:
+                        raise RuntimeError(f"foreign keys broken by the migration: {broken}")
+            finally:
+                if sqlite:
+                    connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    connection.commit()
     finally:
         if own:
             engine.dispose()

@@ -12,6 +12,7 @@ Exception tree::
     │   └── StaleAnswer           an answer for an item that is no longer on screen (409)
     ├── InvalidInput              bad input from a person: missing reason, bad date... (400)
     │   └── InvalidAnswer         a candidate's answer that cannot be read (422)
+    ├── CodeThrottled             too many wrong session codes from one address (429)
     └── LoginRefused              wrong user name or password, inactive account (401)
         └── LoginThrottled        too many failures: locked for a while (429)
 """
@@ -70,6 +71,16 @@ class InvalidAnswer(InvalidInput):
 
     status = 422
     default_message = "Cette réponse ne peut pas être lue. Veuillez réessayer."
+
+
+class CodeThrottled(SessionsError):
+    """Too many wrong session codes typed from one address: refused for a while."""
+
+    status = 429
+    default_message = (
+        "Trop de codes erronés depuis cet appareil. Attendez quelques minutes "
+        "ou demandez de l'aide à l'agent."
+    )
 
 
 class LoginRefused(SessionsError):

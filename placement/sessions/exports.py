@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
 import io
@@ -16,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from placement import csvsafe
 from placement.responses import columns_for, responses_text
 from placement.sessions import audit, labels
 from placement.sessions.audit import Actor
@@ -86,7 +86,8 @@ RESPONSE_COLUMNS = columns_for(RESPONSE_EXTRA)
 
 def _csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
+    # every cell escaped: a name typed as "=HYPERLINK(...)" stays text in a spreadsheet
+    writer = csvsafe.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()
@@ -131,9 +132,17 @@ def day_row(session: TestSession, day: date) -> dict[str, Any]:
     }
 
 
-def day_results_csv(db: Session, day: date, actor: Actor | User, tz: str = "Europe/Paris") -> str:
-    """The day's sessions with their effective levels and decisions (CSV, UTF-8, comma)."""
-    sessions = sessions_of_day(db, day, tz)
+def day_results_csv(
+    db: Session,
+    day: date,
+    actor: Actor | User,
+    tz: str = "Europe/Paris",
+    *,
+    viewer: User | None = None,
+) -> str:
+    """The day's sessions with their effective levels and decisions (CSV, UTF-8, comma); with
+    ``viewer``, those of the viewer's office only."""
+    sessions = sessions_of_day(db, day, tz, viewer=viewer)
     rows = [day_row(session, day) for session in sessions]
     audit.record(
         db,
@@ -250,6 +259,7 @@ def candidate_data(db: Session, candidate: Candidate) -> dict[str, Any]:
                 "release": session.release_version,
                 "policy": session.policy,
                 "non_reader": session.non_reader,
+                "language": session.language,
                 "responses": responses,
                 "results": [
                     {

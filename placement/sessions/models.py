@@ -7,6 +7,10 @@ Plain SQLAlchemy 2 typed models (no Flask). Rules the schema encodes:
 - a response's machine score stays as computed; an auditeur's review of it is an ``Override``
   with ``target="response"``, which replaces the machine's score in the next result;
 - an item is never given twice in a session (unique ``(session_id, item_id)``);
+- every test session belongs to an office (a *direction territoriale*); a user belongs to one,
+  except the national administrators (``office_id`` NULL, role ``admin``);
+- a login is a :class:`LoginSession` row: logging out or changing the password ends it on the
+  server, so that a copied cookie opens nothing afterwards;
 - erasing a candidate (GDPR) blanks their personal data and recordings but keeps the
   pseudonymous responses the calibration needs, and the audit trail.
 """
@@ -86,8 +90,18 @@ class Stage(enum.StrEnum):
     FINISHED = "finished"
 
 
+class Office(Base):
+    """An OFII office (*direction territoriale*): its auditeurs see its sessions only."""
+
+    __tablename__ = "office"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class User(Base):
-    """An auditeur, psychometrician or administrator."""
+    """An auditeur, psychometrician or administrator of an office (national admin: no office)."""
 
     __tablename__ = "app_user"
 
@@ -101,6 +115,29 @@ class User(Base):
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    #: None only for a national administrator
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"))
+    #: a password someone else chose (a new or reset account): changed at the next login
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    #: demo accounts stop working at this moment
+    expires_at: Mapped[datetime | None]
+
+    office: Mapped[Office | None] = relationship()
+
+
+class LoginSession(Base):
+    """One login of a user: the cookie names it; ended at logout or password change."""
+
+    __tablename__ = "login_session"
+
+    #: sha256 of the secret in the cookie (a copy of the database opens no session)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+    __table_args__ = (Index("ix_login_session_user", "user_id"),)
 
 
 class Candidate(Base):
@@ -144,6 +181,8 @@ class TestSession(Base):
     state: Mapped[str] = mapped_column(String(20), default=SessionState.WAITING)
     stage: Mapped[str] = mapped_column(String(20), default=Stage.WELCOME)
     non_reader: Mapped[bool] = mapped_column(default=False)
+    #: the candidate's language for the tablet's own words (ISO 639 code); None: French only
+    language: Mapped[str | None] = mapped_column(String(16))
     mic_ok: Mapped[bool | None]
     #: the item on screen; an answer for any other item is stale (409)
     pending_item_id: Mapped[str | None] = mapped_column(String(40))
@@ -153,6 +192,9 @@ class TestSession(Base):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     last_seen_at: Mapped[datetime | None]
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    #: when a tablet opened the code: another device is refused until the auditeur releases it
+    code_used_at: Mapped[datetime | None]
 
     candidate: Mapped[Candidate] = relationship(back_populates="sessions")
     created_by: Mapped[User | None] = relationship()
@@ -357,5 +399,21 @@ class LoginAttempt(Base):
     username: Mapped[str] = mapped_column(String(80))
     ip: Mapped[str | None] = mapped_column(String(45))
     success: Mapped[bool] = mapped_column(default=False)
+    #: does not count toward the lock: refused by it before the password was checked, or
+    #: forgiven by a password reset
+    throttled: Mapped[bool] = mapped_column(default=False)
 
     __table_args__ = (Index("ix_login_attempt_ip_at", "ip", "at"),)
+
+
+class CodeAttempt(Base):
+    """A session code typed on a tablet, kept a short while to throttle guessing per address."""
+
+    __tablename__ = "code_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    success: Mapped[bool] = mapped_column(default=False)
+
+    __table_args__ = (Index("ix_code_attempt_ip_at", "ip", "at"),)

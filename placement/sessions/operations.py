@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from itembank.model import SKILLS
 from placement.cat.rules import LEVELS
-from placement.sessions import audit
+from placement.sessions import audit, offices
 from placement.sessions.audit import Actor
 from placement.sessions.errors import Conflict, Forbidden, InvalidInput, NotFound
 from placement.sessions.models import (
@@ -222,6 +222,38 @@ def resolve_release(release_version: str | None, policy: str | None) -> ReleaseC
     return ReleaseChoice(bank.version, policy or str(bank.release.policy))
 
 
+_SHORTFALL = re.compile(r"section (\w+) needs at least (\d+) items but the pool has (\d+)")
+
+
+def require_non_reader_path(choice: ReleaseChoice, rules: str = "cir") -> None:
+    """Raise Conflict, in French, when the release cannot fill a non-reader's test.
+
+    The engine's own check (``placement.cat.check_blueprint`` on the non-reader path: items of
+    the non-reader skills that need no reading) decides; this only says it to the auditeur.
+    """
+    from placement.cat import check_blueprint
+    from placement.errors import BlueprintUnsatisfiable
+    from placement.sessions.bankcache import engine_bank
+
+    bank = engine_bank(choice.release_version, rules=rules, policy=choice.policy)
+    try:
+        check_blueprint(bank.pool, bank.rules, non_reader=True)
+    except BlueprintUnsatisfiable as error:
+        found = _SHORTFALL.search(str(error))
+        detail = (
+            f"la partie {found[1]} demande au moins {found[2]} questions sans lecture, "
+            f"la banque en a {found[3]}"
+            if found
+            else str(error)
+        )
+        raise Conflict(
+            f"La version {choice.release_version} de la banque de questions ne peut pas faire "
+            f"passer le test d'un candidat non-lecteur : {detail}. Lancez le test sans la case "
+            "« non-lecteur », ou publiez une version de la banque qui a assez de questions "
+            "sans lecture."
+        ) from error
+
+
 def start_session(
     db: Session,
     candidate_id: int,
@@ -231,13 +263,20 @@ def start_session(
     *,
     rules: str = "cir",
     code_ttl: timedelta = CODE_TTL,
+    language: str | None = None,
 ) -> TestSession:
     """Start a test for a candidate: a random seed, a short code for the tablet, a secret token.
 
+    ``language`` is the ISO 639 code of the language the tablet's own words are given in
+    besides French (the web layer checks it against its list); None: French only.
     Raises NotFound for an unknown candidate, release or policy, Conflict for an erased
-    candidate or one whose test is already running.
+    candidate, one whose test is already running, or a non-reader on a release whose non-reader
+    pool cannot fill the blueprint, InvalidInput for a malformed language code.
     """
     require_role(user, Role.AUDITEUR)
+    language = (language or "").strip().lower() or None
+    if language is not None and not re.fullmatch(r"[a-z]{2,3}", language):
+        raise InvalidInput("La langue du candidat est inconnue.")
     candidate = get_candidate(db, candidate_id)
     require_not_erased(candidate)
     if has_running_test(candidate):
@@ -245,10 +284,15 @@ def start_session(
             "Un test est déjà en cours pour ce candidat : reprenez-le ou abandonnez-le d'abord."
         )
     choice = resolve_release(release_version, policy)
+    if candidate.non_reader:
+        require_non_reader_path(choice, rules)
     now = utcnow()
+    creator_id = user.id if isinstance(user, User) else user.user_id
+    creator = db.get(User, creator_id) if creator_id is not None else None
     session = TestSession(
         candidate=candidate,
-        created_by_id=user.id if isinstance(user, User) else user.user_id,
+        office_id=offices.office_of(db, creator),
+        created_by_id=creator_id,
         code=_unique_code(db),
         code_expires_at=now + code_ttl,
         token=secrets.token_urlsafe(32),
@@ -259,6 +303,7 @@ def start_session(
         state=SessionState.WAITING,
         stage=Stage.WELCOME,
         non_reader=candidate.non_reader,
+        language=language,
         created_at=now,
     )
     db.add(session)
@@ -269,7 +314,12 @@ def start_session(
         "session.create",
         candidate_id=candidate.id,
         session_id=session.id,
-        detail={"release": choice.release_version, "policy": choice.policy, "rules": rules},
+        detail={
+            "release": choice.release_version,
+            "policy": choice.policy,
+            "rules": rules,
+            "language": language,
+        },
     )
     db.flush()
     return session
@@ -313,6 +363,25 @@ def abandon_session(db: Session, session_id: int, user: User | Actor) -> TestSes
     return session
 
 
+def release_code(db: Session, session_id: int, user: User | Actor) -> TestSession:
+    """Let the session's code be opened on another tablet (the first one broke, say).
+
+    The token changes, so the device that held the test loses it; the code stays as it was (a
+    new one if it expired: :func:`resume_session`). Raises Conflict for a finished test.
+    """
+    require_role(user, Role.AUDITEUR)
+    session = get_session(db, session_id)
+    if session.finished_at is not None or session.state not in RUNNING_STATES:
+        raise Conflict("Ce test n'est pas en cours : son code ne peut pas être libéré.")
+    session.code_used_at = None
+    session.token = secrets.token_urlsafe(32)
+    audit.record(
+        db, user, "session.release", candidate_id=session.candidate_id, session_id=session.id
+    )
+    db.flush()
+    return session
+
+
 def resume_session(
     db: Session, session_id: int, user: User | Actor, *, code_ttl: timedelta = CODE_TTL
 ) -> TestSession:
@@ -331,6 +400,7 @@ def resume_session(
     session.code = _unique_code(db)
     session.code_expires_at = utcnow() + code_ttl
     session.token = secrets.token_urlsafe(32)
+    session.code_used_at = None
     # the tablet comes back through the code; the stage and the pending item are kept
     session.state = SessionState.WAITING
     audit.record(
@@ -352,12 +422,15 @@ def local_day_bounds(day: date, tz: str = "Europe/Paris") -> tuple[datetime, dat
     return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
 
 
-def sessions_of_day(db: Session, day: date, tz: str = "Europe/Paris") -> list[TestSession]:
-    """The sessions created on ``day`` (office time), oldest first."""
+def sessions_of_day(
+    db: Session, day: date, tz: str = "Europe/Paris", *, viewer: User | None = None
+) -> list[TestSession]:
+    """The sessions created on ``day`` (office time), oldest first; with ``viewer``, only those
+    of the viewer's office (all for a national administrator)."""
     start, end = local_day_bounds(day, tz)
     return list(
         db.scalars(
-            select(TestSession)
+            offices.visible_sessions(select(TestSession), viewer)
             .where(TestSession.created_at >= start, TestSession.created_at < end)
             .order_by(TestSession.created_at, TestSession.id)
             # the desk's list (polled every few seconds) reads all of these: one query each
@@ -549,6 +622,38 @@ def override_level(
     return override
 
 
+#: The longest optional-training key accepted from a form (names in the policies are shorter).
+MAX_TRAINING_KEY = 120
+
+
+def policy_trainings(policy_name: str) -> dict[str, dict[str, Any]]:
+    """The optional trainings of a policy, by every key that names one (its name, its target
+    level, ``B1_oral`` for an oral one; case-insensitive): the only ones a document may print."""
+    from placement.levels import load_policy
+
+    try:
+        policy = load_policy(policy_name)
+    except (OSError, ValueError, LookupError):
+        return {}
+    known: dict[str, dict[str, Any]] = {}
+    for training in policy.optional_trainings:
+        keys = [training.name, training.target]
+        if "oral" in training.name.casefold():
+            keys += [f"{training.target}_oral", f"{training.target}-oral"]
+        for key in keys:
+            known.setdefault(key.casefold(), training.to_dict())
+    return known
+
+
+def known_training(known: dict[str, dict[str, Any]], given: Any) -> dict[str, Any] | None:
+    """The policy's training that ``given`` (a key, or a stored training dict) names, if any."""
+    if isinstance(given, Mapping):
+        given = given.get("name") or given.get("id") or ""
+    if not isinstance(given, str) or len(given) > MAX_TRAINING_KEY:
+        return None
+    return known.get(given.strip().casefold())
+
+
 def override_decision(
     db: Session,
     session_id: int,
@@ -571,17 +676,26 @@ def override_decision(
     effective = effective_result(session)
     if effective is None:
         raise Conflict("Aucun résultat n'a encore été calculé pour ce test.")
+    # only the policy's trainings, as the policy words them: never free text on a document
+    known = policy_trainings(session.policy)
+    chosen: list[dict[str, Any]] = []
+    for given in optional_trainings or []:
+        training = known_training(known, given)
+        if training is None:
+            names = " ; ".join(sorted({t["name"] for t in known.values()})) or "aucune"
+            raise InvalidInput(
+                f"Formation facultative inconnue de la politique {session.policy} "
+                f"(possibles : {names})."
+            )
+        if training not in chosen:
+            chosen.append(training)
     override = _add_override(
         db,
         session,
         user,
         target="decision",
         from_value=dict(effective.decision),
-        to_value={
-            "kind": kind,
-            "hours": int(hours),
-            "optional_trainings": list(optional_trainings or []),
-        },
+        to_value={"kind": kind, "hours": int(hours), "optional_trainings": chosen},
         reason=reason,
     )
     db.flush()

@@ -47,6 +47,7 @@ class Erasure:
 def _erase(db: Session, candidate: Candidate, now: datetime) -> Erasure:
     recordings = transcripts = answers = attestations = 0
     for session in candidate.sessions:
+        session.language = None  # the candidate's language says something of their origin
         for response in session.responses:
             if response.recording is not None and response.recording.erased_at is None:
                 response.recording.data = None

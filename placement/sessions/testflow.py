@@ -27,10 +27,10 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -41,8 +41,16 @@ from placement.cat import Rules, next_step, step_rng
 from placement.scoring import score_answer
 from placement.sessions import audit, results
 from placement.sessions.bankcache import EngineBank
-from placement.sessions.errors import Conflict, InvalidAnswer, NotFound, StaleAnswer
+from placement.sessions.errors import (
+    CodeThrottled,
+    Conflict,
+    InvalidAnswer,
+    NotFound,
+    SessionsError,
+    StaleAnswer,
+)
 from placement.sessions.models import (
+    CodeAttempt,
     Recording,
     Response,
     Result,
@@ -58,6 +66,7 @@ from placement.sessions.operations import normalise_code as stored_code
 __all__ = [
     "PRACTICE_ITEM",
     "STAGES",
+    "CodeThrottle",
     "ItemView",
     "Progress",
     "advance_stage",
@@ -203,31 +212,96 @@ def transcription_job_id(response_id: int) -> str:
 # --------------------------------------------------------------------------- opening
 
 
-def open_by_code(db: Session, code: str) -> TestSession:
-    """The session a code opens on the tablet; marks it in progress.
+@dataclass(frozen=True, slots=True)
+class CodeThrottle:
+    """How many wrong codes an address may type within ``window_minutes``."""
 
-    Raises :class:`NotFound` for an unknown code and :class:`Conflict` for an expired code, a
-    finished test or an abandoned one (the auditeur gives a new code to resume it).
+    max_failures: int = 10
+    window_minutes: int = 15
+
+
+def _code_refused(
+    db: Session, ip: str | None, now: datetime, error: SessionsError, **detail: Any
+) -> SessionsError:
+    """Count and audit a refused code (the caller commits even on failure)."""
+    db.add(CodeAttempt(at=now, ip=ip, success=False))
+    audit.record(
+        db,
+        audit.Actor(audit.TABLET.name, None, ip),
+        "code.refused",
+        session_id=detail.pop("session_id", None),
+        detail={"reason": type(error).__name__, **detail},
+    )
+    db.flush()
+    return error
+
+
+def open_by_code(
+    db: Session,
+    code: str,
+    *,
+    ip: str | None = None,
+    held_token: str | None = None,
+    throttle: CodeThrottle | None = None,
+) -> TestSession:
+    """The session a code opens on the tablet; marks it in progress and binds it to the device.
+
+    Raises :class:`NotFound` for an unknown code, :class:`Conflict` for an expired code, a
+    finished test, an abandoned one (the auditeur gives a new code to resume it) or a code
+    already opened on another device (``held_token`` is the token the asking device holds; the
+    auditeur releases the code to move the test to another tablet), and
+    :class:`CodeThrottled` once the address typed too many wrong codes. Every refusal is
+    counted and audited with the address: the caller commits even when this raises.
     """
-    wanted = stored_code(code or "")
-    if not wanted:
-        raise NotFound("Ce code n'existe pas. Vérifiez le code donné par l'agent.")
-    session = db.scalars(select(TestSession).where(TestSession.code == wanted)).first()
-    if session is None:
-        raise NotFound("Ce code n'existe pas. Vérifiez le code donné par l'agent.")
-    expires = as_aware(session.code_expires_at)
-    if expires is not None and expires < _now():
-        raise Conflict("Ce code a expiré. Demandez un nouveau code à l'agent.")
-    if session.state == SessionState.ABANDONED:
-        raise Conflict("Ce test a été interrompu. Demandez un nouveau code à l'agent.")
-    if session.stage == Stage.FINISHED:
-        raise Conflict("Ce test est terminé. Merci, rendez la tablette à l'agent.")
+    throttle = throttle or CodeThrottle()
     now = _now()
+    if ip is not None:
+        failures = db.scalar(
+            select(func.count(CodeAttempt.id)).where(
+                CodeAttempt.ip == ip,
+                CodeAttempt.success.is_(False),
+                CodeAttempt.at >= now - timedelta(minutes=throttle.window_minutes),
+            )
+        )
+        if (failures or 0) >= throttle.max_failures:
+            raise _code_refused(db, ip, now, CodeThrottled())
+    wanted = stored_code(code or "")
+    unknown = NotFound("Ce code n'existe pas. Vérifiez le code donné par l'agent.")
+    session = (
+        db.scalars(select(TestSession).where(TestSession.code == wanted)).first()
+        if wanted
+        else None
+    )
+    if session is None:
+        raise _code_refused(db, ip, now, unknown)
+    expires = as_aware(session.code_expires_at)
+    refusal: SessionsError | None = None
+    if expires is not None and expires < now:
+        refusal = Conflict("Ce code a expiré. Demandez un nouveau code à l'agent.")
+    elif session.state == SessionState.ABANDONED:
+        refusal = Conflict("Ce test a été interrompu. Demandez un nouveau code à l'agent.")
+    elif session.stage == Stage.FINISHED:
+        refusal = Conflict("Ce test est terminé. Merci, rendez la tablette à l'agent.")
+    elif session.code_used_at is not None and held_token != session.token:
+        refusal = Conflict(
+            "Ce code est déjà utilisé sur une autre tablette. "
+            "Demandez à l'agent de le libérer pour continuer ici."
+        )
+    if refusal is not None:
+        raise _code_refused(db, ip, now, refusal, session_id=session.id)
     if session.state == SessionState.WAITING:
         session.state = SessionState.IN_PROGRESS
         session.started_at = session.started_at or now
+    session.code_used_at = session.code_used_at or now
     session.last_seen_at = now
-    _audit(db, session, "session.open")
+    db.add(CodeAttempt(at=now, ip=ip, success=True))
+    audit.record(
+        db,
+        audit.Actor(audit.TABLET.name, None, ip),
+        "session.open",
+        candidate_id=session.candidate_id,
+        session_id=session.id,
+    )
     db.flush()
     return session
 

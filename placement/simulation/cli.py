@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from placement import csvsafe
 from placement.bank import load_bank
 from placement.cat import Exposure, Rules
 from placement.errors import PlacementError
@@ -141,7 +142,7 @@ def _rules(args: argparse.Namespace, pool: Pool) -> tuple[Rules, list[str]]:
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer = csvsafe.DictWriter(handle, fieldnames=list(rows[0]))  # a bank's ids stay text
         writer.writeheader()
         writer.writerows(rows)
 

@@ -87,8 +87,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"retried {len(recovered)} job(s) of dead workers: {', '.join(recovered)}")
     if args.preload:
         from audio.transcribe import get_transcriber
+        from placement.scoring import prepare
 
         get_transcriber()
+        prepare(())  # the French language model used to score the transcripts
     worker = SimpleWorker([queue.queue], connection=queue.connection)
     worker.work(burst=args.burst, with_scheduler=True)
     return 0

@@ -230,25 +230,34 @@ class RQQueue:
             return None
 
     def enqueue(self, func_path: str, *args: Any, job_id: str) -> str:
-        """Put ``func_path(*args)`` on the queue, once per id while queued or running."""
+        """Put ``func_path(*args)`` on the queue, once per id while queued or running.
+
+        Raises QueueUnavailable when Redis cannot be reached (the caller keeps the job).
+        """
+        import redis
         from rq import Retry
 
-        # a short lock makes two simultaneous enqueues of one id enqueue it once
-        lock = self.connection.lock(f"placement:enqueue:{job_id}", timeout=10, blocking_timeout=10)
-        with lock:
-            if self.status(job_id) in ("queued", "running"):
-                return job_id
-            self.queue.enqueue(
-                func_path,
-                *args,
-                job_id=job_id,
-                retry=Retry(max=self.retries, interval=self.retry_intervals_s)
-                if self.retries
-                else None,
-                job_timeout=self.job_timeout_s,
-                result_ttl=self.result_ttl_s,
-                failure_ttl=self.result_ttl_s,
+        try:
+            # a short lock makes two simultaneous enqueues of one id enqueue it once
+            lock = self.connection.lock(
+                f"placement:enqueue:{job_id}", timeout=10, blocking_timeout=10
             )
+            with lock:
+                if self.status(job_id) in ("queued", "running"):
+                    return job_id
+                self.queue.enqueue(
+                    func_path,
+                    *args,
+                    job_id=job_id,
+                    retry=Retry(max=self.retries, interval=self.retry_intervals_s)
+                    if self.retries
+                    else None,
+                    job_timeout=self.job_timeout_s,
+                    result_ttl=self.result_ttl_s,
+                    failure_ttl=self.result_ttl_s,
+                )
+        except redis.RedisError as exc:
+            raise QueueUnavailable(f"cannot enqueue {job_id} on {self.redis_url}: {exc}") from exc
         return job_id
 
     def status(self, job_id: str) -> JobStatus | None:

@@ -90,3 +90,27 @@ def test_dif_against_one_group_is_flagged(rng):
     assert delta < -1.5  # harder for the focal group: negative ETS delta
     assert p < 1e-6
     assert se > 0
+
+
+def test_the_engine_simulation_runs_the_non_reader_path_from_the_csv_alone(tmp_path, rng):
+    from calibration.data import write_parameters
+    from calibration.simulation import compare_with_engine
+
+    co = random_bank(40, rng, prefix="CO")
+    themes = ("vie pratique", "vie publique", "vie professionnelle")
+    co = co.with_values(
+        skills=("CO",) * 40,
+        themes=tuple(themes[i % 3] for i in range(40)),
+        non_reader=np.arange(40) % 4 != 0,  # 30 items need no reading
+    )
+    path = write_parameters(co, tmp_path / "co.csv")
+    sim = compare_with_engine(path, path, n_candidates=60, seed=3, progress=False)
+    assert sim["skills"] == ["CO"]
+    paths = sim["non_reader"]
+    assert set(paths) == {"current", "new"}
+    assert paths["new"]["mean_items"] >= 8  # the CO section's minimum, on 30 items
+    assert paths["new"]["rmse"]["CO"] is not None
+    # without the column the same bank has no non-reader path: said, not failed
+    bare = write_parameters(co.with_values(non_reader=np.zeros(40, dtype=bool)), tmp_path / "b.csv")
+    sim = compare_with_engine(bare, bare, n_candidates=30, seed=3, progress=False)
+    assert "for non-readers" in sim["non_reader"]["skipped"]

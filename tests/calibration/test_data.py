@@ -227,3 +227,24 @@ def test_the_command_line_says_which_old_column_it_read(tmp_path, table, capsys)
     out = capsys.readouterr().out
     assert f"note : {responses} : colonne « examinee » lue comme « person_id »" in out
     assert "1 réponse(s) sans score (non corrigées) ignorées" in out
+
+
+def test_the_non_reader_and_enemies_columns_are_carried_through(tmp_path, rng):
+    bank = random_bank(6, rng)
+    flagged = bank.with_values(
+        non_reader=np.array([True, False, True, False, False, True]),
+        enemies=(("CE-002",), (), (), (), (), ()),
+    )
+    path = write_parameters(flagged, tmp_path / "p.csv")
+    assert path.read_text().splitlines()[0].endswith(",enemies,non_reader")
+    back = read_parameters(path)
+    np.testing.assert_array_equal(back.non_reader_mask, flagged.non_reader_mask)
+    assert back.enemy_lists == flagged.enemy_lists
+    # a new fit (new values) and a subset keep the flags of their items
+    refit = back.with_values(a=back.a * 1.1)
+    np.testing.assert_array_equal(refit.non_reader_mask, flagged.non_reader_mask)
+    assert refit.subset([5, 0]).non_reader_mask.tolist() == [True, True]
+    # a table without the columns has no non-reader item and no enemies
+    plain = read_parameters(write_parameters(bank, tmp_path / "plain.csv"))
+    assert not plain.non_reader_mask.any()
+    assert plain.enemy_lists == ((),) * 6

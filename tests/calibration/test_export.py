@@ -17,11 +17,14 @@ def _fill(url: str) -> None:
     from sqlalchemy.orm import Session
 
     from placement.sessions.db import make_engine
-    from placement.sessions.models import Base, Candidate, Response, TestSession
+    from placement.sessions.models import Base, Candidate, Office, Response, TestSession
 
     engine = make_engine(url)
     Base.metadata.create_all(engine)
     with Session(engine) as db:
+        office = Office(name="Bureau")
+        db.add(office)
+        db.flush()
         for k, (name, language, release) in enumerate(
             [
                 ("Diallo", "peul", "2026.11.0"),
@@ -37,7 +40,7 @@ def _fill(url: str) -> None:
             db.flush()
             session = TestSession(
                 candidate_id=cand.id, code=uuid.uuid4().hex[:8], token=uuid.uuid4().hex,
-                release_version=release, policy="cir-2016", seed=k,
+                release_version=release, policy="cir-2016", seed=k, office_id=office.id,
             )  # fmt: skip
             db.add(session)
             db.flush()

@@ -137,7 +137,7 @@ def start_test(app: Flask, test_bank: tuple[Path, Path]) -> Callable[..., dict[s
     counter = iter(range(1, 10_000))
     _, rules = test_bank
 
-    def start(*, non_reader: bool = False) -> dict[str, Any]:
+    def start(*, non_reader: bool = False, language: str | None = None) -> dict[str, Any]:
         n = next(counter)
         with app.app_context():
             session = db.session
@@ -152,7 +152,9 @@ def start_test(app: Flask, test_bank: tuple[Path, Path]) -> Callable[..., dict[s
                 first_name="Amina",
                 non_reader=non_reader,
             )
-            test = operations.start_session(session, candidate.id, user, rules=str(rules))
+            test = operations.start_session(
+                session, candidate.id, user, rules=str(rules), language=language
+            )
             session.commit()
             return {
                 "code": test.code,

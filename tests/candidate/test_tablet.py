@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Callable
 from datetime import timedelta
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from placement.sessions.models import (
@@ -23,6 +25,7 @@ from placement.sessions.models import (
     Stage,
     TestSession,
     Transcript,
+    User,
     utcnow,
 )
 from tests.candidate import testbank
@@ -109,8 +112,9 @@ def test_code_opens_in_any_spelling_and_by_qr(
     assert "placement_tablet=" in response.headers["Set-Cookie"]
     assert "HttpOnly" in response.headers["Set-Cookie"]
     assert _session(app, started["session_id"]).state == SessionState.IN_PROGRESS
+    assert tablet.get(f"/t/c/{started['code']}").status_code == 303  # the same tablet, by QR
     other = app.test_client().get(f"/t/c/{started['code']}")
-    assert other.status_code == 303
+    assert other.status_code == 409  # one device per code, until the auditeur releases it
 
 
 # ----------------------------------------------------------------------------- stages
@@ -167,12 +171,21 @@ def test_reload_resumes_on_the_same_item(
 ) -> None:
     pad, started = in_test
     first = pad.state()["item"]["id"]
-    # a reload, a new tab, a lost cookie with the code typed again: the same item
+    # a reload, a new tab: the same item
     assert pad.state()["item"]["id"] == first
     assert f'data-item-id="{first}"' in pad.get("/t/test").get_data(as_text=True)
+    # a lost cookie (or another tablet) with the code typed again: refused until the auditeur
+    # releases the code, then the same item
     other = Tablet(app.test_client())
+    assert other.open(started["code"]).status_code == 409
+    with app.app_context():
+        from placement.sessions.operations import release_code
+
+        release_code(db.session, started["session_id"], db.session.get(User, started["user_id"]))
+        db.session.commit()
     other.open(started["code"])
     assert other.state()["item"]["id"] == first
+    pad = other
     response = pad.answer_current(speech_wav)
     assert response is not None
     assert response.status_code == 200
@@ -297,12 +310,17 @@ def test_spoken_sentences(app: Flask, tablet: FlaskClient) -> None:
     from webui.candidate import speech
 
     key = speech.register(TEXTS["finished"])
-    with tablet.get(f"/t/parole/{key}.wav") as response:
+    with tablet.get(f"/t/parole/{key}.mp3") as response:
         assert response.status_code == 200
-        assert response.data[:4] == b"RIFF"
-        assert response.mimetype == "audio/wav"
+        assert _is_mp3(response.data)
+        assert response.mimetype == "audio/mpeg"
     # a key that the server did not register: no espeak-ng on text of someone's choosing
-    assert tablet.get("/t/parole/0123456789abcdef0123.wav").status_code == 404
+    assert tablet.get("/t/parole/0123456789abcdef0123.mp3").status_code == 404
+
+
+def _is_mp3(data: bytes) -> bool:
+    """An ID3 tag or an MPEG audio frame header at the start."""
+    return data[:3] == b"ID3" or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0)
 
 
 def test_posts_need_the_csrf_token(start_test: Start, tablet: FlaskClient) -> None:
@@ -510,3 +528,115 @@ def test_failed_transcription_goes_to_review_and_loses_nothing(
         assert "erased" in (transcript.error or "")
     # the test goes on without waiting for the score
     assert pad.state()["item"]["id"] != item["id"]
+
+
+def _esc(text: str) -> str:
+    """``text`` as Jinja writes it into a page."""
+    return str(escape(text))
+
+
+def test_the_tablet_speaks_the_candidates_language_then_french(
+    app: Flask, start_test: Callable[..., dict[str, Any]], tablet: FlaskClient, speech_wav: bytes
+) -> None:
+    from webui.candidate.languages import languages
+
+    arabic = languages()["ar"]
+    info = start_test(language="ar", non_reader=True)
+    pad = Tablet(tablet)
+    assert pad.open(info["code"]).status_code == 303
+    welcome = pad.get("/t/test").get_data(as_text=True)
+    assert 'data-tr-lang="ar" data-tr-dir="rtl"' in welcome
+    # the Arabic sentence comes first, in its own direction, then the French one
+    tr_at = welcome.index(f'<p class="lead tr" lang="ar" dir="rtl">{arabic.texts["welcome"]}</p>')
+    fr_at = welcome.index(_esc(TEXTS["welcome"]))
+    assert tr_at < fr_at
+    assert f'<span class="tr" lang="ar" dir="rtl">{arabic.labels["start"]}</span>' in welcome
+    pad.post_form("/t/etape", {"stage": "consent"})
+    consent = pad.get("/t/test").get_data(as_text=True)
+    days = app.config.get("RETENTION_DAYS", 365)
+    assert arabic.texts["consent"].format(days=days) in consent
+    assert _esc(TEXTS["consent"].format(days=days)) in consent
+    # the consent is spoken in Arabic then in French: one registered sound, made on request
+    audio = re.search(r'class="speak[^"]*" data-audio="([^"]+)" data-autoplay', consent)
+    assert audio is not None
+    with tablet.get(audio.group(1)) as spoken:
+        assert spoken.status_code == 200
+        assert spoken.mimetype == "audio/mpeg"
+        assert _is_mp3(spoken.get_data())
+    # the refusals of a recording carry their translation for the script to show
+    refusals = json.loads(consent.split('id="refusals">', 1)[1].split("</script>", 1)[0])
+    assert refusals["silence"]["tr"] == {
+        "text": arabic.refusals["silence"],
+        "lang": "ar",
+        "dir": "rtl",
+    }
+    for stage in ("sound_check", "mic_check"):
+        pad.post_form("/t/etape", {"stage": stage})
+    pad.get("/t/test")
+    assert pad.post_audio("/t/micro", speech_wav, "micro.wav").status_code == 200
+    pad.post_form("/t/etape", {"stage": "practice"})
+    practice = pad.get("/t/test").get_data(as_text=True)
+    assert arabic.texts["practice"] in practice
+    pad.practice()
+    item = pad.get("/t/test").get_data(as_text=True)
+    state = pad.state()
+    # the items are the test: their instruction stays French only; the tablet's help is Arabic
+    instruction = state["item"]["instruction"]
+    assert instruction["tr"] is None
+    assert _esc(instruction["text"]) in item
+    assert arabic.texts["item_choice"] in item or arabic.texts["item_speech"] in item
+    assert f'<span class="tr" lang="ar" dir="rtl">{arabic.texts["skip"]}</span>' in item
+
+
+def test_a_french_only_session_shows_no_translation(
+    start_test: Callable[..., dict[str, Any]], tablet: FlaskClient
+) -> None:
+    info = start_test()
+    pad = Tablet(tablet)
+    pad.open(info["code"])
+    page = pad.get("/t/test").get_data(as_text=True)
+    assert "data-tr-lang" not in page
+    assert 'class="lead tr"' not in page
+    assert "Bonjour et bienvenue" in page
+
+
+def test_a_non_reader_test_is_refused_when_the_bank_cannot_fill_its_path(
+    app: Flask, test_bank: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import yaml
+
+    from placement.sessions import operations
+    from placement.sessions.errors import Conflict
+    from placement.sessions.models import Role
+    from placement.sessions.users import create_user
+
+    # the same bank, but rules that want reading items on the non-reader path: none exist
+    rules = tmp_path / "r.yaml"
+    rules.write_text(
+        yaml.safe_dump({**testbank.RULES, "non_reader_skills": ["CO", "CE", "EO"]}),
+        encoding="utf-8",
+    )
+    with app.app_context():
+        user, _ = create_user(
+            db.session, "agent.nr", "Agent", Role.AUDITEUR, "mot-de-passe-long-12"
+        )
+        reader, non_reader = (
+            operations.create_candidate(
+                db.session,
+                user,
+                dossier_number=f"75-2026-0090{n}",
+                last_name="Diallo",
+                first_name="Amina",
+                non_reader=bool(n),
+            )
+            for n in (0, 1)
+        )
+        with pytest.raises(Conflict) as refused:
+            operations.start_session(db.session, non_reader.id, user, rules=str(rules))
+        message = refused.value.message
+        assert "non-lecteur" in message
+        assert "la partie CE demande au moins 2 questions sans lecture, la banque en a 0" in message
+        # a reader's test on the same bank and rules starts
+        session = operations.start_session(db.session, reader.id, user, rules=str(rules))
+        assert session.id is not None
+        db.session.rollback()

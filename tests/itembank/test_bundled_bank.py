@@ -87,3 +87,16 @@ def test_the_bundled_releases_load_and_match_their_manifests() -> None:
         assert release.media_path(
             release.items[next(iter(release.items))].instruction.audio
         ).is_file()
+
+
+def test_the_non_reader_pool_is_at_full_depth() -> None:
+    bank = load_bank(BANK_ROOT, skip_invalid=True, decode_media=False)
+    cov = coverage(bank.items.values())
+    assert cov.non_reader["CO"] >= 150  # issue 16: listening items that need no reading
+    assert cov.non_reader_shortfalls == [], [str(s) for s in cov.non_reader_shortfalls]
+    for item in bank.items.values():
+        if item.non_reader and item.skill == "CO":
+            assert item.instruction.audio, item.id
+            assert item.stem is not None, item.id
+            assert item.stem.audio, item.id
+            assert all(c.image or c.audio for c in item.choices), item.id

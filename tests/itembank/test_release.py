@@ -51,8 +51,13 @@ def test_publish_then_load(make_bank: MakeBank, tmp_path: Path) -> None:
     with release.parameters_path.open() as f:
         header = next(csv.reader(f))
     assert header == ["id", "skill", "theme", "model", "a", "b", "c", "d", "b1", "b2", "b3",
-                      "provisional", "pretest"]  # fmt: skip
+                      "provisional", "pretest", "enemies", "non_reader"]  # fmt: skip
     assert len(release.parameters) == len(release.items)
+    # the CSV alone says which items suit non-readers and which are enemies: the items' flags
+    for item_id, item in release.items.items():
+        row = release.parameters[item_id]
+        assert (row.non_reader, row.enemies) == (item.non_reader, tuple(item.enemies))
+    assert any(row.non_reader for row in release.parameters)
     assert all(row.provisional for row in release.parameters)
 
     # every file of the release is in the manifest, with its hash

@@ -76,3 +76,21 @@ def test_key_checks() -> None:
     text = "\n".join(format_key_checks(keys))
     assert "CE key is the longest choice in 1 of 2 text items (50%; about 50% by chance)" in text
     assert "media/pictures/pharmacie.svg: CO-001, CO-003" in text
+
+
+def test_the_non_reader_pool_by_level_and_theme_with_its_gaps() -> None:
+    items = [item_from_data(d) for d in base_items().values()]
+    cov = coverage(items)
+    assert all(skill in ("CO", "EO") for skill, _, _ in cov.non_reader_cell)
+    assert sum(cov.non_reader_cell.values()) == cov.non_reader["CO"] + cov.non_reader["EO"]
+    gaps = {str(s) for s in cov.non_reader_shortfalls}
+    assert "CO: non-reader items: 1 < 48 (missing 47)" in gaps
+    assert "CO: non-reader, theme vie publique: 0 < 4 (missing 4)" in gaps
+    assert "CO: non-reader, level A2: 0 < 8 (missing 8)" in gaps
+    assert not any("level B1" in g for g in gaps)  # non-lecteurs are placed below B1
+    text = format_coverage(cov)
+    assert "non-reader pool (the path of a non-lecteur: items that need no reading):" in text
+    assert "gaps of the non-reader pool" in text
+    data = cov.to_data()
+    assert data["non_reader_by_skill_level_theme"]["CO"]["A2"]["vie publique"] == 0
+    assert "CO: non-reader, level A2: 0 < 8 (missing 8)" in data["missing_for_non_readers"]

@@ -39,6 +39,13 @@ def test_score_as_json(capsys: pytest.CaptureFixture[str]) -> None:
         == 0
     )
     result = json.loads(capsys.readouterr().out)
+    # plainly another language: the rubric's level 0 ("pas en français"), no review needed
+    assert (result["score"], result["needs_review"]) == (0, False)
+    assert "not_french" in result["flags"]
+    # mostly another language with some French: the auditeur confirms
+    args = ["score", "--bank", BANK, "--item", "EO-001", "--json"]
+    assert main([*args, "--text", "Hello, thank you, you know, je suis John"]) == 0
+    result = json.loads(capsys.readouterr().out)
     assert result["needs_review"] is True
     assert "not_french" in result["flags"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from audio.intake import check_recording
 from audio.transcribe import Transcript, get_transcriber
 from itembank.model import Item, Rubric, RubricElement, RubricLevel
 from placement.scoring import (
+    AUTO_MIN_CONFIDENCE,
     element_hypotheses,
     phrase_hypotheses,
     score_recording,
@@ -144,7 +146,7 @@ def test_hypotheses_put_the_variant_where_the_transcript_resembles_it(
 
 
 @pytest.mark.slow
-def test_real_recordings_end_in_review_when_the_model_cannot_be_trusted(
+def test_a_real_recording_is_auto_scored_only_on_what_the_rules_allow(
     introduce: Item, tmp_path: Path
 ) -> None:
     wav = speak(
@@ -155,12 +157,19 @@ def test_real_recordings_end_in_review_when_the_model_cannot_be_trusted(
     )
     recording = check_recording(wav.read_bytes())
     scored = score_recording(introduce, recording, get_transcriber())
-    # espeak-ng French is beyond the base model: whatever it heard, an auditeur must confirm
-    assert scored.result.needs_review
-    assert scored.transcript.model_name == "whisper-base"
+    transcript, result = scored.transcript, scored.result
+    assert transcript.model_name == "whisper-base"
+    assert 0 <= result.score <= result.max_score
     if scored.phrase_scores:
-        assert scored.transcript.text in scored.phrase_scores
-    assert scored.to_dict()["result"]["needs_review"] is True
+        assert transcript.text in scored.phrase_scores
+    assert scored.to_dict()["result"] == result.to_dict()
+    # whatever the model heard: an automatic score below the maximum needs a confident,
+    # whole transcript; a failed, cut or foreign-sounding one below it is always reviewed
+    if not result.needs_review and result.score < result.max_score:
+        assert transcript.confidence >= AUTO_MIN_CONFIDENCE
+        assert not {"truncated", "failed", "not_french"} & set(transcript.flags)
+    if {"failed", "truncated"} & set(transcript.flags) and result.score < result.max_score:
+        assert result.needs_review
 
 
 def test_an_uncertain_transcript_goes_to_review_even_when_one_element_would_not_raise_it(
@@ -188,3 +197,54 @@ def test_an_uncertain_transcript_goes_to_review_even_when_one_element_would_not_
     assert "uncertain_transcript" in result.flags
     confident = make_transcript(sure("Bonjour, je vous souhaite une bonne journée."))
     assert score_transcript(item, confident).needs_review is False
+
+
+def test_a_truncated_transcript_below_the_maximum_goes_to_review(
+    introduce: Item, make_transcript: MakeTranscript
+) -> None:
+    cut = make_transcript(sure("Bonjour, je m'appelle Amina, j'ai"), flags=("truncated",))
+    result = score_transcript(introduce, cut)
+    assert result.needs_review
+    assert "truncated" in result.flags
+    assert any("la fin de la réponse" in r for r in result.reasons)
+    # at the maximum nothing was lost that could raise it
+    whole = make_transcript(
+        sure("Bonjour, je m'appelle Amina, j'ai trente ans, je viens du Maroc."),
+        flags=("truncated",),
+    )
+    assert score_transcript(introduce, whole).needs_review is False
+
+
+def test_an_element_in_the_n_best_and_supported_by_the_audio_is_credited(
+    introduce: Item, make_transcript: MakeTranscript
+) -> None:
+    heard = make_transcript(sure("Bonjour, je ma pelle Amina."))
+    heard = dataclasses.replace(heard, alternatives=("Bonjour, je m'appelle Amina.",))
+    hypotheses = element_hypotheses(introduce, heard)
+    scores = {heard.text: -10.0, **dict.fromkeys(hypotheses.values(), -30.0)}
+    # in the n-best but not supported by the audio: reviewed, not credited
+    doubtful = score_transcript(introduce, heard, scores)
+    assert doubtful.score == 1
+    assert doubtful.needs_review
+    assert "audio_supports_missing" in doubtful.flags
+    # in the n-best and supported: credited (the provisional score rises), still reviewed
+    scores[hypotheses["nom"]] = -10.5
+    credited = score_transcript(introduce, heard, scores)
+    assert credited.score == 2
+    assert "nom" in credited.found
+    assert credited.needs_review
+    assert "credited_from_audio" in credited.flags
+    # the transcription never lowers the score of what the text itself reaches
+    assert credited.score >= score_transcript(introduce, heard).score
+
+
+def test_a_doubtful_language_id_does_not_hold_back_a_top_score(
+    introduce: Item, make_transcript: MakeTranscript
+) -> None:
+    french = sure("Bonjour, je m'appelle Amina, j'ai trente ans, je viens du Maroc.")
+    doubted = make_transcript(french, flags=("not_french",), language_p=0.1)
+    result = score_transcript(introduce, doubted)
+    assert (result.score, result.needs_review) == (3, False)
+    # below the top, the doubt sends it to the auditeur
+    lower = make_transcript(sure("Bonjour, je m'appelle Amina."), flags=("not_french",))
+    assert score_transcript(introduce, lower).needs_review

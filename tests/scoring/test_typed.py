@@ -97,13 +97,22 @@ def test_requires_caps_the_level(introduce: Item) -> None:
     assert result.score == 2
 
 
-def test_another_language_is_flagged_for_review(introduce: Item) -> None:
+def test_another_language_scores_the_rubrics_zero(introduce: Item) -> None:
+    # level 0 is "pas en français": plainly another language is scored 0 without review
     english = score_answer(introduce, {"text": "Hello, my name is John and I am from Ghana"})
-    assert english.needs_review
+    assert (english.score, english.needs_review) == (0, False)
     assert "not_french" in english.flags
     arabic = score_answer(introduce, {"text": "مرحبا اسمي أمينة"})
-    assert arabic.needs_review
-    assert arabic.score == 0
+    assert (arabic.score, arabic.needs_review) == (0, False)
+    # some French among the foreign words: the auditeur confirms
+    mixed = score_answer(introduce, {"text": "Hello, thank you, you know, je suis John"})
+    assert mixed.needs_review
+    assert "not_french" in mixed.flags
+    # the scorer before the language analysis kept the rubric's score and asked for a review
+    legacy = score_answer(
+        introduce, {"text": "Hello, my name is John and I am from Ghana"}, analysis=False
+    )
+    assert legacy.needs_review
     assert language_flags("Bonjour, je m'appelle Amina et je viens du Maroc") == ()
 
 

@@ -83,7 +83,7 @@ def play_test(
     with app.app_context():
         session = db.session.get(TestSession, session_id)
         assert session is not None
-        testflow.open_by_code(db.session, session.code)
+        testflow.open_by_code(db.session, session.code, held_token=session.token)  # this tablet
         for stage in (Stage.CONSENT, Stage.SOUND_CHECK, Stage.MIC_CHECK):
             testflow.advance_stage(db.session, session, stage)
         testflow.check_microphone(db.session, session, mic_wav, "audio/wav")

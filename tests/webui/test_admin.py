@@ -29,7 +29,7 @@ from placement.sessions.models import (
     User,
     utcnow,
 )
-from tests.webui.conftest import CSRF, login
+from tests.webui.conftest import CSRF, login, set_csrf
 from tests.webui.flows import new_session, play_test
 from webui.extensions import db
 
@@ -93,7 +93,19 @@ def test_admin_creates_resets_and_deactivates_accounts(
     password = re.search(r'id="new-password">([^<]+)<', created.text)
     assert password is not None
     newcomer = app.test_client()
-    assert login(newcomer, "c.leroy", password.group(1)).status_code == 302
+    first = login(newcomer, "c.leroy", password.group(1))
+    assert first.location.endswith("/mot-de-passe")  # a handed-over password is replaced first
+    changed = newcomer.post(
+        "/mot-de-passe",
+        data={
+            "csrf_token": CSRF,
+            "current_password": password.group(1),
+            "new_password": "le mien, choisi",
+            "new_password_confirm": "le mien, choisi",
+        },
+    )
+    assert changed.status_code == 302
+    set_csrf(newcomer)
     assert newcomer.get("/desk/").status_code == 200
     with app.app_context():
         user_id = db.session.scalar(select(User.id).where(User.username == "c.leroy"))
@@ -130,6 +142,10 @@ def test_export_then_erase_a_candidate(
         candidate_id = db.session.scalar(
             select(TestSession.candidate_id).where(TestSession.id == session_id)
         )
+        tested = db.session.get(TestSession, session_id)
+        assert tested is not None
+        tested.language = "ar"  # the tablet spoke Arabic: part of the candidate's data
+        db.session.commit()
         responses_before = db.session.scalar(
             select(func.count(Response.id)).where(Response.session_id == session_id)
         )
@@ -143,6 +159,7 @@ def test_export_then_erase_a_candidate(
     names = archive.namelist()
     data = json.loads(archive.read("donnees.json"))
     assert data["candidate"]["last_name"] == "Haddad"
+    assert data["sessions"][0]["language"] == "ar"
     assert len(data["sessions"][0]["responses"]) == responses_before
     assert any(n.startswith("enregistrements/") and n.endswith(".wav") for n in names)
     assert any(n.startswith("attestations/") and n.endswith(".pdf") for n in names)
@@ -165,6 +182,9 @@ def test_export_then_erase_a_candidate(
         assert "Haddad" not in (candidate.last_name, candidate.first_name)
         assert candidate.birth_date is None
         assert candidate.dossier_number == f"EFFACE-{candidate_id}"
+        erased_session = db.session.get(TestSession, session_id)
+        assert erased_session is not None
+        assert erased_session.language is None
         responses = db.session.scalars(
             select(Response).where(Response.session_id == session_id)
         ).all()

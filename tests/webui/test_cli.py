@@ -133,7 +133,13 @@ def test_serve_makes_demo_accounts_once_and_answers(tmp_path: Path) -> None:
             line = server.stdout.readline()
             assert line, "".join(lines)
             lines.append(line)
-        accounts = dict(re.findall(r"identifiant : (\S+)\s+mot de passe : (\S+)", "".join(lines)))
+        # the passwords are not in the server's output, but in a file only its user reads
+        assert "mot de passe :" not in "".join(lines)
+        secrets_file = tmp_path / "instance" / "comptes-demo.txt"
+        assert secrets_file.stat().st_mode & 0o077 == 0
+        accounts = dict(
+            re.findall(r"identifiant : (\S+)\s+mot de passe : (\S+)", secrets_file.read_text())
+        )
         assert set(accounts) == {"admin", "auditeur", "psychometre"}
         base = f"http://127.0.0.1:{port}"
         jar = http.cookiejar.CookieJar()
@@ -149,7 +155,22 @@ def test_serve_makes_demo_accounts_once_and_answers(tmp_path: Path) -> None:
         form = urllib.parse.urlencode(
             {"username": "auditeur", "password": accounts["auditeur"], "csrf_token": token.group(1)}
         ).encode()
-        desk = opener.open(f"{base}/login", data=form, timeout=10)
+        forced = opener.open(f"{base}/login", data=form, timeout=10)
+        # a demo password is handed over in a file: it must be replaced before anything else
+        assert forced.geturl().endswith("/mot-de-passe")
+        forced_page = forced.read().decode()
+        assert "choisissez le vôtre" in forced_page
+        token = re.search(r'name="csrf-token" content="([^"]+)"', forced_page)  # a new session
+        assert token is not None
+        change = urllib.parse.urlencode(
+            {
+                "current_password": accounts["auditeur"],
+                "new_password": "mon propre mot de passe",
+                "new_password_confirm": "mon propre mot de passe",
+                "csrf_token": token.group(1),
+            }
+        ).encode()
+        desk = opener.open(f"{base}/mot-de-passe", data=change, timeout=10)
         assert desk.geturl().endswith("/desk/")
         assert "Sessions du" in desk.read().decode()
         assert desk.headers["Content-Security-Policy"].startswith("default-src 'self'")
@@ -184,3 +205,21 @@ def test_serve_makes_demo_accounts_once_and_answers(tmp_path: Path) -> None:
     with Session(engine) as session:
         assert len(session.scalars(select(User)).all()) == 3
     engine.dispose()
+
+
+def test_speech_makes_the_tablets_sentences_in_the_chosen_languages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = _env(tmp_path, f"sqlite:///{tmp_path / 'p.db'}")
+    code, out, _ = _run(["speech", "--languages", "xx"], env, monkeypatch, capsys)
+    assert code == 2
+    code, out, _ = _run(["speech", "--languages", "ps,sq"], env, monkeypatch, capsys)
+    assert code == 0, out
+    made = sorted((tmp_path / "instance" / "speech").glob("*.mp3"))
+    from webui.candidate.texts import REFUSALS, TEXTS
+
+    # French alone, and Albanian before French; Pashto has no voice: its sentences are French
+    assert len(made) == 2 * len(set(TEXTS.values()) | set(REFUSALS.values()))
+    again, out, _ = _run(["speech", "--languages", "ps,sq"], env, monkeypatch, capsys)
+    assert again == 0
+    assert "0 fichier(s) faits" in out

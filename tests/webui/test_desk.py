@@ -670,3 +670,35 @@ def test_the_day_list_costs_the_same_queries_for_any_number_of_sessions(
     for n in range(2, 7):
         new_session(app, user, f"75-2026-0070{n}")
     assert queries() == few
+
+
+def test_the_auditeur_chooses_the_candidates_language_from_the_list(
+    app: Flask, auditeur: tuple[User, FlaskClient]
+) -> None:
+    _, client = auditeur
+    form = client.get("/desk/").text
+    assert '<select id="language" name="language">' in form
+    assert '<option value="ar">Arabe · العربية</option>' in form
+    assert '<option value="ps">Pachto · پښتو (écrit seulement)</option>' in form
+    base = {"csrf_token": CSRF, "last_name": "Haidari", "first_name": "Zahra"}
+    refused = client.post(
+        "/desk/sessions", data={**base, "dossier_number": "75-2026-00071", "language": "xx"}
+    )
+    assert refused.status_code == 400
+    assert "pas dans la liste" in refused.text
+    assert _count(app, TestSession) == 0
+    made = client.post(
+        "/desk/sessions", data={**base, "dossier_number": "75-2026-00071", "language": "fa"}
+    )
+    assert made.status_code == 302
+    french = client.post(
+        "/desk/sessions", data={**base, "dossier_number": "75-2026-00072", "language": ""}
+    )
+    assert french.status_code == 302
+    with app.app_context():
+        by_dossier = {
+            s.candidate.dossier_number: s for s in db.session.scalars(select(TestSession))
+        }
+        assert by_dossier["75-2026-00071"].language == "fa"
+        assert by_dossier["75-2026-00071"].candidate.help_language == "fa"
+        assert by_dossier["75-2026-00072"].language is None

@@ -75,6 +75,7 @@ def routes(ids: dict[str, Any]) -> list[Route]:
         Route("POST", "/desk/sessions", DESK, 400, {"dossier_number": ""}),
         Route("POST", f"/desk/sessions/{s}/abandon", DESK, 409),
         Route("POST", f"/desk/sessions/{s}/resume", DESK, 409),
+        Route("POST", f"/desk/sessions/{s}/release", DESK, 409),
         Route("POST", f"/desk/sessions/{s}/overrides", DESK, 400, {"target": "?"}),
         Route("POST", f"/desk/sessions/{s}/attestation", DESK, 302),
         Route("GET", "/admin/", ADMIN, 200),
@@ -86,9 +87,12 @@ def routes(ids: dict[str, Any]) -> list[Route]:
         Route("POST", f"/admin/users/{u}/password", ADMIN, 200),
         Route("POST", f"/admin/users/{u}/active", ADMIN, 302, {"active": "1"}),
         Route("POST", "/admin/purge", ADMIN, 302),
+        Route("POST", "/admin/offices", ADMIN, 400, {"name": ""}),
         Route("POST", f"/admin/candidats/{c}/effacer", ADMIN, 400, {"confirm": "non"}),
         Route("GET", "/psy/", PSY, 200),
         Route("GET", "/psy/responses.csv", PSY, 200),
+        Route("GET", "/mot-de-passe", STAFF, 200),
+        Route("POST", "/mot-de-passe", STAFF, 400, {"current_password": "faux"}),
         Route("POST", "/logout", EVERYONE, 302),
     ]
 
@@ -141,9 +145,13 @@ def objects(
 
 
 def client_for(
-    role: str, app: Flask, make_user: Callable[..., tuple[User, str]], objects: dict[str, Any]
+    role: str,
+    app: Flask,
+    make_user: Callable[..., tuple[User, str]],
+    objects: dict[str, Any],
+    client: FlaskClient | None = None,
 ) -> FlaskClient:
-    client = app.test_client()
+    client = client or app.test_client()
     if role == "candidat":
         opened = client.get(f"/t/c/{objects['waiting_code']}")
         assert opened.status_code in (200, 302, 303)

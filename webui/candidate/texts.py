@@ -1,6 +1,9 @@
 """Every sentence the tablet's own screens show; each one is also spoken (see ``speech.py``).
 
-Short sentences, everyday words, one idea each: many candidates read little French.
+Short sentences, everyday words, one idea each: many candidates read little French. Each
+sentence, refusal and label is also translated into the candidate's language (one file per
+language in ``translations/``, listed in ``translations/languages.yaml``); the tablet shows and
+says the translation first, then the French (see ``languages.py``).
 """
 
 from __future__ import annotations
@@ -60,3 +63,22 @@ TEXTS: dict[str, str] = {
 
 #: French refusals of a recording by code (from ``audio.intake``), spoken and shown.
 REFUSALS: dict[str, str] = dict(RECORDING_REFUSALS)
+
+#: Short words of the tablet's buttons and headings, shown with their translation.
+LABELS: dict[str, str] = {
+    "listen": "Écouter",
+    "start": "Commencer",
+    "continue": "Continuer",
+    "accept": "J'accepte",
+    "refuse": "Je refuse",
+    "yes": "Oui",
+    "no": "Non",
+    "again": "Recommencer",
+    "send": "Envoyer",
+    "validate": "Valider",
+    "example": "Exemple",
+    "how": "Comment répondre ?",
+    "listen_instruction": "Écouter la consigne",
+    "listen_document": "Écouter le document",
+    "time_left": "Temps restant",
+}

@@ -4,7 +4,7 @@ Pages (GET): ``/t/`` code entry, ``/t/c/<code>`` (the QR code's address), ``/t/t
 current screen. Actions (POST, CSRF token required; JSON for fetch, a redirect for a plain form):
 ``/t/etape`` next screen, ``/t/micro`` microphone check, ``/t/reponse`` an answer,
 ``/t/enregistrement`` a spoken answer. Data: ``/t/etat`` (JSON of the current screen),
-``/t/media/<path>`` (media of the session's bank release only), ``/t/parole/<key>.wav`` (the
+``/t/media/<path>`` (media of the session's bank release only), ``/t/parole/<key>.mp3`` (the
 tablet's own sentences, spoken). Views are thin: an operation of
 :mod:`placement.sessions.testflow`, then commit.
 """
@@ -35,7 +35,8 @@ from placement.sessions import results, testflow
 from placement.sessions.errors import InvalidAnswer, SessionsError, StaleAnswer
 from placement.sessions.models import Stage, TestSession
 from webui.candidate import bp, speech
-from webui.candidate.texts import REFUSALS, TEXTS
+from webui.candidate.languages import Language, get_language
+from webui.candidate.texts import LABELS, REFUSALS, TEXTS
 from webui.errors import wants_json
 from webui.extensions import db
 from webui.transcription import enqueue_transcription
@@ -44,32 +45,66 @@ from webui.transcription import enqueue_transcription
 COOKIE = "placement_tablet"
 COOKIE_MAX_AGE_S = 12 * 3600
 
-_SPOKEN_URLS: dict[tuple[str, str], str] = {}
+_SPOKEN_URLS: dict[tuple[str, str, str, str], str] = {}
 
 
 # --------------------------------------------------------------------------- helpers
 
 
+def _fill(text: str) -> str:
+    return text.format(days=current_app.config.get("RETENTION_DAYS", 365))
+
+
 def _text(key: str) -> str:
-    text = TEXTS[key]
-    if key == "consent":
-        text = text.format(days=current_app.config.get("RETENTION_DAYS", 365))
-    return text
+    return _fill(TEXTS[key])
 
 
-def _say(text: str) -> str:
-    """The URL of ``text`` spoken (registers it; cached: every page names a dozen sentences)."""
-    cache_key = (request.script_root, text)
+def _say(text: str, lang: Language | None = None, translation: str | None = None) -> str:
+    """The URL of ``text`` spoken, after its ``translation`` in ``lang``'s voice if it has one.
+
+    Registers the sentence; cached, since every page names a dozen sentences.
+    """
+    before = lang.spoken_before(translation) if lang is not None else []
+    voice = before[0][0] if before else ""
+    cache_key = (request.script_root, text, voice, translation or "")
     url = _SPOKEN_URLS.get(cache_key)
     if url is None:
-        url = _SPOKEN_URLS[cache_key] = url_for("candidate.spoken", key=speech.register(text))
+        key = speech.register(text, before)
+        url = _SPOKEN_URLS[cache_key] = url_for("candidate.spoken", key=key)
     return url
 
 
-def _said(key: str) -> dict[str, str]:
-    """A sentence of the tablet and the URL that says it."""
-    text = _text(key)
-    return {"text": text, "audio": _say(text)}
+def _tr(translation: str | None, lang: Language | None) -> dict[str, str] | None:
+    """A translation as the templates show it (text, ``lang``, ``dir``), or None."""
+    if lang is None or not translation:
+        return None
+    return {"text": translation, "lang": lang.code, "dir": lang.dir}
+
+
+def _words(text: str, translation: str | None, lang: Language | None) -> dict[str, Any]:
+    """A French sentence with its translation (shown first) and the URL that says both."""
+    return {"text": text, "audio": _say(text, lang, translation), "tr": _tr(translation, lang)}
+
+
+def _said(key: str, lang: Language | None = None) -> dict[str, Any]:
+    """A sentence of the tablet in the candidate's language and in French, and its sound."""
+    translation = lang.texts.get(key) if lang is not None else None
+    return _words(_text(key), _fill(translation) if translation else None, lang)
+
+
+def labels_for(lang: Language | None) -> dict[str, dict[str, Any]]:
+    """The buttons' words: French, and the translation shown before it."""
+    shown = {
+        key: {"text": french, "tr": _tr(lang.labels.get(key) if lang else None, lang)}
+        for key, french in LABELS.items()
+    }
+    skip = lang.texts.get("skip") if lang else None
+    shown["skip"] = {"text": TEXTS["skip"], "tr": _tr(skip, lang)}
+    return shown
+
+
+def _language(session: TestSession) -> Language | None:
+    return get_language(session.language)
 
 
 def _session(*, for_update: bool = False) -> TestSession:
@@ -84,12 +119,20 @@ def _media_url(path: str | None, *, practice: bool = False) -> str | None:
     return url_for("candidate.media", rel=path)
 
 
-def _item_for_tablet(view: testflow.ItemView) -> dict[str, Any]:
-    """The item's public view with the addresses of its media (nothing else is added)."""
+def _item_for_tablet(view: testflow.ItemView, lang: Language | None = None) -> dict[str, Any]:
+    """The item's public view with the addresses of its media (nothing else is added).
+
+    The items are the test and stay in French; the practice item belongs to the tablet, so its
+    instruction comes in the candidate's language too.
+    """
     item = view.item
     practice = view.practice
     instruction = dict(item["instruction"])
     instruction["audio_url"] = _media_url(instruction.get("audio")) if not practice else None
+    instruction["tr"] = None
+    if practice and lang is not None:
+        said = _said("practice", lang)
+        instruction.update(text=said["text"], audio_url=said["audio"], tr=said["tr"])
     if not instruction["audio_url"]:
         instruction["audio_url"] = _say(instruction["text"])
     stem = None
@@ -122,7 +165,7 @@ def _screen(session: TestSession) -> dict[str, Any]:
     stage = str(session.stage)
     screen: dict[str, Any] = {"stage": stage}
     if view is not None:
-        screen["item"] = _item_for_tablet(view)
+        screen["item"] = _item_for_tablet(view, _language(session))
         screen["number"] = view.number
         screen["practice"] = view.practice
         screen["progress"] = {
@@ -133,8 +176,11 @@ def _screen(session: TestSession) -> dict[str, Any]:
     return screen
 
 
-def _refusal_audio() -> dict[str, dict[str, str]]:
-    return {code: {"text": text, "audio": _say(text)} for code, text in REFUSALS.items()}
+def _refusal_audio(lang: Language | None = None) -> dict[str, dict[str, Any]]:
+    return {
+        code: _words(text, lang.refusals.get(code) if lang else None, lang)
+        for code, text in REFUSALS.items()
+    }
 
 
 def _set_cookie(response: BaseResponse, token: str) -> BaseResponse:
@@ -144,7 +190,7 @@ def _set_cookie(response: BaseResponse, token: str) -> BaseResponse:
         max_age=COOKIE_MAX_AGE_S,
         httponly=True,
         samesite="Lax",
-        secure=request.is_secure,
+        secure=request.is_secure or bool(current_app.config.get("SESSION_COOKIE_SECURE")),
         path="/t",
     )
     return response
@@ -206,10 +252,20 @@ def index() -> ResponseReturnValue:
 
 
 def _open(code: str) -> ResponseReturnValue:
+    config = current_app.config
     try:
-        session = testflow.open_by_code(db.session, code)
+        session = testflow.open_by_code(
+            db.session,
+            code,
+            ip=request.remote_addr,
+            held_token=request.cookies.get(COOKIE),
+            throttle=testflow.CodeThrottle(
+                max_failures=int(config["CODE_MAX_FAILURES"]),
+                window_minutes=int(config["CODE_WINDOW_MINUTES"]),
+            ),
+        )
     except SessionsError as error:
-        db.session.rollback()
+        db.session.commit()  # the refusal is counted (throttling) and audited
         page = render_template(
             "candidate/code.html",
             said=_said("code"),
@@ -245,37 +301,23 @@ def test() -> ResponseReturnValue:
             said=_said("code"),
             error={"text": error.message, "audio": _say(error.message)},
         ), error.status
+    lang = _language(session)
     screen = _screen(session)
     db.session.commit()
     stage = screen["stage"]
-    said = {
-        "welcome": _said("welcome"),
-        "consent": _said("consent"),
-        "consent_refused": _said("consent_refused"),
-        "sound_check": _said("sound_check"),
-        "sound_check_no": _said("sound_check_no"),
-        "mic_check": _said("mic_check"),
-        "mic_ok": _said("mic_ok"),
-        "mic_sending": _said("mic_sending"),
-        "finished": _said("finished"),
-        "offline": _said("offline"),
-        "timeout": _said("timeout"),
-        "no_mic": _said("no_mic"),
-        "choose_first": _said("choose_first"),
-        "write_first": _said("write_first"),
-        "record_first": _said("record_first"),
-        "item_choice": _said("item_choice"),
-        "item_text": _said("item_text"),
-        "item_speech": _said("item_speech"),
-        "stale": _said("stale"),
-    }
+    said = {key: _said(key, lang) for key in SCREEN_SENTENCES}
     return render_template(
         f"candidate/{_template_for(stage)}.html",
         screen=screen,
         said=said,
-        skip=TEXTS["skip"],
-        refusals=json.dumps(_refusal_audio(), ensure_ascii=False),
+        labels=labels_for(lang),
+        lang=lang,
+        refusals=json.dumps(_refusal_audio(lang), ensure_ascii=False),
     )
+
+
+#: The sentences a screen of the test may show or say (every one but the code page's).
+SCREEN_SENTENCES = tuple(key for key in TEXTS if key not in ("code", "skip"))
 
 
 def _template_for(stage: str) -> str:
@@ -300,7 +342,10 @@ def state() -> ResponseReturnValue:
 @bp.post("/etape")
 def stage() -> ResponseReturnValue:
     """Go to the next screen (welcome → consent → sound check → microphone check)."""
-    wanted = (request.get_json(silent=True) or {}).get("stage") or request.form.get("stage", "")
+    payload = request.get_json(silent=True)
+    wanted = payload.get("stage") if isinstance(payload, Mapping) else None
+    if not isinstance(wanted, str) or not wanted:
+        wanted = request.form.get("stage", "")
     session = _session(for_update=True)
     _commit_or_stale(lambda: testflow.advance_stage(db.session, session, wanted))
     return _done(stage=str(session.stage))
@@ -324,7 +369,7 @@ def microphone() -> ResponseReturnValue:
         db.session.commit()  # keep the audit of the refusal; the candidate tries again
         raise
     db.session.commit()
-    return _done(mic=measures, message=_said("mic_ok"))
+    return _done(mic=measures, message=_said("mic_ok", _language(session)))
 
 
 @bp.post("/reponse")
@@ -383,15 +428,15 @@ def media(rel: str) -> ResponseReturnValue:
     return send_file(path, max_age=3600, conditional=True)
 
 
-@bp.get("/parole/<key>.wav")
+@bp.get("/parole/<key>.mp3")
 def spoken(key: str) -> ResponseReturnValue:
     """One of the tablet's own sentences, spoken by espeak-ng (made once, then cached)."""
     if speech.text_for(key) is None:
         abort(404)
     cache_dir = Path(current_app.instance_path) / "speech"
     try:
-        path = speech.wav_path(key, cache_dir)
+        path = speech.sound_path(key, cache_dir)
     except speech.SpeechUnavailable:
         current_app.logger.warning("espeak-ng could not speak sentence %s", key)
         abort(404)
-    return send_file(path, mimetype="audio/wav", max_age=86400, conditional=True)
+    return send_file(path, mimetype=speech.MIMETYPE, max_age=86400, conditional=True)

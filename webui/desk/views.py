@@ -14,10 +14,15 @@ from placement.sessions import audit, labels, operations
 from placement.sessions.errors import InvalidInput, NotFound, SessionsError
 from placement.sessions.models import Response, Role, SessionState, TestSession
 from webui.auth import actor, get_current_user, login_required
+from webui.candidate.languages import languages
 from webui.desk import bp, review
 from webui.extensions import db
 
 DESK_ROLES = (Role.AUDITEUR, Role.ADMIN)
+#: The days the desk's list and export accept (anything wider is a typo or a probe).
+MIN_DAY, MAX_DAY = date(2000, 1, 1), date(2999, 12, 31)
+#: Bound of a number typed in a form (ids, scores, hours): what every database column holds.
+MAX_FORM_INT = 2**31 - 1
 #: A recording is data, never a document: no sources at all, and a sandbox if opened directly.
 RECORDING_CSP = "default-src 'none'; sandbox"
 
@@ -67,7 +72,7 @@ def session_summary(session: TestSession) -> dict[str, Any]:
 def index() -> ResponseReturnValue:
     """Today's sessions with their live status, and the form to start a test."""
     day = _parse_day(request.args.get("jour"))
-    sessions = operations.sessions_of_day(db.session, day, _tz())
+    sessions = operations.sessions_of_day(db.session, day, _tz(), viewer=_user())
     # the list shows names: who saw it is kept (the JSON poll shows none, and is not logged)
     audit.record(
         db.session,
@@ -82,6 +87,7 @@ def index() -> ResponseReturnValue:
         sessions=sessions,
         summaries={s.id: session_summary(s) for s in sessions},
         is_today=day == operations.today(_tz()),
+        languages=list(languages().values()),
     )
 
 
@@ -89,9 +95,15 @@ def _parse_day(value: str | None) -> date:
     if not value:
         return operations.today(_tz())
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise InvalidInput("La date doit s'écrire AAAA-MM-JJ.") from None
+    # the day's bounds in UTC must exist: 0001-01-01 or 9999-12-31 would overflow
+    if not MIN_DAY <= day <= MAX_DAY:
+        raise InvalidInput(
+            f"La date doit être comprise entre {MIN_DAY.year} et {MAX_DAY.year}."
+        ) from None
+    return day
 
 
 @bp.get("/api/sessions")
@@ -99,7 +111,7 @@ def _parse_day(value: str | None) -> date:
 def sessions_json() -> ResponseReturnValue:
     """Live status of the day's sessions, polled by the desk page every few seconds."""
     day = _parse_day(request.args.get("jour"))
-    sessions = operations.sessions_of_day(db.session, day, _tz())
+    sessions = operations.sessions_of_day(db.session, day, _tz(), viewer=_user())
     return jsonify({"sessions": [session_summary(s) for s in sessions]})
 
 
@@ -108,6 +120,9 @@ def sessions_json() -> ResponseReturnValue:
 def start() -> ResponseReturnValue:
     """Find or create the candidate by dossier number, then start a test."""
     form = request.form
+    language = form.get("language", "").strip() or None
+    if language is not None and language not in languages():
+        raise InvalidInput("Cette langue n'est pas dans la liste : choisissez-en une autre.")
     candidate = operations.find_candidate(db.session, form.get("dossier_number", ""))
     if candidate is None:
         candidate = operations.create_candidate(
@@ -117,7 +132,7 @@ def start() -> ResponseReturnValue:
             last_name=form.get("last_name", ""),
             first_name=form.get("first_name", ""),
             birth_date=form.get("birth_date"),
-            help_language=form.get("help_language"),
+            help_language=language or form.get("help_language"),
             non_reader=form.get("non_reader") == "1",
         )
     elif form.get("non_reader") == "1" and not candidate.non_reader:
@@ -130,6 +145,7 @@ def start() -> ResponseReturnValue:
         current_app.config["POLICY"],
         rules=current_app.config["RULES"],
         code_ttl=_code_ttl(),
+        language=language,
     )
     db.session.commit()
     flash(f"Test créé pour le dossier {candidate.dossier_number}.")
@@ -180,6 +196,16 @@ def abandon(session_id: int) -> ResponseReturnValue:
     operations.abandon_session(db.session, session_id, _user())
     db.session.commit()
     flash("Le test est marqué abandonné. Vous pourrez le reprendre avec un nouveau code.")
+    return redirect(url_for(".session_page", session_id=session_id))
+
+
+@bp.post("/sessions/<int:session_id>/release")
+@login_required(*DESK_ROLES)
+def release(session_id: int) -> ResponseReturnValue:
+    """Free the code for another tablet (the one that held the test loses it)."""
+    operations.release_code(db.session, session_id, _user())
+    db.session.commit()
+    flash("Code libéré : saisissez-le sur la nouvelle tablette, le test reprendra où il était.")
     return redirect(url_for(".session_page", session_id=session_id))
 
 
@@ -262,9 +288,12 @@ def recording(response_id: int) -> ResponseReturnValue:
 
 def _int_field(name: str) -> int:
     try:
-        return int(request.form.get(name, ""))
+        value = int(request.form.get(name, ""))
     except ValueError:
         raise InvalidInput(f"Le champ « {name} » doit être un nombre entier.") from None
+    if abs(value) > MAX_FORM_INT:
+        raise InvalidInput(f"Le champ « {name} » est hors des limites.")
+    return value
 
 
 @bp.post("/sessions/<int:session_id>/overrides")
@@ -375,7 +404,7 @@ def export_day() -> ResponseReturnValue:
     from placement.sessions import exports
 
     day = _parse_day(request.args.get("jour"))
-    content = exports.day_results_csv(db.session, day, actor(), _tz())
+    content = exports.day_results_csv(db.session, day, actor(), _tz(), viewer=_user())
     db.session.commit()
     response = current_app.response_class(content, mimetype="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = (

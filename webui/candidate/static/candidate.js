@@ -36,20 +36,44 @@
     }
   }
 
+  // the candidate's language, when the auditeur chose one: its words come first, then French
+  var trLang = document.body.getAttribute("data-tr-lang");
+  var trDir = document.body.getAttribute("data-tr-dir") || "ltr";
+
   function phrase(name) {
     if (!phrases) { return null; }
     var text = phrases.getAttribute("data-" + name);
-    return text ? { text: text, audio: phrases.getAttribute("data-" + name + "-audio") } : null;
+    return text ? {
+      text: text,
+      audio: phrases.getAttribute("data-" + name + "-audio"),
+      tr: phrases.getAttribute("data-" + name + "-tr")
+    } : null;
   }
 
-  function showMessage(text, audio, kind) {
+  /* Show (and say) a message: ``tr`` is its translation (a string, or {text: ...}), or null. */
+  function showMessage(text, audio, kind, tr) {
     var box = document.getElementById("message");
     var p = document.getElementById("message-text");
+    var pTr = document.getElementById("message-tr");
     if (!box || !p) { return; }
     p.textContent = text;
+    var translated = tr && typeof tr === "object" ? tr.text : tr;
+    if (pTr) {
+      pTr.hidden = !(translated && trLang);
+      pTr.textContent = translated || "";
+      if (trLang) { pTr.setAttribute("lang", trLang); pTr.setAttribute("dir", trDir); }
+    }
     box.className = "message" + (kind ? " " + kind : "");
     box.hidden = false;
     if (audio) { play(audio); }
+  }
+
+  /* A status line's text: the translation (in its own direction), then the French. */
+  function bilingual(node, attribute) {
+    var tr = node.getAttribute(attribute + "-tr");
+    var french = node.getAttribute(attribute);
+    if (!tr) { return french; }
+    return "\u2068" + tr + "\u2069 \u00b7 " + french;  // isolates keep each direction whole
   }
 
   function hideMessage() {
@@ -75,7 +99,8 @@
   // buttons that only say something (refusing consent, not hearing the sound)
   Array.prototype.forEach.call(document.querySelectorAll("button[data-message]"), function (b) {
     b.addEventListener("click", function () {
-      showMessage(b.getAttribute("data-message"), b.getAttribute("data-audio"), "info");
+      showMessage(b.getAttribute("data-message"), b.getAttribute("data-audio"), "info",
+        b.getAttribute("data-message-tr"));
     });
   });
 
@@ -95,9 +120,9 @@
     if (body && body.error) {
       var code = body.error.code;
       if (code && refusals[code]) { return refusals[code]; }
-      return { text: body.error.message || fallback, audio: null };
+      return { text: body.error.message || fallback, audio: null, tr: null };
     }
-    return { text: fallback, audio: null };
+    return { text: fallback, audio: null, tr: null };
   }
 
   /* Send a request until the server answers; onOk(body) on 2xx, onRefused(body, status) on 4xx. */
@@ -117,7 +142,9 @@
         })
         .catch(function () {
           var offline = phrase("offline");
-          if (offline) { showMessage(offline.text, attempt === 1 ? offline.audio : null, "warn"); }
+          if (offline) {
+            showMessage(offline.text, attempt === 1 ? offline.audio : null, "warn", offline.tr);
+          }
           window.setTimeout(go, Math.min(10000, 1500 * attempt));
         });
     }
@@ -128,12 +155,12 @@
     if (status === 409 || status === 404) {
       // the answer is already stored (double tap, old tab) or the test moved on: show now
       var stale = phrase("stale");
-      if (stale && status === 409) { showMessage(stale.text, null, "info"); }
+      if (stale && status === 409) { showMessage(stale.text, null, "info", stale.tr); }
       window.setTimeout(reloadCurrent, status === 409 ? 900 : 0);
       return;
     }
     var msg = errorMessage(body, "Cette réponse ne peut pas être lue. Veuillez réessayer.");
-    showMessage(msg.text, msg.audio, "error");
+    showMessage(msg.text, msg.audio, "error", msg.tr);
     unlock();
   }
 
@@ -200,7 +227,7 @@
       var answer = currentAnswer();
       if (!answer) {
         var need = phrase(mode === "choice" ? "choose-first" : "write-first");
-        if (need) { showMessage(need.text, need.audio, "info"); }
+        if (need) { showMessage(need.text, need.audio, "info", need.tr); }
         return;
       }
       submitAnswer(answer);
@@ -226,7 +253,7 @@
       if (left <= 0) {
         window.clearInterval(tick);
         var timeout = phrase("timeout");
-        if (timeout) { showMessage(timeout.text, timeout.audio, "info"); }
+        if (timeout) { showMessage(timeout.text, timeout.audio, "info", timeout.tr); }
         if (onTimeUp) { onTimeUp(); } else { submitAnswer(currentAnswer() || { skipped: true }); }
       }
     }, 250);
@@ -271,7 +298,7 @@
 
     if (mime === null || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
       var noMic = phrase("no-mic");
-      if (noMic) { showMessage(noMic.text, null, "error"); }
+      if (noMic) { showMessage(noMic.text, null, "error", noMic.tr); }
       button.disabled = true;
       return null;
     }
@@ -324,7 +351,7 @@
         })
         .catch(function () {
           var noMic = phrase("no-mic");
-          if (noMic) { showMessage(noMic.text, noMic.audio, "error"); }
+          if (noMic) { showMessage(noMic.text, noMic.audio, "error", noMic.tr); }
         });
     }
 
@@ -350,7 +377,7 @@
     function sendMic() {
       var status = document.getElementById("mic-status");
       status.hidden = false;
-      status.textContent = status.getAttribute("data-sending");
+      status.textContent = bilingual(status, "data-sending");
       setBusy(true);
       var url = screen.getAttribute("data-mic-url");
       send(url, function () {
@@ -359,7 +386,7 @@
         return form;
       }, false, function () {
         setBusy(false);
-        status.textContent = status.getAttribute("data-ok");
+        status.textContent = bilingual(status, "data-ok");
         status.className = "status ok";
         play(status.getAttribute("data-ok-audio"));
         document.getElementById("mic-next").hidden = false;
@@ -368,7 +395,7 @@
         status.hidden = true;
         if (status409 === 409) { reloadCurrent(); return; }
         var msg = errorMessage(body, "Nous n'avons pas bien entendu. Recommencez.");
-        showMessage(msg.text, msg.audio, "error");
+        showMessage(msg.text, msg.audio, "error", msg.tr);
       });
     }
 
@@ -424,7 +451,7 @@
       var blob = recorderApi ? recorderApi.blob() : null;
       if (!blob || blob.size === 0) {
         var need = phrase("record-first");
-        if (need) { showMessage(need.text, need.audio, "info"); }
+        if (need) { showMessage(need.text, need.audio, "info", need.tr); }
         return;
       }
       sendRecording();
