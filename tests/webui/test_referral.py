@@ -86,3 +86,20 @@ def test_a_referred_decision_comes_first_and_waits_for_the_auditeur(
     with app.app_context():
         attestation = db.session.scalars(select(Attestation)).one()
         assert (attestation.kind, attestation.hours) == ("prescription", 50)
+
+
+def test_interview_questions_come_from_the_bank_for_the_pivotal_skill() -> None:
+    import itembank
+    from placement.sessions.triage import fr_probability, interview_questions
+
+    items = itembank.load_release().items
+    first = interview_questions(items, "EO", "A1", set())
+    assert len(first) == 3
+    assert all(items[q.item_id].skill == "EO" for q in first)
+    assert all(q.listen_for for q in first)  # the rubric's levels
+    given = {q.item_id for q in first}
+    again = interview_questions(items, "EO", "A1", given)
+    assert not given & {q.item_id for q in again}  # never an item the candidate had
+    listening = interview_questions(items, "CO", "A1", set())
+    assert all("Réponse attendue" in q.listen_for[0] for q in listening)
+    assert fr_probability(0.583) == "0,58"
