@@ -41,7 +41,10 @@ the observed data); plugging a point estimate θ̂ into a per-item fit would not
 Parameters are fitted in slope–intercept form (:math:`a = e^\\alpha`, :math:`z = a\\theta + d`,
 :math:`b = -d/a`; 3PL :math:`c = \\sigma(\\gamma)`; GRM
 :math:`d_j = d_1 - \\sum_{l \\le j} e^{\\eta_l}`, which keeps thresholds ordered) with weak
-priors (Bayes modal): :math:`\\alpha \\sim N(0, 1)`,
+priors (Bayes modal): :math:`\\alpha_i \\sim N(\\mu, 0.5^2)` around the mean log-slope
+:math:`\\mu \\sim N(0, 1)` of the items of the same model (integrated out; Mislevy's
+hierarchical Bayes modal estimation, BILOG-MG's log-normal SD, so a sparsely answered item's
+slope is pulled towards the other items', not towards 1, and the scale is not pulled),
 :math:`d \\sim N(0, 4^2)`, :math:`c \\sim \\mathrm{Beta}(5, 17)`, :math:`\\eta \\sim N(0, 2^2)`.
 Standard errors come from the cross-product of the persons' score vectors (mirt's
 ``SE.type = "crossprod"``), or from a person bootstrap.
