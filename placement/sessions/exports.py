@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from placement import csvsafe
+from placement import csvsafe, formatting
 from placement.responses import columns_for, responses_text
-from placement.sessions import audit, labels
+from placement.sessions import audit, labels, triage
 from placement.sessions.audit import Actor
 from placement.sessions.models import (
     Attestation,
@@ -61,6 +61,9 @@ DAY_COLUMNS = (
     "auditeur",
     "banque",
     "politique",
+    "decision_renvoyee",
+    "decision_a_prendre",
+    "p_decision",
 )
 
 #: Columns of the responses download: the one responses format (placement.responses), with
@@ -101,6 +104,8 @@ def day_row(session: TestSession, day: date) -> dict[str, Any]:
     effective = effective_result(session)
     current = [a for a in session.attestations if a.revoked_at is None]
     levels = effective.levels if effective else {}
+    referred = triage.referral(session)
+    p_decision = triage.decision_probability(effective.machine.decision) if effective else None
     return {
         "date": day.isoformat(),
         "numero_dossier": candidate.dossier_number,
@@ -129,6 +134,12 @@ def day_row(session: TestSession, day: date) -> dict[str, Any]:
         "auditeur": session.created_by.username if session.created_by else "",
         "banque": session.release_version,
         "politique": session.policy,
+        # the engine referred its decision to the auditeur; still waiting for theirs
+        "decision_renvoyee": labels.yes_no(referred is not None) if effective else "",
+        "decision_a_prendre": labels.yes_no(referred is not None and not referred.decided)
+        if effective
+        else "",
+        "p_decision": formatting.number(p_decision) if p_decision is not None else "",
     }
 
 

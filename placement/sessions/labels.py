@@ -40,6 +40,12 @@ def decision_label(decision: Mapping[str, Any] | None) -> str:
     return f"prescription de {int(decision.get('hours') or 0)} h"
 
 
+def referral_label(pivotal: str = "") -> str:
+    """The day list's marker of a referred decision still to take: ``décision à prendre —
+    incertaine, EO autour de A1 : 0,58`` (without the pivotal skill when there is none)."""
+    return f"décision à prendre — incertaine, {pivotal}" if pivotal else "décision à prendre"
+
+
 def training_names(trainings: Any) -> list[str]:
     """The names of a decision's optional trainings (stored as dicts or as plain names)."""
     names = []

@@ -20,6 +20,8 @@ from placement.sessions.models import TestSession
 __all__ = [
     "InterviewQuestion",
     "Referral",
+    "awaiting_auditeur",
+    "decision_probability",
     "fr_probability",
     "interview_questions",
     "referral",
@@ -144,10 +146,23 @@ def referral(session: TestSession, items: Any | None = None) -> Referral | None:
     )
 
 
+def awaiting_auditeur(session: TestSession) -> Referral | None:
+    """The session's referral while it still waits for the auditeur's decision, else None
+    (the desk's day list and the day's export mark these sessions)."""
+    found = referral(session)
+    return found if found is not None and not found.decided else None
+
+
+def decision_probability(decision: dict[str, Any] | None) -> float | None:
+    """The probability of a computed decision (its triage block's ``p_hours``: P(dispense)
+    for a dispense, P(its band of hours) for a prescription), None for a result without one."""
+    p = _triage_of(dict(decision or {})).get("p_hours")
+    return float(p) if isinstance(p, int | float) else None
+
+
 def require_decided(session: TestSession) -> None:
     """Raise :class:`Conflict` while a referred decision awaits the auditeur's own."""
-    found = referral(session)
-    if found is not None and not found.decided:
+    if awaiting_auditeur(session) is not None:
         raise Conflict(
             "Décision à confirmer : le résultat du test est incertain. Après l'entretien, "
             "enregistrez votre décision et sa raison avant d'émettre l'attestation."

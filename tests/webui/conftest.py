@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
@@ -127,6 +128,22 @@ def app(db_url: str, tmp_path: Path, test_bank: tuple[Path, Path]) -> Iterator[F
     with app.app_context():
         db.engine.dispose()
     set_default_root(None)
+
+
+@pytest.fixture
+def triage_band(app: Flask, tmp_path: Path) -> Callable[[float, float], Path]:
+    """Factory: ``triage_band(lo, hi)`` makes the test bank's rules, with the referral band
+    ``refer_between: [lo, hi]``, the rules of the tests started from then on."""
+
+    def make(lo: float, hi: float) -> Path:
+        rules = yaml.safe_load(Path(app.config["RULES"]).read_text(encoding="utf-8"))
+        rules["triage"] = {"refer_between": [lo, hi]}
+        path = tmp_path / "band.yaml"  # short: the session stores the rules' path (80 chars)
+        path.write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+        app.config["RULES"] = str(path)
+        return path
+
+    return make
 
 
 @pytest.fixture

@@ -186,3 +186,65 @@ def test_review_work_first_with_shortcuts_and_real_durations(
         assert by_response[confirmed].reason == CONFIRM_REASON
         assert by_response[scored].to_value["score"] == 0
         assert by_response[scored].reason == next(iter(COMMON_REASONS.values()))
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_day_list_marks_a_referred_decision_live(
+    app: Flask,
+    served: str,
+    make_user: Callable[..., tuple[User, str]],
+    triage_band: Callable[[float, float], object],
+    speech_wav: bytes,
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from placement.sessions import operations
+
+    triage_band(0.0, 1.0)  # every decision is referred to the auditeur
+    user, password = make_user("auditeur", "agent.renvoi")
+    session_id = new_session(app, user, "75-2026-00502")
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.goto(f"{served}/login")
+            page.fill("#username", user.username)
+            page.fill("#password", password)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{served}/desk/")
+            marker = page.locator(f'tr[data-session-id="{session_id}"] [data-field="referral"]')
+            notice = page.locator("#referral-notice")
+            assert not marker.is_visible()
+            assert not notice.is_visible()
+            page.evaluate("window.__sameDocument = true")
+            # the test ends with a referred decision: marked within a poll, without a reload
+            play_test(app, session_id, speech_wav, "right")
+            marker.wait_for(state="visible", timeout=15_000)
+            assert marker.inner_text().startswith("décision à prendre")
+            assert notice.is_visible()
+            assert notice.locator("a").inner_text() == "75-2026-00502"
+            # the auditeur records the decision: the marker and the notice go
+            with app.app_context():
+                auditeur = db.session.get(User, user.id)
+                assert auditeur is not None
+                operations.override_decision(
+                    db.session,
+                    session_id,
+                    "prescription",
+                    hours=100,
+                    reason="À l'entretien, elle ne comprend pas les questions sur son logement.",
+                    user=auditeur,
+                )
+                db.session.commit()
+            marker.wait_for(state="hidden", timeout=15_000)
+            assert not notice.is_visible()
+            assert page.evaluate("window.__sameDocument") is True
+        finally:
+            browser.close()
+    assert problems == []

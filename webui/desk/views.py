@@ -10,7 +10,7 @@ import segno
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from placement.sessions import audit, labels, operations
+from placement.sessions import audit, labels, operations, triage
 from placement.sessions.errors import InvalidInput, NotFound, SessionsError
 from placement.sessions.models import Response, Role, SessionState, TestSession
 from webui.auth import actor, get_current_user, login_required
@@ -53,6 +53,7 @@ def session_summary(session: TestSession) -> dict[str, Any]:
 
     n_review = len(responses_to_check(session, loaded=True))
     effective = operations.effective_result(session)
+    waiting = triage.awaiting_auditeur(session)
     return {
         "id": session.id,
         "state": session.state,
@@ -64,6 +65,9 @@ def session_summary(session: TestSession) -> dict[str, Any]:
         "decision": effective.kind if effective else None,
         "hours": effective.hours if effective else None,
         "decision_label": labels.decision_label(effective.decision) if effective else None,
+        # a referred decision still waiting for the auditeur's: marked on the day list
+        "referral_pending": waiting is not None,
+        "referral_label": labels.referral_label(waiting.pivotal_text) if waiting else None,
     }
 
 
@@ -81,11 +85,13 @@ def index() -> ResponseReturnValue:
         detail={"day": day.isoformat(), "candidate_ids": [s.candidate_id for s in sessions]},
     )
     db.session.commit()
+    summaries = {s.id: session_summary(s) for s in sessions}
     return render_template(
         "desk/index.html",
         day=day,
         sessions=sessions,
-        summaries={s.id: session_summary(s) for s in sessions},
+        summaries=summaries,
+        referred=[s for s in sessions if summaries[s.id]["referral_pending"]],
         is_today=day == operations.today(_tz()),
         languages=list(languages().values()),
     )

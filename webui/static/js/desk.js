@@ -18,6 +18,28 @@
     text(row.querySelector('[data-field="needs_review"]'), s.needs_review);
     text(row.querySelector('[data-field="level"]'), s.level);
     text(row.querySelector('[data-field="decision"]'), s.decision_label);
+    // a referred decision still waiting for the auditeur's own
+    var referral = row.querySelector('[data-field="referral"]');
+    if (referral) {
+      referral.hidden = !s.referral_pending;
+      referral.textContent = s.referral_pending ? s.referral_label : "";
+    }
+  }
+
+  // The notice above the list: a link to each session whose referred decision is to take.
+  function updateReferralNotice(table) {
+    var notice = document.getElementById("referral-notice");
+    var links = document.getElementById("referral-links");
+    if (!notice || !links) { return; }
+    links.textContent = "";
+    table.querySelectorAll("tr[data-session-id]").forEach(function (row) {
+      var marker = row.querySelector('[data-field="referral"]');
+      var link = row.querySelector("a");
+      if (!marker || marker.hidden || !link) { return; }
+      if (links.childNodes.length) { links.appendChild(document.createTextNode(", ")); }
+      links.appendChild(link.cloneNode(true));
+    });
+    notice.hidden = !links.childNodes.length;
   }
 
   function poll(url, apply) {
@@ -39,7 +61,7 @@
           var row = known[String(s.id)];
           if (row) { updateRow(row, s); } else { fresh = true; }
         });
-        if (fresh) { window.location.reload(); }
+        if (fresh) { window.location.reload(); } else { updateReferralNotice(table); }
       });
     }, POLL_MS);
   }
