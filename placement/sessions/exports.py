@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from placement import csvsafe
-from placement.responses import columns_for, responses_text
+from placement.responses import OPTIONAL, columns_for, responses_text
 from placement.sessions import audit, labels
 from placement.sessions.audit import Actor
 from placement.sessions.models import (
@@ -64,23 +64,9 @@ DAY_COLUMNS = (
 )
 
 #: Columns of the responses download: the one responses format (placement.responses), with
-#: the session's pseudonym as person_id.
-RESPONSE_EXTRA = (
-    "release",
-    "candidate",
-    "policy",
-    "day",
-    "seq",
-    "skill",
-    "pretest",
-    "machine_score",
-    "max_score",
-    "scorer",
-    "needs_review",
-    "duration_s",
-    "non_reader",
-    "session_state",
-)
+#: the session's pseudonym as person_id; every optional column but ``group`` (the desk has no
+#: DIF group to give).
+RESPONSE_EXTRA = tuple(c for c in OPTIONAL if c != "group")
 RESPONSE_COLUMNS = columns_for(RESPONSE_EXTRA)
 
 
