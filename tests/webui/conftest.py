@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import shutil
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,19 @@ def app(db_url: str, tmp_path: Path, test_bank: tuple[Path, Path]) -> Iterator[F
     with app.app_context():
         db.engine.dispose()
     set_default_root(None)
+
+
+@pytest.fixture
+def served(app: Flask) -> Iterator[str]:
+    """The app served by waitress (the production server) on a free loopback port."""
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    thread.join(timeout=10)
 
 
 @pytest.fixture
