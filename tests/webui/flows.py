@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any, Literal
 
 from flask import Flask
 
 from placement.sessions import operations, testflow
-from placement.sessions.models import Stage, TestSession, User
+from placement.sessions.models import Recording, Response, Stage, TestSession, User
 from placement.sessions.results import bank_for
 from webui.extensions import db
 
@@ -65,6 +66,22 @@ def new_session(app: Flask, user: User, dossier: str, **candidate: Any) -> int:
         )
         db.session.commit()
         return session.id
+
+
+def add_recording(response: Response, wav: bytes, duration_s: float = 3.0) -> None:
+    """Store ``wav`` as the recording of ``response``, as the tablet's upload leaves it (in the
+    app context's session, not committed)."""
+    db.session.add(
+        Recording(
+            response_id=response.id,
+            sha256=hashlib.sha256(wav).hexdigest(),
+            mime_type="audio/wav",
+            container="wav",
+            size_bytes=len(wav),
+            duration_s=duration_s,
+            data=wav,
+        )
+    )
 
 
 def play_test(

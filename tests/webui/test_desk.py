@@ -18,7 +18,6 @@ from placement.sessions.models import (
     Attestation,
     AuditEvent,
     Override,
-    Recording,
     Response,
     Result,
     SessionState,
@@ -27,7 +26,7 @@ from placement.sessions.models import (
     User,
 )
 from tests.webui.conftest import CSRF, login, set_csrf
-from tests.webui.flows import new_session, play_test
+from tests.webui.flows import add_recording, new_session, play_test
 from webui.extensions import db
 
 
@@ -381,17 +380,7 @@ def test_recording_is_streamed_and_each_listening_audited(
         assert response is not None
         # what the tablet's upload leaves behind: the original bytes and the transcript
         response.answer = {"recording": True}
-        db.session.add(
-            Recording(
-                response_id=response.id,
-                sha256=hashlib.sha256(speech_wav).hexdigest(),
-                mime_type="audio/wav",
-                container="wav",
-                size_bytes=len(speech_wav),
-                duration_s=3.1,
-                data=speech_wav,
-            )
-        )
+        add_recording(response, speech_wav, duration_s=3.1)
         db.session.add(
             Transcript(
                 response_id=response.id,

@@ -9,7 +9,6 @@ PostgreSQL.
 from __future__ import annotations
 
 import csv
-import hashlib
 import html
 import io
 import re
@@ -24,14 +23,13 @@ from sqlalchemy import select
 from placement.sessions.models import (
     Attestation,
     Override,
-    Recording,
     SessionState,
     TestSession,
     Transcript,
     User,
 )
 from tests.webui.conftest import CSRF, login
-from tests.webui.flows import new_session, play_test
+from tests.webui.flows import add_recording, new_session, play_test
 from webui.desk.review import COMMON_REASONS, CONFIRM_REASON
 from webui.extensions import db
 
@@ -72,17 +70,7 @@ def flag_spoken_answers(app: Flask, session_id: int, wav: bytes, count: int = 2)
             response.score = min(1, response.max_score)
             response.scorer = "asr"
             response.score_detail = {"found": [], "missing": [], "reasons": ["Manquant : nom."]}
-            db.session.add(
-                Recording(
-                    response_id=response.id,
-                    sha256=hashlib.sha256(wav).hexdigest(),
-                    mime_type="audio/wav",
-                    container="wav",
-                    size_bytes=len(wav),
-                    duration_s=3.14,
-                    data=wav,
-                )
-            )
+            add_recording(response, wav, duration_s=3.14)
             db.session.add(
                 Transcript(
                     response_id=response.id,
