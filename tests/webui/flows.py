@@ -47,23 +47,24 @@ def _field_value(check: str) -> str:
     }.get(check, "Diallo")
 
 
+def start_test(
+    app: Flask, auditeur: User, dossier: str, *, policy: str | None = None, **candidate: Any
+) -> TestSession:
+    """In an app context: ``auditeur`` (a user of ``db.session``) registers a candidate (Amina
+    Diallo unless ``candidate`` says otherwise) and starts a test; nothing is committed."""
+    fields = {"last_name": "Diallo", "first_name": "Amina", "birth_date": "12/03/1990", **candidate}
+    person = operations.create_candidate(db.session, auditeur, dossier_number=dossier, **fields)
+    return operations.start_session(
+        db.session, person.id, auditeur, policy=policy, rules=app.config["RULES"]
+    )
+
+
 def new_session(app: Flask, user: User, dossier: str, **candidate: Any) -> int:
     """An auditeur registers a candidate and starts a test; returns the session id."""
     with app.app_context():
         auditeur = db.session.get(User, user.id)
         assert auditeur is not None
-        person = operations.create_candidate(
-            db.session,
-            auditeur,
-            dossier_number=dossier,
-            last_name=candidate.get("last_name", "Diallo"),
-            first_name=candidate.get("first_name", "Amina"),
-            birth_date=candidate.get("birth_date", "12/03/1990"),
-            non_reader=candidate.get("non_reader", False),
-        )
-        session = operations.start_session(
-            db.session, person.id, auditeur, rules=app.config["RULES"]
-        )
+        session = start_test(app, auditeur, dossier, **candidate)
         db.session.commit()
         return session.id
 

@@ -23,7 +23,6 @@ from sqlalchemy import select
 from placement.cat.rules import LEVELS
 from placement.irt import Estimate
 from placement.levels import Policy, assess, load_policy
-from placement.sessions import operations
 from placement.sessions.attestations import SKILL_NAMES
 from placement.sessions.models import (
     Attestation,
@@ -35,6 +34,7 @@ from placement.sessions.models import (
 )
 from placement.sessions.results import bank_for
 from tests.webui.conftest import CSRF, login
+from tests.webui.flows import start_test
 from webui.extensions import db
 
 SKILLS = ("CO", "CE", "EO", "EE")
@@ -70,17 +70,15 @@ def finished_session(
     with app.app_context():
         auditeur = db.session.get(User, user.id)
         assert auditeur is not None
-        person = operations.create_candidate(
-            db.session,
+        session = start_test(
+            app,
             auditeur,
-            dossier_number=dossier,
+            dossier,
+            policy=policy,
             last_name="Haddad",
             first_name="Nour",
             birth_date="02/04/1988",
             non_reader=non_reader,
-        )
-        session = operations.start_session(
-            db.session, person.id, auditeur, policy=policy, rules=app.config["RULES"]
         )
         bank = bank_for(session)
         assessed = [s for s in SKILLS if not (non_reader and s in ("CE", "EE"))]
