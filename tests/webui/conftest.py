@@ -191,6 +191,15 @@ def login(client: FlaskClient, username: str, password: str) -> Any:
 
 
 @pytest.fixture
+def auditeur(app: Flask, make_user: Callable[..., tuple[User, str]]) -> tuple[User, FlaskClient]:
+    """An auditeur and a test client logged in as them."""
+    user, password = make_user("auditeur")
+    client = app.test_client()
+    assert login(client, user.username, password).status_code == 302
+    return user, client
+
+
+@pytest.fixture
 def client_as(
     app: Flask, make_user: Callable[..., tuple[User, str]]
 ) -> Callable[[str], FlaskClient]:

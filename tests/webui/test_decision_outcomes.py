@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -33,20 +33,12 @@ from placement.sessions.models import (
     utcnow,
 )
 from placement.sessions.results import bank_for
-from tests.webui.conftest import CSRF, login
+from tests.webui.conftest import CSRF
 from tests.webui.flows import start_test
 from webui.extensions import db
 
 SKILLS = ("CO", "CE", "EO", "EE")
 REASON = "Constaté pendant l'entretien individuel avec le candidat."
-
-
-@pytest.fixture
-def auditeur(app: Flask, make_user: Callable[..., tuple[User, str]]) -> tuple[User, FlaskClient]:
-    user, password = make_user("auditeur", "agent.durand")
-    client = app.test_client()
-    assert login(client, user.username, password).status_code == 302
-    return user, client
 
 
 def _theta_in(band: str, cuts: Mapping[str, float], policy: Policy) -> float:

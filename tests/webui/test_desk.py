@@ -25,17 +25,9 @@ from placement.sessions.models import (
     Transcript,
     User,
 )
-from tests.webui.conftest import CSRF, login, set_csrf
+from tests.webui.conftest import CSRF, set_csrf
 from tests.webui.flows import add_recording, new_session, play_test
 from webui.extensions import db
-
-
-@pytest.fixture
-def auditeur(app: Flask, make_user: Callable[..., tuple[User, str]]) -> tuple[User, FlaskClient]:
-    user, password = make_user("auditeur", "agent.martin")
-    client = app.test_client()
-    assert login(client, user.username, password).status_code == 302
-    return user, client
 
 
 def _count(app: Flask, model: type, **where: object) -> int:

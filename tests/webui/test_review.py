@@ -15,7 +15,6 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -28,18 +27,10 @@ from placement.sessions.models import (
     Transcript,
     User,
 )
-from tests.webui.conftest import CSRF, login
+from tests.webui.conftest import CSRF
 from tests.webui.flows import add_recording, new_session, play_test
 from webui.desk.review import COMMON_REASONS, CONFIRM_REASON
 from webui.extensions import db
-
-
-@pytest.fixture
-def auditeur(app: Flask, make_user: Callable[..., tuple[User, str]]) -> tuple[User, FlaskClient]:
-    user, password = make_user("auditeur", "agent.petit")
-    client = app.test_client()
-    assert login(client, user.username, password).status_code == 302
-    return user, client
 
 
 def visible_text(fragment: str) -> str:
