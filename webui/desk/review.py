@@ -225,7 +225,7 @@ def review_context(session: TestSession) -> dict[str, Any]:
     effective = operations.effective_result(session)
     todo: list[dict[str, Any]] = [{"kind": "response", "view": v} for v in views if v.to_check]
     # a decision referred to the auditeur comes first, until the auditeur records one
-    referral = triage.referral(session, items or None)
+    referral = triage.referral(session, items or None, effective)
     if referral is not None and not referral.decided:
         todo.insert(0, {"kind": "referral", "referral": referral})
     return {
