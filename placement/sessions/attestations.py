@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from placement import formatting
+from placement.levels import SKILL_NAMES as SKILL_ONLY_NAMES
 from placement.sessions import audit
 from placement.sessions.errors import Conflict, NotFound
 from placement.sessions.models import Attestation, Role, TestSession, User, utcnow
@@ -45,13 +46,8 @@ from placement.sessions.operations import (
 #: Where Debian's fonts-dejavu-core puts the fonts.
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
 
-SKILL_NAMES = {
-    "CO": "Compréhension orale",
-    "CE": "Compréhension écrite",
-    "EO": "Expression orale",
-    "EE": "Expression écrite",
-    "global": "Niveau global",
-}
+#: The skills' names on the document, the global level last.
+SKILL_NAMES = {**SKILL_ONLY_NAMES, "global": "Niveau global"}
 
 #: Wording used when the policy file gives none (CIR 2016 rules).
 DEFAULT_WORDING = {
