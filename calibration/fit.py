@@ -41,7 +41,10 @@ the observed data); plugging a point estimate θ̂ into a per-item fit would not
 Parameters are fitted in slope–intercept form (:math:`a = e^\\alpha`, :math:`z = a\\theta + d`,
 :math:`b = -d/a`; 3PL :math:`c = \\sigma(\\gamma)`; GRM
 :math:`d_j = d_1 - \\sum_{l \\le j} e^{\\eta_l}`, which keeps thresholds ordered) with weak
-priors (Bayes modal): :math:`\\alpha \\sim N(0, 1)`,
+priors (Bayes modal): :math:`\\alpha_i \\sim N(\\mu, 0.5^2)` around the mean log-slope
+:math:`\\mu \\sim N(0, 1)` of the items of the same model (integrated out; Mislevy's
+hierarchical Bayes modal estimation, BILOG-MG's log-normal SD, so a sparsely answered item's
+slope is pulled towards the other items', not towards 1, and the scale is not pulled),
 :math:`d \\sim N(0, 4^2)`, :math:`c \\sim \\mathrm{Beta}(5, 17)`, :math:`\\eta \\sim N(0, 2^2)`.
 Standard errors come from the cross-product of the persons' score vectors (mirt's
 ``SE.type = "crossprod"``), or from a person bootstrap.
@@ -74,7 +77,11 @@ from calibration.data import (
 from calibration.errors import FitError
 from calibration.model import TINY, quadrature
 
-PRIOR_SD_LOG_A = 1.0
+#: Spread of the log-slopes of one model's items around their common mean (BILOG-MG's
+#: default log-normal slope prior has SD 0.5); the mean itself has a N(0, 1) prior
+#: (``PRIOR_SD_LOG_A_MEAN``), so it floats with the scale of the data (see ``_Problem._prior``).
+PRIOR_SD_LOG_A = 0.5
+PRIOR_SD_LOG_A_MEAN = 1.0
 PRIOR_SD_INTERCEPT = 4.0
 PRIOR_SD_GAP = 2.0
 PRIOR_BETA_C = (5.0, 17.0)
@@ -207,6 +214,11 @@ class _Preconditioner:
         return out
 
 
+def _pooling(n: int) -> float:
+    """c of the hierarchical slope prior's precision (I - c 11^T) / s^2 for n slopes."""
+    return PRIOR_SD_LOG_A_MEAN**2 / (PRIOR_SD_LOG_A**2 + n * PRIOR_SD_LOG_A_MEAN**2)
+
+
 class _Problem:
     """The marginal likelihood of a parameter table on a response set, over a flat vector."""
 
@@ -283,6 +295,12 @@ class _Problem:
             self.groups.append(_Group(model, items, k, pos, c_fixed))
         self.size = size
         self.n_evaluations = 0
+        # positions of the free log-slopes of each model (not 1PL: one shared slope), pooled
+        # by the hierarchical slope prior (see ``_prior``)
+        self.slope_pools = [
+            np.concatenate([g.pos[:, 0] for g in self.groups if g.model == model])
+            for model in sorted({g.model for g in self.groups} - {"1PL"})
+        ]
 
     # -- packing ----------------------------------------------------------------------------
     def start_vector(self, start: ItemParameters) -> FloatArray:
@@ -469,7 +487,11 @@ class _Problem:
         curv = np.zeros(grp.pos.shape)
         if not self.priors:
             return curv
-        curv[:, 0] = 1.0 / PRIOR_SD_LOG_A**2 / (grp.items.size if grp.model == "1PL" else 1)
+        if grp.model == "1PL":
+            curv[:, 0] = 1.0 / PRIOR_SD_LOG_A_MEAN**2 / grp.items.size
+        else:
+            n = next(pool.size for pool in self.slope_pools if grp.pos[0, 0] in pool)
+            curv[:, 0] = (1.0 - _pooling(n)) / PRIOR_SD_LOG_A**2
         curv[:, 1] = 1.0 / PRIOR_SD_INTERCEPT**2
         if grp.model == "3PL" and grp.c_fixed is None:
             c = expit(x[grp.pos[:, 2]])
@@ -504,11 +526,20 @@ class _Problem:
         value, grad = 0.0, np.zeros_like(x)
         if not self.priors:
             return value, grad
+        for pool in self.slope_pools:
+            # log a_i = mu + e_i, e_i ~ N(0, s^2), mu ~ N(0, t^2), mu integrated out: the
+            # log-slopes are jointly normal with precision (I - c 11^T) / s^2,
+            # c = t^2 / (s^2 + n t^2); with many items they shrink towards their own mean,
+            # not towards a = 1, so the prior does not pull the scale (the linking's A)
+            alpha = x[pool]
+            dev = alpha - _pooling(pool.size) * float(alpha.sum())
+            value -= float(alpha @ dev) / (2 * PRIOR_SD_LOG_A**2)
+            grad[pool] -= dev / PRIOR_SD_LOG_A**2
         for grp in self.groups:
-            alpha = x[grp.pos[:, 0]]
-            scale = 1.0 / grp.items.size if grp.model == "1PL" else 1.0  # shared slope
-            value -= scale * float(np.sum(alpha**2)) / (2 * PRIOR_SD_LOG_A**2)
-            np.add.at(grad, grp.pos[:, 0], -scale * alpha / PRIOR_SD_LOG_A**2)
+            if grp.model == "1PL":  # the one shared slope: the mean's prior
+                alpha1 = float(x[grp.pos[0, 0]])
+                value -= alpha1**2 / (2 * PRIOR_SD_LOG_A_MEAN**2)
+                grad[grp.pos[0, 0]] -= alpha1 / PRIOR_SD_LOG_A_MEAN**2
             d = x[grp.pos[:, 1]]
             value -= float(np.sum(d**2)) / (2 * PRIOR_SD_INTERCEPT**2)
             grad[grp.pos[:, 1]] -= d / PRIOR_SD_INTERCEPT**2

@@ -281,3 +281,55 @@ def test_the_fit_reaches_the_posterior_mode_plain_lbfgs_approaches(make_bank, ca
     assert ours[0] <= plain.fun + 1e-6 * abs(plain.fun)
     assert np.abs(ours[1]).max() < 1e-2  # gradient of a log-posterior of ~10^4
     assert result.n_evaluations < plain.nfev / 3
+
+
+def test_the_slope_prior_is_a_normal_around_the_items_own_mean(rng):
+    """log a_i = mu + e_i, e_i ~ N(0, s²), mu ~ N(0, t²): the prior's log-density and gradient
+    are those of the log-slopes' joint normal with covariance s² I + t² 11ᵀ."""
+    from scipy.stats import multivariate_normal
+
+    from calibration.fit import PRIOR_SD_LOG_A, PRIOR_SD_LOG_A_MEAN, _Problem
+    from calibration.model import quadrature
+
+    bank = random_bank(10, rng, n_grm=3, max_score=3)
+    data = simulate_cat(bank, rng.normal(size=300), rng, test_length=6, randomesque=3)
+    nodes, weights = quadrature(21)
+    free = np.ones(bank.n_items, dtype=bool)
+    problem = _Problem(
+        bank, bank.models, data, free=free, nodes=nodes, weights=weights, priors=True
+    )
+    x = problem.start_vector(bank) + rng.normal(scale=0.3, size=problem.size)
+    value, grad = problem._prior(x)
+    y = x.copy()
+    for pool in problem.slope_pools:  # one pool per model: the 10 2PL, the 3 GRM items
+        y[pool] += rng.normal(scale=0.5, size=pool.size)
+    n = len(problem.slope_pools)
+    assert n == 2
+    expected = 0.0
+    for pool in problem.slope_pools:
+        cov = PRIOR_SD_LOG_A**2 * np.eye(pool.size) + PRIOR_SD_LOG_A_MEAN**2
+        expected += multivariate_normal(np.zeros(pool.size), cov).logpdf(y[pool])
+        expected -= multivariate_normal(np.zeros(pool.size), cov).logpdf(x[pool])
+    assert problem._prior(y)[0] - value == pytest.approx(expected, rel=1e-9)
+    numeric = np.array(
+        [(problem._prior(x + 1e-6 * e)[0] - value) / 1e-6 for e in np.eye(problem.size)]
+    )
+    np.testing.assert_allclose(grad, numeric, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_sparse_slopes_shrink_towards_the_banks_mean_not_towards_one(make_bank, cat_data):
+    """On a bank twice as discriminating as a = 1, the slope prior pulls each sparsely
+    answered item towards the other items' slopes: the fitted slopes are not biased down."""
+    bank = make_bank(80)
+    bank = bank.with_values(a=2 * bank.a)
+    data = cat_data(bank, 1500, test_length=12, randomesque=10)
+    start = bank.with_values(a=np.ones(bank.n_items), b=np.zeros(bank.n_items))
+    result = fit(start, data, min_responses=30, se="none", progress=False)
+    f = result.fitted
+    assert f.sum() >= 40
+    sparse = f & (data.counts(bank.n_items) < 150)
+    assert sparse.sum() >= 10
+    log_ratio = np.log(result.params.a / bank.a)
+    assert abs(float(np.mean(log_ratio[f]))) < 0.1
+    assert abs(float(np.mean(log_ratio[sparse]))) < 0.15

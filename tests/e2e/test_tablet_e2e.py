@@ -269,21 +269,24 @@ def test_auditeur_and_candidate_end_to_end(server: dict[str, Any], browser: Any)
     )
     assert played[0] > 0
     assert played[1] > 1.0
-    # every answer still to check is settled in one tap (its machine score confirmed)
+    # every answer still to check is settled in one tap (its machine score confirmed); a referred
+    # decision, when the engine refers this one, is settled by the decision recorded below
+    to_check = "[data-todo].needs-review"
     for _ in range(20):
-        entry = agent.locator("[data-todo]").first
+        entry = agent.locator(to_check).first
         if not entry.count():
             break
         button = entry.locator("button.confirm, button.score").first
         with agent.expect_navigation():
             button.click()
-    assert agent.locator("[data-todo]").count() == 0
+    assert agent.locator(to_check).count() == 0
     agent.click("#corriger summary")  # the corrections are collapsed below the result
     agent.select_option("#ov-kind", "prescription")
     agent.fill("#ov-hours", "100")
     agent.fill("#ov-dec-reason", "Entretien : l'écrit reste très fragile malgré le test.")
     agent.click("text=Enregistrer la décision")
     agent.wait_for_selector("text=Correction enregistrée")
+    assert agent.locator("[data-todo]").count() == 0  # nothing left to do, referral included
     agent.click("text=Émettre la prescription")
     agent.wait_for_selector("text=télécharger le PDF")
     with agent.expect_download() as download_info:
