@@ -149,9 +149,9 @@ def pseudonym(secret: str, kind: str, identifier: int) -> str:
 def responses_csv(db: Session, secret: str, actor: Actor | User, release: str | None = None) -> str:
     """Every response with its effective score, for calibration: pseudonymous, no names.
 
-    The one responses format (:mod:`placement.responses`): ``person_id`` is the test session's
-    pseudonym; a response still waiting for its score has an empty ``score`` (the readers
-    skip and count it).
+    The one responses format (:mod:`placement.responses`, whose writer writes None as an empty
+    cell and booleans as 0/1): ``person_id`` is the test session's pseudonym; a response still
+    waiting for its score has an empty ``score`` (the readers skip and count it).
     """
     from placement.sessions.results import response_scores
 
@@ -175,14 +175,16 @@ def responses_csv(db: Session, secret: str, actor: Actor | User, release: str | 
                 "seq": response.seq,
                 "item_id": response.item_id,
                 "skill": response.skill,
-                "pretest": int(response.pretest),
-                "score": "" if scores.get(response.id) is None else scores[response.id],
-                "machine_score": "" if response.score is None else response.score,
+                "pretest": response.pretest,
+                "score": scores.get(response.id),
+                "machine_score": response.score,
                 "max_score": response.max_score,
-                "scorer": response.scorer or "",
-                "needs_review": int(response.needs_review),
-                "duration_s": "" if response.duration_s is None else round(response.duration_s, 2),
-                "non_reader": int(session.non_reader),
+                "scorer": response.scorer,
+                "needs_review": response.needs_review,
+                "duration_s": (
+                    None if response.duration_s is None else round(response.duration_s, 2)
+                ),
+                "non_reader": session.non_reader,
                 "session_state": session.state,
             }
             for response in session.responses
