@@ -53,7 +53,7 @@ def session_summary(session: TestSession) -> dict[str, Any]:
 
     n_review = len(responses_to_check(session, loaded=True))
     effective = operations.effective_result(session)
-    waiting = triage.awaiting_auditeur(session)
+    waiting = triage.awaiting_auditeur(session, effective)
     return {
         "id": session.id,
         "state": session.state,
