@@ -21,7 +21,7 @@ import json
 import math
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -395,14 +395,15 @@ def check_from_data(data: Mapping[str, Any]) -> CheckReport:
     """Rebuild a check report from its JSON form."""
     floats = {
         "exposure", "infit", "outfit", "a_old", "b_old", "a_new", "b_new", "delta_b",
-        "delta_log_a", "dif_delta", "dif_p",
+        "delta_log_a", "dif_delta", "dif_p", "drift_z_b", "drift_z_log_a",
     }  # fmt: skip
     rows = []
     for row in data["items"]:
         values: dict[str, Any] = {k: (_num(v) if k in floats else v) for k, v in row.items()}
         values["flags"] = tuple(row["flags"])
         rows.append(ItemCheck(**values))
-    th = dict(data["thresholds"])
+    known = {f.name for f in fields(Thresholds)}
+    th = {k: v for k, v in data["thresholds"].items() if k in known}  # older files: drift_z
     th["fit_range"] = tuple(th["fit_range"])
     return CheckReport(
         items=tuple(rows),
@@ -422,12 +423,6 @@ def step_check(work: Workdir, *, thresholds: Thresholds | None = None) -> CheckR
     responses: Responses = read_responses(work.responses, new)
     info = read_json(work.fit_info, "fit")
     fitted = _fitted_mask(new, info)
-    se_a = np.full(new.n_items, np.nan)
-    se_b = np.full(new.n_items, np.nan)
-    se = read_json(work.linking, "link")["se"] if work.linking.is_file() else info["se"]
-    for item_id, s in se.items():
-        i = new.index(item_id)
-        se_a[i], se_b[i] = _num(s["a"]), _num(s["b"])
     context = _context(work)
     report = run_checks(
         new,
@@ -436,8 +431,6 @@ def step_check(work: Workdir, *, thresholds: Thresholds | None = None) -> CheckR
         fitted=fitted,
         thresholds=thresholds,
         retired=set(context.get("retired") or ()),
-        se_a=se_a,
-        se_b=se_b,
     )
     write_json(work.checks, check_to_data(report))
     return report
