@@ -33,6 +33,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -168,6 +169,7 @@ def drift_scores(
     responses: Responses,
     items: IntArray,
     *,
+    person_priors: Mapping[str, tuple[FloatArray, FloatArray]] | None = None,
     n_quadrature: int = 61,
 ) -> tuple[FloatArray, FloatArray]:
     """Score tests of each item's old location and old slope against the new responses.
@@ -182,7 +184,10 @@ def drift_scores(
     log-slope. No item prior enters: the test asks whether the data contradict the old curve,
     not how far a shrunk estimate moved. The persons' latent distribution on each scale is a
     normal whose mean and SD are re-estimated from the posteriors (``POPULATION_STEPS``
-    times): the new candidates are not N(0, 1) on the old scale.
+    times): the new candidates are not N(0, 1) on the old scale. Where ``person_priors`` gives
+    a skill, each person's own prior is used instead (the engine's section prior conditioned
+    on the earlier sections, :func:`calibration.fit.engine_priors`, on the current scale):
+    the engine's selection in that skill depended on it.
 
     Parameters
     ----------
@@ -194,6 +199,8 @@ def drift_scores(
         Indexed on ``new``.
     items : ndarray of int
         Rows of ``new`` to test (each must be in ``old``).
+    person_priors : dict skill -> (ndarray (N,), ndarray (N,)), optional
+        Mean and SD of each person's normal prior on a skill's (old) scale.
 
     Returns
     -------
@@ -224,14 +231,18 @@ def drift_scores(
         loglik = np.asarray(gather @ log_p[responses.item[rows], responses.score[rows]])
         has = np.bincount(person, minlength=responses.n_persons) > 0
         loglik = loglik[has]
-        mean, sd = 0.0, 1.0
-        for _ in range(POPULATION_STEPS):
-            log_w = loglik + log_rule - 0.5 * ((nodes - mean) / sd) ** 2
-            W = np.exp(log_w - logsumexp(log_w, axis=1, keepdims=True))
-            eap = W @ nodes
-            mean = float(np.mean(eap))
-            sd = float(np.sqrt(max(np.mean(W @ nodes**2) - mean**2, 1e-6)))
-        log_w = loglik + log_rule - 0.5 * ((nodes - mean) / sd) ** 2
+        if person_priors is not None and skill in person_priors:
+            p_mean, p_sd = person_priors[skill]
+            m, sd = p_mean[has][:, None], p_sd[has][:, None]
+            log_w = loglik + log_rule - 0.5 * ((nodes - m) / sd) ** 2
+        else:
+            mean, spread = 0.0, 1.0
+            for _ in range(POPULATION_STEPS):
+                log_w = loglik + log_rule - 0.5 * ((nodes - mean) / spread) ** 2
+                W = np.exp(log_w - logsumexp(log_w, axis=1, keepdims=True))
+                mean = float(np.mean(W @ nodes))
+                spread = float(np.sqrt(max(np.mean(W @ nodes**2) - mean**2, 1e-6)))
+            log_w = loglik + log_rule - 0.5 * ((nodes - mean) / spread) ** 2
         W = np.exp(log_w - logsumexp(log_w, axis=1, keepdims=True))
         slot = np.cumsum(has) - 1  # person index -> row of W
         for i in items[[new.skills[i] == skill for i in items]]:
@@ -337,6 +348,7 @@ def run_checks(
     fitted: BoolArray | None = None,
     thresholds: Thresholds | None = None,
     retired: set[str] | None = None,
+    person_priors: Mapping[str, tuple[FloatArray, FloatArray]] | None = None,
 ) -> CheckReport:
     """Run every check on a new (linked) table against the current one.
 
@@ -353,6 +365,8 @@ def run_checks(
     thresholds : Thresholds, optional
     retired : set of str, optional
         Items not expected to be seen (no "unseen" report for them).
+    person_priors : dict skill -> (ndarray (N,), ndarray (N,)), optional
+        Each person's prior on a skill for the drift tests (see :func:`drift_scores`).
     """
     th = thresholds or Thresholds()
     n = new.n_items
@@ -413,7 +427,7 @@ def run_checks(
             j = old.position(item_id)
             compared[i] = j is not None and bool(fitted_mask[i]) and not old.provisional[j]
     z_b_all, z_a_all = (
-        drift_scores(new, old, responses, np.flatnonzero(compared))
+        drift_scores(new, old, responses, np.flatnonzero(compared), person_priors=person_priors)
         if old is not None
         else (np.full(n, np.nan), np.full(n, np.nan))
     )

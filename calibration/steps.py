@@ -276,6 +276,30 @@ def _with_conditioning(info: dict[str, Any], conditioned: bool) -> dict[str, Any
     return info
 
 
+def _engine_priors(
+    current: ItemParameters, responses: Responses, context: Mapping[str, Any]
+) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
+    """Each person's section prior as the engine computed it (None when the current table
+    does not come from a release, or the rules borrow nothing across sections)."""
+    if not context.get("skill_correlation"):
+        return None
+    from calibration.fit import engine_priors
+    from placement.rules import default_rules
+
+    rules = default_rules()
+    if not rules.prior.borrow:
+        return None
+    return engine_priors(
+        current,
+        responses,
+        correlation=context["skill_correlation"],
+        order=rules.skill_order,
+        test_order=rules.skills,
+        mean=rules.prior.mean,
+        sd=rules.prior.sd,
+    )
+
+
 def step_fit(
     work: Workdir,
     *,
@@ -300,22 +324,9 @@ def step_fit(
     current = read_parameters(work.current)
     responses = read_responses(work.responses, current)
     context = _context(work)
-    priors_by_skill = None
-    if conditioning and by_skill and context.get("skill_correlation"):
-        from calibration.fit import engine_priors
-        from placement.rules import default_rules
-
-        rules = default_rules()
-        if rules.prior.borrow:
-            priors_by_skill = engine_priors(
-                current,
-                responses,
-                correlation=context["skill_correlation"],
-                order=rules.skill_order,
-                test_order=rules.skills,
-                mean=rules.prior.mean,
-                sd=rules.prior.sd,
-            )
+    priors_by_skill = (
+        _engine_priors(current, responses, context) if conditioning and by_skill else None
+    )
     result = fit(
         current,
         responses,
@@ -424,6 +435,13 @@ def step_check(work: Workdir, *, thresholds: Thresholds | None = None) -> CheckR
     info = read_json(work.fit_info, "fit")
     fitted = _fitted_mask(new, info)
     context = _context(work)
+    # the drift tests condition each person on the earlier sections as the fit did (the
+    # priors are on the current scale, where the linked table is)
+    person_priors = (
+        _engine_priors(current, read_responses(work.responses, current), context)
+        if info.get("conditioned_on_earlier_sections")
+        else None
+    )
     report = run_checks(
         new,
         current,
@@ -431,6 +449,7 @@ def step_check(work: Workdir, *, thresholds: Thresholds | None = None) -> CheckR
         fitted=fitted,
         thresholds=thresholds,
         retired=set(context.get("retired") or ()),
+        person_priors=person_priors,
     )
     write_json(work.checks, check_to_data(report))
     return report
