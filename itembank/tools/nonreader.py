@@ -28,7 +28,7 @@ import argparse
 import re
 import sys
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -379,37 +379,69 @@ SPEAKING: tuple[Speak, ...] = (
 # fmt: on
 
 
-def _scene_users(bank: Path, ours: set[str]) -> dict[str, list[str]]:
-    """Scenes of the bank's other speaking items: scene -> item ids."""
+def _others(
+    bank: Path, skill: str, ours: set[str], pictures: Callable[[dict[str, Any]], list[str]]
+) -> dict[str, list[str]]:
+    """The bank's other items of ``skill`` by the pictures ``pictures(data)`` names: stem -> ids."""
     found: dict[str, list[str]] = {}
-    for path in sorted((bank / "EO").glob("EO-*.yaml")):
+    for path in sorted((bank / skill).glob(f"{skill}-*.yaml")):
         if path.stem in ours:
             continue
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        image = (data.get("stem") or {}).get("image")
-        if image:
-            found.setdefault(Path(image).stem, []).append(path.stem)
+        for picture in pictures(data):
+            found.setdefault(Path(picture).stem, []).append(path.stem)
     return found
+
+
+def _scene(data: dict[str, Any]) -> list[str]:
+    """The scene of a speaking item, if it has one."""
+    image = (data.get("stem") or {}).get("image")
+    return [image] if image else []
+
+
+def _key_picture(data: dict[str, Any]) -> list[str]:
+    """The right picture of a choice item, if it has one."""
+    key = data.get("key")
+    return [c["image"] for c in data.get("choices") or () if c.get("id") == key and c.get("image")]
+
+
+def _enemies(
+    ids: list[str], shared: Sequence[str], others: dict[str, list[str]]
+) -> dict[str, list[str]]:
+    """Each item's enemies: the table's items and the bank's ``others`` that share its picture
+    (``shared[i]``, the scene or the right picture of ``ids[i]``)."""
+    by_picture: dict[str, list[str]] = {}
+    for item_id, picture in zip(ids, shared, strict=True):
+        by_picture.setdefault(picture, []).append(item_id)
+    return {
+        item_id: sorted(
+            {*(i for i in by_picture[picture] if i != item_id), *others.get(picture, ())}
+        )
+        for item_id, picture in zip(ids, shared, strict=True)
+    }
+
+
+#: The history entry of every item the table writes.
+CREATED = {
+    "date": DATE,
+    "author": AUTHOR,
+    "change": "création (parcours non-lecteur, itembank/tools/nonreader.py)",
+}
 
 
 def speaking_items(bank: Path = BANK) -> dict[str, dict[str, Any]]:
     """Every speaking item of the table as the data of its YAML file, by id."""
     ids = [f"EO-{FIRST_SPEAKING + n}" for n in range(len(SPEAKING))]
-    others = _scene_users(bank, set(ids))
-    by_scene: dict[str, list[str]] = {}
-    for item_id, row in zip(ids, SPEAKING, strict=True):
-        by_scene.setdefault(row.scene, []).append(item_id)
+    others = _others(bank, "EO", set(ids), _scene)
+    enemies_of = _enemies(ids, [row.scene for row in SPEAKING], others)
     out: dict[str, dict[str, Any]] = {}
     for item_id, row in zip(ids, SPEAKING, strict=True):
-        enemies = sorted(
-            {*(i for i in by_scene[row.scene] if i != item_id), *others.get(row.scene, ())}
-        )
+        enemies = enemies_of[item_id]
         data: dict[str, Any] = {
             "id": item_id, "skill": "EO", "type": "speak_role_play", "theme": THEMES[row.theme],
             "topic": row.topic, "target_level": row.level, "status": "operational",
             "non_reader": True, "author": AUTHOR,
-            "history": [{"date": DATE, "author": AUTHOR,
-                         "change": "création (parcours non-lecteur, itembank/tools/nonreader.py)"}],
+            "history": [dict(CREATED)],
             "enemies": enemies,
             "instruction": {"text": row.instruction},
             "stem": {"image": f"media/scenes/{row.scene}.svg", "audio": f"EO/{item_id}.ogg",
@@ -440,27 +472,12 @@ def _arranged(row: Row, n: int) -> list[str]:
     return [*others[:place], row.key, *others[place:]]
 
 
-def _existing_keys(bank: Path, ours: set[str]) -> dict[str, list[str]]:
-    """Right pictures of the bank's other choice items: picture -> item ids."""
-    found: dict[str, list[str]] = {}
-    for path in sorted((bank / "CO").glob("CO-*.yaml")):
-        if path.stem in ours:
-            continue
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        key = data.get("key")
-        for choice in data.get("choices") or ():
-            if choice.get("id") == key and choice.get("image"):
-                found.setdefault(Path(choice["image"]).stem, []).append(path.stem)
-    return found
-
-
 def items(bank: Path = BANK) -> dict[str, dict[str, Any]]:
     """Every item of the table as the data of its YAML file, by id."""
     ids = [f"CO-{FIRST_NUMBER + n}" for n in range(len(TABLE))]
-    old_keys = _existing_keys(bank, set(ids))
-    by_key: dict[str, list[str]] = {}
-    for item_id, row in zip(ids, TABLE, strict=True):
-        by_key.setdefault(row.key, []).append(item_id)
+    enemies_of = _enemies(
+        ids, [row.key for row in TABLE], _others(bank, "CO", set(ids), _key_picture)
+    )
     out: dict[str, dict[str, Any]] = {}
     for n, (item_id, row) in enumerate(zip(ids, TABLE, strict=True)):
         problems = [c for c in (*row.choices, row.key) if c not in LABELS]
@@ -468,9 +485,7 @@ def items(bank: Path = BANK) -> dict[str, dict[str, Any]]:
             raise ValueError(f"{item_id}: bad row ({problems or row.key or row.ask})")
         choices = _arranged(row, n)
         letters = "abcd"
-        enemies = sorted(
-            {*(i for i in by_key[row.key] if i != item_id), *old_keys.get(row.key, ())}
-        )
+        enemies = enemies_of[item_id]
         data: dict[str, Any] = {
             "id": item_id,
             "skill": "CO",
@@ -481,13 +496,7 @@ def items(bank: Path = BANK) -> dict[str, dict[str, Any]]:
             "status": "operational",
             "non_reader": True,
             "author": AUTHOR,
-            "history": [
-                {
-                    "date": DATE,
-                    "author": AUTHOR,
-                    "change": "création (parcours non-lecteur, itembank/tools/nonreader.py)",
-                }
-            ],
+            "history": [dict(CREATED)],
             "enemies": enemies,
             "instruction": {"text": ASK[row.ask]},
             "stem": {"audio": f"CO/{item_id}.ogg", "transcript": row.text},

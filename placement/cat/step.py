@@ -529,13 +529,7 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: Draws) -> Step:
     sections = path.sections
     n_sections = len(sections)
     cut_scores = state.cut_scores if state.cut_scores is not None else rules.cut_scores
-    correlation = rules.skill_correlation
-    if state.skill_correlation is not None:
-        correlation = state.skill_correlation
-        try:
-            _checked_correlation(correlation, rules.skill_order)
-        except ValueError as exc:
-            raise InvalidState(str(exc)) from None
+    correlation = _correlation(state, rules)
     themes = rules.themes
     n_themes = len(themes.names)
 
@@ -886,13 +880,7 @@ def decision_posterior(
     """
     prep = _prepare(pool, rules)
     path = prep.non_reader if state.non_reader else prep.reader
-    correlation = rules.skill_correlation
-    if state.skill_correlation is not None:
-        correlation = state.skill_correlation
-        try:
-            _checked_correlation(correlation, rules.skill_order)
-        except ValueError as exc:
-            raise InvalidState(str(exc)) from None
+    correlation = _correlation(state, rules)
     parsed = _parse(state.responses, path, pool.skills, prep.k1, len(rules.themes.names))
     taken = pool.log_prob_rows.take(parsed.rows, axis=0) if parsed.rows else None
     skills = tuple(path.sections[sec].skill for sec, _, _ in parsed.spans)
@@ -1107,6 +1095,18 @@ def _conditional_prior(
     """:func:`conditional_prior`, remembered: the summaries of the sections that are over do not
     change, so every step of a section asks for the same prior (a few µs of Python saved)."""
     return conditional_prior(skill, dict(earlier), correlation, order, mean=mean, sd=sd)
+
+
+def _correlation(state: TestState, rules: Rules) -> tuple[tuple[float, ...], ...] | None:
+    """The skills' correlation: the state's (checked, :class:`InvalidState` if wrong), else the
+    rules'."""
+    if state.skill_correlation is None:
+        return rules.skill_correlation
+    try:
+        _checked_correlation(state.skill_correlation, rules.skill_order)
+    except ValueError as exc:
+        raise InvalidState(str(exc)) from None
+    return state.skill_correlation
 
 
 @functools.lru_cache(maxsize=32)

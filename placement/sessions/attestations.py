@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from placement import formatting
+from placement.levels import SKILL_NAMES as SKILL_ONLY_NAMES
 from placement.sessions import audit
 from placement.sessions.errors import Conflict, NotFound
 from placement.sessions.models import Attestation, Role, TestSession, User, utcnow
@@ -45,13 +46,8 @@ from placement.sessions.operations import (
 #: Where Debian's fonts-dejavu-core puts the fonts.
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
 
-SKILL_NAMES = {
-    "CO": "Compréhension orale",
-    "CE": "Compréhension écrite",
-    "EO": "Expression orale",
-    "EE": "Expression écrite",
-    "global": "Niveau global",
-}
+#: The skills' names on the document, the global level last.
+SKILL_NAMES = {**SKILL_ONLY_NAMES, "global": "Niveau global"}
 
 #: Wording used when the policy file gives none (CIR 2016 rules).
 DEFAULT_WORDING = {
@@ -265,33 +261,27 @@ def render_pdf(content: Mapping[str, Any], verification_code: str, verify_url: s
         )
 
     width = pdf.epw
+
+    def line(value: str, height: float = 6, align: str = "L") -> None:
+        """One line across the page, the cursor then at the start of the next."""
+        pdf.cell(width, height, text(value), align=align, new_x="LMARGIN", new_y="NEXT")
+
+    def paragraph(value: str, height: float = 6, align: str = "J") -> None:
+        """Wrapped text across the page, the cursor then at the start of the next line."""
+        pdf.multi_cell(width, height, text(value), align=align, new_x="LMARGIN", new_y="NEXT")
+
     pdf.set_font(family, "B", 10)
-    pdf.cell(
-        width,
-        6,
-        text("Office français de l'immigration et de l'intégration"),
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
+    line("Office français de l'immigration et de l'intégration")
     pdf.set_font(family, "", 10)
-    pdf.cell(width, 6, text(str(content["office"])), new_x="LMARGIN", new_y="NEXT")
+    line(str(content["office"]))
     pdf.ln(8)
     pdf.set_font(family, "B", 16)
-    pdf.multi_cell(width, 9, text(str(content["title"])), align="C", new_x="LMARGIN", new_y="NEXT")
+    paragraph(str(content["title"]), 9, align="C")
     pdf.set_font(family, "", 10)
-    pdf.cell(
-        width,
-        6,
-        text("Contrat d'intégration républicaine"),
-        align="C",
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
+    line("Contrat d'intégration républicaine", align="C")
     pdf.ln(6)
     pdf.set_font(family, "", 11)
-    pdf.multi_cell(
-        width, 6, text(str(content["statement"])), align="L", new_x="LMARGIN", new_y="NEXT"
-    )
+    paragraph(str(content["statement"]), align="L")
     pdf.ln(4)
     cand = content["candidate"]
     rows = [
@@ -308,73 +298,44 @@ def render_pdf(content: Mapping[str, Any], verification_code: str, verify_url: s
         pdf.cell(width - 55, 7, text(str(value)), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font(family, "B", 11)
-    pdf.cell(width, 7, text("Niveaux constatés (CECR)"), new_x="LMARGIN", new_y="NEXT")
+    line("Niveaux constatés (CECR)", 7)
     pdf.set_font(family, "", 11)
     corrected = set(content.get("corrected_levels") or ())
     for skill in (*SKILLS, "global"):
         level = content["levels"].get(skill)
         mark = " (retenu par l'auditeur)" if skill in corrected and level else ""
-        pdf.cell(
-            width,
-            6,
-            text(f"{SKILL_NAMES[skill]} : {level or 'non évaluée'}{mark}"),
-            new_x="LMARGIN",
-            new_y="NEXT",
-        )
+        line(f"{SKILL_NAMES[skill]} : {level or 'non évaluée'}{mark}")
     if content.get("basis"):
         pdf.ln(3)
         pdf.set_font(family, "B", 11)
         basis = str(content["basis"])
-        pdf.multi_cell(
-            width, 6, text(basis[:1].upper() + basis[1:] + "."), new_x="LMARGIN", new_y="NEXT"
-        )
+        paragraph(basis[:1].upper() + basis[1:] + ".")
         if content.get("decision_reason"):
             pdf.set_font(family, "", 11)
-            pdf.multi_cell(
-                width,
-                6,
-                text(f"Motif : {content['decision_reason']}"),
-                new_x="LMARGIN",
-                new_y="NEXT",
-            )
+            paragraph(f"Motif : {content['decision_reason']}")
     if content["kind"] == "prescription":
         pdf.ln(3)
         pdf.set_font(family, "B", 12)
-        pdf.cell(
-            width,
-            7,
-            text(f"Durée de la formation prescrite : {content['hours']} heures"),
-            new_x="LMARGIN",
-            new_y="NEXT",
-        )
+        line(f"Durée de la formation prescrite : {content['hours']} heures", 7)
     if content["optional_trainings"]:
         pdf.ln(3)
         pdf.set_font(family, "", 11)
-        pdf.multi_cell(
-            width, 6, text(str(content["optional_intro"])), align="L", new_x="LMARGIN", new_y="NEXT"
-        )
+        paragraph(str(content["optional_intro"]), align="L")
         for training in content["optional_trainings"]:
-            pdf.multi_cell(
-                width, 6, text(f"  – {training}"), align="L", new_x="LMARGIN", new_y="NEXT"
-            )
+            paragraph(f"  – {training}", align="L")
     pdf.ln(8)
     pdf.set_font(family, "", 11)
-    pdf.cell(width, 6, text(f"Fait le {content['issued_on']}."), new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(width, 6, text(f"L'auditeur : {content['auditeur']}"), new_x="LMARGIN", new_y="NEXT")
+    line(f"Fait le {content['issued_on']}.")
+    line(f"L'auditeur : {content['auditeur']}")
     pdf.ln(14)
-    pdf.cell(width, 6, text("Signature :"), new_x="LMARGIN", new_y="NEXT")
+    line("Signature :")
     pdf.ln(12)
     pdf.set_font(family, "", 9)
-    pdf.multi_cell(
-        width,
+    paragraph(
+        f"Code de vérification : {verification_code}. Ce document peut être vérifié à "
+        f"l'adresse {verify_url} (politique {content['policy']}, banque {content['release']}).",
         5,
-        text(
-            f"Code de vérification : {verification_code}. Ce document peut être vérifié à "
-            f"l'adresse {verify_url} (politique {content['policy']}, banque {content['release']})."
-        ),
         align="L",
-        new_x="LMARGIN",
-        new_y="NEXT",
     )
     return bytes(pdf.output())
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from placement import csvsafe
-from placement.responses import columns_for, responses_text
+from placement.responses import OPTIONAL, columns_for, responses_text
 from placement.sessions import audit, labels
 from placement.sessions.audit import Actor
 from placement.sessions.models import (
@@ -64,23 +64,9 @@ DAY_COLUMNS = (
 )
 
 #: Columns of the responses download: the one responses format (placement.responses), with
-#: the session's pseudonym as person_id.
-RESPONSE_EXTRA = (
-    "release",
-    "candidate",
-    "policy",
-    "day",
-    "seq",
-    "skill",
-    "pretest",
-    "machine_score",
-    "max_score",
-    "scorer",
-    "needs_review",
-    "duration_s",
-    "non_reader",
-    "session_state",
-)
+#: the session's pseudonym as person_id; every optional column but ``group`` (the desk has no
+#: DIF group to give).
+RESPONSE_EXTRA = tuple(c for c in OPTIONAL if c != "group")
 RESPONSE_COLUMNS = columns_for(RESPONSE_EXTRA)
 
 
@@ -163,9 +149,9 @@ def pseudonym(secret: str, kind: str, identifier: int) -> str:
 def responses_csv(db: Session, secret: str, actor: Actor | User, release: str | None = None) -> str:
     """Every response with its effective score, for calibration: pseudonymous, no names.
 
-    The one responses format (:mod:`placement.responses`): ``person_id`` is the test session's
-    pseudonym; a response still waiting for its score has an empty ``score`` (the readers
-    skip and count it).
+    The one responses format (:mod:`placement.responses`, whose writer writes None as an empty
+    cell and booleans as 0/1): ``person_id`` is the test session's pseudonym; a response still
+    waiting for its score has an empty ``score`` (the readers skip and count it).
     """
     from placement.sessions.results import response_scores
 
@@ -189,14 +175,16 @@ def responses_csv(db: Session, secret: str, actor: Actor | User, release: str | 
                 "seq": response.seq,
                 "item_id": response.item_id,
                 "skill": response.skill,
-                "pretest": int(response.pretest),
-                "score": "" if scores.get(response.id) is None else scores[response.id],
-                "machine_score": "" if response.score is None else response.score,
+                "pretest": response.pretest,
+                "score": scores.get(response.id),
+                "machine_score": response.score,
                 "max_score": response.max_score,
-                "scorer": response.scorer or "",
-                "needs_review": int(response.needs_review),
-                "duration_s": "" if response.duration_s is None else round(response.duration_s, 2),
-                "non_reader": int(session.non_reader),
+                "scorer": response.scorer,
+                "needs_review": response.needs_review,
+                "duration_s": (
+                    None if response.duration_s is None else round(response.duration_s, 2)
+                ),
+                "non_reader": session.non_reader,
                 "session_state": session.state,
             }
             for response in session.responses

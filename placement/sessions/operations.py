@@ -798,7 +798,7 @@ def proposed_decision(
         return dict(result.decision)
     from placement.irt import Estimate
     from placement.levels import reassess
-    from placement.sessions.results import bank_for
+    from placement.sessions.results import bank_for, effective_non_reader
 
     try:
         bank = bank_for(session)
@@ -806,10 +806,7 @@ def proposed_decision(
         # the release is gone from this server: the levels cannot be placed on its cuts, so
         # the machine's decision stands (the page says the bank is unavailable)
         return dict(result.decision)
-    non_reader = bool(session.non_reader)
-    for override in session.overrides:  # as results.effective_non_reader, without a query
-        if override.target == "non_reader" and override.to_value.get("non_reader") is not None:
-            non_reader = bool(override.to_value["non_reader"])
+    non_reader = effective_non_reader(session, loaded=True)
     estimates = {
         skill: Estimate(float(e["theta"]), float(e["se"])) if isinstance(e, Mapping) else None
         for skill, e in (result.estimates or {}).items()

@@ -79,6 +79,13 @@ def overrides_of(session: TestSession, target: str) -> list[Override]:
     )
 
 
+def _overrides(session: TestSession, target: str, *, loaded: bool) -> list[Override]:
+    """The session's overrides of one kind: the loaded ones, or as the database has them."""
+    if loaded:
+        return [o for o in session.overrides if o.target == target]
+    return overrides_of(session, target)
+
+
 def response_scores(session: TestSession, *, with_overrides: bool = True) -> dict[int, int | None]:
     """Score of each response by id: the machine's, or the newest auditeur review of it."""
     scores: dict[int, int | None] = {r.id: r.score for r in session.responses}
@@ -98,12 +105,7 @@ def responses_to_check(session: TestSession, *, loaded: bool = False) -> list[Re
     responses count only when flagged. ``loaded`` reads the session's loaded overrides instead
     of querying them (the desk's polled list, which loads them with the sessions).
     """
-    overrides = (
-        [o for o in session.overrides if o.target == "response"]
-        if loaded
-        else overrides_of(session, "response")
-    )
-    reviewed = {o.response_id for o in overrides}
+    reviewed = {o.response_id for o in _overrides(session, "response", loaded=loaded)}
     return [
         r
         for r in sorted(session.responses, key=lambda r: r.seq)
@@ -111,11 +113,16 @@ def responses_to_check(session: TestSession, *, loaded: bool = False) -> list[Re
     ]
 
 
-def effective_non_reader(session: TestSession, *, with_overrides: bool = True) -> bool:
-    """The non-reader flag: the session's, or the newest auditeur override of it."""
+def effective_non_reader(
+    session: TestSession, *, with_overrides: bool = True, loaded: bool = False
+) -> bool:
+    """The non-reader flag: the session's, or the newest auditeur override of it.
+
+    ``loaded`` reads the session's loaded overrides instead of querying them.
+    """
     flag = bool(session.non_reader)
     if with_overrides:
-        for override in overrides_of(session, "non_reader"):
+        for override in _overrides(session, "non_reader", loaded=loaded):
             value = (override.to_value or {}).get("non_reader")
             if value is not None:
                 flag = bool(value)

@@ -14,13 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from placement import formatting
 from placement.sessions.errors import Conflict
 from placement.sessions.models import TestSession
+from placement.sessions.operations import EffectiveResult, effective_result
 
 __all__ = [
     "InterviewQuestion",
     "Referral",
-    "fr_probability",
     "interview_questions",
     "referral",
     "require_decided",
@@ -30,11 +31,6 @@ __all__ = [
 N_QUESTIONS = 3
 
 _LEVEL_ORDER = ("pré-A1", "A1.1", "A1", "A2", "B1")
-
-
-def fr_probability(p: float) -> str:
-    """A probability as the desk writes it: two decimals, a decimal comma (0,58)."""
-    return f"{p:.2f}".replace(".", ",")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +61,7 @@ class Referral:
         """``EO autour de A1 : 0,58`` (the probability that the skill reaches the level)."""
         if self.skill is None or self.level is None or self.p_level is None:
             return ""
-        return f"{self.skill} autour de {self.level} : {fr_probability(self.p_level)}"
+        return f"{self.skill} autour de {self.level} : {formatting.number(self.p_level)}"
 
 
 def _triage_of(decision: dict[str, Any]) -> dict[str, Any]:
@@ -114,11 +110,14 @@ def interview_questions(
     return tuple(out)
 
 
-def referral(session: TestSession, items: Any | None = None) -> Referral | None:
-    """The session's referral, or None when its current decision was not referred."""
-    from placement.sessions.operations import effective_result
+def referral(
+    session: TestSession, items: Any | None = None, effective: EffectiveResult | None = None
+) -> Referral | None:
+    """The session's referral, or None when its current decision was not referred.
 
-    effective = effective_result(session)
+    ``effective`` is the session's effective result when the caller already has it.
+    """
+    effective = effective or effective_result(session)
     if effective is None:
         return None
     machine = dict(effective.machine.decision or {})

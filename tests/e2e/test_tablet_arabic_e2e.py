@@ -10,11 +10,11 @@ French; the items stay French. The app, the bank and the browser are those of
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 
+from tests.browser import log_in
 from tests.e2e.test_tablet_e2e import (  # noqa: F401 - pytest fixtures, used by name
     PASSWORD,
     _record,
@@ -55,11 +55,7 @@ def test_a_non_reader_takes_the_whole_test_in_arabic(
 
     desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
     agent = desk.new_page()
-    agent.goto(f"{base}/login")
-    agent.fill("#username", "agent")
-    agent.fill("#password", PASSWORD)
-    agent.click("button[type=submit]")
-    agent.wait_for_url(re.compile(r"/desk/?$"))
+    log_in(agent, base, "agent", PASSWORD)
     agent.fill("#dossier_number", "75-2026-00777")
     agent.fill("#last_name", "Haddad")
     agent.fill("#first_name", "Youssef")

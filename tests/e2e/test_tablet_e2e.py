@@ -11,7 +11,6 @@ to ``test-artifacts/screenshots/``.
 from __future__ import annotations
 
 import io
-import re
 import shutil
 import subprocess
 import tempfile
@@ -22,12 +21,12 @@ from typing import Any
 
 import pytest
 
+from tests.browser import CHROMIUM, chromium, log_in
 from tests.candidate import testbank
 from tests.speech import speak
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PASSWORD = "un-mot-de-passe-assez-long"
 
@@ -113,28 +112,16 @@ def server(workdir: Path) -> Iterator[dict[str, Any]]:
 def browser(spoken_wav: Path) -> Iterator[Any]:
     if not Path(CHROMIUM).exists():  # pragma: no cover - depends on the machine
         pytest.skip("Debian's Chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--autoplay-policy=no-user-gesture-required",
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-audio-capture={spoken_wav}",
-            ],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium(
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--autoplay-policy=no-user-gesture-required",
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={spoken_wav}",
+    ) as browser:
+        yield browser
 
 
 def _shot(page: Any, name: str) -> None:
@@ -170,11 +157,7 @@ def test_auditeur_and_candidate_end_to_end(server: dict[str, Any], browser: Any)
         viewport={"width": 1280, "height": 900}, locale="fr-FR", accept_downloads=True
     )
     agent = desk.new_page()
-    agent.goto(f"{base}/login")
-    agent.fill("#username", "agent")
-    agent.fill("#password", PASSWORD)
-    agent.click("button[type=submit]")
-    agent.wait_for_url(re.compile(r"/desk/?$"))
+    log_in(agent, base, "agent", PASSWORD)
     agent.fill("#dossier_number", "75-2026-00042")
     agent.fill("#last_name", "Diallo")
     agent.fill("#first_name", "Amina")

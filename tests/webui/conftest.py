@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import shutil
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,19 @@ def app(db_url: str, tmp_path: Path, test_bank: tuple[Path, Path]) -> Iterator[F
 
 
 @pytest.fixture
+def served(app: Flask) -> Iterator[str]:
+    """The app served by waitress (the production server) on a free loopback port."""
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
 def dbs(app: Flask) -> Iterator[Session]:
     """A database session in an app context, for calling operations directly."""
     with app.app_context():
@@ -174,6 +188,15 @@ def login(client: FlaskClient, username: str, password: str) -> Any:
     # logging in starts a new session: put the known token back
     set_csrf(client)
     return response
+
+
+@pytest.fixture
+def auditeur(app: Flask, make_user: Callable[..., tuple[User, str]]) -> tuple[User, FlaskClient]:
+    """An auditeur and a test client logged in as them."""
+    user, password = make_user("auditeur")
+    client = app.test_client()
+    assert login(client, user.username, password).status_code == 302
+    return user, client
 
 
 @pytest.fixture

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any, Literal
 
 from flask import Flask
 
 from placement.sessions import operations, testflow
-from placement.sessions.models import Stage, TestSession, User
+from placement.sessions.models import Recording, Response, Stage, TestSession, User
 from placement.sessions.results import bank_for
 from webui.extensions import db
 
@@ -46,25 +47,42 @@ def _field_value(check: str) -> str:
     }.get(check, "Diallo")
 
 
+def start_test(
+    app: Flask, auditeur: User, dossier: str, *, policy: str | None = None, **candidate: Any
+) -> TestSession:
+    """In an app context: ``auditeur`` (a user of ``db.session``) registers a candidate (Amina
+    Diallo unless ``candidate`` says otherwise) and starts a test; nothing is committed."""
+    fields = {"last_name": "Diallo", "first_name": "Amina", "birth_date": "12/03/1990", **candidate}
+    person = operations.create_candidate(db.session, auditeur, dossier_number=dossier, **fields)
+    return operations.start_session(
+        db.session, person.id, auditeur, policy=policy, rules=app.config["RULES"]
+    )
+
+
 def new_session(app: Flask, user: User, dossier: str, **candidate: Any) -> int:
     """An auditeur registers a candidate and starts a test; returns the session id."""
     with app.app_context():
         auditeur = db.session.get(User, user.id)
         assert auditeur is not None
-        person = operations.create_candidate(
-            db.session,
-            auditeur,
-            dossier_number=dossier,
-            last_name=candidate.get("last_name", "Diallo"),
-            first_name=candidate.get("first_name", "Amina"),
-            birth_date=candidate.get("birth_date", "12/03/1990"),
-            non_reader=candidate.get("non_reader", False),
-        )
-        session = operations.start_session(
-            db.session, person.id, auditeur, rules=app.config["RULES"]
-        )
+        session = start_test(app, auditeur, dossier, **candidate)
         db.session.commit()
         return session.id
+
+
+def add_recording(response: Response, wav: bytes, duration_s: float = 3.0) -> None:
+    """Store ``wav`` as the recording of ``response``, as the tablet's upload leaves it (in the
+    app context's session, not committed)."""
+    db.session.add(
+        Recording(
+            response_id=response.id,
+            sha256=hashlib.sha256(wav).hexdigest(),
+            mime_type="audio/wav",
+            container="wav",
+            size_bytes=len(wav),
+            duration_s=duration_s,
+            data=wav,
+        )
+    )
 
 
 def play_test(

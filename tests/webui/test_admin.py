@@ -23,14 +23,13 @@ from placement.sessions.models import (
     Attestation,
     AuditEvent,
     Candidate,
-    Recording,
     Response,
     TestSession,
     User,
     utcnow,
 )
 from tests.webui.conftest import CSRF, login, set_csrf
-from tests.webui.flows import new_session, play_test
+from tests.webui.flows import add_recording, new_session, play_test
 from webui.extensions import db
 
 
@@ -56,17 +55,7 @@ def _finished_with_recording(
         ).first()
         assert response is not None
         response.answer = {"recording": True}
-        db.session.add(
-            Recording(
-                response_id=response.id,
-                sha256="0" * 64,
-                mime_type="audio/wav",
-                container="wav",
-                size_bytes=len(wav),
-                duration_s=3.0,
-                data=wav,
-            )
-        )
+        add_recording(response, wav)
         auditeur = db.session.get(User, user.id)
         assert auditeur is not None
         attestations.issue_attestation(

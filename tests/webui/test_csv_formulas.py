@@ -71,25 +71,9 @@ def test_the_calibration_export_escapes_groups(
     app: Flask, make_user: Callable[..., tuple[User, str]], speech_wav: bytes, tmp_path: Path
 ) -> None:
     user, _ = make_user("auditeur")
-    with app.app_context():
-        from placement.sessions import operations
-        from webui.extensions import db
-
-        auditeur = db.session.get(User, user.id)
-        assert auditeur is not None
-        person = operations.create_candidate(
-            db.session,
-            auditeur,
-            dossier_number="75-2026-00801",
-            last_name="Diallo",
-            first_name="Awa",
-            help_language=HOSTILE[2],
-        )
-        session = operations.start_session(
-            db.session, person.id, auditeur, rules=app.config["RULES"]
-        )
-        db.session.commit()
-        session_id = session.id
+    session_id = new_session(
+        app, user, "75-2026-00801", first_name="Awa", birth_date=None, help_language=HOSTILE[2]
+    )
     play_test(app, session_id, speech_wav, "right")
     out = tmp_path / "responses.csv"
     assert export_responses(app.config["DATABASE_URL"], out, group="help_language") > 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -23,7 +23,6 @@ from sqlalchemy import select
 from placement.cat.rules import LEVELS
 from placement.irt import Estimate
 from placement.levels import Policy, assess, load_policy
-from placement.sessions import operations
 from placement.sessions.attestations import SKILL_NAMES
 from placement.sessions.models import (
     Attestation,
@@ -34,19 +33,12 @@ from placement.sessions.models import (
     utcnow,
 )
 from placement.sessions.results import bank_for
-from tests.webui.conftest import CSRF, login
+from tests.webui.conftest import CSRF
+from tests.webui.flows import start_test
 from webui.extensions import db
 
 SKILLS = ("CO", "CE", "EO", "EE")
 REASON = "Constaté pendant l'entretien individuel avec le candidat."
-
-
-@pytest.fixture
-def auditeur(app: Flask, make_user: Callable[..., tuple[User, str]]) -> tuple[User, FlaskClient]:
-    user, password = make_user("auditeur", "agent.durand")
-    client = app.test_client()
-    assert login(client, user.username, password).status_code == 302
-    return user, client
 
 
 def _theta_in(band: str, cuts: Mapping[str, float], policy: Policy) -> float:
@@ -70,17 +62,15 @@ def finished_session(
     with app.app_context():
         auditeur = db.session.get(User, user.id)
         assert auditeur is not None
-        person = operations.create_candidate(
-            db.session,
+        session = start_test(
+            app,
             auditeur,
-            dossier_number=dossier,
+            dossier,
+            policy=policy,
             last_name="Haddad",
             first_name="Nour",
             birth_date="02/04/1988",
             non_reader=non_reader,
-        )
-        session = operations.start_session(
-            db.session, person.id, auditeur, policy=policy, rules=app.config["RULES"]
         )
         bank = bank_for(session)
         assessed = [s for s in SKILLS if not (non_reader and s in ("CE", "EE"))]

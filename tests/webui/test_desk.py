@@ -18,7 +18,6 @@ from placement.sessions.models import (
     Attestation,
     AuditEvent,
     Override,
-    Recording,
     Response,
     Result,
     SessionState,
@@ -26,17 +25,9 @@ from placement.sessions.models import (
     Transcript,
     User,
 )
-from tests.webui.conftest import CSRF, login, set_csrf
-from tests.webui.flows import new_session, play_test
+from tests.webui.conftest import CSRF, set_csrf
+from tests.webui.flows import add_recording, new_session, play_test
 from webui.extensions import db
-
-
-@pytest.fixture
-def auditeur(app: Flask, make_user: Callable[..., tuple[User, str]]) -> tuple[User, FlaskClient]:
-    user, password = make_user("auditeur", "agent.martin")
-    client = app.test_client()
-    assert login(client, user.username, password).status_code == 302
-    return user, client
 
 
 def _count(app: Flask, model: type, **where: object) -> int:
@@ -381,17 +372,7 @@ def test_recording_is_streamed_and_each_listening_audited(
         assert response is not None
         # what the tablet's upload leaves behind: the original bytes and the transcript
         response.answer = {"recording": True}
-        db.session.add(
-            Recording(
-                response_id=response.id,
-                sha256=hashlib.sha256(speech_wav).hexdigest(),
-                mime_type="audio/wav",
-                container="wav",
-                size_bytes=len(speech_wav),
-                duration_s=3.1,
-                data=speech_wav,
-            )
-        )
+        add_recording(response, speech_wav, duration_s=3.1)
         db.session.add(
             Transcript(
                 response_id=response.id,

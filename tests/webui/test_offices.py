@@ -15,9 +15,9 @@ from sqlalchemy import select, text
 
 from placement.sessions import offices, users
 from placement.sessions.db import make_engine, upgrade
-from placement.sessions.models import Attestation, Office, Recording, TestSession, User
+from placement.sessions.models import Attestation, Office, TestSession, User
 from tests.webui.conftest import CSRF, PG_ADMIN_URL, login
-from tests.webui.flows import new_session, play_test
+from tests.webui.flows import add_recording, new_session, play_test
 from webui.extensions import db
 
 
@@ -52,17 +52,7 @@ def test_each_office_sees_its_own_sessions(app: Flask, speech_wav: bytes) -> Non
         assert session is not None
         assert session.office_id == lyon  # the office of the auditeur who started it
         response = next(r for r in session.responses if r.skill == "EO")
-        db.session.add(
-            Recording(
-                response_id=response.id,
-                sha256="0" * 64,
-                mime_type="audio/wav",
-                container="wav",
-                size_bytes=len(speech_wav),
-                duration_s=3.0,
-                data=speech_wav,
-            )
-        )
+        add_recording(response, speech_wav)
         db.session.commit()
         response_id, candidate_id = response.id, session.candidate_id
     assert (

@@ -26,10 +26,11 @@ from placement.cat import TestState, next_step, step_rng
 from placement.cli import main as placement_main
 from placement.responses import read_responses
 from placement.rules import rules_for_pool
-from placement.sessions import operations, users
+from placement.sessions import users
 from placement.sessions.models import TestSession
 from tests.candidate import testbank
 from tests.webui.conftest import login
+from tests.webui.flows import start_test
 from webui import create_app
 from webui.extensions import db
 
@@ -134,17 +135,7 @@ def test_the_tutorial_runs_as_written_on_a_small_bank(
         with app.app_context():
             auditeur, _ = users.create_user(db.session, "auditeur-tuto", "Auditeur", "auditeur")
             users.create_user(db.session, "psy-tuto", "Psy", "psychometricien", "mot-de-passe-psy")
-            person = operations.create_candidate(
-                db.session,
-                auditeur,
-                dossier_number="75-2026-09999",
-                last_name="Diallo",
-                first_name="Amina",
-                birth_date="12/03/1990",
-            )
-            session = operations.start_session(
-                db.session, person.id, auditeur, rules=app.config["RULES"]
-            )
+            session = start_test(app, auditeur, "75-2026-09999")
             db.session.commit()
             stored = db.session.get(TestSession, session.id)
             assert stored is not None

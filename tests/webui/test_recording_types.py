@@ -4,8 +4,7 @@ declared: a WAV that is also JavaScript, or also HTML, must never run in an audi
 from __future__ import annotations
 
 import sqlite3
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from placement.sessions import testflow
 from placement.sessions.db import upgrade
 from placement.sessions.models import AuditEvent, Candidate, Recording, Response, TestSession, User
 from placement.sessions.results import bank_for
+from tests.browser import chromium, log_in
 from tests.webui.conftest import login
 from tests.webui.flows import new_session, play_test
 from webui.extensions import db
@@ -148,19 +148,6 @@ def test_the_migration_rewrites_declared_types(tmp_path: Path, db_url: str) -> N
     assert types == {1: "audio/wav", 2: "audio/webm", 3: "application/octet-stream"}
 
 
-@pytest.fixture
-def served(app: Flask) -> Iterator[str]:
-    """The app served by waitress on a free loopback port."""
-    from waitress.server import create_server
-
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-    thread.join(timeout=10)
-
-
 def _counts(app: Flask) -> tuple[int, int]:
     with app.app_context():
         return (
@@ -178,60 +165,49 @@ def test_a_polyglot_upload_never_runs_in_the_auditeurs_browser(
     make_user: Callable[..., tuple[User, str]],
     speech_wav: bytes,
 ) -> None:
-    from playwright.sync_api import Error, sync_playwright
+    from playwright.sync_api import Error
 
     user, password = make_user("auditeur", "agent.browser")
     js_id, html_id = store_polyglots(app, user, speech_wav)
     before = _counts(app)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    with chromium() as browser:
+        context = browser.new_context(accept_downloads=True)
+        page = context.new_page()
+        log_in(page, served, user.username, password)
+        # the script the HTML polyglot would include, loaded from an app page the way its
+        # <script src> would be: the browser refuses to run audio
+        outcome = page.evaluate(
+            """url => new Promise(resolve => {
+                const s = document.createElement('script');
+                s.src = url;
+                s.onload = () => resolve('ran');
+                s.onerror = () => resolve('refused');
+                document.head.appendChild(s);
+            })""",
+            f"/desk/recordings/{js_id}",
         )
-        try:
-            context = browser.new_context(accept_downloads=True)
-            page = context.new_page()
-            page.goto(f"{served}/login")
-            page.fill("#username", user.username)
-            page.fill("#password", password)
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{served}/desk/")
-            # the script the HTML polyglot would include, loaded from an app page the way its
-            # <script src> would be: the browser refuses to run audio
-            outcome = page.evaluate(
-                """url => new Promise(resolve => {
-                    const s = document.createElement('script');
-                    s.src = url;
-                    s.onload = () => resolve('ran');
-                    s.onerror = () => resolve('refused');
-                    document.head.appendChild(s);
-                })""",
-                f"/desk/recordings/{js_id}",
-            )
-            assert outcome == "refused"
-            assert page.evaluate("window.pwned") is None
-            assert page.title() != "pwned"
-            # opened directly, the HTML polyglot is a download, never a page
-            with (
-                page.expect_download() as download_info,
-                # Chromium aborts a navigation that turns into a download
-                pytest.raises(Error, match=r"ERR_ABORTED|[Dd]ownload"),
-            ):
-                page.goto(f"{served}/desk/recordings/{html_id}")
-            download = download_info.value
-            assert download.suggested_filename == f"reponse-{html_id}.wav"
-            assert page.url == f"{served}/desk/"
-            assert page.title() != "pwned"
-            # the player on the review page still plays it as audio
-            session_id = _session_of(app, html_id)
-            page.goto(f"{served}/desk/sessions/{session_id}")
-            player = page.locator(f'audio[src="/desk/recordings/{html_id}"]')
-            player.evaluate("a => { a.preload = 'auto'; a.load(); }")
-            page.wait_for_function(
-                "a => a.readyState >= 1 && a.duration > 3", arg=player.element_handle()
-            )
-        finally:
-            browser.close()
+        assert outcome == "refused"
+        assert page.evaluate("window.pwned") is None
+        assert page.title() != "pwned"
+        # opened directly, the HTML polyglot is a download, never a page
+        with (
+            page.expect_download() as download_info,
+            # Chromium aborts a navigation that turns into a download
+            pytest.raises(Error, match=r"ERR_ABORTED|[Dd]ownload"),
+        ):
+            page.goto(f"{served}/desk/recordings/{html_id}")
+        download = download_info.value
+        assert download.suggested_filename == f"reponse-{html_id}.wav"
+        assert page.url == f"{served}/desk/"
+        assert page.title() != "pwned"
+        # the player on the review page still plays it as audio
+        session_id = _session_of(app, html_id)
+        page.goto(f"{served}/desk/sessions/{session_id}")
+        player = page.locator(f'audio[src="/desk/recordings/{html_id}"]')
+        player.evaluate("a => { a.preload = 'auto'; a.load(); }")
+        page.wait_for_function(
+            "a => a.readyState >= 1 && a.duration > 3", arg=player.element_handle()
+        )
     assert _counts(app) == before
 
 

@@ -90,7 +90,7 @@ def test_a_referred_decision_comes_first_and_waits_for_the_auditeur(
 
 def test_interview_questions_come_from_the_bank_for_the_pivotal_skill() -> None:
     import itembank
-    from placement.sessions.triage import fr_probability, interview_questions
+    from placement.sessions.triage import Referral, interview_questions
 
     items = itembank.load_release().items
     first = interview_questions(items, "EO", "A1", set())
@@ -102,4 +102,5 @@ def test_interview_questions_come_from_the_bank_for_the_pivotal_skill() -> None:
     assert not given & {q.item_id for q in again}  # never an item the candidate had
     listening = interview_questions(items, "CO", "A1", set())
     assert all("Réponse attendue" in q.listen_for[0] for q in listening)
-    assert fr_probability(0.583) == "0,58"
+    pivotal = Referral(0.4, 0.6, "prescription", 50, "EO", "A1", 0.583, decided=False)
+    assert pivotal.pivotal_text == "EO autour de A1 : 0,58"

@@ -9,14 +9,12 @@ PostgreSQL.
 from __future__ import annotations
 
 import csv
-import hashlib
 import html
 import io
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -24,24 +22,15 @@ from sqlalchemy import select
 from placement.sessions.models import (
     Attestation,
     Override,
-    Recording,
     SessionState,
     TestSession,
     Transcript,
     User,
 )
-from tests.webui.conftest import CSRF, login
-from tests.webui.flows import new_session, play_test
+from tests.webui.conftest import CSRF
+from tests.webui.flows import add_recording, new_session, play_test
 from webui.desk.review import COMMON_REASONS, CONFIRM_REASON
 from webui.extensions import db
-
-
-@pytest.fixture
-def auditeur(app: Flask, make_user: Callable[..., tuple[User, str]]) -> tuple[User, FlaskClient]:
-    user, password = make_user("auditeur", "agent.petit")
-    client = app.test_client()
-    assert login(client, user.username, password).status_code == 302
-    return user, client
 
 
 def visible_text(fragment: str) -> str:
@@ -72,17 +61,7 @@ def flag_spoken_answers(app: Flask, session_id: int, wav: bytes, count: int = 2)
             response.score = min(1, response.max_score)
             response.scorer = "asr"
             response.score_detail = {"found": [], "missing": [], "reasons": ["Manquant : nom."]}
-            db.session.add(
-                Recording(
-                    response_id=response.id,
-                    sha256=hashlib.sha256(wav).hexdigest(),
-                    mime_type="audio/wav",
-                    container="wav",
-                    size_bytes=len(wav),
-                    duration_s=3.14,
-                    data=wav,
-                )
-            )
+            add_recording(response, wav, duration_s=3.14)
             db.session.add(
                 Transcript(
                     response_id=response.id,

@@ -17,9 +17,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from placement.sessions import attestations
-from placement.sessions.models import Recording, TestSession, User
+from placement.sessions.models import TestSession, User
 from tests.webui.conftest import CSRF, login, set_csrf
-from tests.webui.flows import new_session, play_test
+from tests.webui.flows import add_recording, new_session, play_test
 from webui.extensions import db
 
 ROLES = ("anonyme", "candidat", "auditeur", "psychometricien", "admin")
@@ -111,17 +111,7 @@ def objects(
         session = db.session.get(TestSession, session_id)
         assert session is not None
         response = next(r for r in session.responses if r.skill == "EO")
-        db.session.add(
-            Recording(
-                response_id=response.id,
-                sha256="0" * 64,
-                mime_type="audio/wav",
-                container="wav",
-                size_bytes=len(speech_wav),
-                duration_s=3.0,
-                data=speech_wav,
-            )
-        )
+        add_recording(response, speech_wav)
         user = db.session.get(User, auditeur.id)
         assert user is not None
         issued = attestations.issue_attestation(

@@ -16,11 +16,8 @@ from webui.auth import actor, get_current_user, login_required
 from webui.extensions import db
 from webui.scope import guard_office, restricted_office
 
-
-@bp.before_request
-def _same_office_only() -> None:
-    """An office's administrator manages its users and candidates only (404 for others)."""
-    guard_office()
+# an office's administrator manages its users and candidates only (404 for others)
+bp.before_request(guard_office)
 
 
 def _national_only() -> None:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from placement.sessions import operations, results, triage
+from placement.sessions import attestations, operations, results, triage
 from placement.sessions.errors import SessionsError
 from placement.sessions.labels import decision_label
 from placement.sessions.models import Override, Response, TestSession
@@ -49,13 +49,8 @@ TRANSCRIPT_STATUS = {
     "failed": "impossible",
 }
 
-SKILL_NAMES = {
-    "CO": "compréhension orale",
-    "CE": "compréhension écrite",
-    "EO": "expression orale",
-    "EE": "expression écrite",
-    "global": "niveau global",
-}
+#: The skills' names within a sentence (« niveau : expression orale »).
+SKILL_NAMES = {skill: name.lower() for skill, name in attestations.SKILL_NAMES.items()}
 
 
 @dataclass(slots=True)
@@ -225,7 +220,7 @@ def review_context(session: TestSession) -> dict[str, Any]:
     effective = operations.effective_result(session)
     todo: list[dict[str, Any]] = [{"kind": "response", "view": v} for v in views if v.to_check]
     # a decision referred to the auditeur comes first, until the auditeur records one
-    referral = triage.referral(session, items or None)
+    referral = triage.referral(session, items or None, effective)
     if referral is not None and not referral.decided:
         todo.insert(0, {"kind": "referral", "referral": referral})
     return {
