@@ -171,8 +171,8 @@ def main() -> None:
         only_mirt = sorted(verdicts[other] - base)
         if only_ours or only_mirt:
             print(
-                f"  differs from {other}: only ours {', '.join(only_ours) or '-'}; "
-                f"only mirt {', '.join(only_mirt) or '-'}"
+                f"  differs from {other}: only ours now {', '.join(only_ours) or '-'}; "
+                f"only there {', '.join(only_mirt) or '-'}"
             )
         else:
             print(f"  same verdict as {other}")
