@@ -10,10 +10,17 @@
   predictable, which does not degrade measurement.
 * **Drift** — the linked new location (and discrimination) against the current release; an item
   is flagged when :math:`|b_{new} - b_{old}|` exceeds ``drift_b`` or
-  :math:`|\\log(a_{new}/a_{old})|` exceeds ``drift_log_a`` — and the change is significant
-  (:math:`|\\Delta| / SE > ` ``drift_z``) when standard errors are given, so that an item seen
-  by few persons is not flagged for its noise. Provisional old values (never
-  calibrated) are not compared: that is the item's first calibration.
+  :math:`|\\log(a_{new}/a_{old})|` exceeds ``drift_log_a`` — **and the responses themselves
+  contradict the old value**, in the direction of the change (:func:`drift_scores`, rejected by
+  :func:`benjamini_hochberg` at false discovery rate ``drift_fdr`` over every compared item's
+  location and slope: with 1.96 per item, one stable item in twenty would pass). The second
+  condition is a score (Lagrange multiplier) test of :math:`H_0`: the item still has its old
+  parameters, computed from the marginal likelihood alone, without the fit's item priors: the
+  hierarchical slope prior pulls a sparsely answered item's slope towards the bank's, its b
+  moves with it, and its posterior SD (prior included) does not count that pull; a test of
+  the old curve against the data does not see it, since the prior only moves the parameters
+  along directions the data hardly constrain. Provisional old values (never calibrated) are
+  not compared: that is the item's first calibration.
 * **Exposure** — responses per person; flagged above ``max_exposure`` (0.25 by default, the
   literature's usual ceiling); items nobody saw are reported.
 * **DIF** — Mantel–Haenszel for right/wrong items between the reference group (the largest) and
@@ -26,14 +33,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.special import logsumexp
 from scipy.stats import chi2
 
 from calibration.data import BoolArray, FloatArray, IntArray, ItemParameters, Responses
 from calibration.fit import eap_scores
-from calibration.model import category_probabilities
+from calibration.model import TINY, category_probabilities, quadrature
+
+#: Steps of the normal update of each scale's latent distribution before the drift tests.
+POPULATION_STEPS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +58,7 @@ class Thresholds:
     drift_log_a: float = float(np.log(1.5))
     max_exposure: float = 0.25
     min_responses_fit: int = 100
-    drift_z: float = 1.96
+    drift_fdr: float = 0.05
     dif_delta: float = 1.5
     dif_min_per_group: int = 50
 
@@ -70,6 +83,10 @@ class ItemCheck:
     dif_p: float
     dif_group: str
     flags: tuple[str, ...]
+    #: score-test z of the old location and log-slope against the new responses (see
+    #: :func:`drift_scores`); NaN where there is nothing to compare
+    drift_z_b: float = float("nan")
+    drift_z_log_a: float = float("nan")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +136,133 @@ def item_fit(
         outfit[i] = float(np.mean(sq / v))
         infit[i] = float(np.sum(sq) / np.sum(v))
     return infit, outfit
+
+
+def benjamini_hochberg(p_values: FloatArray, q: float) -> BoolArray:
+    """Which hypotheses the Benjamini–Hochberg step-up procedure rejects at false discovery
+    rate ``q``: the k smallest p-values, k the largest rank with :math:`p_{(k)} \\le k q / m`
+    (m the number of non-NaN p-values; NaN is never rejected)."""
+    p = np.asarray(p_values, dtype=float)
+    out = np.zeros(p.shape, dtype=bool)
+    tested = np.flatnonzero(~np.isnan(p))
+    if tested.size == 0:
+        return out
+    order = tested[np.argsort(p[tested], kind="stable")]
+    below = np.flatnonzero(p[order] <= q * np.arange(1, order.size + 1) / order.size)
+    if below.size:
+        out[order[: below[-1] + 1]] = True
+    return out
+
+
+def _moved(params: ItemParameters, location: float, log_slope: float) -> ItemParameters:
+    """``params`` with every location (b and GRM thresholds) shifted and slopes scaled."""
+    return params.with_values(
+        a=params.a * np.exp(log_slope),
+        b=params.b + location,
+        thresholds=params.thresholds + location,
+    )
+
+
+def drift_scores(
+    new: ItemParameters,
+    old: ItemParameters,
+    responses: Responses,
+    items: IntArray,
+    *,
+    person_priors: Mapping[str, tuple[FloatArray, FloatArray]] | None = None,
+    n_quadrature: int = 61,
+) -> tuple[FloatArray, FloatArray]:
+    """Score tests of each item's old location and old slope against the new responses.
+
+    For item *i* with old (linked) parameters :math:`\\psi_0`, the marginal log-likelihood of
+    the responses with every other item at its new value and *i* at :math:`\\psi_0` has the
+    score :math:`u = \\sum_p u_p`, :math:`u_p = \\sum_q W_{pq}\\,
+    \\partial_\\psi \\log P_{i x_p}(\\theta_q; \\psi_0)` (Fisher's identity), :math:`W_{pq}` the
+    posterior of person *p* on node *q* under that table, and
+    :math:`z = u / \\sqrt{\\sum_p u_p^2}` (cross-product variance, as the fit's standard errors).
+    :math:`\\psi` is a common shift of the item's locations (b, GRM thresholds) or its
+    log-slope. No item prior enters: the test asks whether the data contradict the old curve,
+    not how far a shrunk estimate moved. The persons' latent distribution on each scale is a
+    normal whose mean and SD are re-estimated from the posteriors (``POPULATION_STEPS``
+    times): the new candidates are not N(0, 1) on the old scale. Where ``person_priors`` gives
+    a skill, each person's own prior is used instead (the engine's section prior conditioned
+    on the earlier sections, :func:`calibration.fit.engine_priors`, on the current scale):
+    the engine's selection in that skill depended on it.
+
+    Parameters
+    ----------
+    new : ItemParameters
+        The new table, on the old scale (after linking).
+    old : ItemParameters
+        The current release's table; items are matched by id.
+    responses : Responses
+        Indexed on ``new``.
+    items : ndarray of int
+        Rows of ``new`` to test (each must be in ``old``).
+    person_priors : dict skill -> (ndarray (N,), ndarray (N,)), optional
+        Mean and SD of each person's normal prior on a skill's (old) scale.
+
+    Returns
+    -------
+    z_location, z_log_slope : ndarray, (new.n_items,)
+        Signed z (positive: the data want a higher location / a steeper slope than the old
+        one); NaN for rows not tested or without responses.
+    """
+    n = new.n_items
+    z_loc, z_slope = np.full(n, np.nan), np.full(n, np.nan)
+    items = np.asarray(items, dtype=np.int64)
+    if items.size == 0 or responses.n_responses == 0:
+        return z_loc, z_slope
+    nodes, weights = quadrature(n_quadrature, bound=6.0)
+    log_rule = np.log(weights) + 0.5 * nodes**2  # Gauss–Legendre weights, without N(0, 1)
+    log_p = np.log(np.maximum(category_probabilities(new, nodes), TINY))  # (n, K+1, Q)
+    by_item = responses.rows_by_item(n)
+    h = 1e-4
+    for skill in sorted({new.skills[i] for i in items}):
+        in_skill = new.skill_mask(skill)[responses.item]
+        rows = np.flatnonzero(in_skill)
+        if rows.size == 0:
+            continue
+        person = responses.person[rows]
+        gather = sp.csr_matrix(
+            (np.ones(rows.size), (person, np.arange(rows.size))),
+            shape=(responses.n_persons, rows.size),
+        )
+        loglik = np.asarray(gather @ log_p[responses.item[rows], responses.score[rows]])
+        has = np.bincount(person, minlength=responses.n_persons) > 0
+        loglik = loglik[has]
+        if person_priors is not None and skill in person_priors:
+            p_mean, p_sd = person_priors[skill]
+            m, sd = p_mean[has][:, None], p_sd[has][:, None]
+            log_w = loglik + log_rule - 0.5 * ((nodes - m) / sd) ** 2
+        else:
+            mean, spread = 0.0, 1.0
+            for _ in range(POPULATION_STEPS):
+                log_w = loglik + log_rule - 0.5 * ((nodes - mean) / spread) ** 2
+                W = np.exp(log_w - logsumexp(log_w, axis=1, keepdims=True))
+                mean = float(np.mean(W @ nodes))
+                spread = float(np.sqrt(max(np.mean(W @ nodes**2) - mean**2, 1e-6)))
+            log_w = loglik + log_rule - 0.5 * ((nodes - mean) / spread) ** 2
+        W = np.exp(log_w - logsumexp(log_w, axis=1, keepdims=True))
+        slot = np.cumsum(has) - 1  # person index -> row of W
+        for i in items[[new.skills[i] == skill for i in items]]:
+            taken = by_item[i]
+            if taken.size == 0:
+                continue
+            x = responses.score[taken]
+            previous = old.subset([old.index(new.ids[i])])
+            p_old = np.maximum(category_probabilities(previous, nodes)[0], TINY)  # (K+1, Q)
+            # each taker's posterior with item i at its old values instead of its new ones
+            w = W[slot[responses.person[taken]]] * p_old[x] / np.exp(log_p[i, x])
+            w /= w.sum(axis=1, keepdims=True)
+            for out, step in ((z_loc, (h, 0.0)), (z_slope, (0.0, h))):
+                up = category_probabilities(_moved(previous, *step), nodes)[0]
+                down = category_probabilities(_moved(previous, -step[0], -step[1]), nodes)[0]
+                d_log = (np.log(np.maximum(up, TINY)) - np.log(np.maximum(down, TINY))) / (2 * h)
+                u = np.sum(w * d_log[x], axis=1)
+                spread = float(np.sqrt(np.sum(u**2)))
+                out[i] = float(np.sum(u)) / spread if spread > 0 else np.nan
+    return z_loc, z_slope
 
 
 def mantel_haenszel(
@@ -204,8 +348,7 @@ def run_checks(
     fitted: BoolArray | None = None,
     thresholds: Thresholds | None = None,
     retired: set[str] | None = None,
-    se_a: FloatArray | None = None,
-    se_b: FloatArray | None = None,
+    person_priors: Mapping[str, tuple[FloatArray, FloatArray]] | None = None,
 ) -> CheckReport:
     """Run every check on a new (linked) table against the current one.
 
@@ -222,8 +365,8 @@ def run_checks(
     thresholds : Thresholds, optional
     retired : set of str, optional
         Items not expected to be seen (no "unseen" report for them).
-    se_a, se_b : ndarray, (n,), optional
-        Standard errors of the new a and b (on the old scale): drift must then be significant.
+    person_priors : dict skill -> (ndarray (N,), ndarray (N,)), optional
+        Each person's prior on a skill for the drift tests (see :func:`drift_scores`).
     """
     th = thresholds or Thresholds()
     n = new.n_items
@@ -277,6 +420,21 @@ def run_checks(
             notes.append("DIF : un seul groupe dans les données, non testé")
     else:
         notes.append("DIF : les réponses n'ont pas de colonne group, non testé")
+    # drift: which rows have a calibrated old value to compare with
+    compared = np.zeros(n, dtype=bool)
+    if old is not None:
+        for i, item_id in enumerate(new.ids):
+            j = old.position(item_id)
+            compared[i] = j is not None and bool(fitted_mask[i]) and not old.provisional[j]
+    z_b_all, z_a_all = (
+        drift_scores(new, old, responses, np.flatnonzero(compared), person_priors=person_priors)
+        if old is not None
+        else (np.full(n, np.nan), np.full(n, np.nan))
+    )
+    # one family of tests per calibration (every compared item's location and slope): at most
+    # ``drift_fdr`` of the rejected old values are expected to be wrong rejections
+    rejected = benjamini_hochberg(chi2.sf(np.concatenate([z_b_all, z_a_all]) ** 2, 1), th.drift_fdr)
+    contradicts_b, contradicts_a = rejected[:n], rejected[n:]
     rows: list[ItemCheck] = []
     drifted, misfit, overfit, overexposed, unseen, dif = [], [], [], [], [], []
     for i, item_id in enumerate(new.ids):
@@ -285,16 +443,18 @@ def run_checks(
         a_old = b_old = delta_b = delta_log_a = float("nan")
         if j is not None and old is not None:
             a_old, b_old = float(old.a[j]), float(old.b[j])
-            if fitted_mask[i] and not old.provisional[j]:
+            if compared[i]:
                 delta_b = float(new.b[i] - b_old)
                 delta_log_a = float(np.log(new.a[i] / a_old))
-                z_b = z_a = np.inf
-                if se_b is not None and se_b[i] > 0:
-                    z_b = abs(delta_b) / float(se_b[i])
-                if se_a is not None and se_a[i] > 0:
-                    z_a = abs(delta_log_a) / (float(se_a[i]) / float(new.a[i]))
-                if (abs(delta_b) > th.drift_b and z_b > th.drift_z) or (
-                    abs(delta_log_a) > th.drift_log_a and z_a > th.drift_z
+                # the data must contradict the old value, in the direction the estimate moved
+                if (
+                    abs(delta_b) > th.drift_b
+                    and contradicts_b[i]
+                    and np.sign(delta_b) == np.sign(z_b_all[i])
+                ) or (
+                    abs(delta_log_a) > th.drift_log_a
+                    and contradicts_a[i]
+                    and np.sign(delta_log_a) == np.sign(z_a_all[i])
                 ):
                     flags.append("drift")
                     drifted.append(item_id)
@@ -328,6 +488,8 @@ def run_checks(
                 b_new=float(new.b[i]),
                 delta_b=delta_b,
                 delta_log_a=delta_log_a,
+                drift_z_b=float(z_b_all[i]),
+                drift_z_log_a=float(z_a_all[i]),
                 dif_delta=float(dif_delta[i]),
                 dif_p=float(dif_p[i]),
                 dif_group=dif_group[i],
@@ -342,7 +504,12 @@ def run_checks(
     failures = []
     if drifted:
         failures.append(
-            named(f"en dérive (|Δb| > {th.drift_b:g} ou rapport des a hors bornes)", drifted)
+            named(
+                f"en dérive (|Δb| > {th.drift_b:g} ou rapport des a hors bornes, et réponses "
+                "incompatibles avec l'ancienne valeur : test du score, taux de fausses "
+                f"découvertes {th.drift_fdr:.0%})",
+                drifted,
+            )
         )
     if misfit:
         failures.append(

@@ -500,7 +500,7 @@ def build_report(
                 r.item_id, r.model, ", ".join(FLAGS.get(f, f) for f in r.flags),
                 str(r.n_responses), r.exposure,
                 r.a_old, r.b_old, r.a_new, r.b_new, (se.get(r.item_id) or {}).get("b"), r.delta_b,
-                r.infit, r.outfit, r.dif_delta,
+                r.drift_z_b, r.infit, r.outfit, r.dif_delta,
             ])  # fmt: skip
             css.append("flag" if set(r.flags) - {"unseen"} else "")
         parts.append(
@@ -517,6 +517,7 @@ def build_report(
                     "b nouveau",
                     "ET b",
                     "Δb",
+                    "z dérive b",
                     "infit",
                     "outfit",
                     "DIF Δ MH",

@@ -21,7 +21,7 @@ import json
 import math
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -276,6 +276,30 @@ def _with_conditioning(info: dict[str, Any], conditioned: bool) -> dict[str, Any
     return info
 
 
+def _engine_priors(
+    current: ItemParameters, responses: Responses, context: Mapping[str, Any]
+) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
+    """Each person's section prior as the engine computed it (None when the current table
+    does not come from a release, or the rules borrow nothing across sections)."""
+    if not context.get("skill_correlation"):
+        return None
+    from calibration.fit import engine_priors
+    from placement.rules import default_rules
+
+    rules = default_rules()
+    if not rules.prior.borrow:
+        return None
+    return engine_priors(
+        current,
+        responses,
+        correlation=context["skill_correlation"],
+        order=rules.skill_order,
+        test_order=rules.skills,
+        mean=rules.prior.mean,
+        sd=rules.prior.sd,
+    )
+
+
 def step_fit(
     work: Workdir,
     *,
@@ -300,22 +324,9 @@ def step_fit(
     current = read_parameters(work.current)
     responses = read_responses(work.responses, current)
     context = _context(work)
-    priors_by_skill = None
-    if conditioning and by_skill and context.get("skill_correlation"):
-        from calibration.fit import engine_priors
-        from placement.rules import default_rules
-
-        rules = default_rules()
-        if rules.prior.borrow:
-            priors_by_skill = engine_priors(
-                current,
-                responses,
-                correlation=context["skill_correlation"],
-                order=rules.skill_order,
-                test_order=rules.skills,
-                mean=rules.prior.mean,
-                sd=rules.prior.sd,
-            )
+    priors_by_skill = (
+        _engine_priors(current, responses, context) if conditioning and by_skill else None
+    )
     result = fit(
         current,
         responses,
@@ -395,14 +406,15 @@ def check_from_data(data: Mapping[str, Any]) -> CheckReport:
     """Rebuild a check report from its JSON form."""
     floats = {
         "exposure", "infit", "outfit", "a_old", "b_old", "a_new", "b_new", "delta_b",
-        "delta_log_a", "dif_delta", "dif_p",
+        "delta_log_a", "dif_delta", "dif_p", "drift_z_b", "drift_z_log_a",
     }  # fmt: skip
     rows = []
     for row in data["items"]:
         values: dict[str, Any] = {k: (_num(v) if k in floats else v) for k, v in row.items()}
         values["flags"] = tuple(row["flags"])
         rows.append(ItemCheck(**values))
-    th = dict(data["thresholds"])
+    known = {f.name for f in fields(Thresholds)}
+    th = {k: v for k, v in data["thresholds"].items() if k in known}  # older files: drift_z
     th["fit_range"] = tuple(th["fit_range"])
     return CheckReport(
         items=tuple(rows),
@@ -422,13 +434,14 @@ def step_check(work: Workdir, *, thresholds: Thresholds | None = None) -> CheckR
     responses: Responses = read_responses(work.responses, new)
     info = read_json(work.fit_info, "fit")
     fitted = _fitted_mask(new, info)
-    se_a = np.full(new.n_items, np.nan)
-    se_b = np.full(new.n_items, np.nan)
-    se = read_json(work.linking, "link")["se"] if work.linking.is_file() else info["se"]
-    for item_id, s in se.items():
-        i = new.index(item_id)
-        se_a[i], se_b[i] = _num(s["a"]), _num(s["b"])
     context = _context(work)
+    # the drift tests condition each person on the earlier sections as the fit did (the
+    # priors are on the current scale, where the linked table is)
+    person_priors = (
+        _engine_priors(current, read_responses(work.responses, current), context)
+        if info.get("conditioned_on_earlier_sections")
+        else None
+    )
     report = run_checks(
         new,
         current,
@@ -436,8 +449,7 @@ def step_check(work: Workdir, *, thresholds: Thresholds | None = None) -> CheckR
         fitted=fitted,
         thresholds=thresholds,
         retired=set(context.get("retired") or ()),
-        se_a=se_a,
-        se_b=se_b,
+        person_priors=person_priors,
     )
     write_json(work.checks, check_to_data(report))
     return report

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from calibration.checks import Thresholds, mantel_haenszel, run_checks
+from calibration.checks import Thresholds, benjamini_hochberg, mantel_haenszel, run_checks
 from calibration.data import Responses
 from calibration.fit import eap_scores, fit
 from calibration.linking import apply_links, link_skills
@@ -22,21 +22,15 @@ def test_drifted_item_is_flagged_and_stable_ones_are_not(rng):
     result = fit(current, data, min_responses=100, progress=False)
     links = link_skills(result.params, current, fitted=result.fitted)
     linked = apply_links(result.params, links, result.fitted)
-    A = links["CE"].A
     report = run_checks(
-        linked,
-        current,
-        data,
-        fitted=result.fitted,
-        se_a=result.se_a / A,
-        se_b=result.se_b * A,
-        thresholds=Thresholds(max_exposure=1.0),
+        linked, current, data, fitted=result.fitted, thresholds=Thresholds(max_exposure=1.0)
     )
     drifted = [r.item_id for r in report.flagged("drift")]
     assert current.ids[7] in drifted
     assert len(drifted) <= 3  # noise alone flags (almost) nothing
     row = next(r for r in report.items if r.item_id == current.ids[7])
     assert row.delta_b == pytest.approx(1.2, abs=0.35)
+    assert row.drift_z_b > 1.96  # the responses contradict the old location
     assert not report.passed
     assert any("en dérive" in f for f in report.failures)
 
@@ -114,3 +108,50 @@ def test_the_engine_simulation_runs_the_non_reader_path_from_the_csv_alone(tmp_p
     bare = write_parameters(co.with_values(non_reader=np.zeros(40, dtype=bool)), tmp_path / "b.csv")
     sim = compare_with_engine(bare, bare, n_candidates=30, seed=3, progress=False)
     assert "for non-readers" in sim["non_reader"]["skipped"]
+
+
+def test_benjamini_hochberg_rejects_the_step_up_set():
+    # m = 5 tested (NaN is not a test): sorted 0.001, 0.012, 0.02, 0.3, 0.9 against
+    # k q / m = 0.01, 0.02, 0.03, 0.04, 0.05 -> the largest k below is 3
+    p = np.array([0.3, 0.012, np.nan, 0.001, 0.9, 0.02])
+    assert benjamini_hochberg(p, 0.05).tolist() == [False, True, False, True, False, True]
+    assert not benjamini_hochberg(np.array([0.02, 0.04]), 0.01).any()
+    assert not benjamini_hochberg(np.full(3, np.nan), 0.05).any()
+
+
+def test_shrunk_sparse_estimate_is_not_drift_but_moved_responses_are(rng):
+    """A sparse, weakly discriminating item whose estimate moved where its data hardly constrain
+    it (slope pulled up, b with it: what the fit's slope prior does) is not drift; the same
+    estimate is drift when the item's responses did move."""
+    bank = random_bank(20, rng, n_grm=4)
+    k = 3
+    bank = bank.with_values(
+        a=np.where(np.arange(24) == k, 0.7, bank.a), b=np.where(np.arange(24) == k, 0.0, bank.b)
+    )
+    n = 1500
+    thetas = rng.normal(size=n)
+    person = np.repeat(np.arange(n), 24)
+    item = np.tile(np.arange(24), n)
+    keep = (item != k) | (person < 250)  # item k seen by 250 persons of 1,500
+    person, item = person[keep], item[keep]
+    shrunk = bank.with_values(
+        a=np.where(np.arange(24) == k, 1.3, bank.a), b=np.where(np.arange(24) == k, 0.7, bank.b)
+    )
+    drifted = bank.with_values(b=np.where(np.arange(24) == k, 1.0, bank.b))
+    ids = tuple(map(str, range(n)))
+    th = Thresholds(max_exposure=1.0)
+
+    stable = Responses(ids, person, item, draw_scores(bank, item, thetas[person], rng))
+    report = run_checks(shrunk, bank, stable, thresholds=th)
+    row = report.items[k]
+    assert row.delta_b == pytest.approx(0.7)
+    assert row.delta_log_a > np.log(1.5)
+    assert report.flagged("drift") == []
+    z = np.array([r.drift_z_b for r in report.items])
+    assert abs(np.mean(z)) < 0.6  # a z under the null
+    assert 0.5 < np.std(z) < 1.6
+
+    moved = Responses(ids, person, item, draw_scores(drifted, item, thetas[person], rng))
+    report = run_checks(shrunk, bank, moved, thresholds=th)
+    assert [r.item_id for r in report.flagged("drift")] == [bank.ids[k]]
+    assert report.items[k].drift_z_b > 3

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from calibration.checks import Thresholds, run_checks
 from calibration.data import Responses, make_parameters, write_parameters
 from calibration.fit import engine_priors, fit
-from calibration.linking import link_skills
+from calibration.linking import apply_links, link_skills
 from calibration.synthetic import random_bank
 
 THEMES = ("vie pratique", "vie publique", "vie professionnelle")
@@ -62,6 +63,18 @@ def test_conditioning_on_earlier_sections_keeps_the_later_scale(tmp_path):
     a_cond = link_skills(conditioned.params, bank, fitted=conditioned.fitted)["CE"].A
     assert abs(a_cond - 1.0) < 0.08
     assert abs(a_cond - 1.0) < abs(a_plain - 1.0)
+
+    # nothing drifted: with the same per-person priors the drift tests see a null
+    links = link_skills(conditioned.params, bank, fitted=conditioned.fitted)
+    linked = apply_links(conditioned.params, links, conditioned.fitted)
+    report = run_checks(
+        linked, bank, data, fitted=conditioned.fitted, thresholds=Thresholds(max_exposure=1.0),
+        person_priors=priors,
+    )  # fmt: skip
+    assert report.flagged("drift") == []
+    z_ce = np.array([r.drift_z_b for r in report.items if r.item_id.startswith("CE")])
+    assert abs(np.nanmean(z_ce)) < 0.5
+    assert 0.5 < np.nanstd(z_ce) < 1.6
 
 
 def test_conditional_priors_are_the_engines_person_by_person():
