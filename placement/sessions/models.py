@@ -176,7 +176,8 @@ class TestSession(Base):
     token: Mapped[str] = mapped_column(String(64), unique=True)
     release_version: Mapped[str] = mapped_column(String(40))
     policy: Mapped[str] = mapped_column(String(40))
-    rules: Mapped[str] = mapped_column(String(80), default="cir")
+    #: the rules' name (``cir``) or the path of a rules file
+    rules: Mapped[str] = mapped_column(String(1024), default="cir")
     seed: Mapped[int] = mapped_column(BigInteger)
     state: Mapped[str] = mapped_column(String(20), default=SessionState.WAITING)
     stage: Mapped[str] = mapped_column(String(20), default=Stage.WELCOME)

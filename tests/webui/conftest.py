@@ -152,7 +152,7 @@ def triage_band(app: Flask, tmp_path: Path) -> Callable[[float, float], Path]:
     def make(lo: float, hi: float) -> Path:
         rules = yaml.safe_load(Path(app.config["RULES"]).read_text(encoding="utf-8"))
         rules["triage"] = {"refer_between": [lo, hi]}
-        path = tmp_path / "band.yaml"  # short: the session stores the rules' path (80 chars)
+        path = tmp_path / "band.yaml"
         path.write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
         app.config["RULES"] = str(path)
         return path

@@ -132,3 +132,25 @@ def test_no_published_release_is_a_clear_message(
         )
         with pytest.raises(NotFound, match="Aucune version de la banque"):
             operations.start_session(db.session, candidate.id, auditeur)
+
+
+def test_a_rules_file_deep_in_a_folder_starts_a_test(
+    app: Flask, tmp_path: Path, make_user: Callable[..., tuple[User, str]]
+) -> None:
+    """The session keeps the rules file's path: a real deployment's path is longer than 80."""
+    from tests.webui.flows import new_session
+
+    deep = tmp_path.joinpath("etc", "placement", "directions-territoriales", "regles-en-vigueur")
+    deep.mkdir(parents=True)
+    rules = deep / "regles-cir-avec-bande-de-renvoi-2026.yaml"
+    rules.write_bytes(Path(app.config["RULES"]).read_bytes())
+    assert len(str(rules)) > 120
+    app.config["RULES"] = str(rules)
+    user, _ = make_user("auditeur")
+    session_id = new_session(app, user, "75-2026-00777")
+    with app.app_context():
+        from placement.sessions.models import TestSession
+
+        session = db.session.get(TestSession, session_id)
+        assert session is not None
+        assert session.rules == str(rules)
