@@ -1,17 +1,18 @@
 """Export of the collected responses from the platform's database as a responses file.
 
-Reads the ``response`` and ``test_session`` tables (``placement.sessions.models``) of an SQLite
-or PostgreSQL database and writes ``person_id, item_id, score, release`` (and ``group`` when
-asked) in the project's one responses format (:mod:`placement.responses`). The person id is
-the test session's id (``S<id>``) or, with ``pseudonymise=True``, a keyed hash of it whose key
-is drawn at random and never stored; names, dossier numbers, answers and recordings never
-leave the database. Pretest responses are exported like the others (they are what pretest
-seeding is for). Responses still waiting for a score are left out and counted.
+Reads the test sessions of an SQLite or PostgreSQL database (``placement.sessions.models``) and
+writes ``person_id, item_id, score, release`` (and ``group`` when asked) in the project's one
+responses format (:mod:`placement.responses`). Each score is the effective one: an auditeur's
+correction over the machine's score, as the psychometrician page's download gives it (one
+iterator, ``placement.sessions.exports.scored_responses``, serves both). The person id is the
+test session's id (``S<id>``) or, with ``pseudonymise=True``, a keyed hash of it whose key is
+drawn at random and never stored; names, dossier numbers, answers and recordings never leave
+the database. Pretest responses are exported like the others (they are what pretest seeding is
+for). Responses still waiting for a score are left out and counted.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import secrets
@@ -53,11 +54,12 @@ def export_responses(
     ExportError
         The database cannot be read, has no response table, or has no scored response.
     """
-    from sqlalchemy import select
     from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.orm import Session
 
+    from placement.responses import TooFewRows
     from placement.sessions.db import make_engine
-    from placement.sessions.models import Candidate, Response, TestSession
+    from placement.sessions.exports import scored_responses
 
     key = secrets.token_bytes(32)
 
@@ -67,22 +69,6 @@ def export_responses(
         digest = hmac.new(key, str(session_id).encode(), hashlib.sha256).hexdigest()
         return f"P{digest[:16]}"
 
-    columns: list[Any] = [
-        Response.session_id,
-        Response.item_id,
-        Response.score,
-        TestSession.release_version,
-    ]
-    if group == "help_language":
-        columns.append(Candidate.help_language)
-    elif group == "non_reader":
-        columns.append(TestSession.non_reader)
-    query = select(*columns).join(TestSession, Response.session_id == TestSession.id)
-    if group == "help_language":
-        query = query.join(Candidate, TestSession.candidate_id == Candidate.id)
-    if release_version is not None:
-        query = query.where(TestSession.release_version == release_version)
-    query = query.order_by(Response.session_id, Response.seq)
     try:
         engine = make_engine(database_url)
     except (SQLAlchemyError, ValueError) as exc:
@@ -90,39 +76,39 @@ def export_responses(
         raise ExportError(f"impossible d'ouvrir la base {database_url!r} : {reason}") from None
     counts = {"written": 0, "pending": 0}
 
-    def rows(conn: Any) -> Iterator[dict[str, Any]]:
-        for row in conn.execute(query):
-            session_id, item_id, score, release = row[0], row[1], row[2], row[3]
+    def rows(db: Session) -> Iterator[dict[str, Any]]:
+        with_candidate = group == "help_language"
+        for session, response, score in scored_responses(
+            db, release_version, with_candidate=with_candidate
+        ):
             if score is None:
                 counts["pending"] += 1
                 continue
-            out = {
-                "person_id": person(int(session_id)),
-                "item_id": item_id,
+            row: dict[str, Any] = {
+                "person_id": person(session.id),
+                "item_id": response.item_id,
                 "score": int(score),
-                "release": release,
+                "release": session.release_version,
             }
             if group == "help_language":
-                out["group"] = row[4] or "inconnue"
+                row["group"] = session.candidate.help_language or "inconnue"
             elif group == "non_reader":
-                out["group"] = "non-lecteur" if row[4] else "lecteur"
+                row["group"] = "non-lecteur" if session.non_reader else "lecteur"
             counts["written"] += 1
-            yield out
+            yield row
 
     target = Path(out)
-    staged = target.with_name(f".{target.name}.export")
     extra = ["release", *(["group"] if group else [])]
     try:
-        with engine.connect() as conn:
-            # staged beside the target and moved in only when complete and not empty, so a
+        with Session(engine) as db:
+            # written beside the target and moved in only when complete and not empty, so a
             # failed export never replaces an earlier file
-            write_responses(staged, rows(conn), extra)
-        if counts["written"] == 0:
-            where = f" pour la version {release_version}" if release_version else ""
-            raise ExportError(
-                f"aucune réponse corrigée dans la base{where} ({counts['pending']} en attente)"
-            )
-        staged.replace(target)
+            write_responses(target, rows(db), extra, min_rows=1)
+    except TooFewRows:
+        where = f" pour la version {release_version}" if release_version else ""
+        raise ExportError(
+            f"aucune réponse corrigée dans la base{where} ({counts['pending']} en attente)"
+        ) from None
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         message = f"lecture des réponses de {database_url!r} impossible : {reason}"
@@ -130,7 +116,5 @@ def export_responses(
     except OSError as exc:
         raise ExportError(f"{target} : écriture impossible ({exc.strerror or exc})") from None
     finally:
-        with contextlib.suppress(OSError):  # e.g. the folder of --out is not a folder
-            staged.unlink(missing_ok=True)
         engine.dispose()
     return counts["written"]

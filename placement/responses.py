@@ -113,13 +113,22 @@ def write_rows(handle: TextIO, rows: Iterable[Mapping[str, Any]], extra: Iterabl
     return n
 
 
+class TooFewRows(ValueError):
+    """A responses file would have had fewer rows than asked for; nothing was replaced."""
+
+
 def write_responses(
-    path: str | Path, rows: Iterable[Mapping[str, Any]], extra: Iterable[str] = ()
+    path: str | Path,
+    rows: Iterable[Mapping[str, Any]],
+    extra: Iterable[str] = (),
+    *,
+    min_rows: int = 0,
 ) -> int:
     """Write a responses file at ``path`` (folders made); returns the number of rows.
 
     The file is written beside the target and moved into place once complete, so a failure
-    never leaves half a file where a good one was.
+    never leaves half a file where a good one was; with fewer than ``min_rows`` rows it is not
+    moved in at all (:class:`TooFewRows`).
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -127,6 +136,8 @@ def write_responses(
     try:
         with partial.open("w", newline="", encoding="utf-8") as handle:
             n = write_rows(handle, rows, extra)
+        if n < min_rows:
+            raise TooFewRows(f"{n} row(s), {min_rows} needed")
         partial.replace(target)
     finally:
         partial.unlink(missing_ok=True)
@@ -367,6 +378,7 @@ __all__ = [
     "RENAMED",
     "REQUIRED",
     "ResponseFile",
+    "TooFewRows",
     "columns_for",
     "read_responses",
     "responses_text",

@@ -9,6 +9,7 @@ import hmac
 import io
 import json
 import zipfile
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -157,6 +158,26 @@ def pseudonym(secret: str, kind: str, identifier: int) -> str:
     return digest.hexdigest()[:16]
 
 
+def scored_responses(
+    db: Session, release: str | None = None, *, with_candidate: bool = False
+) -> Iterator[tuple[TestSession, Response, int | None]]:
+    """Every response with its effective score (an auditeur's correction over the machine's
+    score; None while it waits for one), session by session: what calibration learns from,
+    for the psychometrician page's download and ``calibration export`` alike."""
+    from placement.sessions.results import response_scores
+
+    loads = [selectinload(TestSession.responses), selectinload(TestSession.overrides)]
+    if with_candidate:
+        loads.append(selectinload(TestSession.candidate))
+    query = select(TestSession).options(*loads).order_by(TestSession.id)
+    if release:
+        query = query.where(TestSession.release_version == release)
+    for session in db.scalars(query):
+        scores = response_scores(session)
+        for response in session.responses:
+            yield session, response, scores.get(response.id)
+
+
 def responses_csv(db: Session, secret: str, actor: Actor | User, release: str | None = None) -> str:
     """Every response with its effective score, for calibration: pseudonymous, no names.
 
@@ -164,42 +185,28 @@ def responses_csv(db: Session, secret: str, actor: Actor | User, release: str | 
     cell and booleans as 0/1): ``person_id`` is the test session's pseudonym; a response still
     waiting for its score has an empty ``score`` (the readers skip and count it).
     """
-    from placement.sessions.results import response_scores
-
-    query = (
-        select(TestSession)
-        .options(selectinload(TestSession.responses), selectinload(TestSession.overrides))
-        .order_by(TestSession.id)
-    )
-    if release:
-        query = query.where(TestSession.release_version == release)
-    rows: list[dict[str, Any]] = []
-    for session in db.scalars(query):
-        scores = response_scores(session)
-        rows.extend(
-            {
-                "person_id": pseudonym(secret, "session", session.id),
-                "candidate": pseudonym(secret, "candidate", session.candidate_id),
-                "release": session.release_version,
-                "policy": session.policy,
-                "day": session.created_at.date().isoformat(),
-                "seq": response.seq,
-                "item_id": response.item_id,
-                "skill": response.skill,
-                "pretest": response.pretest,
-                "score": scores.get(response.id),
-                "machine_score": response.score,
-                "max_score": response.max_score,
-                "scorer": response.scorer,
-                "needs_review": response.needs_review,
-                "duration_s": (
-                    None if response.duration_s is None else round(response.duration_s, 2)
-                ),
-                "non_reader": session.non_reader,
-                "session_state": session.state,
-            }
-            for response in session.responses
-        )
+    rows = [
+        {
+            "person_id": pseudonym(secret, "session", session.id),
+            "candidate": pseudonym(secret, "candidate", session.candidate_id),
+            "release": session.release_version,
+            "policy": session.policy,
+            "day": session.created_at.date().isoformat(),
+            "seq": response.seq,
+            "item_id": response.item_id,
+            "skill": response.skill,
+            "pretest": response.pretest,
+            "score": score,
+            "machine_score": response.score,
+            "max_score": response.max_score,
+            "scorer": response.scorer,
+            "needs_review": response.needs_review,
+            "duration_s": (None if response.duration_s is None else round(response.duration_s, 2)),
+            "non_reader": session.non_reader,
+            "session_state": session.state,
+        }
+        for session, response, score in scored_responses(db, release)
+    ]
     audit.record(db, actor, "export.responses", detail={"release": release, "responses": len(rows)})
     db.flush()
     return responses_text(rows, RESPONSE_EXTRA)

@@ -576,7 +576,38 @@ def confirm_machine_scores(
             f"{len(unscored)} réponse(s) n'ont pas encore de note de la machine "
             "(transcription en cours ou impossible) : notez-les vous-même."
         )
+    return _confirm(db, session, pending, response_scores(session), reason=reason, user=user)
+
+
+def confirm_response(
+    db: Session, session_id: int, response_id: int, *, reason: str, user: User
+) -> Override:
+    """Confirm the machine's score of one response (the desk's one tap), like
+    :func:`confirm_machine_scores` does for all of them. Raises InvalidInput when the response has
+    no machine score to confirm (the auditeur then chooses one)."""
+    session = _overridable(db, session_id, user)
+    reason = _check_reason(reason)
+    response = db.get(Response, response_id)
+    if response is None or response.session_id != session.id:
+        raise NotFound("Cette réponse n'existe pas dans cette session.")
+    from placement.sessions.results import response_scores
+
     scores = response_scores(session)
+    if scores.get(response.id) is None:
+        raise InvalidInput("Cette réponse n'a pas de note à confirmer : choisissez-en une.")
+    return _confirm(db, session, [response], scores, reason=reason, user=user)[0]
+
+
+def _confirm(
+    db: Session,
+    session: TestSession,
+    responses: list[Response],
+    scores: dict[int, int | None],
+    *,
+    reason: str,
+    user: User,
+) -> list[Override]:
+    """One confirmation override per response (its current score kept, marked ``confirmed``)."""
     overrides = [
         _add_override(
             db,
@@ -588,7 +619,7 @@ def confirm_machine_scores(
             reason=reason,
             response_id=r.id,
         )
-        for r in pending
+        for r in responses
     ]
     if overrides:
         _recompute(db, session)

@@ -79,6 +79,41 @@ def test_export_from_sqlite_keeps_no_name(tmp_path):
     assert any(r["item_id"] == "CO-009" for r in rows)  # pretest responses are exported
 
 
+def test_export_takes_the_auditeurs_corrections(tmp_path):
+    """Calibration learns from the effective score, as the psychometrician page's download."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from placement.sessions.db import make_engine
+    from placement.sessions.models import Override, Response, User
+
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    _fill(url)
+    engine = make_engine(url)
+    with Session(engine) as db:
+        user = User(username="a", display_name="A", role="auditeur", password_hash="x")
+        db.add(user)
+        db.flush()
+        by_key = {(r.session_id, r.item_id): r for r in db.scalars(select(Response))}
+        for (session_id, item_id), score in {(1, "CE-002"): 1, (2, "EO-003"): 3}.items():
+            response = by_key[session_id, item_id]
+            db.add(
+                Override(
+                    session_id=session_id, response_id=response.id, user_id=user.id,
+                    target="response", from_value={"score": response.score},
+                    to_value={"score": score}, reason="Réécoutée.",
+                )
+            )  # fmt: skip
+        db.commit()
+    engine.dispose()
+    out = tmp_path / "responses.csv"
+    assert export_responses(url, out) == 12  # the waiting one now has the auditeur's score
+    scores = {(r["person_id"], r["item_id"]): r["score"] for r in _rows(out)}
+    assert scores["S1", "CE-002"] == "1"  # corrected from the machine's 0
+    assert scores["S2", "EO-003"] == "3"
+    assert scores["S3", "CE-002"] == "0"  # untouched
+
+
 def test_export_filters_by_release_and_pseudonymises(tmp_path):
     url = f"sqlite:///{tmp_path / 'app.db'}"
     _fill(url)

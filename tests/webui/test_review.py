@@ -200,7 +200,8 @@ def test_one_tap_confirms_or_changes_a_score_with_a_common_reason(
     with app.app_context():
         by_response = {o.response_id: o for o in db.session.scalars(select(Override))}
         assert by_response[first].reason == CONFIRM_REASON
-        assert by_response[first].to_value == {"score": 1}
+        # kept as a confirmation, like the "confirm all" button stores one
+        assert by_response[first].to_value == {"score": 1, "confirmed": True}
         assert by_response[second].reason == COMMON_REASONS["hors_sujet"]
         assert by_response[second].to_value == {"score": 0}
         session = db.session.get(TestSession, session_id)
@@ -210,8 +211,14 @@ def test_one_tap_confirms_or_changes_a_score_with_a_common_reason(
     page = client.get(f"/desk/sessions/{session_id}").text
     corrections = visible_text(section(page, 'id="corrections"', "</details>"))
     assert "note de la réponse" in corrections
+    assert "(confirmée)" in corrections
     for raw in ("{", '"score"', "response", "level:"):
         assert raw not in corrections, raw
+    unknown = client.post(
+        f"/desk/sessions/{session_id}/overrides",
+        data={"csrf_token": CSRF, "target": "response", "response_id": "999999", "confirm": "1"},
+    )
+    assert unknown.status_code == 404
 
 
 def test_the_review_opens_on_the_work_to_do_then_the_result_then_the_rest_collapsed(

@@ -315,19 +315,19 @@ def override(session_id: int) -> ResponseReturnValue:
         response_id = _int_field("response_id")
         if form.get("confirm") == "1":
             # one tap: the machine's score, kept with the usual confirmation
-            from placement.sessions.results import response_scores
-
-            session = operations.get_session(db.session, session_id)
-            score = response_scores(session).get(response_id)
-            if score is None:
-                raise InvalidInput("Cette réponse n'a pas de note à confirmer : choisissez-en une.")
-            reason = reason.strip() or review.CONFIRM_REASON
+            operations.confirm_response(
+                db.session,
+                session_id,
+                response_id,
+                reason=reason.strip() or review.CONFIRM_REASON,
+                user=user,
+            )
         else:
             score = _int_field("score")
             reason = reason.strip() or review.COMMON_REASONS.get(form.get("reason_code", ""), "")
-        operations.override_response(
-            db.session, session_id, response_id, score=score, reason=reason, user=user
-        )
+            operations.override_response(
+                db.session, session_id, response_id, score=score, reason=reason, user=user
+            )
         anchor = "a-faire"
     elif target == "confirm_all":
         operations.confirm_machine_scores(db.session, session_id, reason=reason, user=user)
