@@ -153,11 +153,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if url:
         upgrade(url)  # PostgreSQL is not upgraded by create_app: do it here, explicitly
     # upgraded once: here, or by create_app; the proxy headers are waitress's job (below)
-    app = (
-        _app(AUTO_UPGRADE=False, PROXY_FIX_MIDDLEWARE=False)
-        if url
-        else _app(PROXY_FIX_MIDDLEWARE=False)
-    )
+    upgraded_here = {"AUTO_UPGRADE": False} if url else {}
+    app = _app(PROXY_FIX_MIDDLEWARE=False, **upgraded_here)
     host = args.host or os.environ.get("PLACEMENT_HOST", "127.0.0.1")
     port = int(args.port or os.environ.get("PLACEMENT_PORT", "5000"))
     made = create_demo_accounts(app)
