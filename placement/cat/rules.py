@@ -24,6 +24,7 @@ from placement.irt.estimation import ESTIMATORS
 SELECTION_METHODS = ("max_info", "posterior_weighted", "a_stratified", "decision")
 CLASSIFICATION_METHODS = ("none", "ci", "sprt", "decision")
 SKILL_ORDER = ("CO", "CE", "EO", "EE")
+NON_READER_SKILLS = ("CO", "EO")  # the default: listening and speaking
 LEVELS = ("pré-A1", "A1.1", "A1", "A2", "B1")
 
 
@@ -189,7 +190,9 @@ class Rules:
     non_reader_sections : tuple of Section
         The non-readers' own lengths for some of their sections (a non-reader takes no CE
         nor EE, so the time of those sections is free for the others); each replaces the
-        section of its skill on the non-reader path. See :meth:`path_sections`.
+        section of its skill on the non-reader path (an override of a skill off the path is
+        ignored, so rules narrowed to fewer sections keep working; a rules file naming one is
+        refused when read). See :meth:`path_sections`.
     themes, selection, exposure, stopping, prior, pretest
         See their classes.
     estimator : str
@@ -206,7 +209,7 @@ class Rules:
     """
 
     sections: tuple[Section, ...]
-    non_reader_skills: tuple[str, ...] = ("CO", "EO")
+    non_reader_skills: tuple[str, ...] = NON_READER_SKILLS
     non_reader_sections: tuple[Section, ...] = ()
     themes: Themes = field(default_factory=Themes)
     selection: Selection = field(default_factory=Selection)
@@ -289,11 +292,10 @@ def _validate(rules: Rules) -> None:
         if s.item_seconds is not None and not s.item_seconds > 0:
             raise InvalidRules(f"section {s.skill}: item_seconds must be > 0")
     overridden: set[str] = set()
-    main = {s.skill: s for s in rules.sections}
+    # an override of a skill off the path is ignored, as non_reader_skills without a section
+    # are (rules narrowed to fewer sections keep working); a rules file is checked when read
     for s in rules.non_reader_sections:
         where = f"non_reader_sections: {s.skill!r}"
-        if s.skill not in main or s.skill not in rules.non_reader_skills:
-            raise InvalidRules(f"{where} is not a section of the non-reader path")
         if s.skill in overridden:
             raise InvalidRules(f"{where} is given twice")
         overridden.add(s.skill)
@@ -431,7 +433,9 @@ def _opt_number(value: Any, where: str, kind: type = float) -> Any:
     return None if value is None else _number(value, where, kind)
 
 
-def _non_reader_sections(raw: Any, main: Mapping[str, Section]) -> tuple[Section, ...]:
+def _non_reader_sections(
+    raw: Any, main: Mapping[str, Section], on_path: Sequence[str]
+) -> tuple[Section, ...]:
     """The non-readers' section overrides: what an entry leaves out is its main section's."""
     if not isinstance(raw, Sequence) or isinstance(raw, str | bytes):
         raise InvalidRules("rules: 'non_reader_sections' must be a list of sections")
@@ -444,6 +448,8 @@ def _non_reader_sections(raw: Any, main: Mapping[str, Section]) -> tuple[Section
             raise InvalidRules(f"{where}: 'skill' is required")
         if skill not in main:
             raise InvalidRules(f"{where}: no section {skill!r} in 'sections' to override")
+        if skill not in on_path:
+            raise InvalidRules(f"{where}: {skill!r} is not a section of the non-reader path")
         base = main[skill]
         out.append(
             Section(
@@ -491,14 +497,16 @@ def _from_mapping(data: Mapping[str, Any]) -> Rules:
             )
         )
     kwargs: dict[str, Any] = {"sections": tuple(sections)}
-    if top.get("non_reader_sections") is not None:
-        kwargs["non_reader_sections"] = _non_reader_sections(
-            top["non_reader_sections"], {s.skill: s for s in sections}
-        )
     if "version" in top:
         kwargs["version"] = str(top["version"])
     if "non_reader_skills" in top:
         kwargs["non_reader_skills"] = tuple(str(s) for s in top["non_reader_skills"])
+    if top.get("non_reader_sections") is not None:
+        kwargs["non_reader_sections"] = _non_reader_sections(
+            top["non_reader_sections"],
+            {s.skill: s for s in sections},
+            kwargs.get("non_reader_skills", NON_READER_SKILLS),
+        )
     if "estimator" in top:
         kwargs["estimator"] = str(top["estimator"])
     if "skill_order" in top:

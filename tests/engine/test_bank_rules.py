@@ -197,6 +197,10 @@ def test_non_readers_have_their_own_section_lengths(tmp_path) -> None:
     # without overrides the non-readers take the readers' sections of their skills
     plain = rules.with_changes(non_reader_sections=())
     assert plain.path_sections(non_reader=True) == (rules.sections[0], rules.sections[2])
+    # rules narrowed to fewer sections keep the overrides of the skills they still have
+    narrowed = rules.with_changes(sections=rules.sections[:2])
+    assert narrowed.path_sections(non_reader=True) == (co,)
+    assert narrowed.with_changes(non_reader_skills=()).path_sections(non_reader=True) == ()
 
 
 def test_the_cir_rules_give_non_readers_the_time_of_reading_and_writing() -> None:
