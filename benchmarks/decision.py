@@ -55,6 +55,7 @@ def untargeted(rules: Rules) -> Rules:
     cl = replace(rules.stopping.classification, method="ci", hold_se=True, carry_over=False)
     return rules.with_changes(
         sections=tuple(replace(s, item_seconds=None) for s in rules.sections),
+        non_reader_sections=tuple(replace(s, item_seconds=None) for s in rules.non_reader_sections),
         selection=Selection("max_info", rules.selection.strata),
         stopping=replace(rules.stopping, classification=cl),
     )

@@ -24,6 +24,7 @@ from placement.irt.estimation import ESTIMATORS
 SELECTION_METHODS = ("max_info", "posterior_weighted", "a_stratified", "decision")
 CLASSIFICATION_METHODS = ("none", "ci", "sprt", "decision")
 SKILL_ORDER = ("CO", "CE", "EO", "EE")
+NON_READER_SKILLS = ("CO", "EO")  # the default: listening and speaking
 LEVELS = ("pré-A1", "A1.1", "A1", "A2", "B1")
 
 
@@ -186,6 +187,12 @@ class Rules:
         The skills a non-reader is tested on, with non-reader items only; the others are
         "not assessed". Skills without a section are ignored (one default serves banks of a
         single skill).
+    non_reader_sections : tuple of Section
+        The non-readers' own lengths for some of their sections (a non-reader takes no CE
+        nor EE, so the time of those sections is free for the others); each replaces the
+        section of its skill on the non-reader path (an override of a skill off the path is
+        ignored, so rules narrowed to fewer sections keep working; a rules file naming one is
+        refused when read). See :meth:`path_sections`.
     themes, selection, exposure, stopping, prior, pretest
         See their classes.
     estimator : str
@@ -202,7 +209,8 @@ class Rules:
     """
 
     sections: tuple[Section, ...]
-    non_reader_skills: tuple[str, ...] = ("CO", "EO")
+    non_reader_skills: tuple[str, ...] = NON_READER_SKILLS
+    non_reader_sections: tuple[Section, ...] = ()
     themes: Themes = field(default_factory=Themes)
     selection: Selection = field(default_factory=Selection)
     exposure: Exposure = field(default_factory=Exposure)
@@ -223,6 +231,20 @@ class Rules:
     def skills(self) -> tuple[str, ...]:
         """The skills of the sections, in test order."""
         return tuple(s.skill for s in self.sections)
+
+    def path_sections(self, non_reader: bool = False) -> tuple[Section, ...]:
+        """The sections of a path, in test order.
+
+        Readers take every section; non-readers the sections of ``non_reader_skills``, each
+        replaced by its ``non_reader_sections`` entry when there is one. The engine, the
+        tablet's progress, exposure fitting and the bank checks all read the path from here.
+        """
+        if not non_reader:
+            return self.sections
+        own = {s.skill: s for s in self.non_reader_sections}
+        return tuple(
+            own.get(s.skill, s) for s in self.sections if s.skill in self.non_reader_skills
+        )
 
     def section(self, skill: str) -> Section:
         """The section of ``skill``; raises ``KeyError`` when there is none."""
@@ -269,6 +291,23 @@ def _validate(rules: Rules) -> None:
             raise InvalidRules(f"section {s.skill}: se_target must be > 0")
         if s.item_seconds is not None and not s.item_seconds > 0:
             raise InvalidRules(f"section {s.skill}: item_seconds must be > 0")
+    overridden: set[str] = set()
+    # an override of a skill off the path is ignored, as non_reader_skills without a section
+    # are (rules narrowed to fewer sections keep working); a rules file is checked when read
+    for s in rules.non_reader_sections:
+        where = f"non_reader_sections: {s.skill!r}"
+        if s.skill in overridden:
+            raise InvalidRules(f"{where} is given twice")
+        overridden.add(s.skill)
+        if s.min_items < 0 or s.max_items < 1 or s.min_items > s.max_items:
+            raise InvalidRules(
+                f"{where}: need 0 <= min_items <= max_items and max_items >= 1, "
+                f"got {s.min_items}..{s.max_items}"
+            )
+        if s.se_target is not None and not s.se_target > 0:
+            raise InvalidRules(f"{where}: se_target must be > 0")
+        if s.item_seconds is not None and not s.item_seconds > 0:
+            raise InvalidRules(f"{where}: item_seconds must be > 0")
     if rules.themes.min_items < 0:
         raise InvalidRules("themes.min_items must be >= 0")
     if not 0 < rules.themes.max_share <= 1:
@@ -394,6 +433,38 @@ def _opt_number(value: Any, where: str, kind: type = float) -> Any:
     return None if value is None else _number(value, where, kind)
 
 
+def _non_reader_sections(
+    raw: Any, main: Mapping[str, Section], on_path: Sequence[str]
+) -> tuple[Section, ...]:
+    """The non-readers' section overrides: what an entry leaves out is its main section's."""
+    if not isinstance(raw, Sequence) or isinstance(raw, str | bytes):
+        raise InvalidRules("rules: 'non_reader_sections' must be a list of sections")
+    out = []
+    for i, entry in enumerate(raw):
+        where = f"non_reader_sections[{i}]"
+        s = _take(entry, where, {"skill", "min_items", "max_items", "se_target", "item_seconds"})
+        skill = s.get("skill")
+        if not isinstance(skill, str):
+            raise InvalidRules(f"{where}: 'skill' is required")
+        if skill not in main:
+            raise InvalidRules(f"{where}: no section {skill!r} in 'sections' to override")
+        if skill not in on_path:
+            raise InvalidRules(f"{where}: {skill!r} is not a section of the non-reader path")
+        base = main[skill]
+        out.append(
+            Section(
+                skill=skill,
+                min_items=_number(s.get("min_items", base.min_items), f"{where}.min_items", int),
+                max_items=_number(s.get("max_items", base.max_items), f"{where}.max_items", int),
+                se_target=_opt_number(s.get("se_target", base.se_target), f"{where}.se_target"),
+                item_seconds=_opt_number(
+                    s.get("item_seconds", base.item_seconds), f"{where}.item_seconds"
+                ),
+            )
+        )
+    return tuple(out)
+
+
 def _from_mapping(data: Mapping[str, Any]) -> Rules:
     top = _take(
         data,
@@ -401,7 +472,7 @@ def _from_mapping(data: Mapping[str, Any]) -> Rules:
         {
             "version", "sections", "non_reader_skills", "themes", "selection", "exposure",
             "stopping", "prior", "pretest", "estimator", "cut_scores", "skill_correlation",
-            "skill_order", "description", "triage",
+            "skill_order", "description", "triage", "non_reader_sections",
         },
     )  # fmt: skip
     raw_sections = top.get("sections")
@@ -430,6 +501,12 @@ def _from_mapping(data: Mapping[str, Any]) -> Rules:
         kwargs["version"] = str(top["version"])
     if "non_reader_skills" in top:
         kwargs["non_reader_skills"] = tuple(str(s) for s in top["non_reader_skills"])
+    if top.get("non_reader_sections") is not None:
+        kwargs["non_reader_sections"] = _non_reader_sections(
+            top["non_reader_sections"],
+            {s.skill: s for s in sections},
+            kwargs.get("non_reader_skills", NON_READER_SKILLS),
+        )
     if "estimator" in top:
         kwargs["estimator"] = str(top["estimator"])
     if "skill_order" in top:

@@ -269,9 +269,7 @@ def _prepare(pool: Pool, rules: Rules) -> _Prepared:
 
     def path(non_reader: bool) -> _Path:
         sh_k = exposure_k(non_reader)
-        sections = tuple(
-            s for s in rules.sections if not non_reader or s.skill in rules.non_reader_skills
-        )
+        sections = rules.path_sections(non_reader)
         ops, pres = [], []
         position = np.full(len(pool), -1, dtype=np.int64)
         for s in sections:

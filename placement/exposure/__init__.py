@@ -45,9 +45,7 @@ def _usage_floor(pool: Any, rules: Rules, *, non_reader: bool) -> float:
     """
     skills = list(pool.skills)
     floor = 0.0
-    for s in rules.sections:
-        if non_reader and s.skill not in rules.non_reader_skills:
-            continue
+    for s in rules.path_sections(non_reader):
         size = sum(
             1
             for i, sk in enumerate(skills)

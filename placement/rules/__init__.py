@@ -72,7 +72,11 @@ def _operational_counts(pool: Pool) -> dict[str, int]:
 
 
 def rules_for_pool(
-    pool: Pool, base: Rules | None = None, *, items: int | None = None
+    pool: Pool,
+    base: Rules | None = None,
+    *,
+    items: int | None = None,
+    non_readers: bool = True,
 ) -> tuple[Rules, list[str]]:
     """Rules for any bank: one section per skill the pool has, the rest from ``base``.
 
@@ -87,7 +91,8 @@ def rules_for_pool(
     -------
     (Rules, list of str)
         The rules, and notes in French for the user: sections shortened to what the pool has,
-        and what a rules file must add for a skill the base rules know nothing of.
+        and what a rules file must add for a skill the base rules know nothing of (the
+        non-readers' sections shortened too, unless ``non_readers`` is False: none is tested).
 
     Raises
     ------
@@ -138,7 +143,12 @@ def rules_for_pool(
         min_items=base.themes.min_items,
         max_share=base.themes.max_share if len(names) > 1 else 1.0,
     )
-    total_max = sum(s.max_items for s in sections)
+    own = _non_reader_sections(pool, base, sections, items, notes if non_readers else [])
+    draft = base.with_changes(sections=tuple(sections), non_reader_sections=own)
+    # the longer path's maxima (a non-reader's own sections may be longer than a reader's)
+    total_max = max(
+        sum(s.max_items for s in draft.path_sections(non_reader)) for non_reader in (False, True)
+    )
     stopping = base.stopping
     if items is not None:
         # a fixed length per section: the sections end at their length, nothing earlier
@@ -170,11 +180,47 @@ def rules_for_pool(
         )
     rules = base.with_changes(
         sections=tuple(sections),
+        non_reader_sections=own,
         themes=themes,
         stopping=stopping,
         version=f"{base.version} (sections : {', '.join(_label(s) for s in order)})",
     )
     return rules, notes
+
+
+def _non_reader_sections(
+    pool: Pool, base: Rules, sections: list[Section], items: int | None, notes: list[str]
+) -> tuple[Section, ...]:
+    """``base``'s non-reader overrides for the skills kept, within the pool's non-reader items.
+
+    An override longer than the items marked ``non_reader`` is shortened to them, never below
+    the minimum of the readers' section (a pool that cannot fill that stays refused, as
+    without overrides). A fixed-length test (``items``) has none: every section gives exactly
+    ``items`` items on both paths.
+    """
+    if items is not None:
+        return ()
+    marked: dict[str, int] = {}
+    for skill, pretest, ok in zip(pool.skills, pool.pretest, pool.non_reader, strict=True):
+        marked[skill] = marked.get(skill, 0) + int(bool(ok) and not pretest)
+    kept = {s.skill: s for s in sections}
+    out = []
+    for own in base.non_reader_sections:
+        if own.skill not in kept or own.skill not in base.non_reader_skills:
+            continue
+        have, floor = marked.get(own.skill, 0), kept[own.skill].min_items
+        if have <= floor:  # the readers' section stands (and the blueprint says what is short)
+            continue
+        if own.max_items <= have:
+            out.append(own)
+            continue
+        notes.append(
+            f"section {_label(own.skill)} des non-lecteurs : {have} item(s) marqué(s) "
+            f"non_reader seulement, la section en donne au plus {have} (au lieu de "
+            f"{own.min_items}–{own.max_items})"
+        )
+        out.append(replace(own, max_items=have, min_items=max(min(own.min_items, have), floor)))
+    return tuple(out)
 
 
 def blueprint_gaps(pool: Pool, rules: Rules, *, non_reader: bool = False) -> list[str]:
@@ -190,7 +236,7 @@ def blueprint_gaps(pool: Pool, rules: Rules, *, non_reader: bool = False) -> lis
         counts = {}
         for skill, pretest, ok in zip(pool.skills, pool.pretest, pool.non_reader, strict=True):
             counts[skill] = counts.get(skill, 0) + int(bool(ok) and not pretest)
-        sections = tuple(s for s in rules.sections if s.skill in rules.non_reader_skills)
+        sections = rules.path_sections(non_reader=True)
         if not sections:
             skills = ", ".join(rules.non_reader_skills) or "aucune"
             gap = (

@@ -394,8 +394,7 @@ def progress(session: TestSession, bank: EngineBank | None = None) -> Progress:
 
 def planned_items(rules: Rules, *, non_reader: bool = False) -> int:
     """The most items a test can have: the sections' maxima on the path, capped by the rules."""
-    sections = [s for s in rules.sections if not non_reader or s.skill in rules.non_reader_skills]
-    total = sum(s.max_items for s in sections)
+    total = sum(s.max_items for s in rules.path_sections(non_reader))
     cap = rules.stopping.max_items
     return min(total, cap) if cap else total
 

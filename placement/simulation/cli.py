@@ -116,7 +116,7 @@ def _response_rows(result: Any, pool: Pool) -> Iterator[dict[str, Any]]:
 def _rules(args: argparse.Namespace, pool: Pool) -> tuple[Rules, list[str]]:
     """The rules file's rules, checked against the bank; else rules made from its skills."""
     if not args.rules:
-        return rules_for_pool(pool, items=args.items)
+        return rules_for_pool(pool, items=args.items, non_readers=args.non_reader_share > 0)
     if args.items is not None:
         raise PlacementError("--items vaut sans --rules (un fichier de règles fixe ses sections)")
     rules = load_rules(args.rules)

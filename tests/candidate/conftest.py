@@ -137,7 +137,9 @@ def start_test(app: Flask, test_bank: tuple[Path, Path]) -> Callable[..., dict[s
     counter = iter(range(1, 10_000))
     _, rules = test_bank
 
-    def start(*, non_reader: bool = False, language: str | None = None) -> dict[str, Any]:
+    def start(
+        *, non_reader: bool = False, language: str | None = None, rules_file: Path | None = None
+    ) -> dict[str, Any]:
         n = next(counter)
         with app.app_context():
             session = db.session
@@ -153,7 +155,7 @@ def start_test(app: Flask, test_bank: tuple[Path, Path]) -> Callable[..., dict[s
                 non_reader=non_reader,
             )
             test = operations.start_session(
-                session, candidate.id, user, rules=str(rules), language=language
+                session, candidate.id, user, rules=str(rules_file or rules), language=language
             )
             session.commit()
             return {

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from placement.cat import Section
 from placement.sessions import operations, results, testflow
 from placement.sessions.models import Result, SessionState, Stage, TestSession, User
 from webui.extensions import db
@@ -168,5 +169,9 @@ def test_progress_reveals_no_score(app: Flask, start_test: Start) -> None:
         # a non-reader's path: listening (≤ 3) and speaking (1) only
         assert testflow.progress(session).planned == 4
         assert testflow.planned_items(bank.rules) == 9
+        # a rules file that gives non-readers their own lengths: the tablet counts those
+        own = bank.rules.with_changes(non_reader_sections=(Section("CO", 2, 6),))
+        assert testflow.planned_items(own, non_reader=True) == 7
+        assert testflow.planned_items(own) == 9
         progress = testflow.progress(session)
         assert (progress.done, progress.percent) == (0, 0)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
@@ -478,6 +479,35 @@ def test_non_reader_gets_listening_and_speaking_only(
     item_ids = [r.item_id for r in _session(app, started["session_id"]).responses]
     nonreader = {i["id"] for i in testbank.all_items() if i.get("non_reader")}
     assert set(item_ids) <= nonreader
+
+
+def test_a_non_reader_takes_the_sections_the_rules_give_non_readers(
+    app: Flask,
+    start_test: Start,
+    tablet: FlaskClient,
+    speech_wav: bytes,
+    test_bank: tuple[Path, Path],
+) -> None:
+    _, rules = test_bank
+    data = yaml.safe_load(rules.read_text(encoding="utf-8"))
+    data["non_reader_sections"] = [{"skill": "CO", "min_items": 5, "max_items": 5}]
+    own = rules.parent / "rules-nr.yaml"
+    own.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    started = start_test(non_reader=True, rules_file=own)
+    pad = Tablet(tablet)
+    pad.open(started["code"])
+    pad.through_checks(speech_wav)
+    pad.practice()
+    skills = []
+    for _ in range(12):
+        state = pad.state()
+        if state["stage"] != "test":
+            break
+        skills.append(state["item"]["skill"])
+        pad.answer_current(speech_wav)
+    # the readers' CO section is 2-3 items in these rules; the non-readers' own is 5
+    assert skills == ["CO"] * 5 + ["EO"]
+    assert state["stage"] == "finished"
 
 
 def test_failed_transcription_goes_to_review_and_loses_nothing(

@@ -136,6 +136,35 @@ def test_default_rules_are_the_cir_blueprint() -> None:
         ("sections: [{skill: CO, max_items: 2}, {skill: CO, max_items: 2}]\n", "two sections"),
         ("- not a mapping\n", "mapping"),
         ("sections: [unclosed\n", "not valid YAML"),
+        (
+            (
+                "sections: [{skill: CO, max_items: 2}, {skill: CE, max_items: 2}]\n"
+                "non_reader_sections: [{skill: CE, max_items: 4}]\n"
+            ),
+            "not a section of the non-reader path",
+        ),
+        (
+            "sections: [{skill: CO, max_items: 2}]\nnon_reader_sections: [{skill: EO}]\n",
+            "no section 'EO'",
+        ),
+        (
+            (
+                "sections: [{skill: CO, max_items: 2}]\n"
+                "non_reader_sections: [{skill: CO, min_items: 5, max_items: 4}]\n"
+            ),
+            "min_items <= max_items",
+        ),
+        (
+            (
+                "sections: [{skill: CO, max_items: 2}]\n"
+                "non_reader_sections: [{skill: CO, max_items: 4}, {skill: CO, max_items: 5}]\n"
+            ),
+            "given twice",
+        ),
+        (
+            "sections: [{skill: CO, max_items: 2}]\nnon_reader_sections: {CO: 4}\n",
+            "must be a list",
+        ),
     ],
 )
 def test_bad_rules_files_are_refused_with_the_key_named(tmp_path, yaml_text, message) -> None:
@@ -143,6 +172,52 @@ def test_bad_rules_files_are_refused_with_the_key_named(tmp_path, yaml_text, mes
     path.write_text(yaml_text)
     with pytest.raises(InvalidRules, match=message):
         load_rules(path)
+
+
+def test_non_readers_have_their_own_section_lengths(tmp_path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        "sections:\n"
+        "  - {skill: CO, min_items: 8, max_items: 12, item_seconds: 45, se_target: 0.4}\n"
+        "  - {skill: CE, min_items: 8, max_items: 12}\n"
+        "  - {skill: EO, min_items: 3, max_items: 6, item_seconds: 90}\n"
+        "non_reader_skills: [CO, EO]\n"
+        "non_reader_sections:\n"
+        "  - {skill: EO, max_items: 8}\n"
+        "  - {skill: CO, min_items: 20, max_items: 24}\n"
+    )
+    rules = load_rules(path)
+    assert rules.path_sections() == rules.sections
+    co, eo = rules.path_sections(non_reader=True)  # the test's order, not the override list's
+    # what an override leaves out is its section's
+    assert (co.skill, co.min_items, co.max_items, co.item_seconds, co.se_target) == (
+        "CO", 20, 24, 45.0, 0.4,
+    )  # fmt: skip
+    assert (eo.skill, eo.min_items, eo.max_items, eo.item_seconds) == ("EO", 3, 8, 90.0)
+    # without overrides the non-readers take the readers' sections of their skills
+    plain = rules.with_changes(non_reader_sections=())
+    assert plain.path_sections(non_reader=True) == (rules.sections[0], rules.sections[2])
+    # rules narrowed to fewer sections keep the overrides of the skills they still have
+    narrowed = rules.with_changes(sections=rules.sections[:2])
+    assert narrowed.path_sections(non_reader=True) == (co,)
+    assert narrowed.with_changes(non_reader_skills=()).path_sections(non_reader=True) == ()
+
+
+def test_the_cir_rules_give_non_readers_the_time_of_reading_and_writing() -> None:
+    rules = default_rules()
+    path = rules.path_sections(non_reader=True)
+    assert [s.skill for s in path] == ["CO", "EO"]
+    for own in path:
+        reader = rules.section(own.skill)
+        assert own.max_items >= reader.max_items
+
+    # the non-readers' longest test takes no more time than the readers' longest
+    def longest(sections) -> float:
+        return sum(s.max_items * (s.item_seconds or 0) for s in sections)
+
+    assert longest(path) <= longest(rules.sections)
+    assert sum(s.max_items for s in path) <= rules.stopping.max_items
+    assert longest(path) <= rules.stopping.time_limit_s
 
 
 def test_missing_rules_file(tmp_path) -> None:

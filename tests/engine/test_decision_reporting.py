@@ -73,7 +73,7 @@ def test_a_release_carries_exposure_control_for_both_paths(tmp_path: Path) -> No
     # the test bank is small: short sections so that both paths can be filled
     rules_file = tmp_path / "rules.yaml"
     data = yaml.safe_load(Path("placement/rules/cir.yaml").read_text(encoding="utf-8"))
-    for section in data["sections"]:
+    for section in data["sections"] + data.get("non_reader_sections", []):
         section["min_items"], section["max_items"] = 2, 3
     data["themes"]["min_items"] = 0
     rules_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")

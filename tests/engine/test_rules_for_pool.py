@@ -16,9 +16,17 @@ def test_a_cir_bank_gets_the_cir_rules(pool: Pool) -> None:
     cir = default_rules()
     rules, notes = rules_for_pool(pool)
     assert rules.sections == cir.sections
+    # the non-readers' own sections, within the items marked for them (a few EO here)
+    assert [s.skill for s in rules.non_reader_sections] == ["CO", "EO"]
+    for own, theirs in zip(rules.non_reader_sections, cir.non_reader_sections, strict=True):
+        marked = sum(
+            bool(ok) and skill == own.skill
+            for skill, ok in zip(pool.skills, pool.non_reader, strict=True)
+        )
+        assert own.max_items == min(theirs.max_items, marked)
     assert rules.stopping == cir.stopping
     assert set(rules.themes.names) == set(cir.themes.names)
-    assert notes == []
+    assert all("non-lecteurs" in n for n in notes)
     assert blueprint_gaps(pool, cir) == []
 
 
@@ -54,6 +62,27 @@ def test_items_per_section_make_a_fixed_length_test() -> None:
     assert rules.stopping.classification.method == "none"
     with pytest.raises(InvalidRules, match="--items"):
         rules_for_pool(pool, items=0)
+
+
+def test_the_non_readers_own_sections_shorten_to_their_items() -> None:
+    pool = make_pool({"CO": 40, "CE": 30, "EO": 30}, seed=6, non_reader_share=0.25)
+    marked = {s: int(sum(pool.non_reader[i] for i, k in enumerate(pool.skills) if k == s))
+              for s in ("CO", "EO")}  # fmt: skip
+    cir = default_rules()
+    rules, notes = rules_for_pool(pool)
+    own = {s.skill: s for s in cir.non_reader_sections}
+    for section in rules.non_reader_sections:
+        assert section.max_items == min(own[section.skill].max_items, marked[section.skill])
+    short = [s for s in ("CO", "EO") if own[s].max_items > marked[s]]
+    assert short, "the pool should be too small for one override at least"
+    assert all(any(n.startswith(f"section {s} des non-lecteurs") for n in notes) for s in short)
+    # a fixed length test has none: every section gives its N items on both paths
+    fixed, _ = rules_for_pool(pool, items=5)
+    assert fixed.non_reader_sections == ()
+    assert [s.max_items for s in fixed.path_sections(non_reader=True)] == [5, 5]
+    # a bank without EO keeps the CO override only
+    listening, _ = rules_for_pool(make_pool({"CO": 60}, seed=7, non_reader_share=1.0))
+    assert [s.skill for s in listening.non_reader_sections] == ["CO"]
 
 
 def test_a_pool_of_pretest_items_only_is_refused() -> None:

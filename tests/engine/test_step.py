@@ -88,6 +88,33 @@ def test_non_reader_path_uses_only_non_reader_items_of_co_and_eo(pool, rules) ->
     assert final.section_reasons["EE"] == "not_assessed"
 
 
+def test_non_readers_take_their_own_section_lengths() -> None:
+    pool = make_pool({"CO": 40, "CE": 20, "EO": 20}, seed=6, non_reader_share=1.0)
+    rules = Rules(
+        sections=(Section("CO", 2, 3), Section("CE", 2, 3), Section("EO", 1, 2)),
+        non_reader_sections=(Section("EO", 4, 4), Section("CO", 10, 10)),
+    )
+    for seed, theta in [(1, -1.5), (2, 1.0)]:
+        _, state = administer(pool, rules, seed=seed, theta=theta, non_reader=True)
+        skills = [pool.skills[pool.index(r.item_id)] for r in state.responses]
+        assert skills == ["CO"] * 10 + ["EO"] * 4
+        _, state = administer(pool, rules, seed=seed, theta=theta)
+        counts = Counter(pool.skills[pool.index(r.item_id)] for r in state.responses)
+        assert counts["CO"] <= 3  # the readers' sections are untouched
+        assert counts["EO"] <= 2
+
+
+def test_a_non_reader_bank_too_small_for_the_own_lengths_is_refused() -> None:
+    pool = make_pool({"CO": 40, "EO": 20}, seed=6, non_reader_share=0.2)
+    rules = Rules(
+        sections=(Section("CO", 2, 3), Section("EO", 1, 2)),
+        non_reader_sections=(Section("CO", 30, 30),),
+    )
+    next_step(TestState(), pool, rules, step_rng(0, 0))  # the readers' path is fine
+    with pytest.raises(BlueprintUnsatisfiable, match="section CO needs at least 30"):
+        next_step(TestState(non_reader=True), pool, rules, step_rng(0, 0))
+
+
 def test_pending_scores_count_as_given_but_not_in_the_estimate(pool, rules) -> None:
     steps, state = administer(pool, rules, seed=9, theta=0.5, pending_skills=("EO",))
     eo = [r for r in state.responses if r.item_id.startswith("EO")]
