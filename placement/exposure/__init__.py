@@ -58,6 +58,7 @@ def _usage_floor(pool: Any, rules: Rules, *, non_reader: bool) -> float:
 
 __all__ = [
     "EXPOSURE_ATTACHMENT",
+    "exposure_mismatch",
     "figures",
     "fit_exposure",
     "read_exposure",
@@ -82,6 +83,19 @@ def release_exposure(release: Any) -> dict[str, Any] | None:
     attachments = getattr(release, "attachments", {}) or {}
     path = attachments.get(EXPOSURE_ATTACHMENT)
     return read_exposure(Path(path)) if path is not None else None
+
+
+def exposure_mismatch(rules: Rules, exposure: Mapping[str, Any] | None) -> str | None:
+    """A French warning when the release's exposure control was fitted for other rules (their
+    sections or targets may differ, so its maximum is no longer known), else None."""
+    fitted_for = (exposure or {}).get("rules")
+    if not exposure or fitted_for in (None, rules.version):
+        return None
+    return (
+        f"le contrôle d'exposition de la version a été ajusté pour les règles {fitted_for}, "
+        f"le test suit les règles {rules.version} : son exposition maximale n'est plus garantie "
+        "(relancer « placement exposure --bank latest --publish »)"
+    )
 
 
 def with_exposure(rules: Rules, exposure: Mapping[str, Any] | None) -> Rules:

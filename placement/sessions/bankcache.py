@@ -15,6 +15,7 @@ variable, else the bundled ``itembank/releases/`` (``itembank.load_release``'s o
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import threading
 from collections.abc import Mapping
@@ -31,6 +32,8 @@ from placement.cat import Rules
 from placement.errors import InvalidRules
 from placement.irt import Pool
 from placement.sessions.errors import NotFound
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["EngineBank", "default_root", "engine_bank", "load_rules", "set_default_root"]
 
@@ -141,13 +144,18 @@ def _engine_bank(
     except InvalidPolicy as exc:
         raise NotFound(f"Politique introuvable : {policy_name or release.policy}.") from exc
     cut_scores = {skill: dict(cuts) for skill, cuts in release.cut_scores.items()}
-    from placement.exposure import release_exposure, with_exposure
+    from placement.exposure import exposure_mismatch, release_exposure, with_exposure
 
+    rules = load_rules(rules_name)
+    exposure = release_exposure(release)
+    mismatch = exposure_mismatch(rules, exposure)
+    if mismatch:
+        logger.warning("bank %s: %s", version, mismatch)
     return EngineBank(
         release=release,
         pool=pool,
         # the release's exposure control (Sympson-Hetter per path), when it carries one
-        rules=with_exposure(load_rules(rules_name), release_exposure(release)),
+        rules=with_exposure(rules, exposure),
         policy=the_policy,
         cut_scores=cut_scores,
         skill_correlation=_correlation(release),

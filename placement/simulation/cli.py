@@ -209,8 +209,11 @@ def run(args: argparse.Namespace) -> int:
         }
         if args.exposure_target is None and bank.exposure:
             # the release's own exposure control, as the tablet uses it
-            from placement.exposure import with_exposure
+            from placement.exposure import exposure_mismatch, with_exposure
 
+            mismatch = exposure_mismatch(rules, bank.exposure)
+            if mismatch:
+                print(f"placement simulate : attention : {mismatch}", file=sys.stderr)
             rules = with_exposure(rules, bank.exposure)
         if args.exposure_target is not None:
             parameters = sympson_hetter_parameters(

@@ -11,7 +11,12 @@ import pytest
 import yaml
 
 from placement.bank import load_bank
-from placement.exposure import EXPOSURE_ATTACHMENT, fit_exposure, with_exposure
+from placement.exposure import (
+    EXPOSURE_ATTACHMENT,
+    exposure_mismatch,
+    fit_exposure,
+    with_exposure,
+)
 from placement.exposure import cli as exposure_cli
 from placement.rules import default_rules
 from placement.simulation import cli as simulate_cli
@@ -97,6 +102,14 @@ def test_a_release_carries_exposure_control_for_both_paths(tmp_path: Path) -> No
     assert f"attachments/{EXPOSURE_ATTACHMENT}" in manifest["files"]
     applied = with_exposure(default_rules(), bank.exposure)
     assert dict(applied.exposure.sympson_hetter) == bank.exposure["readers"]["parameters"]
+    # fitted for these rules: nothing to say; for others: said, with the command that mends it
+    assert exposure_mismatch(default_rules(), bank.exposure) is None
+    older = default_rules().with_changes(version="cir-0")
+    warning = exposure_mismatch(older, bank.exposure)
+    assert warning is not None
+    assert "cir-0" in warning
+    assert default_rules().version in warning
+    assert "placement exposure" in warning
 
 
 @pytest.mark.slow
