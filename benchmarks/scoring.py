@@ -271,7 +271,9 @@ def _cut(transcript: Transcript) -> bool:
     return bool(transcript.token_budget) and transcript.n_tokens >= transcript.token_budget
 
 
-def spoken(answers: Sequence[Answer], part: str, limit: int, voice: str) -> None:
+def spoken(
+    answers: Sequence[Answer], part: str, limit: int, voice: str, show: bool = False
+) -> None:
     from speech_set import synthesise
 
     from audio.transcribe import get_transcriber
@@ -356,6 +358,15 @@ def spoken(answers: Sequence[Answer], part: str, limit: int, voice: str) -> None
         "why the new chain sent answers to review: "
         + ", ".join(f"{k} {v}" for k, v in why.most_common())
     )
+    if show:
+        print("\nclips (new chain): hand, text, audio, review flags | P(fr) confidence | heard")
+        for r in rows:
+            t, result = r.new.transcript, r.new.result
+            verdict = "review " + ",".join(result.flags) if result.needs_review else "auto"
+            print(
+                f"  {r.hand} {r.text_new} {result.score} {verdict}"
+                f" | {t.language_probability:.3f} {t.confidence:.2f} | {t.text[:80]!r}"
+            )
     times = [r.transcribe_s for r in rows]
     if len(times) >= 2:
         q = statistics.quantiles(times, n=20)
@@ -386,7 +397,7 @@ def main() -> None:
     parts = [args.part] if args.part else ["dev", "heldout"]
     typed(answers, parts, args.show_disagreements)
     if args.spoken:
-        spoken(answers, args.part or "heldout", args.spoken, args.voice)
+        spoken(answers, args.part or "heldout", args.spoken, args.voice, args.show_disagreements)
 
 
 if __name__ == "__main__":

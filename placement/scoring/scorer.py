@@ -8,8 +8,11 @@ machine's provisional score with ``needs_review=True`` for the auditeur, who hea
 The rules for speech, in order (each one that applies adds a French reason):
 
 1. a failed transcription (runaway loop, model error), an empty one, or speech the model hears
-   as another language: review — unless the French words it heard with confidence already reach
-   the top level (nothing higher to miss);
+   as another language: review — unless the transcript itself is evidence of the language:
+   French words heard with confidence (:func:`heard_as_french`: the doubt is lifted; forced
+   French decoding translates foreign speech, so French words alone are not), or surely foreign
+   words heard with confidence (:func:`heard_as_foreign`: level 0, "pas en français", as a typed
+   answer in another language is scored);
 2. the level must hold on confident words alone: with :math:`F_c` the found elements whose
    matched words all have probability ≥ :data:`DECIDING_WORD_MIN`, review unless
    ``level(F_c) == score``;
@@ -39,7 +42,7 @@ from audio.transcribe import Transcript
 from itembank.model import Item, Rubric
 from placement.formatting import percent
 from placement.scoring.errors import BadAnswer, NotScorable
-from placement.scoring.french import TENSE_LABELS
+from placement.scoring.french import TENSE_LABELS, french_word_share
 from placement.scoring.rubric import (
     Evaluation,
     Evidence,
@@ -74,6 +77,18 @@ DECIDING_WORD_MIN = 0.5
 AUTO_MIN_CONFIDENCE = 0.7
 #: A hypothesis with a missing element within this many nats of the transcript: supported.
 SUPPORTED_LLR = -3.0
+#: Speech the model's language identification doubts (``not_french``) is decided by its
+#: transcript (French forced) only when the transcript has at least this mean word probability:
+#: French when it also has :data:`FRENCH_SHARE_MIN` French words, another language when it is
+#: surely foreign (as a typed answer: :data:`SURELY_FOREIGN`). Whisper forced to French
+#: *translates* foreign speech into French, so French words alone prove nothing; translated or
+#: garbled speech is heard without confidence. Chosen on the dev part of
+#: ``benchmarks/language_id.py`` (espeak-ng voices: 167 French clips, 57 in English, Spanish,
+#: Portuguese, Arabic, Persian, Russian, Turkish, Ukrainian): no foreign clip whose transcript is
+#: ≥ 70 % French words has a confidence above 0.547, hence 0.6; the one French clip whose
+#: transcript reads as foreign has 0.27, the 8 foreign ones 0.57 to 0.86.
+LANGUAGE_CONFIDENCE_MIN = 0.6
+FRENCH_SHARE_MIN = 0.7
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,15 +279,7 @@ def score_text(item: Item, text: str, *, analysis: bool = True) -> ScoreResult:
     flags = list(language_flags(text))
     if analysis and "not_french" in flags:
         # the rubric's level 0 is "pas en français": the auditeur confirms (needs_review)
-        zero = min(rubric.levels, key=lambda lv: lv.score)
-        evaluation = dataclasses.replace(
-            evaluation,
-            score=zero.score,
-            level=zero,
-            found={},
-            missing=tuple(e.id for e in rubric.elements),
-            zero_reason="not_french",
-        )
+        evaluation = _not_french(rubric, evaluation)
     reasons = _rubric_reasons(rubric, evaluation)
     near = borderline(rubric, evaluation)
     if near and evaluation.zero_reason != "not_french":
@@ -447,6 +454,38 @@ def _credit(
     )
 
 
+def heard_as_french(transcript: Transcript) -> bool:
+    """True when the transcript itself is evidence of French speech: French words heard with
+    confidence (:data:`LANGUAGE_CONFIDENCE_MIN`, :data:`FRENCH_SHARE_MIN`), nothing written in
+    another language. What outweighs the language identification's doubt (``not_french``)."""
+    return (
+        transcript.confidence >= LANGUAGE_CONFIDENCE_MIN
+        and french_word_share(transcript.text) >= FRENCH_SHARE_MIN
+        and not language_flags(transcript.text)
+    )
+
+
+def heard_as_foreign(transcript: Transcript) -> bool:
+    """True when the transcript itself is evidence of another language: even forced to French,
+    the model wrote surely foreign words (the typed answers' rule) with confidence."""
+    return transcript.confidence >= LANGUAGE_CONFIDENCE_MIN and surely_foreign(
+        transcript.text, SURELY_FOREIGN
+    )
+
+
+def _not_french(rubric: Rubric, evaluation: Evaluation) -> Evaluation:
+    """``evaluation`` at the rubric's level 0, "pas en français" (nothing found counts)."""
+    zero = min(rubric.levels, key=lambda lv: lv.score)
+    return dataclasses.replace(
+        evaluation,
+        score=zero.score,
+        level=zero,
+        found={},
+        missing=tuple(e.id for e in rubric.elements),
+        zero_reason="not_french",
+    )
+
+
 def score_transcript(
     item: Item,
     transcript: Transcript,
@@ -473,6 +512,22 @@ def score_transcript(
             scorer="speech",
         )
     evaluation = evaluate(rubric, transcript.text, analysis=analysis)
+    if analysis and "not_french" in transcript.flags and heard_as_foreign(transcript):
+        # the language identification and the words agree: level 0 without review, as a typed
+        # answer surely in another language
+        evaluation = _not_french(rubric, evaluation)
+        reason = (
+            "Réponse entendue dans une autre langue que le français (mots étrangers reconnus "
+            f"avec une confiance de {percent(transcript.confidence)}) : niveau 0 de la grille."
+        )
+        return _result(
+            rubric,
+            evaluation,
+            needs_review=False,
+            reasons=[reason],
+            flags=["not_french"],
+            scorer="speech",
+        )
     reasons = _rubric_reasons(rubric, evaluation)
     flags: list[str] = []
     if not transcript.text.strip():
@@ -493,13 +548,12 @@ def score_transcript(
     confident = set(evaluation.found) - set(doubtful)
     holds = level_for(rubric, confident, evaluation.clauses).score == evaluation.score
     if "not_french" in transcript.flags:
-        top = holds and evaluation.score == rubric.max_score
-        if analysis and top and not language_flags(transcript.text):
-            # the model's language identification doubted, but the French words it heard with
-            # confidence reach the top level: nothing higher to miss, nothing to lower
+        if analysis and heard_as_french(transcript):
+            # the language identification doubted, but the model heard French words with a
+            # confidence that translated or foreign speech never reached (LANGUAGE_CONFIDENCE_MIN)
             reasons.append(
-                "Langue identifiée avec doute par le modèle, mais la réponse atteint le niveau "
-                "maximal avec des mots français sûrs."
+                "Langue identifiée avec doute par le modèle, mais les mots reconnus sont français "
+                f"et sûrs (confiance {percent(transcript.confidence)})."
             )
         else:
             flags.append("not_french")

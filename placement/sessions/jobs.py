@@ -42,8 +42,11 @@ __all__ = [
 #: The import path the queue is given.
 PROCESS_RECORDING = "placement.sessions.jobs.process_recording"
 
-#: Flags of a transcript that make its automatic score unsafe: a person must listen.
-_REVIEW_FLAGS = frozenset({"failed", "loop", "not_french", "low_confidence", "silence"})
+#: Flags of a transcript that leave nothing to score: a person must listen. The scorer sends
+#: these to review too; the doubts it weighs on the evidence (``not_french``: the language
+#: identification's; ``low_confidence``: the words') are its decision alone
+#: (:func:`placement.scoring.score_transcript`), the one ``benchmarks/scoring.py`` measures.
+_REVIEW_FLAGS = frozenset({"failed", "loop", "silence"})
 
 _log = logging.getLogger(__name__)
 _factories: dict[str, sessionmaker[Session]] = {}

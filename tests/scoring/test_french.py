@@ -8,7 +8,14 @@ import pytest
 
 from itembank.model import Item, Rubric, RubricElement, RubricLevel
 from placement.scoring import score_answer
-from placement.scoring.french import analyse, phonetic, respell, same_meaning
+from placement.scoring.french import (
+    analyse,
+    french_word_share,
+    is_french_word,
+    phonetic,
+    respell,
+    same_meaning,
+)
 from placement.scoring.text import normalise
 
 
@@ -150,3 +157,15 @@ def test_times_in_digits_or_words_match_number_heures(
         levels=(RubricLevel(0, "Rien."), RubricLevel(1, "L'heure.", min_elements=1)),
     )
     assert score_answer(make_item(rubric=rubric), {"text": said}).found == ("heure",)
+
+
+def test_french_words_are_told_from_foreign_ones() -> None:
+    for word in ("habite", "enfants", "arrivée", "je", "avec", "huit"):
+        assert is_french_word(word), word
+    for word in ("llamo", "name", "because", "otobüs"):
+        assert not is_french_word(word), word
+    assert french_word_share("Je suis arrivée avec mes deux enfants.") == 1.0
+    assert french_word_share("My name is John and I live here.") < 0.3
+    assert french_word_share("Me llamo Carlos y soy de Colombia.") < 0.3
+    assert french_word_share("") == 0.0
+    assert french_word_share("12 34") == 0.0

@@ -14,10 +14,13 @@ from itembank.model import Item, Rubric, RubricElement, RubricLevel
 from placement.scoring import (
     AUTO_MIN_CONFIDENCE,
     element_hypotheses,
+    heard_as_foreign,
+    heard_as_french,
     phrase_hypotheses,
     score_recording,
     score_transcript,
 )
+from placement.scoring.scorer import LANGUAGE_CONFIDENCE_MIN
 from tests.speech import speak
 
 MakeTranscript = Callable[..., Transcript]
@@ -86,11 +89,31 @@ def test_a_loop_is_a_failed_transcription(introduce: Item, make_transcript: Make
     assert score_transcript(introduce, loop).needs_review
 
 
-def test_another_language_goes_to_review(introduce: Item, make_transcript: MakeTranscript) -> None:
-    english = make_transcript(sure("Hello my name is John"), flags=("not_french",), language_p=0.01)
+def test_another_language_heard_with_confidence_is_level_0(
+    introduce: Item, make_transcript: MakeTranscript
+) -> None:
+    text = "Hello, my name is John and I am from London."
+    english = make_transcript(sure(text), flags=("not_french",), language_p=0.01)
+    assert heard_as_foreign(english)
     result = score_transcript(introduce, english)
-    assert result.needs_review
+    assert (result.score, result.needs_review) == (0, False)
     assert "not_french" in result.flags
+    # heard without confidence: the auditeur listens
+    unsure = make_transcript([(w, 0.4) for w in text.split()], flags=("not_french",))
+    assert not heard_as_foreign(unsure)
+    assert score_transcript(introduce, unsure).needs_review
+    assert "not_french" in score_transcript(introduce, unsure).flags
+    # the language identification must agree: French speech is never scored 0 on its words
+    heard_french = score_transcript(introduce, make_transcript(sure(text)))
+    assert "not_french" not in heard_french.flags
+
+
+def test_a_foreign_word_among_french_ones_is_not_another_language(
+    make_transcript: MakeTranscript,
+) -> None:
+    mixed = sure("Bonjour, my name is John, je viens de Londres.")
+    assert not heard_as_foreign(make_transcript(mixed, flags=("not_french",)))
+    assert not heard_as_foreign(make_transcript(sure("Je prends le bus."), flags=("not_french",)))
 
 
 def test_an_uncertain_transcript_below_the_maximum_goes_to_review(
@@ -238,13 +261,44 @@ def test_an_element_in_the_n_best_and_supported_by_the_audio_is_credited(
     assert credited.score >= score_transcript(introduce, heard).score
 
 
-def test_a_doubtful_language_id_does_not_hold_back_a_top_score(
+def test_confident_french_words_outweigh_a_doubtful_language_id(
     introduce: Item, make_transcript: MakeTranscript
 ) -> None:
     french = sure("Bonjour, je m'appelle Amina, j'ai trente ans, je viens du Maroc.")
     doubted = make_transcript(french, flags=("not_french",), language_p=0.1)
+    assert heard_as_french(doubted)
     result = score_transcript(introduce, doubted)
     assert (result.score, result.needs_review) == (3, False)
-    # below the top, the doubt sends it to the auditeur
+    # below the top too: the language is no longer in doubt, the other rules decide
     lower = make_transcript(sure("Bonjour, je m'appelle Amina."), flags=("not_french",))
-    assert score_transcript(introduce, lower).needs_review
+    assert "not_french" not in score_transcript(introduce, lower).flags
+
+
+def test_french_words_heard_without_confidence_do_not_outweigh_it(
+    introduce: Item, make_transcript: MakeTranscript
+) -> None:
+    # forced French decoding translates foreign speech: fluent French, heard without confidence
+    text = "Bonjour, je m'appelle Amina, j'ai trente ans, je viens du Maroc."
+    # every word above DECIDING_WORD_MIN: the top level holds on its words, as it did before
+    translated = [(w, 0.55) for w in text.split()]
+    doubted = make_transcript(translated, flags=("not_french",), language_p=0.05)
+    assert doubted.confidence < LANGUAGE_CONFIDENCE_MIN
+    assert not heard_as_french(doubted)
+    result = score_transcript(introduce, doubted)
+    assert result.needs_review
+    assert "not_french" in result.flags
+    # the same words with a confident language identification: the doubt was the language's
+    assert "not_french" not in score_transcript(introduce, make_transcript(translated)).flags
+
+
+def test_heard_as_french_needs_french_words_and_confidence(
+    make_transcript: MakeTranscript,
+) -> None:
+    assert heard_as_french(make_transcript(sure("Je prends le bus pour aller au travail.")))
+    assert not heard_as_french(make_transcript(sure("My name is John and I live here.")))
+    assert not heard_as_french(make_transcript(sure("Me llamo Carlos y soy de Colombia.")))
+    low = [(w, LANGUAGE_CONFIDENCE_MIN - 0.01) for w in ["Je", "prends", "le", "bus"]]
+    assert not heard_as_french(make_transcript(low))
+    at = [(w, LANGUAGE_CONFIDENCE_MIN) for w in ["Je", "prends", "le", "bus"]]
+    assert heard_as_french(make_transcript(at))
+    assert not heard_as_french(make_transcript([]))
