@@ -274,40 +274,33 @@ class Rules:
 # ---------------------------------------------------------------------- validation
 
 
+def _check_section(s: Section, where: str) -> None:
+    if s.min_items < 0 or s.max_items < 1 or s.min_items > s.max_items:
+        raise InvalidRules(
+            f"{where}: need 0 <= min_items <= max_items and max_items >= 1, "
+            f"got {s.min_items}..{s.max_items}"
+        )
+    if s.se_target is not None and not s.se_target > 0:
+        raise InvalidRules(f"{where}: se_target must be > 0")
+    if s.item_seconds is not None and not s.item_seconds > 0:
+        raise InvalidRules(f"{where}: item_seconds must be > 0")
+
+
 def _validate(rules: Rules) -> None:
     if not rules.sections:
         raise InvalidRules("the blueprint has no section")
-    seen: set[str] = set()
-    for s in rules.sections:
-        if s.skill in seen:
-            raise InvalidRules(f"skill {s.skill!r} has two sections")
-        seen.add(s.skill)
-        if s.min_items < 0 or s.max_items < 1 or s.min_items > s.max_items:
-            raise InvalidRules(
-                f"section {s.skill}: need 0 <= min_items <= max_items and max_items >= 1, "
-                f"got {s.min_items}..{s.max_items}"
-            )
-        if s.se_target is not None and not s.se_target > 0:
-            raise InvalidRules(f"section {s.skill}: se_target must be > 0")
-        if s.item_seconds is not None and not s.item_seconds > 0:
-            raise InvalidRules(f"section {s.skill}: item_seconds must be > 0")
-    overridden: set[str] = set()
-    # an override of a skill off the path is ignored, as non_reader_skills without a section
-    # are (rules narrowed to fewer sections keep working); a rules file is checked when read
-    for s in rules.non_reader_sections:
-        where = f"non_reader_sections: {s.skill!r}"
-        if s.skill in overridden:
-            raise InvalidRules(f"{where} is given twice")
-        overridden.add(s.skill)
-        if s.min_items < 0 or s.max_items < 1 or s.min_items > s.max_items:
-            raise InvalidRules(
-                f"{where}: need 0 <= min_items <= max_items and max_items >= 1, "
-                f"got {s.min_items}..{s.max_items}"
-            )
-        if s.se_target is not None and not s.se_target > 0:
-            raise InvalidRules(f"{where}: se_target must be > 0")
-        if s.item_seconds is not None and not s.item_seconds > 0:
-            raise InvalidRules(f"{where}: item_seconds must be > 0")
+    # an override of a skill off the non-reader path is ignored, as non_reader_skills without
+    # a section are (rules narrowed to fewer sections keep working); a file is checked when read
+    for group, where in (
+        (rules.sections, "section"),
+        (rules.non_reader_sections, "non_reader_sections"),
+    ):
+        seen: set[str] = set()
+        for s in group:
+            if s.skill in seen:
+                raise InvalidRules(f"{where}: skill {s.skill!r} has two sections")
+            seen.add(s.skill)
+            _check_section(s, f"{where} {s.skill}")
     if rules.themes.min_items < 0:
         raise InvalidRules("themes.min_items must be >= 0")
     if not 0 < rules.themes.max_share <= 1:

@@ -159,7 +159,7 @@ def test_default_rules_are_the_cir_blueprint() -> None:
                 "sections: [{skill: CO, max_items: 2}]\n"
                 "non_reader_sections: [{skill: CO, max_items: 4}, {skill: CO, max_items: 5}]\n"
             ),
-            "given twice",
+            "non_reader_sections: skill 'CO' has two sections",
         ),
         (
             "sections: [{skill: CO, max_items: 2}]\nnon_reader_sections: {CO: 4}\n",
