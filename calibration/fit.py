@@ -46,6 +46,10 @@ priors (Bayes modal): :math:`\\alpha_i \\sim N(\\mu, 0.5^2)` around the mean log
 hierarchical Bayes modal estimation, BILOG-MG's log-normal SD, so a sparsely answered item's
 slope is pulled towards the other items', not towards 1, and the scale is not pulled),
 :math:`d \\sim N(0, 4^2)`, :math:`c \\sim \\mathrm{Beta}(5, 17)`, :math:`\\eta \\sim N(0, 2^2)`.
+On top of the priors, Firth's bias-reducing penalty (the Jeffreys prior of each item given who
+answered it, :meth:`_Problem._bias_penalty`): the posterior mode of a sparsely answered item's
+slope is biased up, like any maximum-likelihood logistic slope on few responses, and when its
+responses are separated (a GRM item whose lowest score nobody gave) only the prior holds it.
 Standard errors come from the cross-product of the persons' score vectors (mirt's
 ``SE.type = "crossprod"``), or from a person bootstrap.
 """
@@ -301,6 +305,9 @@ class _Problem:
             np.concatenate([g.pos[:, 0] for g in self.groups if g.model == model])
             for model in sorted({g.model for g in self.groups} - {"1PL"})
         ]
+        #: each group's expected respondents per node, (g, Q), frozen for the bias-reducing
+        #: penalty (see ``freeze_takers``); None until then
+        self.takers: list[FloatArray] | None = None
 
     # -- packing ----------------------------------------------------------------------------
     def start_vector(self, start: ItemParameters) -> FloatArray:
@@ -555,6 +562,65 @@ class _Problem:
                 grad[grp.pos[:, 2:]] -= eta / PRIOR_SD_GAP**2
         return value, grad
 
+    def freeze_takers(self, counts: FloatArray) -> None:
+        """Fix each item's expected respondents per node (from the E-step's ``counts``, (C, Q))
+        for the bias-reducing penalty, which from then on is a fixed function of ``x``."""
+        self.takers = [
+            counts[self.offset[grp.items][:, None] + np.arange(grp.k + 1)[None, :]].sum(axis=1)
+            for grp in self.groups
+        ]
+
+    def _log_det_information(self, x: FloatArray, grp: _Group, n_at: FloatArray) -> FloatArray:
+        """log det of each item's own information (the 1PL's shared slope left out), (g,)."""
+        own = slice(1, None) if grp.model == "1PL" else slice(None)
+        info = self._group_information(x, grp, n_at)[:, own, own]
+        info = info + 1e-10 * np.eye(info.shape[1])[None]
+        return np.asarray(np.linalg.slogdet(info)[1])
+
+    def _bias_penalty(self, x: FloatArray) -> tuple[float, FloatArray]:
+        """Firth's bias-reducing penalty: half the log-determinant of each item's information.
+
+        :math:`\\tfrac12 \\log\\det I_i(\\xi_i)`, the Jeffreys prior of item *i* given who
+        answered it: :math:`I_i` is its expected (complete-data) information over its
+        respondents' abilities (``takers``, frozen by :meth:`freeze_takers`), taken in the
+        coordinates of its linear predictor :math:`a\\theta + d_j` (the canonical ones of the
+        logistic model): the flat vector's log-slope and log-gaps enter through the Jacobian,
+        :math:`\\log\\det I_{(a, d)} = \\log\\det I_\\xi - 2\\alpha - 2\\sum\\eta`. Maximum
+        likelihood overestimates the slope of a sparsely answered item (by O(1/n), and without
+        bound when its responses are separated, e.g. a GRM item whose lowest score nobody
+        gave); the penalty removes that first-order bias (Firth, 1993) and keeps such
+        estimates finite. The slope prior does not: it pulls every item towards the others'
+        mean, and under a CAT the well-answered items are the discriminating ones (maximum
+        information picks them), so it pulls a sparse item's slope up, not down. Gradient by
+        central differences, item by item (each item's information depends on its own
+        parameters only). The 1PL's shared slope is left out.
+        """
+        value, grad = 0.0, np.zeros_like(x)
+        if self.takers is None:
+            return value, grad
+        h = 1e-5
+        for grp, n_at in zip(self.groups, self.takers, strict=True):
+            pos = grp.pos[:, 1:] if grp.model == "1PL" else grp.pos
+            value += 0.5 * float(self._log_det_information(x, grp, n_at).sum())
+            for j in range(pos.shape[1]):
+                up, down = x.copy(), x.copy()
+                up[pos[:, j]] += h
+                down[pos[:, j]] -= h
+                diff = self._log_det_information(up, grp, n_at)
+                diff -= self._log_det_information(down, grp, n_at)
+                grad[pos[:, j]] += 0.25 * diff / h
+            if grp.model != "1PL":  # d log a / d alpha = 1
+                value -= float(x[grp.pos[:, 0]].sum())
+                grad[grp.pos[:, 0]] -= 1.0
+            if grp.model == "3PL" and grp.c_fixed is None:  # dc / dgamma = c (1 - c)
+                gamma = x[grp.pos[:, 2]]
+                value -= float(np.sum(log_expit(gamma) + log_expit(-gamma)))
+                grad[grp.pos[:, 2]] -= 1.0 - 2.0 * expit(gamma)
+            if grp.model == "GRM" and grp.k > 1:  # d_j - d_(j+1) = e^eta
+                value -= float(x[grp.pos[:, 2:]].sum())
+                grad[grp.pos[:, 2:]] -= 1.0
+        return value, grad
+
     def evaluate(self, x: FloatArray) -> tuple[float, FloatArray, FloatArray]:
         """One E-step: negative log-posterior, its gradient, and the expected counts (C, Q)."""
         self.n_evaluations += 1
@@ -562,6 +628,9 @@ class _Problem:
         W, ll = self.posterior(table)
         counts = np.asarray(self.ST @ W)  # (C, Q)
         prior, grad = self._prior(x)
+        penalty, penalty_grad = self._bias_penalty(x)
+        prior += penalty
+        grad += penalty_grad
         for grp in self.groups:
             cols = self.offset[grp.items][:, None] + np.arange(grp.k + 1)[None, :]
             np.add.at(grad, grp.pos, self._group_grad(x, grp, counts[cols]))
@@ -643,6 +712,7 @@ def _maximise(
     max_iterations: int,
     tolerance: float,
     em_steps: int = EM_STEPS,
+    bias_reduction: bool = True,
     callback: Callable[[], object] | None = None,
 ) -> _Optimum:
     """Maximise the log-posterior of the item parameters from ``x0``.
@@ -659,6 +729,12 @@ def _maximise(
        It stops when the objective changes by less than ``tolerance`` (relative), or when
        every preconditioned gradient component is below ``GRADIENT_TOLERANCE`` (each
        parameter is then within about that many standard errors of the optimum).
+
+    With priors (and ``bias_reduction``), the search of step 2 adds Firth's penalty
+    (:meth:`_Problem._bias_penalty`), with each item's respondents taken from the E-step of the
+    last EM iterate and held there, so that step 2 maximises one fixed function. (Taking them
+    again at the optimum and searching once more moved no RMSE of the recovery benchmark by
+    more than 0.003, seeds 101–105.)
 
     On the 20,000 × 300 CAT benchmark this takes about 30 E-steps where plain L-BFGS took
     about 350 (and stopped further from the optimum).
@@ -683,6 +759,10 @@ def _maximise(
             callback()
         if done:
             break
+    if problem.priors and bias_reduction:
+        # the bias-reducing penalty needs each item's respondents: take them from this E-step
+        problem.freeze_takers(counts)
+        value, grad, counts = problem.evaluate(x)
     pre = problem.preconditioner(x, counts)
     base, first = x, (value, pre.to_y(grad))
 
