@@ -762,7 +762,8 @@ def _maximise(
     if problem.priors and bias_reduction:
         # the bias-reducing penalty needs each item's respondents: take them from this E-step
         problem.freeze_takers(counts)
-        value, grad, counts = problem.evaluate(x)
+        penalty, penalty_grad = problem._bias_penalty(x)
+        value, grad = value - penalty, grad - penalty_grad  # evaluate()'s signs, no new E-step
     pre = problem.preconditioner(x, counts)
     base, first = x, (value, pre.to_y(grad))
 
