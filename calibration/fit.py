@@ -45,7 +45,8 @@ priors (Bayes modal): :math:`\\alpha_i \\sim N(\\mu, 0.5^2)` around the mean log
 :math:`\\mu \\sim N(0, 1)` of the items of the same model (integrated out; Mislevy's
 hierarchical Bayes modal estimation, BILOG-MG's log-normal SD, so a sparsely answered item's
 slope is pulled towards the other items', not towards 1, and the scale is not pulled),
-:math:`d \\sim N(0, 4^2)`, :math:`c \\sim \\mathrm{Beta}(5, 17)`, :math:`\\eta \\sim N(0, 2^2)`.
+:math:`d \\sim N(0, 4^2)`, :math:`c \\sim \\mathrm{Beta}(5, 17)`, and for the GRM the log of
+each gap between thresholds in θ units, :math:`\\eta - \\alpha \\sim N(0, 2^2)`.
 On top of the priors, Firth's bias-reducing penalty (the Jeffreys prior of each item given who
 answered it, :meth:`_Problem._bias_penalty`): the posterior mode of a sparsely answered item's
 slope is biased up, like any maximum-likelihood logistic slope on few responses, and when its
@@ -503,9 +504,22 @@ class _Problem:
         if grp.model == "3PL" and grp.c_fixed is None:
             c = expit(x[grp.pos[:, 2]])
             curv[:, 2] = sum(PRIOR_BETA_C) * c * (1 - c)
-        if grp.model == "GRM" and grp.k > 1:
+        if grp.model == "GRM" and grp.k > 1:  # the diagonal of the log-gaps' prior
             curv[:, 2:] = 1.0 / PRIOR_SD_GAP**2
+            curv[:, 0] += (grp.k - 1) / PRIOR_SD_GAP**2
         return curv
+
+    def _prior_hessian(self, x: FloatArray, grp: _Group) -> FloatArray:
+        """Minus the log-prior's second derivatives within each item, (g, m, m): the diagonal,
+        and for a GRM item the terms between its log-slope and log-gaps (the gaps' prior is on
+        eta - alpha). Slopes of one pool are also coupled across items (through their mean):
+        that weak term, O(1/n), is left out."""
+        m = grp.pos.shape[1]
+        hess = np.zeros((grp.items.size, m, m))
+        hess[:, np.arange(m), np.arange(m)] = self._prior_curvature(x, grp)
+        if self.priors and grp.model == "GRM" and grp.k > 1:
+            hess[:, 0, 2:] = hess[:, 2:, 0] = -1.0 / PRIOR_SD_GAP**2
+        return hess
 
     def preconditioner(self, x: FloatArray, counts: FloatArray) -> _Preconditioner:
         """Block-diagonal factor of the complete-data information (prior included) at ``x``.
@@ -519,8 +533,7 @@ class _Problem:
         for grp in self.groups:
             cols = self.offset[grp.items][:, None] + np.arange(grp.k + 1)[None, :]
             info = self._group_information(x, grp, counts[cols].sum(axis=1))
-            m = grp.pos.shape[1]
-            info[:, np.arange(m), np.arange(m)] += self._prior_curvature(x, grp)
+            info += self._prior_hessian(x, grp)
             if grp.model == "1PL":  # column 0 is the one slope of every 1PL item
                 shared_pos.append(int(grp.pos[0, 0]))
                 shared_val.append(float(info[:, 0, 0].sum()))
@@ -557,9 +570,13 @@ class _Problem:
                 value += float(np.sum(al * log_expit(gamma) + be * log_expit(-gamma)))
                 grad[grp.pos[:, 2]] += al * (1 - c) - be * c
             if grp.model == "GRM" and grp.k > 1:
-                eta = x[grp.pos[:, 2:]]
-                value -= float(np.sum(eta**2)) / (2 * PRIOR_SD_GAP**2)
-                grad[grp.pos[:, 2:]] -= eta / PRIOR_SD_GAP**2
+                # the gaps between thresholds in θ units, b_(j+1) - b_j = e^(eta - alpha): a
+                # prior on eta itself (a times the gap) would pull the slope up wherever the
+                # categories are narrow, and down where they are wide
+                log_gap = x[grp.pos[:, 2:]] - x[grp.pos[:, :1]]
+                value -= float(np.sum(log_gap**2)) / (2 * PRIOR_SD_GAP**2)
+                grad[grp.pos[:, 2:]] -= log_gap / PRIOR_SD_GAP**2
+                grad[grp.pos[:, 0]] += log_gap.sum(axis=1) / PRIOR_SD_GAP**2
         return value, grad
 
     def freeze_takers(self, counts: FloatArray) -> None:
@@ -687,10 +704,9 @@ class _Problem:
         scores = self.person_scores(x)
         info = np.asarray((scores.T @ scores).todense())
         if self.priors:
-            diag = np.zeros(self.size)
             for grp in self.groups:
-                np.add.at(diag, grp.pos, self._prior_curvature(x, grp))
-            info += np.diag(diag)
+                rows, cols = grp.pos[:, :, None], grp.pos[:, None, :]
+                np.add.at(info, (rows, cols), self._prior_hessian(x, grp))
         try:
             return np.asarray(np.linalg.inv(info))
         except np.linalg.LinAlgError:

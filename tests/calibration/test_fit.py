@@ -292,10 +292,12 @@ def test_the_fit_reaches_the_posterior_mode_plain_lbfgs_approaches(make_bank, ca
 
 def test_the_slope_prior_is_a_normal_around_the_items_own_mean(rng):
     """log a_i = mu + e_i, e_i ~ N(0, s²), mu ~ N(0, t²): the prior's log-density and gradient
-    are those of the log-slopes' joint normal with covariance s² I + t² 11ᵀ."""
-    from scipy.stats import multivariate_normal
+    are those of the log-slopes' joint normal with covariance s² I + t² 11ᵀ (and, for a GRM
+    item, of its gaps between thresholds in θ units, whose log is N(0, 2²) whatever the
+    slope)."""
+    from scipy.stats import multivariate_normal, norm
 
-    from calibration.fit import PRIOR_SD_LOG_A, PRIOR_SD_LOG_A_MEAN, _Problem
+    from calibration.fit import PRIOR_SD_GAP, PRIOR_SD_LOG_A, PRIOR_SD_LOG_A_MEAN, _Problem
     from calibration.model import quadrature
 
     bank = random_bank(10, rng, n_grm=3, max_score=3)
@@ -317,6 +319,13 @@ def test_the_slope_prior_is_a_normal_around_the_items_own_mean(rng):
         cov = PRIOR_SD_LOG_A**2 * np.eye(pool.size) + PRIOR_SD_LOG_A_MEAN**2
         expected += multivariate_normal(np.zeros(pool.size), cov).logpdf(y[pool])
         expected -= multivariate_normal(np.zeros(pool.size), cov).logpdf(x[pool])
+    grm = next(g for g in problem.groups if g.model == "GRM")
+
+    def gaps_logpdf(v: np.ndarray) -> float:  # the thresholds in θ units that v gives
+        gaps = np.diff(problem.natural(v, bank).thresholds[grm.items, : grm.k], axis=1)
+        return float(norm(0, PRIOR_SD_GAP).logpdf(np.log(gaps)).sum())
+
+    expected += gaps_logpdf(y) - gaps_logpdf(x)
     assert problem._prior(y)[0] - value == pytest.approx(expected, rel=1e-9)
     numeric = np.array(
         [(problem._prior(x + 1e-6 * e)[0] - value) / 1e-6 for e in np.eye(problem.size)]
