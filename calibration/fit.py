@@ -907,7 +907,8 @@ def fit_scale(
     n_quadrature : int
         Number of quadrature nodes on [-5, 5].
     priors : bool
-        Weak priors on the item parameters (see the module docstring); False is plain MML.
+        Weak priors on the item parameters and the bias-reducing penalty (see the module
+        docstring); False is plain MML.
     max_iterations, tolerance : int, float
         Limits of the search (EM-gradient steps, then preconditioned L-BFGS-B; see
         :func:`_maximise`); ``tolerance`` is the relative change of the objective at which it
