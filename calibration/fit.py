@@ -45,7 +45,12 @@ priors (Bayes modal): :math:`\\alpha_i \\sim N(\\mu, 0.5^2)` around the mean log
 :math:`\\mu \\sim N(0, 1)` of the items of the same model (integrated out; Mislevy's
 hierarchical Bayes modal estimation, BILOG-MG's log-normal SD, so a sparsely answered item's
 slope is pulled towards the other items', not towards 1, and the scale is not pulled),
-:math:`d \\sim N(0, 4^2)`, :math:`c \\sim \\mathrm{Beta}(5, 17)`, :math:`\\eta \\sim N(0, 2^2)`.
+:math:`d \\sim N(0, 4^2)`, :math:`c \\sim \\mathrm{Beta}(5, 17)`, and for the GRM the log of
+each gap between thresholds in θ units, :math:`\\eta - \\alpha \\sim N(0, 2^2)`.
+On top of the priors, Firth's bias-reducing penalty (the Jeffreys prior of each item given who
+answered it, :meth:`_Problem._bias_penalty`): the posterior mode of a sparsely answered item's
+slope is biased up, like any maximum-likelihood logistic slope on few responses, and when its
+responses are separated (a GRM item whose lowest score nobody gave) only the prior holds it.
 Standard errors come from the cross-product of the persons' score vectors (mirt's
 ``SE.type = "crossprod"``), or from a person bootstrap.
 """
@@ -301,6 +306,9 @@ class _Problem:
             np.concatenate([g.pos[:, 0] for g in self.groups if g.model == model])
             for model in sorted({g.model for g in self.groups} - {"1PL"})
         ]
+        #: each group's expected respondents per node, (g, Q), frozen for the bias-reducing
+        #: penalty (see ``freeze_takers``); None until then
+        self.takers: list[FloatArray] | None = None
 
     # -- packing ----------------------------------------------------------------------------
     def start_vector(self, start: ItemParameters) -> FloatArray:
@@ -496,9 +504,22 @@ class _Problem:
         if grp.model == "3PL" and grp.c_fixed is None:
             c = expit(x[grp.pos[:, 2]])
             curv[:, 2] = sum(PRIOR_BETA_C) * c * (1 - c)
-        if grp.model == "GRM" and grp.k > 1:
+        if grp.model == "GRM" and grp.k > 1:  # the diagonal of the log-gaps' prior
             curv[:, 2:] = 1.0 / PRIOR_SD_GAP**2
+            curv[:, 0] += (grp.k - 1) / PRIOR_SD_GAP**2
         return curv
+
+    def _prior_hessian(self, x: FloatArray, grp: _Group) -> FloatArray:
+        """Minus the log-prior's second derivatives within each item, (g, m, m): the diagonal,
+        and for a GRM item the terms between its log-slope and log-gaps (the gaps' prior is on
+        eta - alpha). Slopes of one pool are also coupled across items (through their mean):
+        that weak term, O(1/n), is left out."""
+        m = grp.pos.shape[1]
+        hess = np.zeros((grp.items.size, m, m))
+        hess[:, np.arange(m), np.arange(m)] = self._prior_curvature(x, grp)
+        if self.priors and grp.model == "GRM" and grp.k > 1:
+            hess[:, 0, 2:] = hess[:, 2:, 0] = -1.0 / PRIOR_SD_GAP**2
+        return hess
 
     def preconditioner(self, x: FloatArray, counts: FloatArray) -> _Preconditioner:
         """Block-diagonal factor of the complete-data information (prior included) at ``x``.
@@ -512,8 +533,7 @@ class _Problem:
         for grp in self.groups:
             cols = self.offset[grp.items][:, None] + np.arange(grp.k + 1)[None, :]
             info = self._group_information(x, grp, counts[cols].sum(axis=1))
-            m = grp.pos.shape[1]
-            info[:, np.arange(m), np.arange(m)] += self._prior_curvature(x, grp)
+            info += self._prior_hessian(x, grp)
             if grp.model == "1PL":  # column 0 is the one slope of every 1PL item
                 shared_pos.append(int(grp.pos[0, 0]))
                 shared_val.append(float(info[:, 0, 0].sum()))
@@ -550,9 +570,83 @@ class _Problem:
                 value += float(np.sum(al * log_expit(gamma) + be * log_expit(-gamma)))
                 grad[grp.pos[:, 2]] += al * (1 - c) - be * c
             if grp.model == "GRM" and grp.k > 1:
-                eta = x[grp.pos[:, 2:]]
-                value -= float(np.sum(eta**2)) / (2 * PRIOR_SD_GAP**2)
-                grad[grp.pos[:, 2:]] -= eta / PRIOR_SD_GAP**2
+                # the gaps between thresholds in θ units, b_(j+1) - b_j = e^(eta - alpha): a
+                # prior on eta itself (a times the gap) would pull the slope up wherever the
+                # categories are narrow, and down where they are wide
+                log_gap = x[grp.pos[:, 2:]] - x[grp.pos[:, :1]]
+                value -= float(np.sum(log_gap**2)) / (2 * PRIOR_SD_GAP**2)
+                grad[grp.pos[:, 2:]] -= log_gap / PRIOR_SD_GAP**2
+                grad[grp.pos[:, 0]] += log_gap.sum(axis=1) / PRIOR_SD_GAP**2
+        return value, grad
+
+    def freeze_takers(self, counts: FloatArray) -> None:
+        """Fix each item's expected respondents per node (from the E-step's ``counts``, (C, Q))
+        for the bias-reducing penalty, which from then on is a fixed function of ``x``."""
+        self.takers = [
+            counts[self.offset[grp.items][:, None] + np.arange(grp.k + 1)[None, :]].sum(axis=1)
+            for grp in self.groups
+        ]
+
+    def retake_takers(
+        self, x: FloatArray, value: float, grad: FloatArray, counts: FloatArray
+    ) -> tuple[float, FloatArray]:
+        """:meth:`freeze_takers` at the E-step ``counts`` of ``x``, and the objective's value
+        and gradient at ``x`` (``evaluate``'s, under the previous respondents) moved to the new
+        penalty, without another E-step."""
+        old_value, old_grad = self._bias_penalty(x)
+        self.freeze_takers(counts)
+        new_value, new_grad = self._bias_penalty(x)
+        return value + old_value - new_value, grad + old_grad - new_grad
+
+    def _log_det_information(self, x: FloatArray, grp: _Group, n_at: FloatArray) -> FloatArray:
+        """log det of each item's own information (the 1PL's shared slope left out), (g,)."""
+        own = slice(1, None) if grp.model == "1PL" else slice(None)
+        info = self._group_information(x, grp, n_at)[:, own, own]
+        info = info + 1e-10 * np.eye(info.shape[1])[None]
+        return np.asarray(np.linalg.slogdet(info)[1])
+
+    def _bias_penalty(self, x: FloatArray) -> tuple[float, FloatArray]:
+        """Firth's bias-reducing penalty: half the log-determinant of each item's information.
+
+        :math:`\\tfrac12 \\log\\det I_i(\\xi_i)`, the Jeffreys prior of item *i* given who
+        answered it: :math:`I_i` is its expected (complete-data) information over its
+        respondents' abilities (``takers``, frozen by :meth:`freeze_takers`), taken in the
+        coordinates of its linear predictor :math:`a\\theta + d_j` (the canonical ones of the
+        logistic model): the flat vector's log-slope and log-gaps enter through the Jacobian,
+        :math:`\\log\\det I_{(a, d)} = \\log\\det I_\\xi - 2\\alpha - 2\\sum\\eta`. Maximum
+        likelihood overestimates the slope of a sparsely answered item (by O(1/n), and without
+        bound when its responses are separated, e.g. a GRM item whose lowest score nobody
+        gave); the penalty removes that first-order bias (Firth, 1993) and keeps such
+        estimates finite. The slope prior does not: it pulls every item towards the others'
+        mean, and under a CAT the well-answered items are the discriminating ones (maximum
+        information picks them), so it pulls a sparse item's slope up, not down. Gradient by
+        central differences, item by item (each item's information depends on its own
+        parameters only). The 1PL's shared slope is left out.
+        """
+        value, grad = 0.0, np.zeros_like(x)
+        if self.takers is None:
+            return value, grad
+        h = 1e-5
+        for grp, n_at in zip(self.groups, self.takers, strict=True):
+            pos = grp.pos[:, 1:] if grp.model == "1PL" else grp.pos
+            value += 0.5 * float(self._log_det_information(x, grp, n_at).sum())
+            for j in range(pos.shape[1]):
+                up, down = x.copy(), x.copy()
+                up[pos[:, j]] += h
+                down[pos[:, j]] -= h
+                diff = self._log_det_information(up, grp, n_at)
+                diff -= self._log_det_information(down, grp, n_at)
+                grad[pos[:, j]] += 0.25 * diff / h
+            if grp.model != "1PL":  # d log a / d alpha = 1
+                value -= float(x[grp.pos[:, 0]].sum())
+                grad[grp.pos[:, 0]] -= 1.0
+            if grp.model == "3PL" and grp.c_fixed is None:  # dc / dgamma = c (1 - c)
+                gamma = x[grp.pos[:, 2]]
+                value -= float(np.sum(log_expit(gamma) + log_expit(-gamma)))
+                grad[grp.pos[:, 2]] -= 1.0 - 2.0 * expit(gamma)
+            if grp.model == "GRM" and grp.k > 1:  # d_j - d_(j+1) = e^eta
+                value -= float(x[grp.pos[:, 2:]].sum())
+                grad[grp.pos[:, 2:]] -= 1.0
         return value, grad
 
     def evaluate(self, x: FloatArray) -> tuple[float, FloatArray, FloatArray]:
@@ -562,6 +656,9 @@ class _Problem:
         W, ll = self.posterior(table)
         counts = np.asarray(self.ST @ W)  # (C, Q)
         prior, grad = self._prior(x)
+        penalty, penalty_grad = self._bias_penalty(x)
+        prior += penalty
+        grad += penalty_grad
         for grp in self.groups:
             cols = self.offset[grp.items][:, None] + np.arange(grp.k + 1)[None, :]
             np.add.at(grad, grp.pos, self._group_grad(x, grp, counts[cols]))
@@ -618,10 +715,9 @@ class _Problem:
         scores = self.person_scores(x)
         info = np.asarray((scores.T @ scores).todense())
         if self.priors:
-            diag = np.zeros(self.size)
             for grp in self.groups:
-                np.add.at(diag, grp.pos, self._prior_curvature(x, grp))
-            info += np.diag(diag)
+                rows, cols = grp.pos[:, :, None], grp.pos[:, None, :]
+                np.add.at(info, (rows, cols), self._prior_hessian(x, grp))
         try:
             return np.asarray(np.linalg.inv(info))
         except np.linalg.LinAlgError:
@@ -643,6 +739,7 @@ def _maximise(
     max_iterations: int,
     tolerance: float,
     em_steps: int = EM_STEPS,
+    bias_reduction: bool = True,
     callback: Callable[[], object] | None = None,
 ) -> _Optimum:
     """Maximise the log-posterior of the item parameters from ``x0``.
@@ -660,13 +757,24 @@ def _maximise(
        every preconditioned gradient component is below ``GRADIENT_TOLERANCE`` (each
        parameter is then within about that many standard errors of the optimum).
 
+    With priors (and ``bias_reduction``), both steps add Firth's penalty
+    (:meth:`_Problem._bias_penalty`): each EM-gradient step takes each item's respondents from
+    its own E-step (as EM's M-step would), and step 2 holds them where the last EM step left
+    them, so that it maximises one fixed function. (Taking them again at the optimum and
+    searching once more moved no RMSE of the recovery benchmark by more than 0.003, seeds
+    101–105; adding the penalty only at step 2 gave the same estimates in more E-steps, e.g.
+    38 instead of 30 on 2M responses.)
+
     On the 20,000 × 300 CAT benchmark this takes about 30 E-steps where plain L-BFGS took
     about 350 (and stopped further from the optimum).
     """
     x = x0.copy()
     value, grad, counts = problem.evaluate(x)
     iterations = 0
+    penalise = problem.priors and bias_reduction
     for _ in range(em_steps):
+        if penalise:  # the penalty's respondents follow the E-steps, as in an M-step
+            value, grad = problem.retake_takers(x, value, grad, counts)
         pre = problem.preconditioner(x, counts)
         step = pre.to_x(pre.to_y(grad))
         for _halving in range(8):
@@ -683,6 +791,8 @@ def _maximise(
             callback()
         if done:
             break
+    if penalise:  # from here on held: the quasi-Newton search needs one fixed function
+        value, grad = problem.retake_takers(x, value, grad, counts)
     pre = problem.preconditioner(x, counts)
     base, first = x, (value, pre.to_y(grad))
 
@@ -797,7 +907,8 @@ def fit_scale(
     n_quadrature : int
         Number of quadrature nodes on [-5, 5].
     priors : bool
-        Weak priors on the item parameters (see the module docstring); False is plain MML.
+        Weak priors on the item parameters and the bias-reducing penalty (see the module
+        docstring); False is plain MML.
     max_iterations, tolerance : int, float
         Limits of the search (EM-gradient steps, then preconditioned L-BFGS-B; see
         :func:`_maximise`); ``tolerance`` is the relative change of the objective at which it

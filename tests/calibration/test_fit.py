@@ -245,10 +245,11 @@ def test_the_m_step_information_is_the_curvature_of_the_expected_log_likelihood(
 
 def test_the_fit_reaches_the_posterior_mode_plain_lbfgs_approaches(make_bank, cat_data):
     """The preconditioned search ends at least as high as L-BFGS on the raw parameters run to
-    a tight tolerance, with a gradient near zero, in far fewer E-steps."""
+    a tight tolerance on the same objective (the bias-reducing penalty frozen where the fit
+    froze it), with a gradient near zero, in far fewer E-steps."""
     from scipy.optimize import minimize
 
-    from calibration.fit import _Problem
+    from calibration.fit import _maximise, _Problem
     from calibration.model import quadrature
 
     bank = make_bank(40, n_grm=4, max_score=3)
@@ -270,14 +271,20 @@ def test_the_fit_reaches_the_posterior_mode_plain_lbfgs_approaches(make_bank, ca
         weights=weights,
         priors=True,
     )
+    x0 = problem.start_vector(start)
+    optimum = _maximise(problem, x0, max_iterations=2000, tolerance=1e-10)
+    # the search fit() runs: same estimates, same number of E-steps
+    np.testing.assert_allclose(problem.natural(optimum.x, start).a, result.params.a, atol=1e-9)
+    assert problem.n_evaluations == result.n_evaluations
+    assert problem.takers is not None  # the penalty is now a fixed function of x
     plain = minimize(
         problem.objective,
-        problem.start_vector(start),
+        x0,
         jac=True,
         method="L-BFGS-B",
         options={"maxiter": 5000, "ftol": 1e-13, "gtol": 1e-8, "maxcor": 20},
     )
-    ours = problem.objective(problem.start_vector(result.params))
+    ours = problem.objective(optimum.x)
     assert ours[0] <= plain.fun + 1e-6 * abs(plain.fun)
     assert np.abs(ours[1]).max() < 1e-2  # gradient of a log-posterior of ~10^4
     assert result.n_evaluations < plain.nfev / 3
@@ -285,10 +292,12 @@ def test_the_fit_reaches_the_posterior_mode_plain_lbfgs_approaches(make_bank, ca
 
 def test_the_slope_prior_is_a_normal_around_the_items_own_mean(rng):
     """log a_i = mu + e_i, e_i ~ N(0, s²), mu ~ N(0, t²): the prior's log-density and gradient
-    are those of the log-slopes' joint normal with covariance s² I + t² 11ᵀ."""
-    from scipy.stats import multivariate_normal
+    are those of the log-slopes' joint normal with covariance s² I + t² 11ᵀ (and, for a GRM
+    item, of its gaps between thresholds in θ units, whose log is N(0, 2²) whatever the
+    slope)."""
+    from scipy.stats import multivariate_normal, norm
 
-    from calibration.fit import PRIOR_SD_LOG_A, PRIOR_SD_LOG_A_MEAN, _Problem
+    from calibration.fit import PRIOR_SD_GAP, PRIOR_SD_LOG_A, PRIOR_SD_LOG_A_MEAN, _Problem
     from calibration.model import quadrature
 
     bank = random_bank(10, rng, n_grm=3, max_score=3)
@@ -310,6 +319,13 @@ def test_the_slope_prior_is_a_normal_around_the_items_own_mean(rng):
         cov = PRIOR_SD_LOG_A**2 * np.eye(pool.size) + PRIOR_SD_LOG_A_MEAN**2
         expected += multivariate_normal(np.zeros(pool.size), cov).logpdf(y[pool])
         expected -= multivariate_normal(np.zeros(pool.size), cov).logpdf(x[pool])
+    grm = next(g for g in problem.groups if g.model == "GRM")
+
+    def gaps_logpdf(v: np.ndarray) -> float:  # the thresholds in θ units that v gives
+        gaps = np.diff(problem.natural(v, bank).thresholds[grm.items, : grm.k], axis=1)
+        return float(norm(0, PRIOR_SD_GAP).logpdf(np.log(gaps)).sum())
+
+    expected += gaps_logpdf(y) - gaps_logpdf(x)
     assert problem._prior(y)[0] - value == pytest.approx(expected, rel=1e-9)
     numeric = np.array(
         [(problem._prior(x + 1e-6 * e)[0] - value) / 1e-6 for e in np.eye(problem.size)]
@@ -333,3 +349,95 @@ def test_sparse_slopes_shrink_towards_the_banks_mean_not_towards_one(make_bank, 
     log_ratio = np.log(result.params.a / bank.a)
     assert abs(float(np.mean(log_ratio[f]))) < 0.1
     assert abs(float(np.mean(log_ratio[sparse]))) < 0.15
+
+
+def test_the_bias_penalty_is_half_the_log_det_of_each_items_information(make_bank, cat_data):
+    """Firth's penalty: ½ log det of each item's information over its respondents, in the
+    coordinates (a, d) of its linear predictor; its gradient is the penalty's."""
+    from calibration.fit import _Problem
+    from calibration.model import quadrature
+
+    bank = make_bank(12, n_grm=3, max_score=3)
+    data = cat_data(bank, 400, test_length=6, randomesque=3)
+    nodes, weights = quadrature(21)
+    free = data.counts(bank.n_items) > 0
+    problem = _Problem(
+        bank, bank.models, data, free=free, nodes=nodes, weights=weights, priors=True
+    )
+    from scipy.special import expit
+
+    x = problem.start_vector(bank)
+    table = problem.natural(x, bank)
+    assert problem._bias_penalty(x) == (0.0, pytest.approx(np.zeros(problem.size)))
+    problem.freeze_takers(problem.evaluate(x)[2])
+    value, grad = problem._bias_penalty(x)
+    assert problem.takers is not None
+    expected = 0.0
+    for grp, n_at in zip(problem.groups, problem.takers, strict=True):
+        for i, takers in zip(grp.items, n_at, strict=True):
+            # P(X >= j | θ) = σ(a θ + d_j): the information of (a, d_1..d_k) from the
+            # derivatives of each score's probability
+            a = table.a[i]
+            if grp.model == "GRM":
+                d = -a * table.thresholds[i, : grp.k]
+            else:
+                d = np.array([-a * table.b[i]])
+            star = expit(a * nodes[None, :] + d[:, None])  # (k, Q)
+            k = d.size
+            dstar = np.zeros((k + 2, k + 1, nodes.size))
+            dstar[1 : k + 1, 0] = star * (1 - star) * nodes
+            for j in range(k):
+                dstar[j + 1, j + 1] = star[j] * (1 - star[j])
+            full = np.vstack([np.ones((1, nodes.size)), star, np.zeros((1, nodes.size))])
+            p = full[:-1] - full[1:]
+            dp = dstar[:-1] - dstar[1:]
+            info = np.einsum("xmq,xnq,xq->mn", dp, dp, takers[None, :] / p)
+            expected += 0.5 * np.linalg.slogdet(info)[1]
+    assert value == pytest.approx(expected, rel=1e-6)
+    numeric = np.array(
+        [
+            (problem._bias_penalty(x + 1e-6 * e)[0] - problem._bias_penalty(x - 1e-6 * e)[0]) / 2e-6
+            for e in np.eye(problem.size)
+        ]
+    )
+    np.testing.assert_allclose(grad, numeric, atol=1e-5 * max(1.0, np.abs(numeric).max()))
+
+
+@pytest.mark.slow
+def test_the_bias_penalty_takes_the_upward_bias_off_sparse_slopes(make_bank, cat_data):
+    """Maximum likelihood (and the posterior mode) overestimates the slope of an item few
+    candidates answered; Firth's penalty takes a good part of that bias off and brings the
+    sparse items' slopes closer to the truth."""
+    from calibration.fit import _maximise, _Problem
+    from calibration.model import quadrature
+
+    bank = make_bank(60, n_grm=20, max_score=3)
+    data = cat_data(bank, 1500, test_length=12, randomesque=10)
+    start = bank.with_values(
+        a=np.ones(bank.n_items),
+        b=np.zeros(bank.n_items),
+        thresholds=np.where(np.isnan(bank.thresholds), np.nan, np.linspace(-1, 1, 3)),
+    )
+    nodes, weights = quadrature(41)
+    counts = data.counts(bank.n_items)
+    free = counts >= 30
+    sparse = free & (counts < 150)
+    assert sparse.sum() >= 8
+    bias, rmse = {}, {}
+    for reduce in (False, True):
+        problem = _Problem(
+            start, start.models, data, free=free, nodes=nodes, weights=weights, priors=True
+        )
+        x = _maximise(
+            problem,
+            problem.start_vector(start),
+            max_iterations=2000,
+            tolerance=1e-10,
+            bias_reduction=reduce,
+        ).x
+        log_ratio = np.log(problem.natural(x, start).a / bank.a)[sparse]
+        bias[reduce] = float(np.mean(log_ratio))
+        rmse[reduce] = float(np.sqrt(np.mean(log_ratio**2)))
+    assert bias[False] > 0.1  # the posterior mode alone: sparse slopes biased up
+    assert abs(bias[True]) < bias[False] - 0.05
+    assert rmse[True] < rmse[False]
