@@ -4,13 +4,15 @@ Issue 11's benchmark. On banks of our own (``benchmarks/decision_banks.py``: see
 shapes than the bundled bank, never tuned on) and the same simulated candidates (abilities
 from the correlated normal of the rules), in one process:
 
-* **engine + CIR rules** — ``placement/rules/cir.yaml`` as shipped (the CI rule at A1 with
-  the SE target held, time kept for the later sections' minimums, the referral band),
-  Sympson–Hetter fitted for the rules' target;
-* **engine + carry-over** — the same, the items a section leaves unused raising the later
-  sections' maxima (beyond the blueprint's bounds: an option, off in the CIR rules);
-* **engine, value of information** — the same with value-of-information stopping and
-  selection at the cuts (the ``decision`` options);
+* **engine + CIR rules** — ``placement/rules/cir.yaml`` as shipped (value-of-information
+  stopping: a section ends once its remaining items could no longer change the dispense
+  decision materially, and the items it leaves unused raise the later sections' maxima; time
+  kept for the later sections' minimums; the referral band), Sympson–Hetter fitted for the
+  rules' target;
+* **engine, CI rule (cir-2)** — the rules before value of information was the default: the CI
+  rule at A1 with the SE target held, each section within the blueprint's bounds;
+* **engine, selection at the cuts** — the CIR rules with items chosen for their information
+  at the cut the decision turns on (``selection: decision``);
 * **engine, no decision targeting** — the same rules with today's behaviour before issue 11:
   information at θ̂, the CI rule at A1 with the SE target held, no carry-over; Sympson–Hetter
   fitted likewise (both engines report the joint posterior's decision and referral);
@@ -24,7 +26,7 @@ exposure. ``--non-readers`` adds the engines on non-reader candidates (CO and EO
 
 Run: ``.venv/bin/python benchmarks/decision.py [--examinees 400] [--seed 1]
 [--sh-examinees 300] [--sh-iterations 10] [--banks broad,skewed] [--non-readers]
-[--rows cir,carry,voi,plain]``
+[--rows cir,ci,cuts,plain]``
 """
 
 from __future__ import annotations
@@ -61,13 +63,16 @@ def untargeted(rules: Rules) -> Rules:
     )
 
 
-def value_of_information(rules: Rules) -> Rules:
-    """The rules with value-of-information stopping and selection at the cuts (options)."""
-    cl = replace(rules.stopping.classification, method="decision", carry_over=True)
-    return rules.with_changes(
-        selection=Selection("decision", rules.selection.strata),
-        stopping=replace(rules.stopping, classification=cl),
-    )
+def ci_rule(rules: Rules) -> Rules:
+    """The CIR rules before value of information (cir-2): the CI rule at A1 with the SE target
+    held, no carry-over."""
+    cl = replace(rules.stopping.classification, method="ci", hold_se=True, carry_over=False)
+    return rules.with_changes(stopping=replace(rules.stopping, classification=cl))
+
+
+def at_the_cuts(rules: Rules) -> Rules:
+    """The rules with items chosen for their information at the decision's cut (an option)."""
+    return rules.with_changes(selection=Selection("decision", rules.selection.strata))
 
 
 def engine_row(result: Any) -> dict[str, Any]:
@@ -193,9 +198,9 @@ def main() -> None:
     parser.add_argument("--banks", default=",".join(SHAPES))
     parser.add_argument("--non-readers", action="store_true")
     parser.add_argument(
-        "--rows", default="cir,carry,voi,plain",
-        help="engines to run: cir (the CIR rules), carry (+ carry-over), voi (value of "
-        "information), plain (no decision targeting)",
+        "--rows", default="cir,ci,cuts,plain",
+        help="engines to run: cir (the CIR rules), ci (the CI rule, no carry-over: cir-2), "
+        "cuts (selection at the cuts), plain (no decision targeting)",
     )  # fmt: skip
     parser.add_argument("--work", type=Path, default=Path("/tmp/decision-banks"))
     args = parser.parse_args()
@@ -211,14 +216,10 @@ def main() -> None:
         for non_reader in paths:
             rows: dict[str, dict[str, Any]] = {}
             share = 1.0 if non_reader else 0.0
-            carry = replace(base.stopping.classification, carry_over=True)
             engines = {
                 "cir": ("engine + CIR rules", base),
-                "carry": (
-                    "engine + carry-over",
-                    base.with_changes(stopping=replace(base.stopping, classification=carry)),
-                ),
-                "voi": ("engine, value of information", value_of_information(base)),
+                "ci": ("engine, CI rule (cir-2)", ci_rule(base)),
+                "cuts": ("engine, selection at the cuts", at_the_cuts(base)),
                 "plain": ("engine, no decision targeting", untargeted(base)),
             }
             for key in args.rows.split(","):

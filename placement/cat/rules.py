@@ -99,8 +99,9 @@ class Classification:
     :math:`c + \\delta` at each cut ``c``; stop when every cut is decided with error rates
     ``alpha`` and ``beta``. ``decision``: stop when the rest of the section's items can no
     longer change the *final decision* materially: the expected fall of the probability that
-    the dispense decision is wrong, from the section's remaining items, is below ``voi_min``
-    (value of information; see :mod:`placement.cat.step`). ``hold_se``: the SE rule may not end
+    the dispense decision is wrong, plus the skill's share of that of the hours, from the
+    section's remaining items, is below ``voi_min`` (value of information; see
+    :mod:`placement.cat.step`). ``hold_se``: the SE rule may not end
     a section while a cut is still undecided (the decision matters more than the precision).
     ``carry_over``: the items a section leaves unused raise the maximum of the sections after
     it (within the test's maximum and time limit), so the budget goes where the decision is

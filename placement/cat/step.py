@@ -239,6 +239,9 @@ class _Prepared:
     k1: int  # rows per item in pool.log_prob_rows (the highest score + 1)
     log_prior: FloatArray  # (G,) log density of the marginal prior on the grid, up to a constant
     basis: FloatArray  # (G, 3): 1, θ, θ² — posterior mass and first two moments in one product
+    # the value-of-information check's P(the other skills pass | this one at its cut), by the
+    # data it was read on (see _p_others)
+    p_others: dict[tuple[Any, ...], float] = field(default_factory=dict)
 
 
 _CACHE: dict[tuple[int, int], _Prepared] = {}
@@ -755,7 +758,7 @@ def _decision_settled(  # noqa: PLR0917 - the step's context, passed once
     model: DecisionModel,
     non_reader: bool,
 ) -> bool:
-    """Whether the rest of section ``k`` can no longer change the dispense decision materially.
+    """Whether the rest of section ``k`` can no longer change the decision materially.
 
     With :math:`A` the event that the section's skill reaches the dispense level and :math:`B`
     that every other counted skill does, the dispense decision turns on :math:`A` only where
@@ -764,24 +767,19 @@ def _decision_settled(  # noqa: PLR0917 - the step's context, passed once
     misjudging :math:`A` from :math:`e_0 = \\min(p, 1 - p)` to the preposterior
     :math:`e_1 = E_y \\min(p_y, 1 - p_y)`; the value of those items for the decision is
     :math:`P(B \\mid \\theta_k \\approx c)\\,(e_0 - e_1)`, read on the joint posterior (the
-    later sections at their prior given the data so far). The section is settled when that
-    value is below ``classification.voi_min``.
+    later sections at their prior given the data so far). The hours follow the global
+    estimate, of which the skill is a share :math:`w_k` (the policy's weights): the items'
+    value for them is read the same way at the skill's cuts of the bands (A1.1, débutant),
+    times :math:`w_k`. The section is settled when the sum of both values is below
+    ``classification.voi_min``.
     """
     skill = path.sections[k].skill
     cuts = cut_scores.get(skill, {})
     level = model.dispense_level
-    if (
-        remaining <= 0
-        or skill not in model.dispense_skills
-        or level not in cuts
-        or (non_reader and not model.non_reader_dispense)
-    ):
+    if remaining <= 0 or (non_reader and not model.non_reader_dispense):
         return True
     grid = prep.pool.grid
-    h = float(grid[1] - grid[0])
-    cut = float(cuts[level])
     posterior = posteriors.posterior(k)
-    above = np.clip((grid + h / 2 - cut) / h, 0.0, 1.0)  # share of each cell above the cut
     info = information_at(items, theta)
     info = info[scores > -np.inf]
     if info.size == 0:
@@ -790,39 +788,117 @@ def _decision_settled(  # noqa: PLR0917 - the step's context, passed once
     information = float(np.partition(info, info.size - take)[info.size - take :].sum())
     sd = 1.0 / math.sqrt(max(information, 1e-9))
     kernel = np.exp(-0.5 * ((grid[:, None] - grid[None, :]) / sd) ** 2)  # (Y, G)
+    # the hours: this skill's share of the global estimate, times what the items would gain
+    # at the cuts of the bands
+    weights = model.weights
+    share = weights.get(skill, 0.0) / max(
+        sum(weights.get(s.skill, 0.0) for s in path.sections), 1e-12
+    )
+    hours_value = share * sum(
+        _classification_gain(posterior, grid, kernel, c) for c in _hours_cuts(cuts, model)
+    )
+    voi_min = rules_voi(prep)
+    if skill not in model.dispense_skills or level not in cuts:
+        return hours_value < voi_min
+    cut = float(cuts[level])
+    gain = _classification_gain(posterior, grid, kernel, cut)
+    if gain + hours_value < voi_min:
+        return True
+    others = [j for j, s in enumerate(path.sections) if j != k and s.skill in model.dispense_skills]
+    if not others:
+        return False
+    other_cuts = []
+    for j in others:
+        other_cut = cut_scores.get(path.sections[j].skill, {}).get(level)
+        if other_cut is None:  # no dispense possible: only the hours are left
+            return hours_value < voi_min
+        other_cuts.append((j, float(other_cut)))
+    start = next((first for sec, first, _ in parsed.spans if sec == k), len(parsed.rows))
+    p_others = _p_others(
+        prep, path, tuple(parsed.rows[:start]), k, cut, tuple(other_cuts), correlation
+    )
+    return p_others * gain + hours_value < voi_min
+
+
+def _classification_gain(
+    posterior: FloatArray, grid: FloatArray, kernel: FloatArray, cut: float
+) -> float:
+    """How much an observation of θ with noise ``kernel`` (Y, G) would lower the probability of
+    putting θ on the wrong side of ``cut``: :math:`\\min(p, 1 - p) - E_y \\min(p_y, 1 - p_y)`."""
+    h = float(grid[1] - grid[0])
+    above = np.clip((grid + h / 2 - cut) / h, 0.0, 1.0)  # share of each cell above the cut
     p_above = kernel @ (posterior * above)
     p_below = kernel @ (posterior * (1.0 - above))
     total = float(p_above.sum() + p_below.sum())
     p_now = float(posterior @ above)
     e_now = min(p_now, 1.0 - p_now)
     e_after = float(np.minimum(p_above, p_below).sum()) / total if total > 0 else e_now
-    gain = e_now - e_after
-    if gain < rules_voi(prep):
-        return True
-    # the others' passing near this skill's cut, on the joint posterior
-    others = [j for j, s in enumerate(path.sections) if j != k and s.skill in model.dispense_skills]
-    if not others:
-        return False
-    n_sections = len(path.sections)
-    logliks = np.zeros((n_sections, grid.size))
-    for sec, _, _ in parsed.spans:
-        logliks[sec] = posteriors.loglik(sec)
+    return e_now - e_after
+
+
+def _hours_cuts(cuts: Mapping[str, float], model: DecisionModel) -> list[float]:
+    """The skill's cuts at which a band of hours begins (its part of the global estimate's)."""
+    points = [
+        float(cuts[b.min_level])
+        for b in model.bands
+        if b.min_level is not None and b.min_level in cuts
+    ]
+    if "débutant" in cuts:
+        points.append(float(cuts["débutant"]))
+    elif model.debutant_below in cuts:
+        points.append(float(cuts[model.debutant_below]) - model.debutant_offset)
+    return points
+
+
+#: How many values of _p_others a prepared pool remembers.
+_P_OTHERS_SIZE = 4096
+
+
+def _p_others(  # noqa: PLR0917 - the settled check's context
+    prep: _Prepared,
+    path: _Path,
+    rows: tuple[int, ...],
+    k: int,
+    cut: float,
+    other_cuts: tuple[tuple[int, float], ...],
+    correlation: tuple[tuple[float, ...], ...] | None,
+) -> float:
+    """:math:`P(B \\mid \\theta_k \\approx c)`: every other counted skill reaches the level,
+    for a section-``k`` ability near its cut ``c``, on the joint posterior of the data of the
+    sections before ``k`` (``rows``; the later ones at their prior).
+
+    Section ``k``'s own data is left out: within the window around the cut it says little
+    more than that θ_k is there. What is left does not change while section ``k`` runs, so the
+    value is remembered (keyed by those rows), which keeps the joint draws out of most steps.
+    """
+    remembered = prep.p_others
+    key = (path.non_reader, rows, k, cut, other_cuts, correlation)
+    hit = remembered.get(key)
+    if hit is not None:
+        return hit
+    pool, rules = prep.pool, prep.rules
+    grid = pool.grid
+    logliks = np.zeros((len(path.sections), grid.size))
+    if rows:
+        taken = pool.log_prob_rows.take(list(rows), axis=0)
+        section = [path.lookup[pool.ids[r // prep.k1]][1] for r in rows]
+        for sec in set(section):
+            logliks[sec] = np.add.reduce(taken[[i for i, x in enumerate(section) if x == sec]])
     skills = tuple(s.skill for s in path.sections)
-    rules = prep.rules
     draws = joint_draws(
         logliks, grid, skills, correlation, rules.skill_order,
         mean=rules.prior.mean, sd=rules.prior.sd, n_draws=_STEP_DRAWS,
     )  # fmt: skip
     passing = np.ones(draws.thetas.shape[0], dtype=bool)
-    for j in others:
-        other_cut = cut_scores.get(path.sections[j].skill, {}).get(level)
-        if other_cut is None:
-            return True  # no dispense possible: this section cannot change it
-        passing &= draws.thetas[:, j] >= float(other_cut)
+    for j, other_cut in other_cuts:
+        passing &= draws.thetas[:, j] >= other_cut
     near = draws.weights * np.exp(-0.5 * ((draws.thetas[:, k] - cut) / _PIVOT_WIDTH) ** 2)
     mass = float(near.sum())
-    p_others = float(near @ passing) / mass if mass > 0 else float(draws.weights @ passing)
-    return p_others * gain < rules_voi(prep)
+    value = float(near @ passing) / mass if mass > 0 else float(draws.weights @ passing)
+    if len(remembered) >= _P_OTHERS_SIZE:
+        remembered.clear()  # (not popping the oldest: another thread may be inserting)
+    remembered[key] = value
+    return value
 
 
 def _decision_point(

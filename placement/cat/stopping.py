@@ -24,7 +24,7 @@ Section level, for the current section (then the next ones in order):
 7. ``se_target`` — the posterior SD is at or below the section's ``se_target`` (else the test's).
 8. ``classification`` — the CI method or the SPRT (``stopping.classification``) decides every
    cut of ``classification.levels`` for the skill; ``decision`` — with the ``decision`` method,
-   the section's remaining items can no longer change the dispense decision materially
+   the section's remaining items can no longer change the decision (dispense or hours) materially
    (value of information, :func:`placement.cat.step._decision_settled`).
 
 7 and 8 are alternatives (whichever comes first ends the section); a section that ends neither

@@ -20,7 +20,7 @@ from placement.cat import (
     outcomes,
     step_rng,
 )
-from placement.cat.step import _section_maxima
+from placement.cat.step import _classification_gain, _hours_cuts, _section_maxima
 from placement.irt import Estimate
 from placement.levels import (
     LevelEstimate,
@@ -182,6 +182,31 @@ def test_calibration_error() -> None:
     assert calibration([0.9] * 10, [False] * 10)["ece"] == pytest.approx(0.9)
 
 
+def test_items_are_worth_most_for_a_candidate_at_the_cut() -> None:
+    grid = np.linspace(-4, 4, 61)
+
+    def normal(mean: float, sd: float) -> np.ndarray:
+        w = np.exp(-0.5 * ((grid - mean) / sd) ** 2)
+        return w / w.sum()
+
+    def kernel(sd: float) -> np.ndarray:
+        return np.exp(-0.5 * ((grid[:, None] - grid[None, :]) / sd) ** 2)
+
+    at_cut = _classification_gain(normal(-0.5, 0.5), grid, kernel(0.5), -0.5)
+    far = _classification_gain(normal(2.0, 0.5), grid, kernel(0.5), -0.5)
+    assert 0.1 < at_cut < 0.5  # from 0.5 wrong half the time, to much less
+    assert abs(far) < 1e-3  # already on one side: nothing to gain
+    # more information (a narrower kernel) is worth more
+    assert _classification_gain(normal(-0.5, 0.5), grid, kernel(0.2), -0.5) > at_cut
+
+
+def test_the_hours_cuts_of_a_skill() -> None:
+    cuts = {"A1.1": -1.5, "A1": -0.5, "A2": 0.6}
+    # CIR 2016: 50 h from A1.1; 100 h above the débutant cut, one unit below A1.1
+    assert _hours_cuts(cuts, DEFAULT_DECISION) == [-1.5, -2.5]
+    assert _hours_cuts({**cuts, "débutant": -2.0}, DEFAULT_DECISION) == [-1.5, -2.0]
+
+
 def test_carry_over_raises_later_maxima() -> None:
     sections = default_rules().sections
     assert _section_maxima(sections, [8, 0, 0, 0], False) == [12, 12, 6, 4]
@@ -207,7 +232,10 @@ def test_decision_stopping_runs_and_is_reported() -> None:
 
 def test_the_time_budget_keeps_time_for_the_later_minimums() -> None:
     pool = make_pool(seed=6)
-    rules = default_rules()  # 35 minutes; CO 45 s, CE 50 s, EO 90 s, EE 120 s per item
+    base = default_rules()  # 35 minutes; CO 45 s, CE 50 s, EO 90 s, EE 120 s per item
+    # sections that run long (the CI rule, random answers), so that the time limit binds
+    cl = replace(base.stopping.classification, method="ci", carry_over=False)
+    rules = base.with_changes(stopping=replace(base.stopping, classification=cl))
     state = _state(pool, [])
     rng = np.random.default_rng(1)
     clock = {s.skill: s.item_seconds or 60.0 for s in rules.sections}
