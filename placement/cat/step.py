@@ -30,7 +30,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -45,7 +45,13 @@ from placement.cat.joint import (
     summarise_draws,
 )
 from placement.cat.prior import conditional_prior
-from placement.cat.rules import Rules, Section, check_correlation, check_cut_scores
+from placement.cat.rules import (
+    Classification,
+    Rules,
+    Section,
+    check_correlation,
+    check_cut_scores,
+)
 from placement.cat.selection import (
     SectionItems,
     any_eligible,
@@ -556,6 +562,7 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: Draws) -> Step:
 
     # earlier sections: say which rule ended them (replayed on their final data)
     st = rules.stopping
+    rule = _section_rule(rules, state.non_reader, state.decision or DEFAULT_DECISION)
     section_max = _section_maxima(sections, counts, st.classification.carry_over)
     for k in range(current):
         s = sections[k]
@@ -563,23 +570,19 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: Draws) -> Step:
             section_reasons[s.skill] = "section_max"
         elif st.max_items is not None and sum(counts[: k + 1]) + path.later_min[k] >= st.max_items:
             section_reasons[s.skill] = "test_budget"
-        elif (
-            st.classification.method == "decision"
-            and s.skill in estimates
-            and counts[k] >= s.min_items
-        ):
+        elif rule.method == "decision" and s.skill in estimates and counts[k] >= s.min_items:
             se_target = _se_target(s, rules)
             se_reached = se_target is not None and estimates[s.skill].se <= se_target
             # the value of information is not replayed: a section ended early by it or by SE
             section_reasons[s.skill] = (
-                "se_target" if se_reached and not st.classification.hold_se else "decision"
+                "se_target" if se_reached and not rule.hold_se else "decision"
             )
         elif s.skill in estimates and counts[k] >= s.min_items:
             section_reasons[s.skill] = (
                 soft_stop(
                     estimates[s.skill],
                     _se_target(s, rules),
-                    st.classification,
+                    rule,
                     grid=grid,
                     loglik=posteriors.loglik(k),
                     cuts=_cuts(cut_scores, s.skill, rules),
@@ -655,7 +658,7 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: Draws) -> Step:
             reason = None
         elif need_total > later_min and _deficit_eligible(scores, items, deficit):
             reason = None  # a theme still short that the later minimums cannot make up
-        elif st.classification.method == "decision":
+        elif rule.method == "decision":
             remaining = section_max[k] - counts[k]
             if st.max_items is not None:
                 remaining = min(remaining, st.max_items - n_items - later_min)
@@ -664,7 +667,7 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: Draws) -> Step:
                 cut_scores, correlation, state.decision or DEFAULT_DECISION, state.non_reader,
             )  # fmt: skip
             se_target = _se_target(s, rules)
-            holding = st.classification.hold_se and not decided
+            holding = rule.hold_se and not decided
             if se_target is not None and estimate.se <= se_target and not holding:
                 reason = "se_target"
             else:
@@ -673,7 +676,7 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: Draws) -> Step:
             reason = soft_stop(
                 estimate,
                 _se_target(s, rules),
-                st.classification,
+                rule,
                 grid=grid,
                 loglik=posteriors.loglik(k),
                 cuts=_cuts(cut_scores, s.skill, rules),
@@ -741,6 +744,17 @@ def _section_maxima(
 _STEP_DRAWS = 512
 #: Width (θ units) of the window around a cut within which the others' passing is read.
 _PIVOT_WIDTH = 0.35
+
+
+def _section_rule(rules: Rules, non_reader: bool, model: DecisionModel) -> Classification:
+    """The rule a section stops by: the rules' own, except that the value of information has
+    nothing to weigh on a path whose decision no answer can change (a non-reader under a
+    policy that gives them no dispense): there the skills' levels, still reported to the
+    auditeur, are measured to their cuts (``ci``) within the section's bounds."""
+    rule = rules.stopping.classification
+    if rule.method == "decision" and non_reader and not model.non_reader_dispense:
+        return replace(rule, method="ci")
+    return rule
 
 
 def _decision_settled(  # noqa: PLR0917 - the step's context, passed once

@@ -178,12 +178,24 @@ def rules_for_pool(
                 else ""
             )
         )
+    adapted = (tuple(sections), own, themes, stopping) != (
+        base.sections,
+        base.non_reader_sections,
+        base.themes,
+        base.stopping,
+    )
     rules = base.with_changes(
         sections=tuple(sections),
         non_reader_sections=own,
         themes=themes,
         stopping=stopping,
-        version=f"{base.version} (sections : {', '.join(_label(s) for s in order)})",
+        # the base's version where nothing was adapted (a release's exposure control fitted
+        # for those rules still holds), else the sections it became
+        version=(
+            f"{base.version} (sections : {', '.join(_label(s) for s in order)})"
+            if adapted
+            else base.version
+        ),
     )
     return rules, notes
 

@@ -33,7 +33,7 @@ from placement.levels import (
 from placement.rules import default_rules
 from placement.simulation import calibration, simulate
 
-from .conftest import CUTS, make_pool
+from .conftest import CUTS, administer, make_pool
 
 GRID = np.linspace(-4, 4, 61)
 ORDER = ("CO", "CE", "EO", "EE")
@@ -252,3 +252,23 @@ def test_the_time_budget_keeps_time_for_the_later_minimums() -> None:
     assert step.reason == "complete"  # not cut off by the time limit
     assert all(counts[s.skill] >= s.min_items for s in rules.sections)
     assert "time_budget" in step.section_reasons.values()
+
+
+def test_a_non_reader_whose_decision_cannot_change_is_measured_not_cut_short() -> None:
+    """Under 2016 a non-reader's decision is 200 h whatever they answer: the value of
+    information would end each section at its minimum, though the levels are still reported.
+    Their sections run as under the CI rule instead, item for item."""
+    pool = make_pool(seed=5)
+    base = default_rules()
+    by_rule = {}
+    for method in ("decision", "ci"):
+        cl = replace(base.stopping.classification, method=method)
+        rules = base.with_changes(stopping=replace(base.stopping, classification=cl))
+        steps, state = administer(
+            pool, rules, 7, 0.4, non_reader=True, cut_scores=CUTS, skill_correlation=R
+        )
+        by_rule[method] = ([r.item_id for r in state.responses], steps[-1].section_reasons)
+    assert by_rule["decision"] == by_rule["ci"]
+    items, _ = by_rule["decision"]
+    minimum = sum(s.min_items for s in base.path_sections(non_reader=True))
+    assert len(items) > minimum  # a candidate near no cut still has the level measured

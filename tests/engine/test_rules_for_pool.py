@@ -89,3 +89,17 @@ def test_a_pool_of_pretest_items_only_is_refused() -> None:
     pool = make_pool({"CE": 0}, seed=5, pretest=4)
     with pytest.raises(BlueprintUnsatisfiable, match="aucun item opérationnel"):
         rules_for_pool(pool)
+
+
+def test_a_bank_that_fills_the_blueprint_keeps_the_rules_version() -> None:
+    """A release's exposure control is fitted for a rules version: a bank the rules fit as they
+    are keeps that version (so the fit still applies); one they were adapted to says how."""
+    base = default_rules()
+    full = make_pool({"CO": 80, "CE": 60, "EO": 30, "EE": 20}, seed=2, non_reader_share=1.0)
+    rules, _notes = rules_for_pool(full, base)
+    assert rules.sections == base.sections
+    assert rules.version == base.version
+    small = make_pool({"CO": 5}, seed=2)
+    adapted, _notes = rules_for_pool(small, base)
+    assert adapted.version.startswith(base.version)
+    assert adapted.version != base.version
