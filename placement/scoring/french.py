@@ -428,7 +428,8 @@ def _french_forms() -> tuple[Any, frozenset[str]]:
 
 def is_french_word(word: str) -> bool:
     """True when ``word`` (lower case, accents kept) is a French form of the pipeline's lexicon:
-    an inflected form or a lemma of its lemmatizer's table, a French function or number word."""
+    an inflected form or a base form of its lemmatizer (:func:`_french_forms`), a French
+    function or number word."""
     forms, lemmas = _french_forms()
     folded = _fold(word)
     return (
