@@ -933,15 +933,7 @@ def _decision_point(
     points = []
     if skill in model.dispense_skills and model.dispense_level in cuts:
         points.append(float(cuts[model.dispense_level]))
-    points.extend(
-        float(cuts[b.min_level])
-        for b in model.bands
-        if b.min_level is not None and b.min_level in cuts
-    )
-    if "débutant" in cuts:
-        points.append(float(cuts["débutant"]))
-    elif model.debutant_below in cuts:
-        points.append(float(cuts[model.debutant_below]) - model.debutant_offset)
+    points.extend(_hours_cuts(cuts, model))
     if not points:
         return estimate.theta
     nearest = min(points, key=lambda c: abs(c - estimate.theta))
