@@ -72,8 +72,10 @@ def spoken_wav(workdir: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def server(workdir: Path) -> Iterator[dict[str, Any]]:
-    """The whole app on a free loopback port, with an auditeur account."""
-    from werkzeug.serving import make_server
+    """The whole app on a free loopback port, with an auditeur account, served by waitress as
+    ``placement-web serve`` serves it (werkzeug's development server left a file open when the
+    browser dropped a sound request mid-way, which failed a test's teardown now and then)."""
+    from waitress.server import create_server
 
     from placement.sessions.bankcache import set_default_root
     from placement.sessions.models import Role
@@ -95,13 +97,18 @@ def server(workdir: Path) -> Iterator[dict[str, Any]]:
     with app.app_context():
         create_user(db.session, "agent", "Claire Martin", Role.AUDITEUR, PASSWORD)
         db.session.commit()
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    http: Any = create_server(app, host="127.0.0.1", port=0, threads=8)
+    thread = threading.Thread(target=http.run, daemon=True)
     thread.start()
     try:
-        yield {"url": f"http://127.0.0.1:{http.server_port}", "app": app}
+        yield {"url": f"http://127.0.0.1:{http.effective_port}", "app": app}
     finally:
-        http.shutdown()
+        # waitress's own way out of its loop: close every dispatcher of its map (the listening
+        # socket, its trigger, open channels), then stop its worker threads
+        while http._map:
+            for dispatcher in list(http._map.values()):
+                dispatcher.handle_close()
+        http.task_dispatcher.shutdown()
         thread.join(timeout=10)
         with app.app_context():
             db.engine.dispose()
