@@ -29,6 +29,7 @@ from itembank.parameters import ParameterRow, read_parameters_csv, write_paramet
 from placement.errors import InvalidResponses
 from placement.responses import read_responses as read_response_file
 from placement.responses import write_responses as write_response_file
+from placement.staging import staged
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -314,12 +315,8 @@ def write_parameters(params: ItemParameters, path: str | Path) -> Path:
     ]
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(f".{out.name}.partial")  # written beside, moved in once complete
-    try:
+    with staged(out) as partial:  # written beside, moved in once complete
         write_parameters_csv(rows, partial)
-        partial.replace(out)
-    finally:
-        partial.unlink(missing_ok=True)
     return out
 
 

@@ -40,6 +40,7 @@ from calibration.fit import FitResult, SeMethod, fit
 from calibration.linking import Linking, Method, apply_links, link_skills, transform_se
 from calibration.report import write_report
 from calibration.simulation import compare_banks
+from placement.staging import staged
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,12 +128,8 @@ def _clean(value: Any) -> Any:
 def write_json(path: Path, data: Any) -> Path:
     """Write plain data as JSON (NaN as null), beside the target first, then moved into place."""
     text = json.dumps(_clean(data), indent=1, ensure_ascii=False)
-    partial = path.with_name(f".{path.name}.partial")
-    try:
+    with staged(path) as partial:
         partial.write_text(text, encoding="utf-8")
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
     return path
 
 
@@ -140,15 +137,12 @@ def install(source: Path, target: Path) -> None:
     """Copy ``source`` to ``target`` through a file beside it, moved in once complete."""
     if source.resolve() == target.resolve():
         return
-    partial = target.with_name(f".{target.name}.partial")
     try:
-        shutil.copyfile(source, partial)
-        partial.replace(target)
+        with staged(target) as partial:
+            shutil.copyfile(source, partial)
     except OSError as exc:
         reason = exc.strerror or exc
         raise InputError(f"{source} : copie impossible vers {target} ({reason})") from None
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 def read_json(path: Path, step: str) -> Any:

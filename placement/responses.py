@@ -49,6 +49,7 @@ import numpy.typing as npt
 
 from placement import csvsafe
 from placement.errors import InvalidResponses
+from placement.staging import staged
 
 IntArray = npt.NDArray[np.int64]
 
@@ -132,15 +133,11 @@ def write_responses(
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    try:
+    with staged(target) as partial:
         with partial.open("w", newline="", encoding="utf-8") as handle:
             n = write_rows(handle, rows, extra)
         if n < min_rows:
             raise TooFewRows(f"{n} row(s), {min_rows} needed")
-        partial.replace(target)
-    finally:
-        partial.unlink(missing_ok=True)
     return n
 
 
