@@ -2,7 +2,8 @@
 
 - ``placement.sessions.errors.SessionsError`` → its ``status`` (404, 403, 409, 400, 422, 401, 429);
 - ``audio.errors.AudioRejected`` → 422 with its ``code`` and French ``message``;
-- every werkzeug ``HTTPException`` (404, 405, 413, CSRF's 400...) → a French page or JSON;
+- every werkzeug ``HTTPException`` (404, 405, 413, CSRF's 400 with ``code: "csrf"``...) → a
+  French page or JSON;
 - anything else → 500 with a French apology (and the traceback in the log): never for bad input.
 """
 
@@ -17,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from audio.errors import AudioRejected
 from placement.sessions.errors import SessionsError
+from webui.security import CsrfRefused
 
 #: French wording of the HTTP errors people may meet.
 HTTP_MESSAGES = {
@@ -107,10 +109,20 @@ def _http_error(error: HTTPException) -> Response:
     description = error.description or ""
     if description and description != type(error).description:
         message = description
-    response = error_response(status, message)
+    extra = {"code": "csrf"} if isinstance(error, CsrfRefused) else {}
+    response = error_response(status, message, **extra)
     if status == 405 and (allowed := error.get_response().headers.get("Allow")):
         response.headers["Allow"] = allowed
     return response
+
+
+def expected_error_response(error: SessionsError | AudioRejected | HTTPException) -> Response:
+    """The answer the app gives to ``error`` (for a blueprint that handles some cases itself)."""
+    if isinstance(error, SessionsError):
+        return _sessions_error(error)
+    if isinstance(error, AudioRejected):
+        return _audio_rejected(error)
+    return _http_error(error)
 
 
 def _unexpected(error: Exception) -> Response:

@@ -18,6 +18,7 @@ import secrets
 from typing import Any
 
 from flask import Flask, Response, abort, request, session
+from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
 _SESSION_KEY = "csrf_token"
@@ -39,6 +40,10 @@ CSP = "; ".join(
         "frame-ancestors 'none'",
     )
 )
+
+
+class CsrfRefused(BadRequest):
+    """A request without the session's CSRF token (400, code ``csrf`` in JSON answers)."""
 
 
 def csrf_token() -> str:
@@ -98,7 +103,7 @@ def _check_csrf() -> None:
     expected = session.get(_SESSION_KEY)
     sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
     if not isinstance(expected, str) or not sent or not hmac.compare_digest(expected, sent):
-        abort(400, CSRF_MESSAGE)
+        raise CsrfRefused(CSRF_MESSAGE)
 
 
 def _headers(response: Response) -> Response:

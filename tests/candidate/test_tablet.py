@@ -670,3 +670,61 @@ def test_a_non_reader_test_is_refused_when_the_bank_cannot_fill_its_path(
         session = operations.start_session(db.session, reader.id, user, rules=str(rules))
         assert session.id is not None
         db.session.rollback()
+
+
+def test_a_refused_screen_change_shows_the_current_screen_again(
+    app: Flask, start_test: Start, tablet: FlaskClient
+) -> None:
+    """A plain form of the tablet (Continuer, J'accepte...) refused by the server goes back to
+    the tablet's current screen, never to the desk's error page (whose links lead to the
+    auditeurs' login): an old tab, a CSRF token gone stale, a test the auditeur abandoned."""
+    from placement.sessions import operations
+    from placement.sessions.models import User
+
+    started = start_test()
+    pad = Tablet(tablet)
+    pad.open(started["code"])
+    for stage in ("consent", "sound_check"):
+        assert pad.post_form("/t/etape", {"stage": stage}).status_code == 303
+    # an old tab still on the welcome screen taps "Commencer"
+    old_tab = pad.post_form("/t/etape", {"stage": "consent"})
+    assert old_tab.status_code == 303
+    assert old_tab.headers["Location"].endswith("/t/test")
+    assert _session(app, started["session_id"]).stage == Stage.SOUND_CHECK
+    # the token of the page is no longer the session's (the auditeur logged in on this browser)
+    stale = tablet.post("/t/etape", data={"csrf_token": "perime", "stage": "mic_check"})
+    assert stale.status_code == 303
+    assert stale.headers["Location"].endswith("/t/test")
+    assert _session(app, started["session_id"]).stage == Stage.SOUND_CHECK
+    # the code page too: its form comes back instead of an error page
+    assert tablet.post("/t/", data={"code": started["code"]}).headers["Location"].endswith("/t/")
+    # the auditeur abandoned the test: the tablet shows why, spoken, on its own page
+    with app.app_context():
+        user = db.session.get(User, started["user_id"])
+        assert user is not None
+        operations.abandon_session(db.session, started["session_id"], user)
+        db.session.commit()
+    gone = pad.post_form("/t/etape", {"stage": "mic_check"})
+    assert gone.status_code == 303
+    page = pad.get(gone.headers["Location"]).get_data(as_text=True)
+    assert 'name="code"' in page
+    assert "Se connecter" not in page
+    assert "/login" not in page
+    # scripts (fetch) still get the error as JSON, and a missing page is still a 404
+    assert pad.post_json("/t/etape", {"stage": "mic_check"}).status_code == 404
+    assert pad.get("/t/media/rien.png").status_code == 404
+
+
+def test_a_stale_csrf_token_is_renewed_by_the_state(start_test: Start, tablet: FlaskClient) -> None:
+    """A fetch refused for its CSRF token says so with a code, and ``/t/etat`` gives the
+    session's token, so that the tablet's script sends the same answer again (a recording is
+    not lost to a reload)."""
+    started = start_test()
+    pad = Tablet(tablet)
+    pad.open(started["code"])
+    pad.csrf = "perime"
+    refused = pad.post_json("/t/etape", {"stage": "consent"})
+    assert refused.status_code == 400
+    assert refused.get_json()["error"]["code"] == "csrf"
+    pad.csrf = pad.state()["csrf"]
+    assert pad.post_json("/t/etape", {"stage": "consent"}).status_code == 200

@@ -37,8 +37,9 @@ from placement.sessions.models import Stage, TestSession
 from webui.candidate import bp, speech
 from webui.candidate.languages import Language, get_language
 from webui.candidate.texts import LABELS, REFUSALS, TEXTS
-from webui.errors import wants_json
+from webui.errors import expected_error_response, wants_json
 from webui.extensions import db
+from webui.security import CsrfRefused, csrf_token
 from webui.transcription import enqueue_transcription
 
 #: The cookie that binds the tablet to its session (the session's secret token).
@@ -333,7 +334,22 @@ def state() -> ResponseReturnValue:
     """The current screen as JSON (what the page shows; never a key or a score)."""
     screen = _screen(_session())
     db.session.commit()
-    return jsonify(screen)
+    # the token the next POST must carry: the script renews its own with it after a 400 "csrf"
+    return jsonify({**screen, "csrf": csrf_token()})
+
+
+@bp.errorhandler(SessionsError)
+@bp.errorhandler(CsrfRefused)
+def refused(error: SessionsError | CsrfRefused) -> ResponseReturnValue:
+    """A plain form of the tablet that the server refuses (an old tab, a stale CSRF token, an
+    abandoned test) goes back to the tablet's own screen, which shows and says what to do;
+    the desk's error page would be a dead end there. Scripts, pages and hostile input (a NUL,
+    a file too big) get the usual error."""
+    if request.method != "POST" or wants_json():
+        return expected_error_response(error)
+    db.session.rollback()
+    target = ".index" if request.endpoint == "candidate.open_code" else ".test"
+    return redirect(url_for(target), code=303)
 
 
 # --------------------------------------------------------------------------- actions

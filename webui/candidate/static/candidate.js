@@ -3,7 +3,8 @@
  * The server holds the state; this script only plays sounds, records, and sends answers with
  * fetch (CSRF token in X-CSRF-Token). After an answer is stored the page loads the current
  * screen again. A 409 (double tap, old tab) reloads the current item; a 422 shows and says the
- * French message; a lost connection retries the same answer until the server answers.
+ * French message; a lost connection retries the same answer until the server answers; a 400 for
+ * a stale CSRF token takes the session's token from /t/etat and sends the same request again.
  */
 (function () {
   "use strict";
@@ -125,9 +126,22 @@
     return { text: fallback, audio: null, tr: null };
   }
 
+  /* The session's CSRF token, when the page's one went stale (the browser's session changed,
+   * e.g. someone logged in on the desk in the same browser); then(ok) is called either way. */
+  function renewCsrf(then) {
+    fetch(document.body.getAttribute("data-state-url"), {
+      headers: { "Accept": "application/json" }, credentials: "same-origin"
+    }).then(function (response) { return response.ok ? response.json() : {}; })
+      .then(function (body) {
+        if (body && body.csrf) { csrf = body.csrf; then(true); } else { then(false); }
+      })
+      .catch(function () { then(false); });
+  }
+
   /* Send a request until the server answers; onOk(body) on 2xx, onRefused(body, status) on 4xx. */
   function send(url, makeBody, isJson, onOk, onRefused) {
     var attempt = 0;
+    var renewed = false;
     function go() {
       attempt += 1;
       var headers = { "X-CSRF-Token": csrf, "Accept": "application/json" };
@@ -137,6 +151,15 @@
           return response.json().catch(function () { return {}; }).then(function (body) {
             if (response.ok) { onOk(body); return; }
             if (response.status >= 500) { throw new Error("server " + response.status); }
+            if (response.status === 400 && !renewed && body && body.error &&
+                body.error.code === "csrf") {
+              // the same request once more with the session's token: nothing to redo by hand
+              renewed = true;
+              renewCsrf(function (ok) {
+                if (ok) { go(); } else { onRefused(body, response.status); }
+              });
+              return;
+            }
             onRefused(body, response.status);
           });
         })
@@ -152,11 +175,12 @@
   }
 
   function handleRefusal(body, status, unlock) {
-    if (status === 409 || status === 404) {
+    var csrfRefused = status === 400 && body && body.error && body.error.code === "csrf";
+    if (status === 409 || status === 404 || csrfRefused) {
       // the answer is already stored (double tap, old tab) or the test moved on: show now
       var stale = phrase("stale");
       if (stale && status === 409) { showMessage(stale.text, null, "info", stale.tr); }
-      window.setTimeout(reloadCurrent, status === 409 ? 900 : 0);
+      window.setTimeout(reloadCurrent, status === 409 ? 900 : 0);  // 400: a fresh page, a fresh token
       return;
     }
     var msg = errorMessage(body, "Cette réponse ne peut pas être lue. Veuillez réessayer.");
