@@ -310,3 +310,56 @@ def test_auditeur_and_candidate_end_to_end(server: dict[str, Any], browser: Any)
     assert "75-2026-00042" in text
     assert "100" in text
     assert "Claire Martin" in text
+
+
+def test_a_login_on_the_same_browser_does_not_stop_the_tablet(
+    server: dict[str, Any], browser: Any
+) -> None:
+    """The desk and the tablet in one browser (the README's "second window"): the auditeur
+    logs in again, which renews the browser's session and its CSRF token under the tablet's
+    page. A tap on a plain form comes back to the same screen, and the microphone check (a
+    fetch) is sent again with the session's new token: the candidate never meets an error
+    page nor a message asking to reload."""
+    base = server["url"]
+    context = browser.new_context(viewport={"width": 800, "height": 1280}, has_touch=True)
+    context.grant_permissions(["microphone"], origin=base)
+    agent = context.new_page()
+    log_in(agent, base, "agent", PASSWORD)
+    agent.fill("#dossier_number", "75-2026-00043")
+    agent.fill("#last_name", "Diallo")
+    agent.fill("#first_name", "Moussa")
+    agent.click("text=Créer le test et afficher le code")
+    code = agent.inner_text("p.code").strip()
+
+    pad = context.new_page()
+    errors: list[str] = []
+    pad.on("pageerror", lambda exc: errors.append(str(exc)))
+    pad.goto(f"{base}/t/")
+    pad.fill("#code", code)
+    pad.click("button.go")
+    pad.wait_for_selector('main[data-stage="welcome"]')
+
+    def log_in_again() -> None:
+        # what a login on the desk does to the browser's session: a new one, a new CSRF token
+        # (the desk's own page is left alone: its live poll may race a real log out)
+        context.clear_cookies(name="placement_session")
+        assert agent.url.endswith("/desk/sessions/1") or "/desk/" in agent.url
+
+    log_in_again()
+    pad.click("#suivant")  # a plain form with the page's stale token
+    pad.wait_for_selector('main[data-stage="welcome"]')
+    pad.click("#suivant")
+    pad.wait_for_selector('main[data-stage="consent"]')
+    pad.click("#accepte")
+    pad.wait_for_selector('main[data-stage="sound_check"]')
+    pad.click("#entends")
+    pad.wait_for_selector('main[data-stage="mic_check"]')
+
+    log_in_again()
+    _record(pad, 3.0)  # the microphone check is sent by fetch with the page's stale token
+    pad.wait_for_selector("#mic-next:not([hidden])", timeout=30_000)
+    assert pad.locator("#message").is_hidden()
+    pad.click("#mic-next #suivant")
+    pad.wait_for_selector('main[data-stage="practice"]')
+    assert errors == []
+    context.close()

@@ -133,7 +133,12 @@
       headers: { "Accept": "application/json" }, credentials: "same-origin"
     }).then(function (response) { return response.ok ? response.json() : {}; })
       .then(function (body) {
-        if (body && body.csrf) { csrf = body.csrf; then(true); } else { then(false); }
+        if (!body || !body.csrf) { then(false); return; }
+        csrf = body.csrf;
+        // the page's plain forms (Continuer) carry the token too
+        Array.prototype.forEach.call(document.querySelectorAll('input[name="csrf_token"]'),
+          function (input) { input.value = csrf; });
+        then(true);
       })
       .catch(function () { then(false); });
   }
