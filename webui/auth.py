@@ -38,6 +38,7 @@ from placement.sessions.errors import InvalidInput, LoginRefused
 from placement.sessions.models import Role, User
 from webui.errors import error_response, wants_json
 from webui.extensions import db
+from webui.security import clear_session_keeping_csrf
 
 bp = Blueprint("auth", __name__)
 
@@ -186,7 +187,7 @@ def logout() -> ResponseReturnValue:
         audit.record(db.session, actor(), "user.logout")
     users.end_login_session(db.session, session.get(_SESSION_KEY))
     db.session.commit()
-    session.clear()
+    clear_session_keeping_csrf()
     return redirect(url_for("auth.login"))
 
 

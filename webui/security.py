@@ -68,6 +68,18 @@ class BoundedInt(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+def clear_session_keeping_csrf() -> None:
+    """Empty the session cookie except its CSRF token (logging out).
+
+    A request in flight at that moment (the desk's poll) answers with the old cookie, which
+    the browser keeps; the page shown after the logout carries this same token, so its form
+    is still accepted then. Logging in starts a new session, with a new token.
+    """
+    token = csrf_token()
+    session.clear()
+    session[_SESSION_KEY] = token
+
+
 def _has_nul(value: Any) -> bool:
     if isinstance(value, str):
         return "\x00" in value

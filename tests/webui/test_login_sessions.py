@@ -207,3 +207,31 @@ def test_a_reset_unlocks_the_account_from_every_address(
                 users.authenticate(db.session, user.username, "x", "192.0.2.1", throttle=throttle)
         _, new = users.set_password(db.session, user.id, None, actor=users.audit.SYSTEM)
         assert users.authenticate(db.session, user.username, new, "192.0.2.1", throttle=throttle)
+
+
+def test_logging_in_again_works_when_a_poll_sent_before_logout_answers_after_it(
+    app: Flask, make_user: Callable[..., tuple[User, str]]
+) -> None:
+    """The desk polls its lists: a poll in flight when the auditeur logs out answers with the
+    old cookie (its login session ended), which the browser keeps. The login page shown after
+    the logout must still accept its own form then, not answer « Demande refusée »."""
+    user, password = make_user("auditeur")
+    client = app.test_client()
+    login(client, user.username, password)
+    in_flight = _copy(app, client)  # the poll's request left with the cookie of before
+    assert client.post("/logout", data={"csrf_token": CSRF}).status_code == 302
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    # the poll answers now: its cookie (login session ended, sid dropped) replaces the browser's
+    polled = in_flight.get("/desk/", headers={"Accept": "application/json"})
+    assert polled.status_code == 401
+    old = in_flight.get_cookie("placement_session")
+    assert old is not None
+    client.set_cookie("placement_session", old.value)
+    again = client.post(
+        "/login",
+        data={"username": user.username, "password": password, "csrf_token": token.group(1)},
+    )
+    assert again.status_code == 302, again.get_data(as_text=True)[:300]
+    assert "/desk" in again.location
