@@ -66,9 +66,20 @@ def require_not_erased(candidate: Candidate) -> None:
         raise Conflict("Les données de ce candidat ont été effacées.")
 
 
+#: why a second test of a candidate is refused
+RUNNING_MESSAGE = (
+    "Un test est déjà en cours pour ce candidat : reprenez-le ou abandonnez-le d'abord."
+)
+
+
+def running_test(candidate: Candidate) -> TestSession | None:
+    """The candidate's test that is waiting or in progress, if any."""
+    return next((s for s in candidate.sessions if s.state in RUNNING_STATES), None)
+
+
 def has_running_test(candidate: Candidate) -> bool:
     """Whether one of the candidate's tests is waiting or in progress."""
-    return any(s.state in RUNNING_STATES for s in candidate.sessions)
+    return running_test(candidate) is not None
 
 
 def _clean_name(value: str, what: str) -> str:
@@ -280,9 +291,7 @@ def start_session(
     candidate = get_candidate(db, candidate_id)
     require_not_erased(candidate)
     if has_running_test(candidate):
-        raise Conflict(
-            "Un test est déjà en cours pour ce candidat : reprenez-le ou abandonnez-le d'abord."
-        )
+        raise Conflict(RUNNING_MESSAGE)
     choice = resolve_release(release_version, policy)
     if candidate.non_reader:
         require_non_reader_path(choice, rules)

@@ -7,6 +7,7 @@ import io
 import re
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from flask import Flask
@@ -67,12 +68,23 @@ def test_start_a_test_shows_the_code_and_a_qr_code(
     assert "<svg" in page.text
     assert "<script" not in page.text.split("<svg", 1)[1].split("</svg>")[0]
     assert f"/t/c/{code}" in page.text
-    # the same dossier again: the candidate is reused, but a running test is not doubled
+    # the same dossier again: the candidate is reused, but a running test is not doubled: the
+    # auditeur lands on the running one (its code), with the reason, rather than on an error
     again = client.post(
         "/desk/sessions", data={"csrf_token": CSRF, "dossier_number": "75-2026-00042"}
     )
-    assert again.status_code == 409
-    assert "déjà en cours" in again.text
+    assert again.status_code == 303
+    assert again.location.endswith(urlparse(response.location).path)
+    shown = client.get(again.location)
+    assert "déjà en cours" in shown.text
+    assert code in shown.text
+    as_json = client.post(
+        "/desk/sessions",
+        data={"csrf_token": CSRF, "dossier_number": "75-2026-00042"},
+        headers={"Accept": "application/json"},
+    )
+    assert as_json.status_code == 409
+    assert "déjà en cours" in as_json.get_json()["error"]["message"]
     # the day's list and its JSON poll
     listing = client.get("/desk/")
     assert "75-2026-00042" in listing.text

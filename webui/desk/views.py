@@ -16,6 +16,7 @@ from placement.sessions.models import Response, Role, SessionState, TestSession
 from webui.auth import actor, get_current_user, login_required
 from webui.candidate.languages import languages
 from webui.desk import bp, review
+from webui.errors import wants_json
 from webui.extensions import db
 
 DESK_ROLES = (Role.AUDITEUR, Role.ADMIN)
@@ -130,6 +131,11 @@ def start() -> ResponseReturnValue:
     if language is not None and language not in languages():
         raise InvalidInput("Cette langue n'est pas dans la liste : choisissez-en une autre.")
     candidate = operations.find_candidate(db.session, form.get("dossier_number", ""))
+    running = operations.running_test(candidate) if candidate is not None else None
+    if running is not None and not wants_json():
+        # the auditeur lands on the test already running (its code, its progress) with why
+        flash(operations.RUNNING_MESSAGE)
+        return redirect(url_for(".session_page", session_id=running.id), code=303)
     if candidate is None:
         candidate = operations.create_candidate(
             db.session,
