@@ -201,14 +201,16 @@ def write_parameters_csv(table: ParameterTable | Iterable[ParameterRow], path: P
             )
 
 
-def _float(row: Mapping[str, str], name: str, default: float | None, where: str) -> float:
+def _float(
+    row: Mapping[str, str], name: str, default: float | None, where: str, comma: bool = False
+) -> float:
     text = (row.get(name) or "").strip()
     if not text:
         if default is None:
             raise ParametersInvalid(f"{where}: column {name!r} is empty")
         return default
     try:
-        value = float(text)
+        value = float(text.replace(",", ".") if comma else text)
     except ValueError:
         raise ParametersInvalid(f"{where}: {name}={text!r} is not a number") from None
     if not math.isfinite(value):
@@ -237,13 +239,19 @@ def read_parameters_csv(path: Path) -> ParameterTable:
     (empty or missing: 0 and 1); ``b1..bk`` (GRM/GPCM thresholds, GRM's strictly increasing to
     4 decimals; ``b`` may then be empty and is their mean); optional ``provisional, pretest,
     non_reader`` (0/1, also true/false, yes/no, oui/non, vrai/faux) and ``enemies`` (ids
-    separated by ``;``, ``,``, ``|`` or spaces). Raises :class:`ParametersInvalid` naming the
-    line and column at fault.
+    separated by ``;``, ``,``, ``|`` or spaces). A file saved by a spreadsheet reads the same:
+    a byte-order mark is skipped, and a header with ``;`` between its cells and no ``,`` (Excel
+    in a French locale) means ``;``-separated cells with decimal commas. Raises
+    :class:`ParametersInvalid` naming the line and column at fault, or the empty file.
     """
     path = Path(path)
     try:
-        with path.open(newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            first = f.readline()
+            if not first:
+                raise ParametersInvalid(f"{path}: empty file (not even a header line)")
+            comma = ";" in first and "," not in first
+            reader = csv.DictReader(itertools.chain([first], f), delimiter=";" if comma else ",")
             fields = [c.strip() for c in reader.fieldnames or []]
             reader.fieldnames = fields
             missing = [c for c in ("id", "model", "a", "b") if c not in fields]
@@ -262,12 +270,12 @@ def read_parameters_csv(path: Path) -> ParameterTable:
                 if model not in MODELS:
                     raise ParametersInvalid(f"{where}: unknown model {model!r}")
                 filled = [c for c in threshold_cols if (raw.get(c) or "").strip()]
-                thresholds = tuple(_float(raw, c, None, where) for c in filled)
+                thresholds = tuple(_float(raw, c, None, where, comma) for c in filled)
                 if model in POLYTOMOUS and not thresholds:
                     raise ParametersInvalid(f"{where}: a {model} item needs thresholds b1..bk")
                 if not thresholds_in_order(model, thresholds):
                     raise ParametersInvalid(f"{where}: the GRM thresholds of {item_id} not ordered")
-                a = _float(raw, "a", None, where)
+                a = _float(raw, "a", None, where, comma)
                 if a <= 0:
                     raise ParametersInvalid(f"{where}: a={a} must be positive")
                 mean_threshold = sum(thresholds) / len(thresholds) if thresholds else None
@@ -278,9 +286,9 @@ def read_parameters_csv(path: Path) -> ParameterTable:
                         theme=(raw.get("theme") or "").strip(),
                         model=model,
                         a=a,
-                        b=_float(raw, "b", mean_threshold, where),
-                        c=_float(raw, "c", 0.0, where),
-                        d=_float(raw, "d", 1.0, where),
+                        b=_float(raw, "b", mean_threshold, where, comma),
+                        c=_float(raw, "c", 0.0, where, comma),
+                        d=_float(raw, "d", 1.0, where, comma),
                         thresholds=thresholds if model in POLYTOMOUS else (),
                         provisional=_flag(raw, "provisional", where),
                         pretest=_flag(raw, "pretest", where),

@@ -164,3 +164,44 @@ def test_one_reader_for_every_bank_of_ones_own(tmp_path: Path) -> None:
         (r.id, r.enemies, r.non_reader, r.pretest) for r in table
     ]
     assert all(r.same_values(table[r.id]) for r in back)
+
+
+def test_a_csv_saved_by_excel_reads_like_the_plain_one(tmp_path: Path) -> None:
+    """Excel writes a byte-order mark, and in French ``;`` between cells and ``,`` in numbers."""
+    plain = tmp_path / "plain.csv"
+    plain.write_text(
+        "id,skill,theme,model,a,b,c,d,b1,b2\n"
+        "CO-001,CO,vie pratique,3PL,1.25,-0.5,0.2,,,\n"
+        "EO-001,EO,vie publique,GRM,0.9,,,,-0.75,0.5\n"
+    )
+    bom = tmp_path / "bom.csv"
+    bom.write_text(plain.read_text(), encoding="utf-8-sig")
+    excel = tmp_path / "excel.csv"
+    excel.write_text(
+        "id;skill;theme;model;a;b;c;d;b1;b2\r\n"
+        "CO-001;CO;vie pratique;3PL;1,25;-0,5;0,2;;;\r\n"
+        "EO-001;EO;vie publique;GRM;0,9;;;;-0,75;0,5\r\n",
+        encoding="utf-8-sig",
+    )
+    expected = read_parameters_csv(plain)
+    assert expected["CO-001"].a == 1.25
+    assert read_parameters_csv(bom) == expected
+    assert read_parameters_csv(excel) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "empty file"),
+        ("\ufeff", "empty file"),
+        ("id;model;a;b\nCO-001;2PL;1,2.5;0\n", "line 2: a='1,2.5' is not a number"),
+    ],
+)
+def test_an_empty_file_or_a_bad_number_of_an_excel_file_is_named(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ParametersInvalid) as excinfo:
+        read_parameters_csv(path)
+    assert message in str(excinfo.value)
