@@ -94,7 +94,7 @@ class ParameterTable:
         ids = [r.id for r in self.rows]
         if len(set(ids)) != len(ids):
             dups = sorted({i for i in ids if ids.count(i) > 1})
-            raise ParametersInvalid(f"duplicate item ids in the parameters: {', '.join(dups)}")
+            raise ParametersInvalid(f"identifiant(s) d'item en double : {', '.join(dups)}")
         self._index.update({r.id: r for r in self.rows})
 
     def __iter__(self) -> Iterator[ParameterRow]:
@@ -207,14 +207,14 @@ def _float(
     text = (row.get(name) or "").strip()
     if not text:
         if default is None:
-            raise ParametersInvalid(f"{where}: column {name!r} is empty")
+            raise ParametersInvalid(f"{where} : la colonne {name!r} est vide")
         return default
     try:
         value = float(text.replace(",", ".") if comma else text)
     except ValueError:
-        raise ParametersInvalid(f"{where}: {name}={text!r} is not a number") from None
+        raise ParametersInvalid(f"{where} : {name}={text!r} n'est pas un nombre") from None
     if not math.isfinite(value):
-        raise ParametersInvalid(f"{where}: {name}={text!r} is not finite")
+        raise ParametersInvalid(f"{where} : {name}={text!r} n'est pas un nombre fini")
     return value
 
 
@@ -229,7 +229,7 @@ def _flag(row: Mapping[str, str], name: str, where: str) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise ParametersInvalid(f"{where}: {name}={text!r} is not 0 or 1")
+    raise ParametersInvalid(f"{where} : {name}={text!r} ne vaut ni 0 ni 1")
 
 
 def read_parameters_csv(path: Path) -> ParameterTable:
@@ -249,35 +249,50 @@ def read_parameters_csv(path: Path) -> ParameterTable:
         with path.open(newline="", encoding="utf-8-sig") as f:
             first = f.readline()
             if not first:
-                raise ParametersInvalid(f"{path}: empty file (not even a header line)")
+                raise ParametersInvalid(f"{path} : fichier vide (pas même la ligne d'en-tête)")
             comma = ";" in first and "," not in first
             reader = csv.DictReader(itertools.chain([first], f), delimiter=";" if comma else ",")
             fields = [c.strip() for c in reader.fieldnames or []]
             reader.fieldnames = fields
             missing = [c for c in ("id", "model", "a", "b") if c not in fields]
             if missing:
-                raise ParametersInvalid(f"{path}: missing column(s) {', '.join(missing)}")
+                raise ParametersInvalid(
+                    f"{path} : colonne(s) manquante(s) : {', '.join(missing)} ; un CSV de "
+                    f"paramètres a au moins les colonnes id, model, a, b, celui-ci a "
+                    f"{', '.join(fields) or 'aucune colonne'}"
+                )
             threshold_cols = sorted(
                 (c for c in fields if c[:1] == "b" and c[1:].isdigit()), key=lambda c: int(c[1:])
             )
             rows = []
+            line_of: dict[str, int] = {}
             for n, raw in enumerate(reader, start=2):
-                where = f"{path}, line {n}"
+                where = f"{path}, ligne {n}"
                 item_id = (raw.get("id") or "").strip()
                 if not item_id:
-                    raise ParametersInvalid(f"{where}: empty id")
+                    raise ParametersInvalid(f"{where} : id vide")
+                if item_id in line_of:
+                    raise ParametersInvalid(
+                        f"{where} : l'item {item_id} a déjà ses paramètres ligne {line_of[item_id]}"
+                    )
+                line_of[item_id] = n
                 model = (raw.get("model") or "").strip().upper()
                 if model not in MODELS:
-                    raise ParametersInvalid(f"{where}: unknown model {model!r}")
+                    known = ", ".join(sorted(MODELS))
+                    raise ParametersInvalid(
+                        f"{where} : modèle inconnu {model!r} (modèles : {known})"
+                    )
                 filled = [c for c in threshold_cols if (raw.get(c) or "").strip()]
                 thresholds = tuple(_float(raw, c, None, where, comma) for c in filled)
                 if model in POLYTOMOUS and not thresholds:
-                    raise ParametersInvalid(f"{where}: a {model} item needs thresholds b1..bk")
+                    raise ParametersInvalid(f"{where} : un item {model} demande des seuils b1..bk")
                 if not thresholds_in_order(model, thresholds):
-                    raise ParametersInvalid(f"{where}: the GRM thresholds of {item_id} not ordered")
+                    raise ParametersInvalid(
+                        f"{where} : les seuils GRM de {item_id} ne croissent pas"
+                    )
                 a = _float(raw, "a", None, where, comma)
                 if a <= 0:
-                    raise ParametersInvalid(f"{where}: a={a} must be positive")
+                    raise ParametersInvalid(f"{where} : a={a} doit être positif")
                 mean_threshold = sum(thresholds) / len(thresholds) if thresholds else None
                 rows.append(
                     ParameterRow(
@@ -301,9 +316,9 @@ def read_parameters_csv(path: Path) -> ParameterTable:
                     )
                 )
     except OSError as exc:
-        raise ParametersInvalid(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise ParametersInvalid(f"{path} : lecture impossible ({exc.strerror or exc})") from exc
     except (csv.Error, UnicodeDecodeError) as exc:
-        raise ParametersInvalid(f"{path}: not a UTF-8 CSV file: {exc}") from exc
+        raise ParametersInvalid(f"{path} : pas un fichier CSV en UTF-8 ({exc})") from exc
     return ParameterTable(tuple(rows))
 
 

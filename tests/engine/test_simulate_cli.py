@@ -120,7 +120,7 @@ def test_a_bad_bank_csv_is_refused(tmp_path, capsys) -> None:
     bank = tmp_path / "bank.csv"
     bank.write_text("id,skill,theme,model,a,b\nX,CE,vie pratique,2PL,-1,0\n", encoding="utf-8")
     assert _run(["simulate", "--bank", str(bank), "--out", str(tmp_path / "o")]) == 2
-    assert "line 2: a=-1.0 must be positive" in capsys.readouterr().err
+    assert "ligne 2 : a=-1.0 doit être positif" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -94,22 +94,24 @@ def test_csv_round_trip(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("id,model,a\nCO-001,2PL,1\n", "missing column(s) b"),
-        ("id,model,a,b\nCO-001,5PL,1,0\n", "line 2: unknown model '5PL'"),
-        ("id,model,a,b\n,2PL,1,0\n", "line 2: empty id"),
-        ("id,model,a,b\nCO-001,2PL,nan,0\n", "line 2: a='nan' is not finite"),
-        ("id,model,a,b,b1,b2\nEO-001,GRM,1,,1,0\n", "the GRM thresholds of EO-001 not ordered"),
-        ("id,model,a,b,b1,b2\nEO-001,GRM,1,,0.5,0.5\n", "the GRM thresholds of EO-001 not ordered"),
+        ("id,model,a\nCO-001,2PL,1\n", "colonne(s) manquante(s) : b"),
+        ("id,model,a,b\nCO-001,5PL,1,0\n",
+         "ligne 2 : modèle inconnu '5PL' (modèles : 1PL, 2PL, 3PL, 4PL, GPCM, GRM)"),
+        ("id,model,a,b\n,2PL,1,0\n", "ligne 2 : id vide"),
+        ("id,model,a,b\nCO-001,2PL,nan,0\n", "ligne 2 : a='nan' n'est pas un nombre fini"),
+        ("id,model,a,b,b1,b2\nEO-001,GRM,1,,1,0\n", "les seuils GRM de EO-001 ne croissent pas"),
+        ("id,model,a,b,b1,b2\nEO-001,GRM,1,,0.5,0.5\n",
+         "les seuils GRM de EO-001 ne croissent pas"),
         ("id,model,a,b,b1,b2\nEO-001,GRM,1,,0.5,0.50004\n",
-         "the GRM thresholds of EO-001 not ordered"),
+         "les seuils GRM de EO-001 ne croissent pas"),
         ("id,model,a,b,non_reader\nCO-001,2PL,1,0,peut-être\n",
-         "non_reader='peut-être' is not 0 or 1"),
-        ("id,model,a,b\nCO-001,2PL,un,0\n", "line 2: a='un' is not a number"),
-        ("id,model,a,b\nCO-001,2PL,-1,0\n", "line 2: a=-1.0 must be positive"),
-        ("id,model,a,b,b1\nEO-001,GRM,1,0,\n", "line 2: a GRM item needs thresholds b1..bk"),
+         "non_reader='peut-être' ne vaut ni 0 ni 1"),
+        ("id,model,a,b\nCO-001,2PL,un,0\n", "ligne 2 : a='un' n'est pas un nombre"),
+        ("id,model,a,b\nCO-001,2PL,-1,0\n", "ligne 2 : a=-1.0 doit être positif"),
+        ("id,model,a,b,b1\nEO-001,GRM,1,0,\n", "ligne 2 : un item GRM demande des seuils b1..bk"),
         ("id,model,a,b\nCO-001,2PL,1,0\nCO-001,2PL,1,0\n",
-         "duplicate item ids in the parameters: CO-001"),
-        ("id,model,a,b,provisional\nCO-001,2PL,1,0,oui?\n", "provisional='oui?' is not 0 or 1"),
+         "ligne 3 : l'item CO-001 a déjà ses paramètres ligne 2"),
+        ("id,model,a,b,provisional\nCO-001,2PL,1,0,oui?\n", "provisional='oui?' ne vaut ni 0 ni 1"),
     ],
 )  # fmt: skip
 def test_bad_csv_is_refused_with_its_line(tmp_path: Path, text: str, message: str) -> None:
@@ -192,9 +194,9 @@ def test_a_csv_saved_by_excel_reads_like_the_plain_one(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("", "empty file"),
-        ("\ufeff", "empty file"),
-        ("id;model;a;b\nCO-001;2PL;1,2.5;0\n", "line 2: a='1,2.5' is not a number"),
+        ("", "fichier vide"),
+        ("\ufeff", "fichier vide"),
+        ("id;model;a;b\nCO-001;2PL;1,2.5;0\n", "ligne 2 : a='1,2.5' n'est pas un nombre"),
     ],
 )
 def test_an_empty_file_or_a_bad_number_of_an_excel_file_is_named(
