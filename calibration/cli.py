@@ -268,13 +268,13 @@ def _do_simulate(args: argparse.Namespace, work: Workdir) -> None:
         )
         paths = data.get("non_reader") or {}
         if "skipped" in paths:
-            print(f"simulate (engine, non-readers): skipped, {paths['skipped']}")
+            print(f"simulation (moteur, non-lecteurs) : non faite : {paths['skipped']}")
         elif paths:
             cur, new = paths["current"], paths["new"]
             print(
-                f"simulate (engine, non-readers): RMSE {cur['rmse']['overall']:.3f} -> "
+                f"simulation (moteur, non-lecteurs) : RMSE {cur['rmse']['overall']:.3f} -> "
                 f"{new['rmse']['overall']:.3f}, items {cur['mean_items']:.1f} -> "
-                f"{new['mean_items']:.1f}, max exposure {cur['max_exposure']:.2f} -> "
+                f"{new['mean_items']:.1f}, exposition max. {cur['max_exposure']:.2f} -> "
                 f"{new['max_exposure']:.2f}"
             )
         return

@@ -66,3 +66,20 @@ def test_simulate_without_the_engine_uses_the_per_skill_cat(tmp_path, rng, capsy
     assert ce["current"]["mean_items"] == 10
     assert ce["new"]["rmse"] < 0.7
     assert "simulation CE : RMSE" in capsys.readouterr().out
+
+
+def test_simulate_says_in_french_why_the_non_reader_path_was_not_run(tmp_path, rng, capsys):
+    co = random_bank(30, rng, prefix="CO")
+    themes = ("vie pratique", "vie publique", "vie professionnelle")
+    co = co.with_values(skills=("CO",) * 30, themes=tuple(themes[i % 3] for i in range(30)))
+    work = tmp_path / "work"
+    work.mkdir()
+    write_parameters(co, work / "current-parameters.csv")
+    write_parameters(co, work / "parameters.csv")
+    assert main(["simulate", "--work", str(work), "--quiet", "--candidates", "20"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "simulation (moteur, non-lecteurs) : non faite : section CO : au moins 8 items marqués "
+        "non_reader, la banque en a 0" in out
+    )
+    assert "skipped" not in out
