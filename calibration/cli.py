@@ -70,7 +70,9 @@ def _add_fit(p: argparse.ArgumentParser) -> None:
 def _add_link(p: argparse.ArgumentParser) -> None:
     p.add_argument("--method", choices=["stocking-lord", "mean-sigma"], default="stocking-lord")
     p.add_argument(
-        "--anchors", help="ancres séparées par des virgules, ou @fichier (un identifiant par ligne)"
+        "--anchors",
+        help="ancres séparées par des virgules, ou @fichier (un identifiant par ligne) ; une "
+        "compétence dont aucune n'est nommée garde ses ancres par défaut",
     )
     p.add_argument("--no-purify", action="store_true", help="garder les ancres en dérive")
 

@@ -218,12 +218,21 @@ def link_skills(
 ) -> dict[str, Linking]:
     """One :func:`link` per skill that has re-estimated items (each skill is its own scale).
 
+    ``anchors`` are the anchors of the skills they belong to; a skill none of them belongs to
+    is linked through its default anchors, as without the list.
+
     Raises
     ------
     LinkingError
-        For the first skill that cannot be linked, naming it.
+        An anchor in neither table; for the first skill that cannot be linked, naming it.
     """
     fitted_mask = np.ones(new.n_items, dtype=bool) if fitted is None else np.asarray(fitted)
+    if anchors is not None:
+        unknown = [a for a in anchors if a not in new or a not in old]
+        if unknown:
+            raise LinkingError(
+                f"ancre(s) absente(s) de l'une des deux tables : {', '.join(unknown[:10])}"
+            )
     links: dict[str, Linking] = {}
     for skill in sorted(set(new.skills)):
         idx = new.skill_rows(skill)
@@ -233,7 +242,7 @@ def link_skills(
         skill_anchors = None
         if anchors is not None:
             in_skill = {new.ids[i] for i in idx}
-            skill_anchors = [a for a in anchors if a in in_skill]
+            skill_anchors = [a for a in anchors if a in in_skill] or None
         try:
             links[skill] = link(
                 new.subset(idx),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from calibration.data import make_parameters
 from calibration.errors import LinkingError
 from calibration.fit import fit
 from calibration.linking import apply_links, link, link_skills, transform
@@ -67,3 +68,31 @@ def test_anchors_without_spread_are_refused(rng):
     bank = random_bank(4, rng).with_values(b=np.zeros(4))
     with pytest.raises(LinkingError, match="même difficulté"):
         link(bank, bank, method="mean-sigma")
+
+
+def _two_skills(rng):
+    """Ten CE and ten CO 2PL items, each skill its own scale."""
+    ce, co = random_bank(10, rng, prefix="CE"), random_bank(10, rng, prefix="CO")
+    return make_parameters(
+        [*ce.ids, *co.ids],
+        ["2PL"] * 20,
+        np.concatenate([ce.a, co.a]),
+        np.concatenate([ce.b, co.b]),
+        skills=("CE",) * 10 + ("CO",) * 10,
+    )
+
+
+def test_anchors_named_for_one_skill_leave_the_others_to_the_default(rng):
+    new = _two_skills(rng)
+    old = transform(new, 1.2, 0.3)
+    chosen = list(new.ids[:4])  # CE anchors only
+    links = link_skills(new, old, anchors=chosen, method="mean-sigma")
+    assert links["CE"].anchors == tuple(chosen)
+    assert len(links["CO"].anchors) == 10  # every CO item, as without --anchors
+    assert pytest.approx(1.2, abs=1e-6) == links["CO"].A
+
+
+def test_an_anchor_in_neither_table_is_refused_not_ignored(rng):
+    new = _two_skills(rng)
+    with pytest.raises(LinkingError, match="CE-9999"):
+        link_skills(new, new, anchors=[*new.ids[:4], "CE-9999"])
