@@ -52,7 +52,8 @@ def export_responses(
     Raises
     ------
     ExportError
-        The database cannot be read, has no response table, or has no scored response.
+        The database cannot be read (a SQLite file that does not exist is not created), has no
+        response table, or has no scored response.
     """
     from sqlalchemy.exc import SQLAlchemyError
     from sqlalchemy.orm import Session
@@ -61,6 +62,10 @@ def export_responses(
     from placement.sessions.db import make_engine
     from placement.sessions.exports import scored_responses
 
+    missing = _missing_sqlite_file(database_url)
+    if missing is not None:
+        # SQLite would create an empty database (and its folders) there: a typo is said instead
+        raise ExportError(f"base SQLite introuvable : {missing}")
     key = secrets.token_bytes(32)
 
     def person(session_id: int) -> str:
@@ -118,3 +123,20 @@ def export_responses(
     finally:
         engine.dispose()
     return counts["written"]
+
+
+def _missing_sqlite_file(database_url: str) -> Path | None:
+    """The file of a SQLite URL when it does not exist (None for other databases)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        return None  # make_engine says why
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    if url.query.get("uri"):
+        return None  # a sqlite3 URI ("file:...?mode=ro"): its own rules
+    path = Path(url.database)
+    return None if path.is_file() else path

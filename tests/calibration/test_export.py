@@ -152,7 +152,16 @@ def test_export_of_an_empty_or_missing_database_is_a_clear_error(tmp_path, capsy
         ]
     )
     assert status == 2
-    assert "calibration : erreur : lecture des réponses de " in capsys.readouterr().err
+    assert "calibration : erreur : base SQLite introuvable : " in capsys.readouterr().err
+
+
+def test_exporting_from_a_mistyped_sqlite_path_creates_nothing(tmp_path):
+    """A read-only export must not leave an empty database (and its folders) at a typo."""
+    missing = tmp_path / "instanse" / "placement.db"
+    with pytest.raises(ExportError, match=f"base SQLite introuvable : {missing}"):
+        export_responses(f"sqlite:///{missing}", tmp_path / "r.csv")
+    assert not missing.parent.exists()
+    assert not (tmp_path / "r.csv").exists()
 
 
 @pytest.mark.postgres
