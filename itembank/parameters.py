@@ -236,13 +236,14 @@ def read_parameters_csv(path: Path) -> ParameterTable:
     """Read a parameter CSV: the one reader of the format, for releases, the engine and calibration.
 
     Columns: ``id, model, a, b`` required; ``skill, theme`` (text, may be empty); ``c, d``
-    (empty or missing: 0 and 1); ``b1..bk`` (GRM/GPCM thresholds, GRM's strictly increasing to
-    4 decimals; ``b`` may then be empty and is their mean); optional ``provisional, pretest,
-    non_reader`` (0/1, also true/false, yes/no, oui/non, vrai/faux) and ``enemies`` (ids
-    separated by ``;``, ``,``, ``|`` or spaces). A file saved by a spreadsheet reads the same:
-    a byte-order mark is skipped, and a header with ``;`` between its cells and no ``,`` (Excel
-    in a French locale) means ``;``-separated cells with decimal commas. Raises
-    :class:`ParametersInvalid` naming the line and column at fault, or the empty file.
+    (empty or missing: 0 and 1; ``0 <= c < d <= 1``); ``b1..bk`` (GRM/GPCM thresholds, GRM's
+    strictly increasing to 4 decimals; ``b`` may then be empty and is their mean); optional
+    ``provisional, pretest, non_reader`` (0/1, also true/false, yes/no, oui/non, vrai/faux)
+    and ``enemies`` (ids separated by ``;``, ``,``, ``|`` or spaces). A file saved by a
+    spreadsheet reads the same: a byte-order mark is skipped, and a header with ``;`` between
+    its cells and no ``,`` (Excel in a French locale) means ``;``-separated cells with decimal
+    commas. Raises :class:`ParametersInvalid` naming the line and column at fault, or the empty
+    file.
     """
     path = Path(path)
     try:
@@ -294,6 +295,12 @@ def read_parameters_csv(path: Path) -> ParameterTable:
                 if a <= 0:
                     raise ParametersInvalid(f"{where} : a={a} doit être positif")
                 mean_threshold = sum(thresholds) / len(thresholds) if thresholds else None
+                c = _float(raw, "c", 0.0, where, comma)
+                d = _float(raw, "d", 1.0, where, comma)
+                if not 0 <= c < d <= 1:
+                    raise ParametersInvalid(
+                        f"{where} : asymptotes c={c}, d={d} hors de 0 ≤ c < d ≤ 1"
+                    )
                 rows.append(
                     ParameterRow(
                         id=item_id,
@@ -302,8 +309,8 @@ def read_parameters_csv(path: Path) -> ParameterTable:
                         model=model,
                         a=a,
                         b=_float(raw, "b", mean_threshold, where, comma),
-                        c=_float(raw, "c", 0.0, where, comma),
-                        d=_float(raw, "d", 1.0, where, comma),
+                        c=c,
+                        d=d,
                         thresholds=thresholds if model in POLYTOMOUS else (),
                         provisional=_flag(raw, "provisional", where),
                         pretest=_flag(raw, "pretest", where),

@@ -157,6 +157,7 @@ def test_unknown_item_ids_are_all_named(tmp_path, table):
         ("id,model,a,b,b1,b2\nX,GRM,1,,1,0\n", "seuils GRM de X ne croissent pas"),
         ("id,model,a,b\nX,2PL,1,0\nX,2PL,1,0\n", "l'item X a déjà ses paramètres ligne 2"),
         ("id,model,a,b\n", "aucun item"),
+        ("id,model,a,b,c\nX,3PL,1,0,1.5\n", "ligne 2 : asymptotes c=1.5, d=1.0 hors de"),
     ],
 )
 def test_malformed_parameter_csv_is_refused(tmp_path, text, message):

@@ -112,6 +112,12 @@ def test_csv_round_trip(tmp_path: Path) -> None:
         ("id,model,a,b\nCO-001,2PL,1,0\nCO-001,2PL,1,0\n",
          "ligne 3 : l'item CO-001 a déjà ses paramètres ligne 2"),
         ("id,model,a,b,provisional\nCO-001,2PL,1,0,oui?\n", "provisional='oui?' ne vaut ni 0 ni 1"),
+        ("id,model,a,b,c\nCO-001,3PL,1,0,1.5\n",
+         "ligne 2 : asymptotes c=1.5, d=1.0 hors de 0 ≤ c < d ≤ 1"),
+        ("id,model,a,b,c\nCO-001,3PL,1,0,-0.2\n",
+         "ligne 2 : asymptotes c=-0.2, d=1.0 hors de 0 ≤ c < d ≤ 1"),
+        ("id,model,a,b,c,d\nCO-001,4PL,1,0,0.3,0.2\n",
+         "ligne 2 : asymptotes c=0.3, d=0.2 hors de 0 ≤ c < d ≤ 1"),
     ],
 )  # fmt: skip
 def test_bad_csv_is_refused_with_its_line(tmp_path: Path, text: str, message: str) -> None:
