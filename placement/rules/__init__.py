@@ -104,7 +104,8 @@ def rules_for_pool(
     base = base or default_rules()
     if items is not None and items < 1:
         raise InvalidRules(f"--items doit valoir au moins 1 (reçu {items})")
-    counts = {s: n for s, n in _operational_counts(pool).items() if n > 0}
+    all_counts = _operational_counts(pool)
+    counts = {s: n for s, n in all_counts.items() if n > 0}
     if not counts:
         raise BlueprintUnsatisfiable(
             "la banque n'a aucun item opérationnel (tous sont en prétest) : rien à simuler"
@@ -113,6 +114,13 @@ def rules_for_pool(
     order = [s.skill for s in base.sections if s.skill in counts]
     order += [s for s in counts if s not in known]
     notes: list[str] = []
+    for skill, n in all_counts.items():
+        if n == 0:  # pretest items only: no section, said rather than left out quietly
+            pretest = sum(1 for s in pool.skills if s == skill)
+            notes.append(
+                f"compétence {_label(skill)} : aucun item opérationnel ({pretest} en prétest) : "
+                "pas de section, elle n'est pas simulée"
+            )
     sections = []
     for skill in order:
         have = counts[skill]

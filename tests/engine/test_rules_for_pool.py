@@ -91,6 +91,16 @@ def test_a_pool_of_pretest_items_only_is_refused() -> None:
         rules_for_pool(pool)
 
 
+def test_a_skill_of_pretest_items_only_is_said_to_get_no_section() -> None:
+    pool = make_pool({"CE": 30, "EE": 0}, seed=5, pretest=3)
+    rules, notes = rules_for_pool(pool)
+    assert [s.skill for s in rules.sections] == ["CE"]
+    assert (
+        "compétence EE : aucun item opérationnel (3 en prétest) : pas de section, elle n'est pas "
+        "simulée" in notes
+    )
+
+
 def test_a_bank_that_fills_the_blueprint_keeps_the_rules_version() -> None:
     """A release's exposure control is fitted for a rules version: a bank the rules fit as they
     are keeps that version (so the fit still applies); one they were adapted to says how."""
