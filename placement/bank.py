@@ -139,13 +139,17 @@ def load_bank(spec: str | Path) -> BankSource:
     path = Path(spec)
     if path.suffix.lower() == ".csv":
         return BankSource(pool_from_csv(path), version=path.stem)
+    if len(path.parts) > 1 and not path.is_dir():
+        # a path, not a version number: say that the folder is missing, not that the
+        # whole path is a malformed version
+        raise InvalidBank(f"{spec} : dossier introuvable (un dossier de version, ou un CSV)")
     try:
         if path.is_dir():
             release = itembank.load_release(path.name, root=path.parent)
         else:
             release = itembank.load_release(None if str(spec) == "latest" else str(spec))
     except (ItemBankError, OSError) as exc:
-        raise InvalidBank(f"cannot load bank release {str(spec)!r}: {exc}") from None
+        raise InvalidBank(f"version de banque {str(spec)!r} illisible : {exc}") from None
     return BankSource(
         pool_from_release(release),
         version=str(release.version),

@@ -73,23 +73,29 @@ def register(subparsers: Any) -> None:
 
 def _read_thetas(path: Path, skills: list[str]) -> dict[str, np.ndarray]:
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.DictReader(handle))
     except OSError as exc:
-        raise PlacementError(f"cannot read {path}: {exc.strerror}") from None
+        raise PlacementError(f"{path} : lecture impossible ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise PlacementError(f"{path} : le texte n'est pas en UTF-8") from None
     if not rows:
-        raise PlacementError(f"{path}: no rows")
+        raise PlacementError(f"{path} : aucune ligne de θ")
     out = {}
     for s in skills:
         column = s if s in rows[0] else "theta" if "theta" in rows[0] else None
         if column is None:
-            raise PlacementError(f"{path}: no column {s!r} (nor 'theta')")
-        try:
-            out[s] = np.array([float(r[column]) for r in rows])
-        except ValueError:
-            raise PlacementError(
-                f"{path}: column {column!r} holds a value that is not a number"
-            ) from None
+            raise PlacementError(f"{path} : ni colonne {s!r} ni colonne 'theta'")
+        values = []
+        for line, row in enumerate(rows, start=2):
+            text = (row[column] or "").strip()
+            try:
+                values.append(float(text))
+            except ValueError:
+                raise PlacementError(
+                    f"{path}, ligne {line} : colonne {column!r} : {text!r} n'est pas un nombre"
+                ) from None
+        out[s] = np.array(values)
     return out
 
 
@@ -188,6 +194,14 @@ def run(args: argparse.Namespace) -> int:
             raise PlacementError("--examinees doit valoir au moins 1")
         if args.seed < 0:
             raise PlacementError("--seed doit être ≥ 0")
+        if not 0 <= args.non_reader_share <= 1:
+            raise PlacementError(
+                f"--non-reader-share doit être entre 0 et 1 (reçu {args.non_reader_share})"
+            )
+        if args.exposure_target is not None and not 0 < args.exposure_target <= 1:
+            raise PlacementError(
+                f"--exposure-target doit être dans ]0, 1] (reçu {args.exposure_target})"
+            )
         bank = load_bank(args.bank)
         rules, notes = _rules(args, bank.pool)
         for note in notes:

@@ -244,5 +244,5 @@ def test_load_bank_reads_the_newest_bundled_release_as_latest() -> None:
 
 
 def test_load_bank_refuses_an_unknown_version_clearly() -> None:
-    with pytest.raises(InvalidBank, match=r"cannot load bank release '1999\.01\.0'"):
+    with pytest.raises(InvalidBank, match=r"version de banque '1999\.01\.0' illisible"):
         load_bank("1999.01.0")

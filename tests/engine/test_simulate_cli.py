@@ -105,6 +105,10 @@ def test_simulate_with_true_thetas_from_a_csv(small_bank, tmp_path) -> None:
         (["--examinees", "0"], "--examinees"),
         (["--rules", "/nonexistent/rules.yaml"], "cannot read rules"),
         (["--policy", "cir-1999"], "unknown policy"),
+        (["--non-reader-share", "2"], "--non-reader-share doit être entre 0 et 1 (reçu 2.0)"),
+        (["--exposure-target", "0"], "--exposure-target doit être dans ]0, 1] (reçu 0.0)"),
+        (["--thetas", "/nonexistent/t.csv"], "/nonexistent/t.csv : lecture impossible"),
+        (["--bank", "/nonexistent/2026.12.0"], "/nonexistent/2026.12.0 : dossier introuvable"),
     ],
 )
 def test_bad_input_is_a_clear_message_and_exit_code_2(
@@ -112,6 +116,24 @@ def test_bad_input_is_a_clear_message_and_exit_code_2(
 ) -> None:
     code = _run(["simulate", "--bank", str(small_bank), "--out", str(tmp_path / "o"),
                  "--no-progress", "--no-plots", "--examinees", "3", *extra])  # fmt: skip
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "t.csv : aucune ligne"),
+        ("X\n0.5\n", "t.csv : ni colonne 'CO' ni colonne 'theta'"),
+        ("theta\nabc\n", "t.csv, ligne 2 : colonne 'theta' : 'abc' n'est pas un nombre"),
+    ],
+)
+def test_a_bad_thetas_file_is_said_in_french(small_bank, tmp_path, capsys, text, message) -> None:
+    thetas = tmp_path / "t.csv"
+    thetas.write_text(text, encoding="utf-8")
+    code = _run(["simulate", "--bank", str(small_bank), "--out", str(tmp_path / "o"),
+                 "--no-progress", "--no-plots", "--examinees", "3",
+                 "--thetas", str(thetas)])  # fmt: skip
     assert code == 2
     assert message in capsys.readouterr().err
 
