@@ -83,3 +83,28 @@ def test_simulate_says_in_french_why_the_non_reader_path_was_not_run(tmp_path, r
         "non_reader, la banque en a 0" in out
     )
     assert "skipped" not in out
+
+
+def test_a_new_fit_leaves_no_result_of_the_previous_one_to_check_or_publish(tmp_path, rng, capsys):
+    """Rerunning `fit` (other responses, other options) while `link` then fails must not let
+    `check` and `publish` read the linked table of the previous fit as if it were this one's."""
+    bank = random_bank(30, rng)
+    data = simulate_cat(bank, rng.normal(size=800), rng, test_length=10, randomesque=5)
+    params = write_parameters(bank, tmp_path / "bank.csv")
+    responses = write_responses(data, bank, tmp_path / "responses.csv")
+    work = tmp_path / "w"
+    common = ["--work", str(work), "--quiet"]
+    fit = ["fit", *common, "--responses", str(responses), "--parameters", str(params)]
+    assert main(fit) == 0
+    assert main(["link", *common]) == 0
+    main(["check", *common, "--max-exposure", "1"])
+    assert (work / "parameters.csv").is_file()
+    assert (work / "checks.json").is_file()
+    # a second fit: every linked result of the first is gone
+    assert main([*fit, "--min-responses", "100"]) == 0
+    for stale in ("parameters.csv", "linking.json", "checks.json"):
+        assert not (work / stale).exists(), stale
+    assert main(["link", *common, "--anchors", "CE-9999"]) == 2  # the link fails
+    capsys.readouterr()
+    assert main(["check", *common]) == 2
+    assert "lancez d'abord `calibration link`" in capsys.readouterr().err
