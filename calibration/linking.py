@@ -185,9 +185,11 @@ def link(
             )
         candidates = list(anchors)
     if len(candidates) < MIN_ANCHORS:
+        named = f" : {', '.join(candidates)}" if candidates else ""
         raise LinkingError(
-            f"{len(candidates)} ancre(s) utilisable(s) ; la liaison en demande au moins "
-            f"{MIN_ANCHORS}"
+            f"{len(candidates)} ancre(s) utilisable(s){named} ; la liaison en demande au moins "
+            f"{MIN_ANCHORS} : nommez-en avec --anchors, ou réestimez davantage d'items "
+            "(--min-responses plus bas, davantage de réponses)"
         )
     i_new = new.indices(candidates)
     i_old = old.indices(candidates)

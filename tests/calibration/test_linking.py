@@ -60,8 +60,12 @@ def test_drifted_anchor_is_dropped(rng):
 def test_too_few_anchors_is_refused(rng):
     bank = random_bank(5, rng)
     fitted = np.array([True, True, False, False, False])
-    with pytest.raises(LinkingError, match="au moins 3"):
+    with pytest.raises(LinkingError, match="au moins 3") as excinfo:
         link(bank, bank, fitted=fitted)
+    # which anchors there were, and the ways out
+    assert "2 ancre(s) utilisable(s) : CE-0001, CE-0002" in str(excinfo.value)
+    assert "--anchors" in str(excinfo.value)
+    assert "--min-responses" in str(excinfo.value)
 
 
 def test_anchors_without_spread_are_refused(rng):
