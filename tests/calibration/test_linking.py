@@ -100,3 +100,20 @@ def test_an_anchor_in_neither_table_is_refused_not_ignored(rng):
     new = _two_skills(rng)
     with pytest.raises(LinkingError, match="CE-9999"):
         link_skills(new, new, anchors=[*new.ids[:4], "CE-9999"])
+
+
+def test_a_1pl_fit_links_to_the_2pl_rows_it_is_published_as(rng):
+    """`calibration fit --model 1PL` writes 1PL rows; a release holds them as 2PL rows (its
+    table has no 1PL), so the 2PL items of the current table are its anchors."""
+    old = random_bank(12, rng)
+    new = transform(old, 0.8, 0.1).with_values(models=("1PL",) * 12)
+    lk = link(new, old, method="mean-sigma")
+    assert len(lk.anchors) == 12
+    assert pytest.approx(1 / 0.8, abs=1e-6) == lk.A
+
+
+def test_items_refitted_in_another_model_are_named_when_they_leave_too_few_anchors(rng):
+    old = random_bank(6, rng, model="3PL")
+    new = old.with_values(models=("2PL",) * 6)
+    with pytest.raises(LinkingError, match=r"6 item\(s\) réestimé\(s\) dans un autre modèle"):
+        link(new, old)
