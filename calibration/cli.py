@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from calibration.checks import Thresholds
-from calibration.errors import CalibrationError
+from calibration.errors import CalibrationError, InputError
 from calibration.steps import Workdir
 from calibration.wording import french
 
@@ -335,6 +335,12 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.command == "export":
         _export(args)
         return 0
+    if args.command not in ("fit", "run") and not args.work.is_dir():
+        # only fit starts a work folder: a later step on a mistyped one would make it empty
+        raise InputError(
+            f"{args.work} : dossier de travail introuvable (il naît de `calibration fit --work "
+            f"{args.work}` ou de `calibration run`)"
+        )
     work = Workdir(args.work)
     status = 0
     if args.command == "fit":

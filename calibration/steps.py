@@ -559,6 +559,7 @@ def step_report(
     ``state`` is :func:`load_all`'s answer when the caller has already read it; the report shows
     the linked parameters, or the fitted ones before ``link`` has run.
     """
+    _require(work.fit_info, "fit")
     if state is None:
         state = load_all(work)
     return write_report(

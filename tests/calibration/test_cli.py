@@ -108,3 +108,19 @@ def test_a_new_fit_leaves_no_result_of_the_previous_one_to_check_or_publish(tmp_
     capsys.readouterr()
     assert main(["check", *common]) == 2
     assert "lancez d'abord `calibration link`" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("step", ["link", "check", "simulate", "report", "publish"])
+def test_a_step_on_a_work_folder_that_does_not_exist_makes_nothing(tmp_path, capsys, step):
+    work = tmp_path / "calibraton-work"  # a typo
+    assert main([step, "--work", str(work), "--quiet"]) == 2
+    assert f"{work} : dossier de travail introuvable" in capsys.readouterr().err
+    assert not work.exists()
+
+
+def test_report_before_fit_is_refused(tmp_path, capsys):
+    work = tmp_path / "w"
+    work.mkdir()
+    assert main(["report", "--work", str(work)]) == 2
+    assert "fit.json manque : lancez d'abord `calibration fit`" in capsys.readouterr().err
+    assert not (work / "report.html").exists()
