@@ -61,6 +61,21 @@ def _label(skill: str) -> str:
     return skill or "(sans compétence)"
 
 
+def _case_hint(labels: list[str], base: Rules, present: list[str]) -> str:
+    """A hint for skill labels that are a known skill in other case or with spaces (``co``)."""
+    pairs = [
+        (s, s.strip().upper())
+        for s in labels
+        if s.strip().upper() in base.cut_scores and s.strip().upper() not in present
+    ]
+    if not pairs:
+        return ""
+    written = ", ".join(f"« {s} »" for s, _ in pairs)
+    meant = ", ".join(f"« {k} »" for _, k in pairs)
+    verb = "est-il" if len(pairs) == 1 else "sont-ils"
+    return f" ; {written} {verb} {meant} ? (la colonne skill distingue les majuscules)"
+
+
 def _operational_counts(pool: Pool) -> dict[str, int]:
     """Operational (non-pretest) items per skill, in order of first appearance."""
     counts: dict[str, int] = {}
@@ -185,6 +200,7 @@ def rules_for_pool(
                 if "" in missing_cuts
                 else ""
             )
+            + _case_hint(missing_cuts, base, order)
         )
     adapted = (tuple(sections), own, themes, stopping) != (
         base.sections,
