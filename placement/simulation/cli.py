@@ -260,7 +260,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"items par test : moyenne {_fmt(s['mean_items'])}, p95 {_fmt(s['items_p95'])}")
     for skill in rules.skills:
         print(
-            f"  {skill} : items {_fmt(s['mean_items_by_skill'][skill])}"
+            f"  {skill or '(sans compétence)'} : items {_fmt(s['mean_items_by_skill'][skill])}"
             f"  rmse {_fmt(s['rmse'][skill])}  biais {_fmt(s['bias'][skill])}"
             f"  justesse A1 {_fmt(s['classification_accuracy'][skill].get('A1'))}"
         )

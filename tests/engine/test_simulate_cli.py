@@ -242,3 +242,13 @@ def test_non_readers_on_a_bank_without_their_items_is_a_clear_refusal(small_bank
     assert code == 2
     err = capsys.readouterr().err.splitlines()[-1]
     assert "aucune section pour les non-lecteurs : les règles les testent en CO, EO" in err
+
+
+def test_a_bank_without_a_skill_column_prints_its_section_by_name(tmp_path, capsys) -> None:
+    bank = tmp_path / "bank.csv"
+    rows = [f"I-{i},2PL,{0.8 + i % 5 / 5},{(i - 15) / 8}" for i in range(30)]
+    bank.write_text("id,model,a,b\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    code = _run(["simulate", "--bank", str(bank), "--examinees", "5", "--out",
+                 str(tmp_path / "o"), "--no-progress", "--no-plots"])  # fmt: skip
+    assert code == 0
+    assert "\n  (sans compétence) : items 8.000" in capsys.readouterr().out
