@@ -329,9 +329,30 @@ def _export(args: argparse.Namespace) -> None:
     print(f"{n} réponses exportées -> {args.out}")
 
 
+def _check_numbers(args: argparse.Namespace) -> None:
+    """Refuse numbers no step can use, before any step runs (not a traceback halfway)."""
+    at_least = (("bootstrap", 1), ("min_responses", 0), ("candidates", 1), ("length", 1))
+    for name, low in at_least:
+        value = getattr(args, name, None)
+        if value is not None and value < low:
+            option = "--" + name.replace("_", "-")
+            raise InputError(f"{option} doit valoir au moins {low} (reçu {value})")
+    fit_range = getattr(args, "fit_range", None)
+    if fit_range is not None and not 0 < fit_range[0] < fit_range[1]:
+        low, high = fit_range
+        raise InputError(f"--fit-range : LOW < HIGH, tous deux > 0 (reçu {low} {high})")
+    exposure = getattr(args, "max_exposure", None)
+    if exposure is not None and not 0 < exposure <= 1:
+        raise InputError(f"--max-exposure doit être dans ]0, 1] (reçu {exposure})")
+    drift = getattr(args, "drift_b", None)
+    if drift is not None and not drift > 0:
+        raise InputError(f"--drift-b doit être > 0 (reçu {drift})")
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run one command; returns the exit status (errors propagate)."""
     args = parser().parse_args(argv)
+    _check_numbers(args)
     if args.command == "export":
         _export(args)
         return 0

@@ -124,3 +124,27 @@ def test_report_before_fit_is_refused(tmp_path, capsys):
     assert main(["report", "--work", str(work)]) == 2
     assert "fit.json manque : lancez d'abord `calibration fit`" in capsys.readouterr().err
     assert not (work / "report.html").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["fit", "--se", "bootstrap", "--bootstrap", "0"], "--bootstrap doit valoir au moins 1"),
+        (["fit", "--min-responses", "-5"], "--min-responses doit valoir au moins 0"),
+        (["simulate", "--candidates", "0"], "--candidates doit valoir au moins 1"),
+        (["simulate", "--candidates", "-3"], "--candidates doit valoir au moins 1"),
+        (["simulate", "--length", "0"], "--length doit valoir au moins 1"),
+        (["check", "--fit-range", "1.5", "0.5"], "--fit-range : LOW < HIGH, tous deux > 0"),
+        (["check", "--max-exposure", "0"], "--max-exposure doit être dans ]0, 1]"),
+        (["check", "--drift-b", "-1"], "--drift-b doit être > 0"),
+        (["run", "--candidates", "0"], "--candidates doit valoir au moins 1"),
+    ],
+)
+def test_numbers_out_of_range_are_one_french_line_not_a_traceback(tmp_path, capsys, argv, message):
+    work = tmp_path / "w"
+    work.mkdir()
+    assert main([*argv, "--work", str(work), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("calibration : erreur : ")
+    assert message in err
+    assert list(work.iterdir()) == []  # refused before anything ran
