@@ -359,8 +359,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     if args.command not in ("fit", "run") and not args.work.is_dir():
         # only fit starts a work folder: a later step on a mistyped one would make it empty
         raise InputError(
-            f"{args.work} : dossier de travail introuvable (il naît de `calibration fit --work "
-            f"{args.work}` ou de `calibration run`)"
+            f"{args.work} : dossier de travail introuvable : lancez d'abord `calibration fit` "
+            f"(ou `calibration run`) avec --work {args.work}"
         )
     work = Workdir(args.work)
     status = 0
