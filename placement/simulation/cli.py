@@ -27,6 +27,9 @@ from placement.irt import Pool
 from placement.responses import write_responses
 from placement.rules import blueprint_gaps, load_rules, rules_for_pool
 
+#: Simulated candidates when neither --examinees nor --thetas says how many.
+DEFAULT_EXAMINEES = 1000
+
 
 def register(subparsers: Any) -> None:
     """Add the ``simulate`` sub-command."""
@@ -41,7 +44,11 @@ def register(subparsers: Any) -> None:
         required=True,
         help="un CSV de paramètres, un dossier de version ou un numéro de version",
     )
-    p.add_argument("--examinees", type=int, default=1000, help="nombre de candidats simulés")
+    p.add_argument(
+        "--examinees",
+        type=int,
+        help="nombre de candidats simulés (défaut : 1000, ou un par θ de --thetas)",
+    )
     p.add_argument("--seed", type=int, default=0, help="graine de toute la simulation")
     p.add_argument(
         "--rules",
@@ -190,7 +197,7 @@ def run(args: argparse.Namespace) -> int:
     from placement.simulation import simulate, sympson_hetter_parameters
 
     try:
-        if args.examinees < 1:
+        if args.examinees is not None and args.examinees < 1:
             raise PlacementError("--examinees doit valoir au moins 1")
         if args.seed < 0:
             raise PlacementError("--seed doit être ≥ 0")
@@ -232,13 +239,24 @@ def run(args: argparse.Namespace) -> int:
         if args.exposure_target is not None:
             parameters = sympson_hetter_parameters(
                 bank.pool, rules, target=args.exposure_target,
-                n_examinees=min(args.examinees, 500), seed=args.seed,
+                n_examinees=min(args.examinees or DEFAULT_EXAMINEES, 500), seed=args.seed,
                 progress=not args.no_progress, **options,
             )  # fmt: skip
             rules = rules.with_changes(exposure=Exposure(rules.exposure.randomesque_k, parameters))
         thetas = _read_thetas(args.thetas, list(rules.skills)) if args.thetas else None
+        n_examinees = args.examinees or DEFAULT_EXAMINEES
+        if thetas is not None:
+            # the file's candidates are the simulation's: one per row
+            given = len(next(iter(thetas.values())))
+            if args.examinees is not None and args.examinees != given:
+                print(
+                    f"note : --thetas donne {given} candidats : --examinees {args.examinees} "
+                    "n'est pas suivi",
+                    file=sys.stderr,
+                )
+            n_examinees = given
         result = simulate(
-            bank.pool, rules, args.examinees, args.seed, thetas,
+            bank.pool, rules, n_examinees, args.seed, thetas,
             progress=not args.no_progress, **options,
         )  # fmt: skip
     except PlacementError as exc:

@@ -252,3 +252,14 @@ def test_a_bank_without_a_skill_column_prints_its_section_by_name(tmp_path, caps
                  str(tmp_path / "o"), "--no-progress", "--no-plots"])  # fmt: skip
     assert code == 0
     assert "\n  (sans compétence) : items 8.000" in capsys.readouterr().out
+
+
+def test_thetas_set_the_number_of_candidates_and_say_so(small_bank, tmp_path, capsys) -> None:
+    thetas = tmp_path / "t.csv"
+    thetas.write_text("theta\n-1\n0\n1\n", encoding="utf-8")
+    out = tmp_path / "o"
+    code = _run(["simulate", "--bank", str(small_bank), "--out", str(out), "--no-progress",
+                 "--no-plots", "--examinees", "100", "--thetas", str(thetas)])  # fmt: skip
+    assert code == 0
+    assert "--thetas donne 3 candidats : --examinees 100 n'est pas suivi" in capsys.readouterr().err
+    assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["n_examinees"] == 3
