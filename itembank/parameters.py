@@ -236,8 +236,9 @@ def read_parameters_csv(path: Path) -> ParameterTable:
     """Read a parameter CSV: the one reader of the format, for releases, the engine and calibration.
 
     Columns: ``id, model, a, b`` required; ``skill, theme`` (text, may be empty); ``c, d``
-    (empty or missing: 0 and 1; ``0 <= c < d <= 1``); ``b1..bk`` (GRM/GPCM thresholds, GRM's
-    strictly increasing to 4 decimals; ``b`` may then be empty and is their mean); optional
+    (empty or missing: 0 and 1; ``0 <= c < d <= 1``, ``c`` for 3PL and 4PL only, ``d`` for
+    4PL); ``b1..bk`` (GRM/GPCM thresholds, GRM's strictly increasing to 4 decimals; ``b`` may
+    then be empty and is their mean); optional
     ``provisional, pretest, non_reader`` (0/1, also true/false, yes/no, oui/non, vrai/faux)
     and ``enemies`` (ids separated by ``;``, ``,``, ``|`` or spaces). A file saved by a
     spreadsheet reads the same: a byte-order mark is skipped, and a header with ``;`` between
@@ -300,6 +301,16 @@ def read_parameters_csv(path: Path) -> ParameterTable:
                 if not 0 <= c < d <= 1:
                     raise ParametersInvalid(
                         f"{where} : asymptotes c={c}, d={d} hors de 0 ≤ c < d ≤ 1"
+                    )
+                # the engine's models (placement.irt): only 3PL has c, only 4PL d as well
+                if model not in ("3PL", "4PL") and (c != 0 or d != 1):
+                    raise ParametersInvalid(
+                        f"{where} : un item {model} a c = 0 et d = 1 (lu : c={c}, d={d})"
+                        + (" ; 3PL ou 4PL pour des asymptotes" if model in ("1PL", "2PL") else "")
+                    )
+                if model == "3PL" and d != 1:
+                    raise ParametersInvalid(
+                        f"{where} : un item 3PL a d = 1 (lu : d={d}) ; 4PL pour une asymptote haute"
                     )
                 rows.append(
                     ParameterRow(

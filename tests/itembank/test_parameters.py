@@ -118,6 +118,12 @@ def test_csv_round_trip(tmp_path: Path) -> None:
          "ligne 2 : asymptotes c=-0.2, d=1.0 hors de 0 ≤ c < d ≤ 1"),
         ("id,model,a,b,c,d\nCO-001,4PL,1,0,0.3,0.2\n",
          "ligne 2 : asymptotes c=0.3, d=0.2 hors de 0 ≤ c < d ≤ 1"),
+        ("id,model,a,b,c\nCO-001,2PL,1,0,0.2\n",
+         "ligne 2 : un item 2PL a c = 0 et d = 1 (lu : c=0.2, d=1.0) ; 3PL ou 4PL pour des"),
+        ("id,model,a,b,c,d\nCO-001,3PL,1,0,0.2,0.9\n",
+         "ligne 2 : un item 3PL a d = 1 (lu : d=0.9) ; 4PL pour une asymptote haute"),
+        ("id,model,a,b,c,b1,b2\nEO-001,GRM,1,,0.1,-1,1\n",
+         "ligne 2 : un item GRM a c = 0 et d = 1 (lu : c=0.1, d=1.0)"),
     ],
 )  # fmt: skip
 def test_bad_csv_is_refused_with_its_line(tmp_path: Path, text: str, message: str) -> None:
