@@ -49,6 +49,12 @@ def register(subparsers: Any) -> None:
         type=int,
         help="nombre de candidats simulés (défaut : 1000, ou un par θ de --thetas)",
     )
+    p.add_argument(
+        "--releases-root",
+        type=Path,
+        help="dossier des versions, pour 'latest' et un numéro de version (celui d'itembank par "
+        "défaut)",
+    )
     p.add_argument("--seed", type=int, default=0, help="graine de toute la simulation")
     p.add_argument(
         "--rules",
@@ -209,7 +215,7 @@ def run(args: argparse.Namespace) -> int:
             raise PlacementError(
                 f"--exposure-target doit être dans ]0, 1] (reçu {args.exposure_target})"
             )
-        bank = load_bank(args.bank)
+        bank = load_bank(args.bank, args.releases_root)
         rules, notes = _rules(args, bank.pool)
         for note in notes:
             print(f"note : {note}", file=sys.stderr)

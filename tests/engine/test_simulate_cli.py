@@ -263,3 +263,19 @@ def test_thetas_set_the_number_of_candidates_and_say_so(small_bank, tmp_path, ca
     assert code == 0
     assert "--thetas donne 3 candidats : --examinees 100 n'est pas suivi" in capsys.readouterr().err
     assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["n_examinees"] == 3
+
+
+def test_a_release_of_another_releases_folder_is_simulated(tmp_path, capsys) -> None:
+    """`--releases-root` as in `calibration`: `latest` and a version are read there, not among
+    the bundled releases (which would be simulated instead, under the same kind of name)."""
+    import itembank
+
+    root = tmp_path / "releases"
+    bank = Path(__file__).resolve().parents[2] / "itembank" / "bank"
+    itembank.publish_release(bank, root=root, version="2026.1.0", skip_invalid=True)
+    for spec in ("latest", "2026.1.0"):
+        code = _run(["simulate", "--bank", spec, "--releases-root", str(root),
+                     "--examinees", "3", "--out", str(tmp_path / spec),
+                     "--no-progress", "--no-plots"])  # fmt: skip
+        assert code == 0
+        assert capsys.readouterr().out.startswith("banque 2026.1.0,")
