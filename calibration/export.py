@@ -116,6 +116,12 @@ def export_responses(
         ) from None
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        if "test_session" in reason and ("no such table" in reason or "does not exist" in reason):
+            # SQLite's and PostgreSQL's words for a database without the platform's tables
+            raise ExportError(
+                f"{database_url!r} n'est pas une base de la plateforme (pas de table "
+                "test_session ; `placement-web upgrade-db` crée les tables d'une base neuve)"
+            ) from None
         message = f"lecture des réponses de {database_url!r} impossible : {reason}"
         raise ExportError(message) from None
     except OSError as exc:

@@ -199,3 +199,16 @@ def test_an_export_that_cannot_be_written_is_one_line(tmp_path, capsys):
     assert err.startswith("calibration : erreur : ")
     assert err.count("\n") == 1
     assert str(blocker) in err
+
+
+def test_exporting_from_a_database_that_is_not_the_platforms_says_so(tmp_path, capsys):
+    import sqlite3
+
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()
+    assert (
+        main(["export", "--database", f"sqlite:///{other}", "--out", str(tmp_path / "r.csv")]) == 2
+    )
+    err = capsys.readouterr().err
+    assert "n'est pas une base de la plateforme (pas de table test_session" in err
+    assert "no such table" not in err
