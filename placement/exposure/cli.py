@@ -84,6 +84,16 @@ def run(args: argparse.Namespace) -> int:
                 f"{labels[name]} : {len(block['parameters'])} items contrôlés, exposition max. "
                 f"{block['max_exposure']:.3f} (cible {exposure['target']})"
             )
+            floor = block.get("mean_usage_floor") or 0.0
+            if block["max_exposure"] > exposure["target"] and floor > exposure["target"]:
+                # no parameter can help: the sections give most of their items to everyone
+                print(
+                    f"attention : {labels[name]} : cible {exposure['target']} hors d'atteinte sur "
+                    f"cette banque : une de ses sections donne à chaque candidat "
+                    f"{round(min(floor, 1.0) * 100)} % de ses items en moyenne ; il faut plus "
+                    "d'items (itembank stats dit combien) ou des sections plus courtes",
+                    file=sys.stderr,
+                )
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text, encoding="utf-8")
