@@ -163,7 +163,9 @@ def _anchors(spec: str | None) -> list[str] | None:
         path = Path(spec[1:])
         if not path.is_file():
             raise CalibrationError(f"{path} : fichier d'ancres introuvable")
-        return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+        # utf-8-sig: a list saved by a spreadsheet or Notepad starts with a byte-order mark
+        text = path.read_text(encoding="utf-8-sig")
+        return [line.strip() for line in text.splitlines() if line.strip()]
     return [s.strip() for s in spec.split(",") if s.strip()]
 
 

@@ -148,3 +148,17 @@ def test_numbers_out_of_range_are_one_french_line_not_a_traceback(tmp_path, caps
     assert err.startswith("calibration : erreur : ")
     assert message in err
     assert list(work.iterdir()) == []  # refused before anything ran
+
+
+def test_an_anchors_file_saved_with_a_byte_order_mark_is_read(tmp_path, rng, capsys):
+    bank = random_bank(30, rng)
+    data = simulate_cat(bank, rng.normal(size=800), rng, test_length=10, randomesque=5)
+    params = write_parameters(bank, tmp_path / "bank.csv")
+    responses = write_responses(data, bank, tmp_path / "responses.csv")
+    common = ["--work", str(tmp_path / "w"), "--quiet"]
+    assert main(["fit", *common, "--responses", str(responses), "--parameters", str(params)]) == 0
+    fitted = json.loads((tmp_path / "w" / "fit.json").read_text())["fitted"][:4]
+    listed = tmp_path / "ancres.txt"
+    listed.write_text("\r\n".join(fitted) + "\r\n", encoding="utf-8-sig")
+    assert main(["link", *common, "--anchors", f"@{listed}", "--method", "mean-sigma"]) == 0
+    assert "(mean-sigma, 4 ancres" in capsys.readouterr().out
