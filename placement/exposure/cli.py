@@ -49,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.examinees < 10 or args.iterations < 1:
             raise PlacementError("--examinees doit valoir au moins 10 et --iterations au moins 1")
+        if args.target is not None and not 0 < args.target <= 1:
+            raise PlacementError(f"--target doit être dans ]0, 1] (reçu {args.target})")
         if not args.out and not args.publish:
             raise PlacementError("dites où vont les paramètres : --out FICHIER ou --publish")
         spec = None if args.bank == "latest" else args.bank

@@ -164,3 +164,13 @@ def test_an_exposure_target_the_bank_cannot_reach_is_said(tmp_path: Path, capsys
     assert readers["max_exposure"] > 0.25
     printed = capsys.readouterr()
     assert "attention : lecteurs : cible 0.25 hors d'atteinte sur cette banque" in printed.err
+
+
+def test_an_exposure_target_out_of_range_is_one_french_line(tmp_path: Path, capsys) -> None:
+    code = _run(
+        exposure_cli,
+        ["exposure", "--bank", "latest", "--target", "0", "--out", str(tmp_path / "e.json")],
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "placement exposure : --target doit être dans ]0, 1] (reçu 0.0)" in err
