@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from calibration.checks import Thresholds
-from calibration.errors import CalibrationError
+from calibration.errors import CalibrationError, InputError
 from calibration.steps import Workdir
 from calibration.wording import french
 
@@ -70,7 +70,9 @@ def _add_fit(p: argparse.ArgumentParser) -> None:
 def _add_link(p: argparse.ArgumentParser) -> None:
     p.add_argument("--method", choices=["stocking-lord", "mean-sigma"], default="stocking-lord")
     p.add_argument(
-        "--anchors", help="ancres séparées par des virgules, ou @fichier (un identifiant par ligne)"
+        "--anchors",
+        help="ancres séparées par des virgules, ou @fichier (un identifiant par ligne) ; une "
+        "compétence dont aucune n'est nommée garde ses ancres par défaut",
     )
     p.add_argument("--no-purify", action="store_true", help="garder les ancres en dérive")
 
@@ -161,7 +163,9 @@ def _anchors(spec: str | None) -> list[str] | None:
         path = Path(spec[1:])
         if not path.is_file():
             raise CalibrationError(f"{path} : fichier d'ancres introuvable")
-        return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+        # utf-8-sig: a list saved by a spreadsheet or Notepad starts with a byte-order mark
+        text = path.read_text(encoding="utf-8-sig")
+        return [line.strip() for line in text.splitlines() if line.strip()]
     return [s.strip() for s in spec.split(",") if s.strip()]
 
 
@@ -268,13 +272,13 @@ def _do_simulate(args: argparse.Namespace, work: Workdir) -> None:
         )
         paths = data.get("non_reader") or {}
         if "skipped" in paths:
-            print(f"simulate (engine, non-readers): skipped, {paths['skipped']}")
+            print(f"simulation (moteur, non-lecteurs) : non faite : {paths['skipped']}")
         elif paths:
             cur, new = paths["current"], paths["new"]
             print(
-                f"simulate (engine, non-readers): RMSE {cur['rmse']['overall']:.3f} -> "
+                f"simulation (moteur, non-lecteurs) : RMSE {cur['rmse']['overall']:.3f} -> "
                 f"{new['rmse']['overall']:.3f}, items {cur['mean_items']:.1f} -> "
-                f"{new['mean_items']:.1f}, max exposure {cur['max_exposure']:.2f} -> "
+                f"{new['mean_items']:.1f}, exposition max. {cur['max_exposure']:.2f} -> "
                 f"{new['max_exposure']:.2f}"
             )
         return
@@ -327,12 +331,39 @@ def _export(args: argparse.Namespace) -> None:
     print(f"{n} réponses exportées -> {args.out}")
 
 
+def _check_numbers(args: argparse.Namespace) -> None:
+    """Refuse numbers no step can use, before any step runs (not a traceback halfway)."""
+    at_least = (("bootstrap", 1), ("min_responses", 0), ("candidates", 1), ("length", 1))
+    for name, low in at_least:
+        value = getattr(args, name, None)
+        if value is not None and value < low:
+            option = "--" + name.replace("_", "-")
+            raise InputError(f"{option} doit valoir au moins {low} (reçu {value})")
+    fit_range = getattr(args, "fit_range", None)
+    if fit_range is not None and not 0 < fit_range[0] < fit_range[1]:
+        low, high = fit_range
+        raise InputError(f"--fit-range : LOW < HIGH, tous deux > 0 (reçu {low} {high})")
+    exposure = getattr(args, "max_exposure", None)
+    if exposure is not None and not 0 < exposure <= 1:
+        raise InputError(f"--max-exposure doit être dans ]0, 1] (reçu {exposure})")
+    drift = getattr(args, "drift_b", None)
+    if drift is not None and not drift > 0:
+        raise InputError(f"--drift-b doit être > 0 (reçu {drift})")
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run one command; returns the exit status (errors propagate)."""
     args = parser().parse_args(argv)
+    _check_numbers(args)
     if args.command == "export":
         _export(args)
         return 0
+    if args.command not in ("fit", "run") and not args.work.is_dir():
+        # only fit starts a work folder: a later step on a mistyped one would make it empty
+        raise InputError(
+            f"{args.work} : dossier de travail introuvable : lancez d'abord `calibration fit` "
+            f"(ou `calibration run`) avec --work {args.work}"
+        )
     work = Workdir(args.work)
     status = 0
     if args.command == "fit":

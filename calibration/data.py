@@ -259,11 +259,11 @@ def read_parameters(path: str | Path) -> ItemParameters:
     try:
         table = read_parameters_csv(Path(path))
     except ParametersInvalid as exc:
-        message = str(exc).removeprefix(f"{name}, ").removeprefix(f"{name}: ")
+        message = str(exc).removeprefix(f"{name}, ").removeprefix(f"{name} : ")
         raise MalformedCSV(name, message) from None
     rows = table.rows
     if not rows:
-        raise MalformedCSV(name, "no items")
+        raise MalformedCSV(name, "aucun item (la ligne d'en-tête seule)")
     kmax = max(1, *(len(r.thresholds) for r in rows))
     thresholds = np.full((len(rows), kmax), np.nan)
     for i, r in enumerate(rows):

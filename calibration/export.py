@@ -52,7 +52,8 @@ def export_responses(
     Raises
     ------
     ExportError
-        The database cannot be read, has no response table, or has no scored response.
+        The database cannot be read (a SQLite file that does not exist is not created), has no
+        response table, or has no scored response.
     """
     from sqlalchemy.exc import SQLAlchemyError
     from sqlalchemy.orm import Session
@@ -61,6 +62,10 @@ def export_responses(
     from placement.sessions.db import make_engine
     from placement.sessions.exports import scored_responses
 
+    missing = _missing_sqlite_file(database_url)
+    if missing is not None:
+        # SQLite would create an empty database (and its folders) there: a typo is said instead
+        raise ExportError(f"base SQLite introuvable : {missing}")
     key = secrets.token_bytes(32)
 
     def person(session_id: int) -> str:
@@ -111,6 +116,12 @@ def export_responses(
         ) from None
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        if "test_session" in reason and ("no such table" in reason or "does not exist" in reason):
+            # SQLite's and PostgreSQL's words for a database without the platform's tables
+            raise ExportError(
+                f"{database_url!r} n'est pas une base de la plateforme (pas de table "
+                "test_session ; `placement-web upgrade-db` crée les tables d'une base neuve)"
+            ) from None
         message = f"lecture des réponses de {database_url!r} impossible : {reason}"
         raise ExportError(message) from None
     except OSError as exc:
@@ -118,3 +129,20 @@ def export_responses(
     finally:
         engine.dispose()
     return counts["written"]
+
+
+def _missing_sqlite_file(database_url: str) -> Path | None:
+    """The file of a SQLite URL when it does not exist (None for other databases)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        return None  # make_engine says why
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    if url.query.get("uri"):
+        return None  # a sqlite3 URI ("file:...?mode=ro"): its own rules
+    path = Path(url.database)
+    return None if path.is_file() else path

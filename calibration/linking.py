@@ -42,6 +42,15 @@ from calibration.model import expected_scores
 
 Method = Literal["stocking-lord", "mean-sigma"]
 MIN_ANCHORS = 3
+#: A 1PL row is a 2PL row with the slope every item shares, and a release holds it as such
+#: (``calibration.publish``): the two match as anchors.
+_SAME_MODEL = {"1PL": "2PL"}
+
+
+def _same_model(a: str, b: str) -> bool:
+    return _SAME_MODEL.get(a, a) == _SAME_MODEL.get(b, b)
+
+
 _SE = TypeVar("_SE", float, FloatArray)
 
 
@@ -150,7 +159,8 @@ def link(
         The new estimates and the current release.
     anchors : sequence of str, optional
         Anchor ids; by default every item in both tables that was re-estimated (``fitted``),
-        with non-provisional, non-pretest old parameters and the same model.
+        with non-provisional, non-pretest old parameters and the same model (a 1PL row counts
+        as the 2PL row it is published as).
     fitted : ndarray of bool, (new.n_items,), optional
         Which rows of ``new`` were re-estimated (kept rows are already on the old scale).
     method : {"stocking-lord", "mean-sigma"}
@@ -166,12 +176,15 @@ def link(
         raise LinkingError(f"méthode de liaison inconnue : {method!r}")
     fitted_mask = np.ones(new.n_items, dtype=bool) if fitted is None else np.asarray(fitted)
     provisional = False
+    other_model: list[tuple[str, str]] = []
     if anchors is None:
-        shared = [
-            item_id
+        refitted = [
+            (item_id, old.models[old.index(item_id)], new.models[i])
             for i, item_id in enumerate(new.ids)
-            if fitted_mask[i] and item_id in old and old.models[old.index(item_id)] == new.models[i]
+            if fitted_mask[i] and item_id in old
         ]
+        shared = [item_id for item_id, was, now in refitted if _same_model(was, now)]
+        other_model = [(was, now) for _, was, now in refitted if not _same_model(was, now)]
         candidates = [
             i for i in shared if not old.provisional[old.index(i)] and not old.pretest[old.index(i)]
         ]
@@ -185,9 +198,18 @@ def link(
             )
         candidates = list(anchors)
     if len(candidates) < MIN_ANCHORS:
+        named = f" : {', '.join(candidates)}" if candidates else ""
+        changed = ""
+        if anchors is None and other_model:
+            pairs = ", ".join(f"{was} → {now}" for was, now in dict.fromkeys(other_model))
+            changed = (
+                f" ({len(other_model)} item(s) réestimé(s) dans un autre modèle que l'actuel, "
+                f"{pairs}, ne servent pas d'ancres)"
+            )
         raise LinkingError(
-            f"{len(candidates)} ancre(s) utilisable(s) ; la liaison en demande au moins "
-            f"{MIN_ANCHORS}"
+            f"{len(candidates)} ancre(s) utilisable(s){named}{changed} ; la liaison en demande "
+            f"au moins {MIN_ANCHORS} : nommez-en avec --anchors, ou réestimez davantage d'items "
+            "(--min-responses plus bas, davantage de réponses)"
         )
     i_new = new.indices(candidates)
     i_old = old.indices(candidates)
@@ -218,12 +240,21 @@ def link_skills(
 ) -> dict[str, Linking]:
     """One :func:`link` per skill that has re-estimated items (each skill is its own scale).
 
+    ``anchors`` are the anchors of the skills they belong to; a skill none of them belongs to
+    is linked through its default anchors, as without the list.
+
     Raises
     ------
     LinkingError
-        For the first skill that cannot be linked, naming it.
+        An anchor in neither table; for the first skill that cannot be linked, naming it.
     """
     fitted_mask = np.ones(new.n_items, dtype=bool) if fitted is None else np.asarray(fitted)
+    if anchors is not None:
+        unknown = [a for a in anchors if a not in new or a not in old]
+        if unknown:
+            raise LinkingError(
+                f"ancre(s) absente(s) de l'une des deux tables : {', '.join(unknown[:10])}"
+            )
     links: dict[str, Linking] = {}
     for skill in sorted(set(new.skills)):
         idx = new.skill_rows(skill)
@@ -233,7 +264,7 @@ def link_skills(
         skill_anchors = None
         if anchors is not None:
             in_skill = {new.ids[i] for i in idx}
-            skill_anchors = [a for a in anchors if a in in_skill]
+            skill_anchors = [a for a in anchors if a in in_skill] or None
         try:
             links[skill] = link(
                 new.subset(idx),

@@ -75,6 +75,7 @@ def publish(
         raise InputError(f"version {base_version} de la banque introuvable : {exc}") from None
 
     new = state["new"]
+    _check_same_items(new.ids, base)
     out_csv = work.root / "release-parameters.csv"
     write_parameters(
         new.with_values(models=tuple(RELEASE_MODEL.get(m, m) for m in new.models)), out_csv
@@ -124,3 +125,31 @@ def publish(
         )
     except itembank.ItemBankError as exc:
         raise CalibrationError(f"la banque a refusé la nouvelle version : {exc}") from None
+
+
+def _shown(ids: list[str], n: int = 8) -> str:
+    return ", ".join(ids[:n]) + (f" (+{len(ids) - n})" if len(ids) > n else "")
+
+
+def _check_same_items(ids: tuple[str, ...], base: Any) -> None:
+    """Refuse, in French and in short, parameters that are not those of the release's items.
+
+    The item bank would refuse them too, listing every id in English; this names both sides
+    and what to do, before anything is written.
+    """
+    table, items = set(ids), set(base.items)
+    absent = sorted(table - items)
+    without = sorted(items - table)
+    if not absent and not without:
+        return
+    parts = []
+    if absent:
+        parts.append(f"{len(absent)} item(s) absent(s) de la version : {_shown(absent)}")
+    if without:
+        parts.append(f"{len(without)} item(s) de la version sans paramètres : {_shown(without)}")
+    raise InputError(
+        f"les paramètres calibrés ne sont pas ceux des items de la version {base.version} ("
+        + " ; ".join(parts)
+        + ") : publiez sur la version d'où viennent les paramètres actuels (--release), ou "
+        "calibrez à partir de cette version (calibration run --release)"
+    )

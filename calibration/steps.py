@@ -145,6 +145,16 @@ def install(source: Path, target: Path) -> None:
         raise InputError(f"{source} : copie impossible vers {target} ({reason})") from None
 
 
+def discard(*paths: Path) -> None:
+    """Remove the outputs of later steps that a step is about to make stale.
+
+    A later step's file left from an earlier run would otherwise be read as if it came from
+    this one (``check`` and ``publish`` reading the linked table of a previous fit).
+    """
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
 def read_json(path: Path, step: str) -> Any:
     """Read a step's JSON; raises :class:`InputError` naming the step that makes it."""
     _require(path, step)
@@ -318,6 +328,7 @@ def step_fit(
     current = read_parameters(work.current)
     responses = read_responses(work.responses, current)
     context = _context(work)
+    discard(work.parameters, work.linking, work.checks, work.simulation, work.report)
     priors_by_skill = (
         _engine_priors(current, responses, context) if conditioning and by_skill else None
     )
@@ -360,6 +371,7 @@ def step_link(
     new = read_parameters(work.fitted)
     info = read_json(work.fit_info, "fit")
     fitted = _fitted_mask(new, info)
+    discard(work.parameters, work.linking, work.checks, work.simulation, work.report)
     links = link_skills(new, current, fitted=fitted, method=method, purify=purify, anchors=anchors)
     linked = apply_links(new, links, fitted)
     write_parameters(linked, work.parameters)
@@ -421,10 +433,15 @@ def check_from_data(data: Mapping[str, Any]) -> CheckReport:
 
 
 def step_check(work: Workdir, *, thresholds: Thresholds | None = None) -> CheckReport:
-    """Check the linked table against the current one; writes ``checks.json``."""
+    """Check the linked table against the current one; writes ``checks.json``.
+
+    The fitted table is on the new scale until ``link`` has put it on the current one: drift
+    and fit are only read on the linked table.
+    """
     _require(work.fitted, "fit")
+    _require(work.parameters, "link")
     current = read_parameters(work.current)
-    new = read_parameters(work.parameters if work.parameters.is_file() else work.fitted)
+    new = read_parameters(work.parameters)
     responses: Responses = read_responses(work.responses, new)
     info = read_json(work.fit_info, "fit")
     fitted = _fitted_mask(new, info)
@@ -542,6 +559,7 @@ def step_report(
     ``state`` is :func:`load_all`'s answer when the caller has already read it; the report shows
     the linked parameters, or the fitted ones before ``link`` has run.
     """
+    _require(work.fit_info, "fit")
     if state is None:
         state = load_all(work)
     return write_report(
@@ -562,6 +580,7 @@ __all__ = [
     "Workdir",
     "check_from_data",
     "check_to_data",
+    "discard",
     "fit_info",
     "load_all",
     "prepare",

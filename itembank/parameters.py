@@ -94,7 +94,7 @@ class ParameterTable:
         ids = [r.id for r in self.rows]
         if len(set(ids)) != len(ids):
             dups = sorted({i for i in ids if ids.count(i) > 1})
-            raise ParametersInvalid(f"duplicate item ids in the parameters: {', '.join(dups)}")
+            raise ParametersInvalid(f"identifiant(s) d'item en double : {', '.join(dups)}")
         self._index.update({r.id: r for r in self.rows})
 
     def __iter__(self) -> Iterator[ParameterRow]:
@@ -201,18 +201,20 @@ def write_parameters_csv(table: ParameterTable | Iterable[ParameterRow], path: P
             )
 
 
-def _float(row: Mapping[str, str], name: str, default: float | None, where: str) -> float:
+def _float(
+    row: Mapping[str, str], name: str, default: float | None, where: str, comma: bool = False
+) -> float:
     text = (row.get(name) or "").strip()
     if not text:
         if default is None:
-            raise ParametersInvalid(f"{where}: column {name!r} is empty")
+            raise ParametersInvalid(f"{where} : la colonne {name!r} est vide")
         return default
     try:
-        value = float(text)
+        value = float(text.replace(",", ".") if comma else text)
     except ValueError:
-        raise ParametersInvalid(f"{where}: {name}={text!r} is not a number") from None
+        raise ParametersInvalid(f"{where} : {name}={text!r} n'est pas un nombre") from None
     if not math.isfinite(value):
-        raise ParametersInvalid(f"{where}: {name}={text!r} is not finite")
+        raise ParametersInvalid(f"{where} : {name}={text!r} n'est pas un nombre fini")
     return value
 
 
@@ -227,50 +229,89 @@ def _flag(row: Mapping[str, str], name: str, where: str) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise ParametersInvalid(f"{where}: {name}={text!r} is not 0 or 1")
+    raise ParametersInvalid(f"{where} : {name}={text!r} ne vaut ni 0 ni 1")
 
 
 def read_parameters_csv(path: Path) -> ParameterTable:
     """Read a parameter CSV: the one reader of the format, for releases, the engine and calibration.
 
     Columns: ``id, model, a, b`` required; ``skill, theme`` (text, may be empty); ``c, d``
-    (empty or missing: 0 and 1); ``b1..bk`` (GRM/GPCM thresholds, GRM's strictly increasing to
-    4 decimals; ``b`` may then be empty and is their mean); optional ``provisional, pretest,
-    non_reader`` (0/1, also true/false, yes/no, oui/non, vrai/faux) and ``enemies`` (ids
-    separated by ``;``, ``,``, ``|`` or spaces). Raises :class:`ParametersInvalid` naming the
-    line and column at fault.
+    (empty or missing: 0 and 1; ``0 <= c < d <= 1``, ``c`` for 3PL and 4PL only, ``d`` for
+    4PL); ``b1..bk`` (GRM/GPCM thresholds, GRM's strictly increasing to 4 decimals; ``b`` may
+    then be empty and is their mean); optional
+    ``provisional, pretest, non_reader`` (0/1, also true/false, yes/no, oui/non, vrai/faux)
+    and ``enemies`` (ids separated by ``;``, ``,``, ``|`` or spaces). A file saved by a
+    spreadsheet reads the same: a byte-order mark is skipped, and a header with ``;`` between
+    its cells and no ``,`` (Excel in a French locale) means ``;``-separated cells with decimal
+    commas. Raises :class:`ParametersInvalid` naming the line and column at fault, or the empty
+    file.
     """
     path = Path(path)
     try:
-        with path.open(newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            first = f.readline()
+            if not first:
+                raise ParametersInvalid(f"{path} : fichier vide (pas même la ligne d'en-tête)")
+            comma = ";" in first and "," not in first
+            reader = csv.DictReader(itertools.chain([first], f), delimiter=";" if comma else ",")
             fields = [c.strip() for c in reader.fieldnames or []]
             reader.fieldnames = fields
             missing = [c for c in ("id", "model", "a", "b") if c not in fields]
             if missing:
-                raise ParametersInvalid(f"{path}: missing column(s) {', '.join(missing)}")
+                raise ParametersInvalid(
+                    f"{path} : colonne(s) manquante(s) : {', '.join(missing)} ; un CSV de "
+                    f"paramètres a au moins les colonnes id, model, a, b, celui-ci a "
+                    f"{', '.join(fields) or 'aucune colonne'}"
+                )
             threshold_cols = sorted(
                 (c for c in fields if c[:1] == "b" and c[1:].isdigit()), key=lambda c: int(c[1:])
             )
             rows = []
+            line_of: dict[str, int] = {}
             for n, raw in enumerate(reader, start=2):
-                where = f"{path}, line {n}"
+                where = f"{path}, ligne {n}"
                 item_id = (raw.get("id") or "").strip()
                 if not item_id:
-                    raise ParametersInvalid(f"{where}: empty id")
+                    raise ParametersInvalid(f"{where} : id vide")
+                if item_id in line_of:
+                    raise ParametersInvalid(
+                        f"{where} : l'item {item_id} a déjà ses paramètres ligne {line_of[item_id]}"
+                    )
+                line_of[item_id] = n
                 model = (raw.get("model") or "").strip().upper()
                 if model not in MODELS:
-                    raise ParametersInvalid(f"{where}: unknown model {model!r}")
+                    known = ", ".join(sorted(MODELS))
+                    raise ParametersInvalid(
+                        f"{where} : modèle inconnu {model!r} (modèles : {known})"
+                    )
                 filled = [c for c in threshold_cols if (raw.get(c) or "").strip()]
-                thresholds = tuple(_float(raw, c, None, where) for c in filled)
+                thresholds = tuple(_float(raw, c, None, where, comma) for c in filled)
                 if model in POLYTOMOUS and not thresholds:
-                    raise ParametersInvalid(f"{where}: a {model} item needs thresholds b1..bk")
+                    raise ParametersInvalid(f"{where} : un item {model} demande des seuils b1..bk")
                 if not thresholds_in_order(model, thresholds):
-                    raise ParametersInvalid(f"{where}: the GRM thresholds of {item_id} not ordered")
-                a = _float(raw, "a", None, where)
+                    raise ParametersInvalid(
+                        f"{where} : les seuils GRM de {item_id} ne croissent pas"
+                    )
+                a = _float(raw, "a", None, where, comma)
                 if a <= 0:
-                    raise ParametersInvalid(f"{where}: a={a} must be positive")
+                    raise ParametersInvalid(f"{where} : a={a} doit être positif")
                 mean_threshold = sum(thresholds) / len(thresholds) if thresholds else None
+                c = _float(raw, "c", 0.0, where, comma)
+                d = _float(raw, "d", 1.0, where, comma)
+                if not 0 <= c < d <= 1:
+                    raise ParametersInvalid(
+                        f"{where} : asymptotes c={c}, d={d} hors de 0 ≤ c < d ≤ 1"
+                    )
+                # the engine's models (placement.irt): only 3PL has c, only 4PL d as well
+                if model not in ("3PL", "4PL") and (c != 0 or d != 1):
+                    raise ParametersInvalid(
+                        f"{where} : un item {model} a c = 0 et d = 1 (lu : c={c}, d={d})"
+                        + (" ; 3PL ou 4PL pour des asymptotes" if model in ("1PL", "2PL") else "")
+                    )
+                if model == "3PL" and d != 1:
+                    raise ParametersInvalid(
+                        f"{where} : un item 3PL a d = 1 (lu : d={d}) ; 4PL pour une asymptote haute"
+                    )
                 rows.append(
                     ParameterRow(
                         id=item_id,
@@ -278,9 +319,9 @@ def read_parameters_csv(path: Path) -> ParameterTable:
                         theme=(raw.get("theme") or "").strip(),
                         model=model,
                         a=a,
-                        b=_float(raw, "b", mean_threshold, where),
-                        c=_float(raw, "c", 0.0, where),
-                        d=_float(raw, "d", 1.0, where),
+                        b=_float(raw, "b", mean_threshold, where, comma),
+                        c=c,
+                        d=d,
                         thresholds=thresholds if model in POLYTOMOUS else (),
                         provisional=_flag(raw, "provisional", where),
                         pretest=_flag(raw, "pretest", where),
@@ -293,9 +334,9 @@ def read_parameters_csv(path: Path) -> ParameterTable:
                     )
                 )
     except OSError as exc:
-        raise ParametersInvalid(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise ParametersInvalid(f"{path} : lecture impossible ({exc.strerror or exc})") from exc
     except (csv.Error, UnicodeDecodeError) as exc:
-        raise ParametersInvalid(f"{path}: not a UTF-8 CSV file: {exc}") from exc
+        raise ParametersInvalid(f"{path} : pas un fichier CSV en UTF-8 ({exc})") from exc
     return ParameterTable(tuple(rows))
 
 

@@ -129,23 +129,29 @@ class BankSource:
     exposure: dict[str, Any] | None = None
 
 
-def load_bank(spec: str | Path) -> BankSource:
+def load_bank(spec: str | Path, root: str | Path | None = None) -> BankSource:
     """A pool from a CSV parameter table, a release directory or a release version.
 
     ``spec`` ending in ``.csv`` is read with :func:`pool_from_csv`; a directory is a release
     directory; ``latest`` is the newest release; anything else is a version passed to
-    ``itembank.load_release``.
+    ``itembank.load_release``. ``root`` is the releases' folder of ``latest`` and of a version
+    (default: itembank's).
     """
     path = Path(spec)
     if path.suffix.lower() == ".csv":
         return BankSource(pool_from_csv(path), version=path.stem)
+    if len(path.parts) > 1 and not path.is_dir():
+        # a path, not a version number: say that the folder is missing, not that the
+        # whole path is a malformed version
+        raise InvalidBank(f"{spec} : dossier introuvable (un dossier de version, ou un CSV)")
     try:
         if path.is_dir():
             release = itembank.load_release(path.name, root=path.parent)
         else:
-            release = itembank.load_release(None if str(spec) == "latest" else str(spec))
+            version = None if str(spec) == "latest" else str(spec)
+            release = itembank.load_release(version, Path(root) if root is not None else None)
     except (ItemBankError, OSError) as exc:
-        raise InvalidBank(f"cannot load bank release {str(spec)!r}: {exc}") from None
+        raise InvalidBank(f"version de banque {str(spec)!r} illisible : {exc}") from None
     return BankSource(
         pool_from_release(release),
         version=str(release.version),

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -259,6 +260,7 @@ def _first_repeat(person: IntArray, item: IntArray) -> tuple[int, int] | None:
 def read_responses(path: str | Path) -> ResponseFile:
     """Read a responses file; every problem is one :class:`InvalidResponses` naming the line.
 
+    A file saved by Excel in French (``;`` between cells, a byte-order mark) reads the same.
     Refused: a missing or unreadable file, text that is not UTF-8, missing columns (with the
     old name to rename when there is one), an empty person or item id, a score that is not a
     whole number ≥ 0, a person in two groups, a person answering the same item twice (both
@@ -280,7 +282,12 @@ def read_responses(path: str | Path) -> ResponseFile:
     pending = 0
     try:
         with Path(path).open(newline="", encoding="utf-8") as handle:
-            reader = csv.reader(handle)
+            first = handle.readline()
+            # Excel in a French locale separates cells with ';' (scores like 2,0 read anyway)
+            delimiter = ";" if ";" in first and "," not in first else ","
+            reader = csv.reader(
+                itertools.chain([first] if first else [], handle), delimiter=delimiter
+            )
             raw = next(reader, None)
             if raw is None:
                 raise InvalidResponses(name, "fichier vide (pas même la ligne d'en-tête)")

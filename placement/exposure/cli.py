@@ -49,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.examinees < 10 or args.iterations < 1:
             raise PlacementError("--examinees doit valoir au moins 10 et --iterations au moins 1")
+        if args.target is not None and not 0 < args.target <= 1:
+            raise PlacementError(f"--target doit être dans ]0, 1] (reçu {args.target})")
         if not args.out and not args.publish:
             raise PlacementError("dites où vont les paramètres : --out FICHIER ou --publish")
         spec = None if args.bank == "latest" else args.bank
@@ -84,6 +86,16 @@ def run(args: argparse.Namespace) -> int:
                 f"{labels[name]} : {len(block['parameters'])} items contrôlés, exposition max. "
                 f"{block['max_exposure']:.3f} (cible {exposure['target']})"
             )
+            floor = block.get("mean_usage_floor") or 0.0
+            if block["max_exposure"] > exposure["target"] and floor > exposure["target"]:
+                # no parameter can help: the sections give most of their items to everyone
+                print(
+                    f"attention : {labels[name]} : cible {exposure['target']} hors d'atteinte sur "
+                    f"cette banque : une de ses sections donne à chaque candidat "
+                    f"{round(min(floor, 1.0) * 100)} % de ses items en moyenne ; il faut plus "
+                    "d'items (itembank stats dit combien) ou des sections plus courtes",
+                    file=sys.stderr,
+                )
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text, encoding="utf-8")

@@ -61,6 +61,21 @@ def _label(skill: str) -> str:
     return skill or "(sans compétence)"
 
 
+def _case_hint(labels: list[str], base: Rules, present: list[str]) -> str:
+    """A hint for skill labels that are a known skill in other case or with spaces (``co``)."""
+    pairs = [
+        (s, s.strip().upper())
+        for s in labels
+        if s.strip().upper() in base.cut_scores and s.strip().upper() not in present
+    ]
+    if not pairs:
+        return ""
+    written = ", ".join(f"« {s} »" for s, _ in pairs)
+    meant = ", ".join(f"« {k} »" for _, k in pairs)
+    verb = "est-il" if len(pairs) == 1 else "sont-ils"
+    return f" ; {written} {verb} {meant} ? (la colonne skill distingue les majuscules)"
+
+
 def _operational_counts(pool: Pool) -> dict[str, int]:
     """Operational (non-pretest) items per skill, in order of first appearance."""
     counts: dict[str, int] = {}
@@ -104,7 +119,8 @@ def rules_for_pool(
     base = base or default_rules()
     if items is not None and items < 1:
         raise InvalidRules(f"--items doit valoir au moins 1 (reçu {items})")
-    counts = {s: n for s, n in _operational_counts(pool).items() if n > 0}
+    all_counts = _operational_counts(pool)
+    counts = {s: n for s, n in all_counts.items() if n > 0}
     if not counts:
         raise BlueprintUnsatisfiable(
             "la banque n'a aucun item opérationnel (tous sont en prétest) : rien à simuler"
@@ -113,6 +129,13 @@ def rules_for_pool(
     order = [s.skill for s in base.sections if s.skill in counts]
     order += [s for s in counts if s not in known]
     notes: list[str] = []
+    for skill, n in all_counts.items():
+        if n == 0:  # pretest items only: no section, said rather than left out quietly
+            pretest = sum(1 for s in pool.skills if s == skill)
+            notes.append(
+                f"compétence {_label(skill)} : aucun item opérationnel ({pretest} en prétest) : "
+                "pas de section, elle n'est pas simulée"
+            )
     sections = []
     for skill in order:
         have = counts[skill]
@@ -177,6 +200,7 @@ def rules_for_pool(
                 if "" in missing_cuts
                 else ""
             )
+            + _case_hint(missing_cuts, base, order)
         )
     adapted = (tuple(sections), own, themes, stopping) != (
         base.sections,

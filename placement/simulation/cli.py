@@ -27,6 +27,9 @@ from placement.irt import Pool
 from placement.responses import write_responses
 from placement.rules import blueprint_gaps, load_rules, rules_for_pool
 
+#: Simulated candidates when neither --examinees nor --thetas says how many.
+DEFAULT_EXAMINEES = 1000
+
 
 def register(subparsers: Any) -> None:
     """Add the ``simulate`` sub-command."""
@@ -41,7 +44,17 @@ def register(subparsers: Any) -> None:
         required=True,
         help="un CSV de paramètres, un dossier de version ou un numéro de version",
     )
-    p.add_argument("--examinees", type=int, default=1000, help="nombre de candidats simulés")
+    p.add_argument(
+        "--examinees",
+        type=int,
+        help="nombre de candidats simulés (défaut : 1000, ou un par θ de --thetas)",
+    )
+    p.add_argument(
+        "--releases-root",
+        type=Path,
+        help="dossier des versions, pour 'latest' et un numéro de version (celui d'itembank par "
+        "défaut)",
+    )
     p.add_argument("--seed", type=int, default=0, help="graine de toute la simulation")
     p.add_argument(
         "--rules",
@@ -73,23 +86,29 @@ def register(subparsers: Any) -> None:
 
 def _read_thetas(path: Path, skills: list[str]) -> dict[str, np.ndarray]:
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.DictReader(handle))
     except OSError as exc:
-        raise PlacementError(f"cannot read {path}: {exc.strerror}") from None
+        raise PlacementError(f"{path} : lecture impossible ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise PlacementError(f"{path} : le texte n'est pas en UTF-8") from None
     if not rows:
-        raise PlacementError(f"{path}: no rows")
+        raise PlacementError(f"{path} : aucune ligne de θ")
     out = {}
     for s in skills:
         column = s if s in rows[0] else "theta" if "theta" in rows[0] else None
         if column is None:
-            raise PlacementError(f"{path}: no column {s!r} (nor 'theta')")
-        try:
-            out[s] = np.array([float(r[column]) for r in rows])
-        except ValueError:
-            raise PlacementError(
-                f"{path}: column {column!r} holds a value that is not a number"
-            ) from None
+            raise PlacementError(f"{path} : ni colonne {s!r} ni colonne 'theta'")
+        values = []
+        for line, row in enumerate(rows, start=2):
+            text = (row[column] or "").strip()
+            try:
+                values.append(float(text))
+            except ValueError:
+                raise PlacementError(
+                    f"{path}, ligne {line} : colonne {column!r} : {text!r} n'est pas un nombre"
+                ) from None
+        out[s] = np.array(values)
     return out
 
 
@@ -184,11 +203,19 @@ def run(args: argparse.Namespace) -> int:
     from placement.simulation import simulate, sympson_hetter_parameters
 
     try:
-        if args.examinees < 1:
+        if args.examinees is not None and args.examinees < 1:
             raise PlacementError("--examinees doit valoir au moins 1")
         if args.seed < 0:
             raise PlacementError("--seed doit être ≥ 0")
-        bank = load_bank(args.bank)
+        if not 0 <= args.non_reader_share <= 1:
+            raise PlacementError(
+                f"--non-reader-share doit être entre 0 et 1 (reçu {args.non_reader_share})"
+            )
+        if args.exposure_target is not None and not 0 < args.exposure_target <= 1:
+            raise PlacementError(
+                f"--exposure-target doit être dans ]0, 1] (reçu {args.exposure_target})"
+            )
+        bank = load_bank(args.bank, args.releases_root)
         rules, notes = _rules(args, bank.pool)
         for note in notes:
             print(f"note : {note}", file=sys.stderr)
@@ -218,13 +245,24 @@ def run(args: argparse.Namespace) -> int:
         if args.exposure_target is not None:
             parameters = sympson_hetter_parameters(
                 bank.pool, rules, target=args.exposure_target,
-                n_examinees=min(args.examinees, 500), seed=args.seed,
+                n_examinees=min(args.examinees or DEFAULT_EXAMINEES, 500), seed=args.seed,
                 progress=not args.no_progress, **options,
             )  # fmt: skip
             rules = rules.with_changes(exposure=Exposure(rules.exposure.randomesque_k, parameters))
         thetas = _read_thetas(args.thetas, list(rules.skills)) if args.thetas else None
+        n_examinees = args.examinees or DEFAULT_EXAMINEES
+        if thetas is not None:
+            # the file's candidates are the simulation's: one per row
+            given = len(next(iter(thetas.values())))
+            if args.examinees is not None and args.examinees != given:
+                print(
+                    f"note : --thetas donne {given} candidats : --examinees {args.examinees} "
+                    "n'est pas suivi",
+                    file=sys.stderr,
+                )
+            n_examinees = given
         result = simulate(
-            bank.pool, rules, args.examinees, args.seed, thetas,
+            bank.pool, rules, n_examinees, args.seed, thetas,
             progress=not args.no_progress, **options,
         )  # fmt: skip
     except PlacementError as exc:
@@ -246,7 +284,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"items par test : moyenne {_fmt(s['mean_items'])}, p95 {_fmt(s['items_p95'])}")
     for skill in rules.skills:
         print(
-            f"  {skill} : items {_fmt(s['mean_items_by_skill'][skill])}"
+            f"  {skill or '(sans compétence)'} : items {_fmt(s['mean_items_by_skill'][skill])}"
             f"  rmse {_fmt(s['rmse'][skill])}  biais {_fmt(s['bias'][skill])}"
             f"  justesse A1 {_fmt(s['classification_accuracy'][skill].get('A1'))}"
         )

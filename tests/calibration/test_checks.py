@@ -107,7 +107,9 @@ def test_the_engine_simulation_runs_the_non_reader_path_from_the_csv_alone(tmp_p
     # without the column the same bank has no non-reader path: said, not failed
     bare = write_parameters(co.with_values(non_reader=np.zeros(40, dtype=bool)), tmp_path / "b.csv")
     sim = compare_with_engine(bare, bare, n_candidates=30, seed=3, progress=False)
-    assert "for non-readers" in sim["non_reader"]["skipped"]
+    assert sim["non_reader"]["skipped"] == (
+        "section CO : au moins 8 items marqués non_reader, la banque en a 0"
+    )
 
 
 def test_benjamini_hochberg_rejects_the_step_up_set():

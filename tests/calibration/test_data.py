@@ -151,11 +151,13 @@ def test_unknown_item_ids_are_all_named(tmp_path, table):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("id,model,a\nX,2PL,1\n", "missing column(s) b"),
-        ("id,model,a,b\nX,5PL,1,0\n", "unknown model '5PL'"),
-        ("id,model,a,b\nX,2PL,-1,0\n", "a=-1.0 must be positive"),
-        ("id,model,a,b,b1,b2\nX,GRM,1,,1,0\n", "thresholds of X not ordered"),
-        ("id,model,a,b\nX,2PL,1,0\nX,2PL,1,0\n", "duplicate item ids in the parameters: X"),
+        ("id,model,a\nX,2PL,1\n", "colonne(s) manquante(s) : b"),
+        ("id,model,a,b\nX,5PL,1,0\n", "modèle inconnu '5PL'"),
+        ("id,model,a,b\nX,2PL,-1,0\n", "a=-1.0 doit être positif"),
+        ("id,model,a,b,b1,b2\nX,GRM,1,,1,0\n", "seuils GRM de X ne croissent pas"),
+        ("id,model,a,b\nX,2PL,1,0\nX,2PL,1,0\n", "l'item X a déjà ses paramètres ligne 2"),
+        ("id,model,a,b\n", "aucun item"),
+        ("id,model,a,b,c\nX,3PL,1,0,1.5\n", "ligne 2 : asymptotes c=1.5, d=1.0 hors de"),
     ],
 )
 def test_malformed_parameter_csv_is_refused(tmp_path, text, message):

@@ -152,7 +152,16 @@ def test_export_of_an_empty_or_missing_database_is_a_clear_error(tmp_path, capsy
         ]
     )
     assert status == 2
-    assert "calibration : erreur : lecture des réponses de " in capsys.readouterr().err
+    assert "calibration : erreur : base SQLite introuvable : " in capsys.readouterr().err
+
+
+def test_exporting_from_a_mistyped_sqlite_path_creates_nothing(tmp_path):
+    """A read-only export must not leave an empty database (and its folders) at a typo."""
+    missing = tmp_path / "instanse" / "placement.db"
+    with pytest.raises(ExportError, match=f"base SQLite introuvable : {missing}"):
+        export_responses(f"sqlite:///{missing}", tmp_path / "r.csv")
+    assert not missing.parent.exists()
+    assert not (tmp_path / "r.csv").exists()
 
 
 @pytest.mark.postgres
@@ -190,3 +199,16 @@ def test_an_export_that_cannot_be_written_is_one_line(tmp_path, capsys):
     assert err.startswith("calibration : erreur : ")
     assert err.count("\n") == 1
     assert str(blocker) in err
+
+
+def test_exporting_from_a_database_that_is_not_the_platforms_says_so(tmp_path, capsys):
+    import sqlite3
+
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()
+    assert (
+        main(["export", "--database", f"sqlite:///{other}", "--out", str(tmp_path / "r.csv")]) == 2
+    )
+    err = capsys.readouterr().err
+    assert "n'est pas une base de la plateforme (pas de table test_session" in err
+    assert "no such table" not in err

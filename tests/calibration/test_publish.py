@@ -97,3 +97,37 @@ def test_published_release_keeps_the_reason_and_loads_in_the_engine(calibrated):
     fitted = [r for r in loaded.parameters if r.id in set(read_parameters(work.fitted).ids)]
     assert any(not r.provisional for r in fitted)
     assert isinstance(loaded.root, Path)
+
+
+def test_publishing_parameters_of_other_items_is_refused_in_french(bank_release, tmp_path):
+    """A calibration of one's own CSV bank published onto a release whose items it does not
+    have: both sides named, shortly, before the item bank is asked."""
+    import itembank
+    from calibration.data import write_parameters
+    from calibration.errors import InputError
+    from calibration.synthetic import random_bank
+
+    rng = np.random.default_rng(3)
+    bank = random_bank(30, rng, prefix="CE")
+    bank = bank.with_values(ids=tuple(f"lecture-{i:02d}" for i in range(30)))
+    data = simulate_cat(bank, rng.normal(size=600), rng, test_length=10, randomesque=5)
+    work = Workdir(tmp_path / "w")
+    csv = write_parameters(bank, tmp_path / "bank.csv")
+    prepare(work, responses=write_responses(data, bank, tmp_path / "r.csv"), parameters=csv)
+    step_fit(work, progress=False)
+    step_link(work)
+    step_check(work)
+    before = itembank.list_releases(bank_release.root.parent)
+    with pytest.raises(InputError) as excinfo:
+        publish(
+            work,
+            release=bank_release.version,
+            releases_root=bank_release.root.parent,
+            override_reason="essai",
+        )
+    message = str(excinfo.value)
+    assert f"ne sont pas ceux des items de la version {bank_release.version}" in message
+    assert "30 item(s) absent(s) de la version : lecture-00, lecture-01" in message
+    assert "no parameters for" not in message
+    assert len(message) < 600
+    assert itembank.list_releases(bank_release.root.parent) == before

@@ -39,22 +39,30 @@ def test_a_parameter_csv_becomes_a_pool(write_csv) -> None:
 @pytest.mark.parametrize(
     ("edit", "error", "message"),
     [
-        (lambda t: t.replace(",1.2,-0.5,", ",abc,-0.5,"), InvalidBank, "line 2: a='abc' is not"),
+        (
+            lambda t: t.replace(",1.2,-0.5,", ",abc,-0.5,"),
+            InvalidBank,
+            "ligne 2 : a='abc' n'est pas",
+        ),
         (
             lambda t: t.replace("id,skill,theme,", "ident,skill,theme,"),
             InvalidBank,
-            "missing column",
+            "colonne\\(s\\) manquante",
         ),
-        (lambda t: t.replace(",0.9,0.3,", ",-0.9,0.3,"), InvalidBank, "line 3: a=-0.9 must be"),
-        (lambda t: t.replace("GPCM,0.8,,,,-0.5,0.4", "GPCM,0.8,,,,,"), InvalidBank, "thresholds"),
-        (lambda t: t.replace("2PL,0.9", "9PL,0.9"), InvalidBank, "line 3: unknown model '9PL'"),
+        (lambda t: t.replace(",0.9,0.3,", ",-0.9,0.3,"), InvalidBank, "ligne 3 : a=-0.9 doit être"),
+        (lambda t: t.replace("GPCM,0.8,,,,-0.5,0.4", "GPCM,0.8,,,,,"), InvalidBank, "seuils"),
+        (lambda t: t.replace("2PL,0.9", "9PL,0.9"), InvalidBank, "ligne 3 : modèle inconnu '9PL'"),
         (
             lambda t: t.replace(",0,CO-002,1", ",maybe,CO-002,1"),
             InvalidBank,
-            "'maybe' is not 0 or 1",
+            "'maybe' ne vaut ni 0 ni 1",
         ),
         (lambda t: t.splitlines()[0] + "\n", InvalidPool, "empty"),
-        (lambda t: t.replace(",0.9,0.3,", ",nan,0.3,"), InvalidBank, "a='nan' is not finite"),
+        (
+            lambda t: t.replace(",0.9,0.3,", ",nan,0.3,"),
+            InvalidBank,
+            "a='nan' n'est pas un nombre fini",
+        ),
     ],
 )
 def test_bad_csv_is_refused_with_line_and_column(write_csv, edit, error, message) -> None:
@@ -63,7 +71,7 @@ def test_bad_csv_is_refused_with_line_and_column(write_csv, edit, error, message
 
 
 def test_missing_file_is_a_clear_error(tmp_path) -> None:
-    with pytest.raises(InvalidBank, match="cannot read"):
+    with pytest.raises(InvalidBank, match="lecture impossible"):
         pool_from_csv(tmp_path / "none.csv")
 
 
@@ -236,5 +244,5 @@ def test_load_bank_reads_the_newest_bundled_release_as_latest() -> None:
 
 
 def test_load_bank_refuses_an_unknown_version_clearly() -> None:
-    with pytest.raises(InvalidBank, match=r"cannot load bank release '1999\.01\.0'"):
+    with pytest.raises(InvalidBank, match=r"version de banque '1999\.01\.0' illisible"):
         load_bank("1999.01.0")

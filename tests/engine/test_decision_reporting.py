@@ -141,3 +141,36 @@ def test_fitted_parameters_lower_the_highest_exposure() -> None:
 def test_exposure_refuses_bad_input(argv: list[str], message: str, capsys) -> None:
     assert _run(exposure_cli, ["exposure", *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_an_exposure_target_the_bank_cannot_reach_is_said(tmp_path: Path, capsys) -> None:
+    """A bank with fewer items than its sections give leaves every item above the target: the
+    command says so instead of reporting 'items contrôlés' as if the control worked."""
+    root, _rules = testbank.publish(tmp_path / "bank")
+    rules_file = tmp_path / "rules.yaml"
+    data = yaml.safe_load(Path("placement/rules/cir.yaml").read_text(encoding="utf-8"))
+    for section in data["sections"] + data.get("non_reader_sections", []):
+        section["min_items"], section["max_items"] = 2, 3
+    data["themes"]["min_items"] = 0
+    rules_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "exposure.json"
+    code = _run(
+        exposure_cli,
+        ["exposure", "--bank", str(root / testbank.VERSION), "--rules", str(rules_file),
+         "--examinees", "30", "--iterations", "2", "--out", str(out), "--no-progress"],
+    )  # fmt: skip
+    assert code == 0
+    readers = json.loads(out.read_text(encoding="utf-8"))["readers"]
+    assert readers["max_exposure"] > 0.25
+    printed = capsys.readouterr()
+    assert "attention : lecteurs : cible 0.25 hors d'atteinte sur cette banque" in printed.err
+
+
+def test_an_exposure_target_out_of_range_is_one_french_line(tmp_path: Path, capsys) -> None:
+    code = _run(
+        exposure_cli,
+        ["exposure", "--bank", "latest", "--target", "0", "--out", str(tmp_path / "e.json")],
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "placement exposure : --target doit être dans ]0, 1] (reçu 0.0)" in err

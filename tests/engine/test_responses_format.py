@@ -102,3 +102,20 @@ def test_blank_lines_are_skipped_and_lines_still_counted(tmp_path: Path) -> None
     assert back.persons == ("p", "q")
     assert back.person_codes.tolist() == [0, 1, 1]
     assert back.item_codes.tolist() == [0, 0, 1]
+
+
+def test_a_file_saved_by_excel_in_french_reads_like_the_plain_one(tmp_path: Path) -> None:
+    """Excel in a French locale writes a byte-order mark, ``;`` between cells, CRLF."""
+    plain = tmp_path / "plain.csv"
+    plain.write_text("person_id,item_id,score\nS1,CO-001,1\nS1,EO-002,2\n", encoding="utf-8")
+    excel = tmp_path / "excel.csv"
+    excel.write_text(
+        "person_id;item_id;score\r\nS1;CO-001;1\r\nS1;EO-002;2,0\r\n", encoding="utf-8-sig"
+    )
+    a, b = read_responses(plain), read_responses(excel)
+    assert (b.person_ids, b.item_ids, b.scores, b.lines) == (
+        a.person_ids,
+        a.item_ids,
+        a.scores,
+        a.lines,
+    )

@@ -91,6 +91,30 @@ def test_a_pool_of_pretest_items_only_is_refused() -> None:
         rules_for_pool(pool)
 
 
+def test_a_skill_of_pretest_items_only_is_said_to_get_no_section() -> None:
+    pool = make_pool({"CE": 30, "EE": 0}, seed=5, pretest=3)
+    rules, notes = rules_for_pool(pool)
+    assert [s.skill for s in rules.sections] == ["CE"]
+    assert (
+        "compétence EE : aucun item opérationnel (3 en prétest) : pas de section, elle n'est pas "
+        "simulée" in notes
+    )
+
+
+def test_a_skill_written_in_lower_case_is_pointed_at_the_cir_skill() -> None:
+    pool = make_pool({"CE": 30}, seed=6)
+    lower = Pool.create(
+        list(pool.ids),
+        a=list(pool.a),
+        b=list(pool.b),
+        models=list(pool.models),
+        skills=["ce"] * len(pool),
+        themes=list(pool.themes),
+    )
+    _, notes = rules_for_pool(lower)
+    assert any("« ce » est-il « CE » ?" in n for n in notes), notes
+
+
 def test_a_bank_that_fills_the_blueprint_keeps_the_rules_version() -> None:
     """A release's exposure control is fitted for a rules version: a bank the rules fit as they
     are keeps that version (so the fit still applies); one they were adapted to says how."""

@@ -105,6 +105,10 @@ def test_simulate_with_true_thetas_from_a_csv(small_bank, tmp_path) -> None:
         (["--examinees", "0"], "--examinees"),
         (["--rules", "/nonexistent/rules.yaml"], "cannot read rules"),
         (["--policy", "cir-1999"], "unknown policy"),
+        (["--non-reader-share", "2"], "--non-reader-share doit être entre 0 et 1 (reçu 2.0)"),
+        (["--exposure-target", "0"], "--exposure-target doit être dans ]0, 1] (reçu 0.0)"),
+        (["--thetas", "/nonexistent/t.csv"], "/nonexistent/t.csv : lecture impossible"),
+        (["--bank", "/nonexistent/2026.12.0"], "/nonexistent/2026.12.0 : dossier introuvable"),
     ],
 )
 def test_bad_input_is_a_clear_message_and_exit_code_2(
@@ -116,11 +120,29 @@ def test_bad_input_is_a_clear_message_and_exit_code_2(
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "t.csv : aucune ligne"),
+        ("X\n0.5\n", "t.csv : ni colonne 'CO' ni colonne 'theta'"),
+        ("theta\nabc\n", "t.csv, ligne 2 : colonne 'theta' : 'abc' n'est pas un nombre"),
+    ],
+)
+def test_a_bad_thetas_file_is_said_in_french(small_bank, tmp_path, capsys, text, message) -> None:
+    thetas = tmp_path / "t.csv"
+    thetas.write_text(text, encoding="utf-8")
+    code = _run(["simulate", "--bank", str(small_bank), "--out", str(tmp_path / "o"),
+                 "--no-progress", "--no-plots", "--examinees", "3",
+                 "--thetas", str(thetas)])  # fmt: skip
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
 def test_a_bad_bank_csv_is_refused(tmp_path, capsys) -> None:
     bank = tmp_path / "bank.csv"
     bank.write_text("id,skill,theme,model,a,b\nX,CE,vie pratique,2PL,-1,0\n", encoding="utf-8")
     assert _run(["simulate", "--bank", str(bank), "--out", str(tmp_path / "o")]) == 2
-    assert "line 2: a=-1.0 must be positive" in capsys.readouterr().err
+    assert "ligne 2 : a=-1.0 doit être positif" in capsys.readouterr().err
 
 
 @pytest.mark.slow
@@ -220,3 +242,40 @@ def test_non_readers_on_a_bank_without_their_items_is_a_clear_refusal(small_bank
     assert code == 2
     err = capsys.readouterr().err.splitlines()[-1]
     assert "aucune section pour les non-lecteurs : les règles les testent en CO, EO" in err
+
+
+def test_a_bank_without_a_skill_column_prints_its_section_by_name(tmp_path, capsys) -> None:
+    bank = tmp_path / "bank.csv"
+    rows = [f"I-{i},2PL,{0.8 + i % 5 / 5},{(i - 15) / 8}" for i in range(30)]
+    bank.write_text("id,model,a,b\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    code = _run(["simulate", "--bank", str(bank), "--examinees", "5", "--out",
+                 str(tmp_path / "o"), "--no-progress", "--no-plots"])  # fmt: skip
+    assert code == 0
+    assert "\n  (sans compétence) : items 8.000" in capsys.readouterr().out
+
+
+def test_thetas_set_the_number_of_candidates_and_say_so(small_bank, tmp_path, capsys) -> None:
+    thetas = tmp_path / "t.csv"
+    thetas.write_text("theta\n-1\n0\n1\n", encoding="utf-8")
+    out = tmp_path / "o"
+    code = _run(["simulate", "--bank", str(small_bank), "--out", str(out), "--no-progress",
+                 "--no-plots", "--examinees", "100", "--thetas", str(thetas)])  # fmt: skip
+    assert code == 0
+    assert "--thetas donne 3 candidats : --examinees 100 n'est pas suivi" in capsys.readouterr().err
+    assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["n_examinees"] == 3
+
+
+def test_a_release_of_another_releases_folder_is_simulated(tmp_path, capsys) -> None:
+    """`--releases-root` as in `calibration`: `latest` and a version are read there, not among
+    the bundled releases (which would be simulated instead, under the same kind of name)."""
+    import itembank
+
+    root = tmp_path / "releases"
+    bank = Path(__file__).resolve().parents[2] / "itembank" / "bank"
+    itembank.publish_release(bank, root=root, version="2026.1.0", skip_invalid=True)
+    for spec in ("latest", "2026.1.0"):
+        code = _run(["simulate", "--bank", spec, "--releases-root", str(root),
+                     "--examinees", "3", "--out", str(tmp_path / spec),
+                     "--no-progress", "--no-plots"])  # fmt: skip
+        assert code == 0
+        assert capsys.readouterr().out.startswith("banque 2026.1.0,")

@@ -94,22 +94,36 @@ def test_csv_round_trip(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("id,model,a\nCO-001,2PL,1\n", "missing column(s) b"),
-        ("id,model,a,b\nCO-001,5PL,1,0\n", "line 2: unknown model '5PL'"),
-        ("id,model,a,b\n,2PL,1,0\n", "line 2: empty id"),
-        ("id,model,a,b\nCO-001,2PL,nan,0\n", "line 2: a='nan' is not finite"),
-        ("id,model,a,b,b1,b2\nEO-001,GRM,1,,1,0\n", "the GRM thresholds of EO-001 not ordered"),
-        ("id,model,a,b,b1,b2\nEO-001,GRM,1,,0.5,0.5\n", "the GRM thresholds of EO-001 not ordered"),
+        ("id,model,a\nCO-001,2PL,1\n", "colonne(s) manquante(s) : b"),
+        ("id,model,a,b\nCO-001,5PL,1,0\n",
+         "ligne 2 : modèle inconnu '5PL' (modèles : 1PL, 2PL, 3PL, 4PL, GPCM, GRM)"),
+        ("id,model,a,b\n,2PL,1,0\n", "ligne 2 : id vide"),
+        ("id,model,a,b\nCO-001,2PL,nan,0\n", "ligne 2 : a='nan' n'est pas un nombre fini"),
+        ("id,model,a,b,b1,b2\nEO-001,GRM,1,,1,0\n", "les seuils GRM de EO-001 ne croissent pas"),
+        ("id,model,a,b,b1,b2\nEO-001,GRM,1,,0.5,0.5\n",
+         "les seuils GRM de EO-001 ne croissent pas"),
         ("id,model,a,b,b1,b2\nEO-001,GRM,1,,0.5,0.50004\n",
-         "the GRM thresholds of EO-001 not ordered"),
+         "les seuils GRM de EO-001 ne croissent pas"),
         ("id,model,a,b,non_reader\nCO-001,2PL,1,0,peut-être\n",
-         "non_reader='peut-être' is not 0 or 1"),
-        ("id,model,a,b\nCO-001,2PL,un,0\n", "line 2: a='un' is not a number"),
-        ("id,model,a,b\nCO-001,2PL,-1,0\n", "line 2: a=-1.0 must be positive"),
-        ("id,model,a,b,b1\nEO-001,GRM,1,0,\n", "line 2: a GRM item needs thresholds b1..bk"),
+         "non_reader='peut-être' ne vaut ni 0 ni 1"),
+        ("id,model,a,b\nCO-001,2PL,un,0\n", "ligne 2 : a='un' n'est pas un nombre"),
+        ("id,model,a,b\nCO-001,2PL,-1,0\n", "ligne 2 : a=-1.0 doit être positif"),
+        ("id,model,a,b,b1\nEO-001,GRM,1,0,\n", "ligne 2 : un item GRM demande des seuils b1..bk"),
         ("id,model,a,b\nCO-001,2PL,1,0\nCO-001,2PL,1,0\n",
-         "duplicate item ids in the parameters: CO-001"),
-        ("id,model,a,b,provisional\nCO-001,2PL,1,0,oui?\n", "provisional='oui?' is not 0 or 1"),
+         "ligne 3 : l'item CO-001 a déjà ses paramètres ligne 2"),
+        ("id,model,a,b,provisional\nCO-001,2PL,1,0,oui?\n", "provisional='oui?' ne vaut ni 0 ni 1"),
+        ("id,model,a,b,c\nCO-001,3PL,1,0,1.5\n",
+         "ligne 2 : asymptotes c=1.5, d=1.0 hors de 0 ≤ c < d ≤ 1"),
+        ("id,model,a,b,c\nCO-001,3PL,1,0,-0.2\n",
+         "ligne 2 : asymptotes c=-0.2, d=1.0 hors de 0 ≤ c < d ≤ 1"),
+        ("id,model,a,b,c,d\nCO-001,4PL,1,0,0.3,0.2\n",
+         "ligne 2 : asymptotes c=0.3, d=0.2 hors de 0 ≤ c < d ≤ 1"),
+        ("id,model,a,b,c\nCO-001,2PL,1,0,0.2\n",
+         "ligne 2 : un item 2PL a c = 0 et d = 1 (lu : c=0.2, d=1.0) ; 3PL ou 4PL pour des"),
+        ("id,model,a,b,c,d\nCO-001,3PL,1,0,0.2,0.9\n",
+         "ligne 2 : un item 3PL a d = 1 (lu : d=0.9) ; 4PL pour une asymptote haute"),
+        ("id,model,a,b,c,b1,b2\nEO-001,GRM,1,,0.1,-1,1\n",
+         "ligne 2 : un item GRM a c = 0 et d = 1 (lu : c=0.1, d=1.0)"),
     ],
 )  # fmt: skip
 def test_bad_csv_is_refused_with_its_line(tmp_path: Path, text: str, message: str) -> None:
@@ -164,3 +178,44 @@ def test_one_reader_for_every_bank_of_ones_own(tmp_path: Path) -> None:
         (r.id, r.enemies, r.non_reader, r.pretest) for r in table
     ]
     assert all(r.same_values(table[r.id]) for r in back)
+
+
+def test_a_csv_saved_by_excel_reads_like_the_plain_one(tmp_path: Path) -> None:
+    """Excel writes a byte-order mark, and in French ``;`` between cells and ``,`` in numbers."""
+    plain = tmp_path / "plain.csv"
+    plain.write_text(
+        "id,skill,theme,model,a,b,c,d,b1,b2\n"
+        "CO-001,CO,vie pratique,3PL,1.25,-0.5,0.2,,,\n"
+        "EO-001,EO,vie publique,GRM,0.9,,,,-0.75,0.5\n"
+    )
+    bom = tmp_path / "bom.csv"
+    bom.write_text(plain.read_text(), encoding="utf-8-sig")
+    excel = tmp_path / "excel.csv"
+    excel.write_text(
+        "id;skill;theme;model;a;b;c;d;b1;b2\r\n"
+        "CO-001;CO;vie pratique;3PL;1,25;-0,5;0,2;;;\r\n"
+        "EO-001;EO;vie publique;GRM;0,9;;;;-0,75;0,5\r\n",
+        encoding="utf-8-sig",
+    )
+    expected = read_parameters_csv(plain)
+    assert expected["CO-001"].a == 1.25
+    assert read_parameters_csv(bom) == expected
+    assert read_parameters_csv(excel) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "fichier vide"),
+        ("\ufeff", "fichier vide"),
+        ("id;model;a;b\nCO-001;2PL;1,2.5;0\n", "ligne 2 : a='1,2.5' n'est pas un nombre"),
+    ],
+)
+def test_an_empty_file_or_a_bad_number_of_an_excel_file_is_named(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ParametersInvalid) as excinfo:
+        read_parameters_csv(path)
+    assert message in str(excinfo.value)
