@@ -18,7 +18,16 @@ from the correlated normal of the rules), in one process:
   fitted likewise (both engines report the joint posterior's decision and referral);
 * **reference fixed form** — per skill the most informative items at the A1 cut (30 in all:
   CO 11, CE 11, EO 5, EE 3), no exposure control, read with the joint posterior on 16,384
-  draws (the bound: no adaptive test of that length does much better).
+  draws: the issue's bound (no test of that length does much better);
+* **reference, sections' maxima** — the same with each section at its maximum (34 items for
+  readers): the most the blueprint lets a test ask at the cut;
+* **reference, maxima, 4 forms** — the items of that ranking dealt in turn to four parallel
+  forms, one per candidate in turn: each item is seen by a quarter of the candidates, the bound
+  of a test whose exposure is capped at the rules' target (0.25).
+
+The references read the same candidates as the engines (``draw_true_thetas`` with
+simulate's seed), so the rows are paired: differences between them are measured more
+precisely than each row's own error (about 1.7 points at 400 candidates, 1.1 at 1,000).
 
 For each: overall accuracy of the dispense and hours decisions, accuracy of the decisions not
 referred, referred share, calibration error of P(dispense) (10 bins), mean and p95 items, max
@@ -32,6 +41,7 @@ Run: ``.venv/bin/python benchmarks/decision.py [--examinees 400] [--seed 1]
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -91,14 +101,30 @@ def engine_row(result: Any) -> dict[str, Any]:
     }
 
 
-def reference_row(pool: Pool, rules: Rules, n: int, seed: int, non_reader: bool) -> dict[str, Any]:
-    """The fixed form of the items most informative at the A1 cut, read with the joint."""
+def reference_row(
+    pool: Pool,
+    rules: Rules,
+    n: int,
+    seed: int,
+    non_reader: bool,
+    *,
+    counts: dict[str, int] = FIXED_FORM,
+    forms: int = 1,
+) -> dict[str, Any]:
+    """Fixed forms of the items most informative at the A1 cut, read with the joint posterior.
+
+    ``forms`` > 1: that many parallel forms, dealt from the ranking at the cut in turn (the
+    best item to form 0, the next to form 1, ...), candidate ``e`` takes form ``e % forms``:
+    each item is seen by ``1 / forms`` of the candidates, the bound of a test whose exposure is
+    capped at that rate.
+    """
     policy = load_policy("cir-2016")
     cuts = rules.cut_scores
     master = np.random.default_rng(np.random.SeedSequence([seed, 0x51]))
     thetas = draw_true_thetas(rules, n, master, rules.skill_correlation)  # simulate's draws
-    form: dict[str, np.ndarray] = {}
-    for skill, count in FIXED_FORM.items():
+    # form -> skill -> pool indices (sorted, as pool.subset keeps them)
+    form: list[dict[str, np.ndarray]] = [{} for _ in range(forms)]
+    for skill, count in counts.items():
         if non_reader and skill not in rules.non_reader_skills:
             continue
         mask = (np.asarray(pool.skills) == skill) & ~pool.pretest
@@ -106,23 +132,27 @@ def reference_row(pool: Pool, rules: Rules, n: int, seed: int, non_reader: bool)
             mask &= pool.non_reader
         on = np.flatnonzero(mask)
         info = item_information(pool.subset(mask), [cuts[skill]["A1"]])[:, 0]
-        form[skill] = on[np.argsort(-info)[:count]]
-    # every candidate's answers to the form at once: P(X = k | true θ) per skill block
+        ranked = on[np.argsort(-info)[: count * forms]]
+        for f in range(forms):
+            form[f][skill] = np.sort(ranked[f::forms])
+    # every candidate's answers to every form's items at once: P(X = k | true θ) per skill
     rng = np.random.default_rng([seed, 99])
-    scores: dict[str, np.ndarray] = {}
-    for skill, items in form.items():
-        mask = np.zeros(len(pool), dtype=bool)
-        mask[items] = True
-        p = probabilities(pool.subset(mask), thetas[skill])  # (m, n, kmax + 1)
-        u = rng.random(p.shape[:2])  # rows in pool order, as the subset keeps it
-        raw = (u[:, :, None] > np.cumsum(p, axis=2)).sum(axis=2)
-        scores[skill] = np.minimum(raw, pool.n_categories[np.sort(items)][:, None] - 1)
+    scores: list[dict[str, np.ndarray]] = [{} for _ in range(forms)]
+    for f in range(forms):
+        for skill, items in form[f].items():
+            mask = np.zeros(len(pool), dtype=bool)
+            mask[items] = True
+            p = probabilities(pool.subset(mask), thetas[skill])  # (m, n, kmax + 1)
+            u = rng.random(p.shape[:2])
+            raw = (u[:, :, None] > np.cumsum(p, axis=2)).sum(axis=2)
+            scores[f][skill] = np.minimum(raw, pool.n_categories[items][:, None] - 1)
     rows = []
     for e in range(n):
+        f = e % forms
         responses = [
-            Response(pool.ids[i], int(scores[skill][j, e]))
-            for skill, items in form.items()
-            for j, i in enumerate(np.sort(items))
+            Response(pool.ids[i], int(scores[f][skill][j, e]))
+            for skill, items in form[f].items()
+            for j, i in enumerate(items)
         ]
         state = TestState(
             tuple(responses), non_reader=non_reader, cut_scores=cuts,
@@ -162,9 +192,9 @@ def reference_row(pool: Pool, rules: Rules, n: int, seed: int, non_reader: bool)
         else None,
         "referred": 1.0 - float(np.mean(auto)),
         "ece": ece["ece"],
-        "items": float(sum(len(v) for v in form.values())),
-        "items_p95": float(sum(len(v) for v in form.values())),
-        "max_exposure": 1.0,
+        "items": float(sum(len(v) for v in form[0].values())),
+        "items_p95": float(sum(len(v) for v in form[0].values())),
+        "max_exposure": 1.0 / forms,
     }
 
 
@@ -236,9 +266,16 @@ def main() -> None:
                 )  # fmt: skip
                 rows[name] = engine_row(result)
                 rows[name]["seconds"] = time.perf_counter() - t0
-            rows["reference fixed form (30 at A1)"] = reference_row(
-                pool, base, args.examinees, args.seed, non_reader
-            )
+            maxima = {s.skill: s.max_items for s in base.path_sections(non_reader)}
+            forms = math.ceil(1.0 / base.exposure.target - 1e-9)
+            for name, counts, n_forms in (
+                ("reference fixed form (30 at A1)", FIXED_FORM, 1),
+                (f"reference, sections' maxima ({sum(maxima.values())})", maxima, 1),
+                (f"reference, maxima, {forms} forms", maxima, forms),
+            ):
+                rows[name] = reference_row(
+                    pool, base, args.examinees, args.seed, non_reader, counts=counts, forms=n_forms
+                )
             who = "non-readers" if non_reader else "readers"
             print_table(f"bank {shape} ({len(pool)} items), {who}:", rows)
 
