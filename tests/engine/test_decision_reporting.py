@@ -72,16 +72,22 @@ def test_simulate_reports_the_decisions_probabilities(small_bank, tmp_path, caps
     assert ("aucune section arrêtée par la règle d'erreur type" in printed) == (se_sections == 0)
 
 
-@pytest.mark.slow
-def test_a_release_carries_exposure_control_for_both_paths(tmp_path: Path) -> None:
-    root, _rules = testbank.publish(tmp_path / "bank")
-    # the test bank is small: short sections so that both paths can be filled
+def _short_rules(tmp_path: Path) -> Path:
+    """The CIR rules with 2-3 item sections: the test bank is small, so that both paths can be
+    filled."""
     rules_file = tmp_path / "rules.yaml"
     data = yaml.safe_load(Path("placement/rules/cir.yaml").read_text(encoding="utf-8"))
     for section in data["sections"] + data.get("non_reader_sections", []):
         section["min_items"], section["max_items"] = 2, 3
     data["themes"]["min_items"] = 0
     rules_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return rules_file
+
+
+@pytest.mark.slow
+def test_a_release_carries_exposure_control_for_both_paths(tmp_path: Path) -> None:
+    root, _rules = testbank.publish(tmp_path / "bank")
+    rules_file = _short_rules(tmp_path)
     source = load_bank(str(root / testbank.VERSION))
     assert source.exposure is None
     code = _run(
@@ -147,12 +153,7 @@ def test_an_exposure_target_the_bank_cannot_reach_is_said(tmp_path: Path, capsys
     """A bank with fewer items than its sections give leaves every item above the target: the
     command says so instead of reporting 'items contrôlés' as if the control worked."""
     root, _rules = testbank.publish(tmp_path / "bank")
-    rules_file = tmp_path / "rules.yaml"
-    data = yaml.safe_load(Path("placement/rules/cir.yaml").read_text(encoding="utf-8"))
-    for section in data["sections"] + data.get("non_reader_sections", []):
-        section["min_items"], section["max_items"] = 2, 3
-    data["themes"]["min_items"] = 0
-    rules_file.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    rules_file = _short_rules(tmp_path)
     out = tmp_path / "exposure.json"
     code = _run(
         exposure_cli,
