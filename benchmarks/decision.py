@@ -30,8 +30,9 @@ simulate's seed), so the rows are paired: differences between them are measured 
 precisely than each row's own error (about 1.7 points at 400 candidates, 1.1 at 1,000).
 
 For each: overall accuracy of the dispense and hours decisions, accuracy of the decisions not
-referred, referred share, calibration error of P(dispense) (10 bins), mean and p95 items, max
-exposure. ``--non-readers`` adds the engines on non-reader candidates (CO and EO only).
+referred, referred share, calibration error of P(dispense) (10 bins) beside its floor on the sample
+(the ECE a perfectly calibrated predictor shows on as many candidates), mean and p95 items,
+max exposure. ``--non-readers`` adds the engines on non-reader candidates (CO and EO only).
 
 Run: ``.venv/bin/python benchmarks/decision.py [--examinees 400] [--seed 1]
 [--sh-examinees 300] [--sh-iterations 10] [--banks broad,skewed] [--non-readers]
@@ -95,6 +96,7 @@ def engine_row(result: Any) -> dict[str, Any]:
         "hours_auto": acc["hours_auto"],
         "referred": s["referred_share"],
         "ece": s["dispense_calibration"]["ece"],
+        "ece_floor": s["dispense_calibration"]["ece_floor"],
         "items": s["mean_items"],
         "items_p95": s["items_p95"],
         "max_exposure": s["max_exposure"],
@@ -192,6 +194,7 @@ def reference_row(
         else None,
         "referred": 1.0 - float(np.mean(auto)),
         "ece": ece["ece"],
+        "ece_floor": ece["ece_floor"],
         "items": float(sum(len(v) for v in form[0].values())),
         "items_p95": float(sum(len(v) for v in form[0].values())),
         "max_exposure": 1.0 / forms,
@@ -208,14 +211,15 @@ def print_table(title: str, rows: dict[str, dict[str, Any]]) -> None:
     print(f"\n{title}")
     head = (
         f"{'':34s} {'dispense':>8s} {'hours':>8s} {'disp.auto':>9s} {'hrs.auto':>9s} "
-        f"{'referred':>9s} {'ECE':>6s} {'items':>6s} {'p95':>4s} {'max exp':>7s}"
+        f"{'referred':>9s} {'ECE':>6s} {'floor':>6s} {'items':>6s} {'p95':>4s} {'max exp':>7s}"
     )
     print(head)
     for name, r in rows.items():
         print(
             f"{name:34s} {fmt(r['dispense']):>8s} {fmt(r['hours']):>8s} "
             f"{fmt(r['dispense_auto']):>9s} {fmt(r['hours_auto']):>9s} {fmt(r['referred']):>9s} "
-            f"{r['ece']:6.3f} {r['items']:6.1f} {r['items_p95']:4.0f} {r['max_exposure']:7.2f}"
+            f"{r['ece']:6.3f} {r['ece_floor']:6.3f} {r['items']:6.1f} {r['items_p95']:4.0f} "
+            f"{r['max_exposure']:7.2f}"
         )
 
 

@@ -303,11 +303,13 @@ def run(args: argparse.Namespace) -> int:
         f"des heures {_fmt(s['classification_accuracy']['hours'])}"
     )
     if s.get("referred_share") is not None:
-        acc = s["classification_accuracy"]
+        acc, cal = s["classification_accuracy"], s["dispense_calibration"]
         print(
             f"décisions renvoyées à l'auditeur {_fmt(s['referred_share'])} ; justesse des autres : "
             f"dispense {_fmt(acc['dispense_auto'])}, heures {_fmt(acc['hours_auto'])} ; "
-            f"erreur de calibration de p_dispense {_fmt(s['dispense_calibration']['ece'])}"
+            f"erreur de calibration de p_dispense {_fmt(cal['ece'])} (celle d'un moteur "
+            f"parfaitement calibré sur autant de candidats : {_fmt(cal['ece_floor'])}, "
+            f"95e centile {_fmt(cal['ece_floor_p95'])})"
         )
     print(
         f"exposition max. {_fmt(s['max_exposure'])}, items inutilisés {_fmt(s['unused_fraction'])}"

@@ -80,6 +80,12 @@ def write_plots(result: SimulationResult, skills: list[str], out_dir: Path) -> l
         )  # fmt: skip
         for b in bins:
             ax.annotate(str(b["n"]), (b["mean_p"], b["observed"]), fontsize=7)
+        if "ece_floor" in calibration:  # the sample's own noise, for scale
+            ax.set_title(
+                "ECE d'un moteur parfaitement calibré\nsur autant de candidats : "
+                f"{calibration['ece_floor']:.3f}".replace(".", ","),
+                fontsize=8,
+            )
         ax.set_xlabel("P(dispense) annoncée")
         ax.set_ylabel("part de dispenses méritées")
         ax.set_xlim(0, 1)

@@ -272,3 +272,21 @@ def test_a_non_reader_whose_decision_cannot_change_is_measured_not_cut_short() -
     items, _ = by_rule["decision"]
     minimum = sum(s.min_items for s in base.path_sections(non_reader=True))
     assert len(items) > minimum  # a candidate near no cut still has the level measured
+
+
+def test_the_calibration_error_comes_with_its_floor_on_the_sample() -> None:
+    """The floor is the ECE a perfectly calibrated predictor shows on as many outcomes: it
+    falls with the sample's size, is nil for certain predictions, and a miscalibrated
+    predictor stands far above it."""
+    rng = np.random.default_rng(3)
+    small, large = rng.random(200), rng.random(5000)
+    floor_small = calibration(small, rng.random(200) < small)["ece_floor"]
+    floor_large = calibration(large, rng.random(5000) < large)["ece_floor"]
+    assert 0.0 < floor_large < floor_small < 0.1
+    result = calibration(large, rng.random(5000) < large)
+    assert result["ece_floor"] <= result["ece_floor_p95"]
+    assert result["ece"] < result["ece_floor_p95"] + 0.02  # calibrated: at the floor's level
+    certain = calibration([0.0] * 50 + [1.0] * 50, [False] * 50 + [True] * 50)
+    assert certain["ece_floor"] == certain["ece_floor_p95"] == 0.0
+    skewed = calibration(large, rng.random(5000) < large**2)  # says p, happens p²
+    assert skewed["ece"] > 5 * skewed["ece_floor_p95"]
