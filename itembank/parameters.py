@@ -24,6 +24,7 @@ The provisional rule (constants in ``bank.yaml``, ``provisional_parameters``):
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import math
 import re
@@ -232,6 +233,16 @@ def _flag(row: Mapping[str, str], name: str, where: str) -> bool:
     raise ParametersInvalid(f"{where} : {name}={text!r} ne vaut ni 0 ni 1")
 
 
+def _decode(data: bytes) -> str:
+    """The text of a CSV file: UTF-8 (with or without a byte-order mark), else Windows-1252,
+    which Excel's « CSV (séparateur : point-virgule) » writes in France. Bytes that are valid
+    UTF-8 are almost never meant as Windows-1252, so the order is safe."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252")
+
+
 def read_parameters_csv(path: Path) -> ParameterTable:
     """Read a parameter CSV: the one reader of the format, for releases, the engine and calibration.
 
@@ -241,14 +252,15 @@ def read_parameters_csv(path: Path) -> ParameterTable:
     then be empty and is their mean); optional
     ``provisional, pretest, non_reader`` (0/1, also true/false, yes/no, oui/non, vrai/faux)
     and ``enemies`` (ids separated by ``;``, ``,``, ``|`` or spaces). A file saved by a
-    spreadsheet reads the same: a byte-order mark is skipped, and a header with ``;`` between
+    spreadsheet reads the same: a byte-order mark is skipped, Windows-1252 is read when the
+    bytes are not UTF-8, and a header with ``;`` between
     its cells and no ``,`` (Excel in a French locale) means ``;``-separated cells with decimal
     commas. Raises :class:`ParametersInvalid` naming the line and column at fault, or the empty
     file.
     """
     path = Path(path)
     try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
+        with io.StringIO(_decode(path.read_bytes()), newline="") as f:
             first = f.readline()
             if not first:
                 raise ParametersInvalid(f"{path} : fichier vide (pas même la ligne d'en-tête)")
@@ -336,7 +348,9 @@ def read_parameters_csv(path: Path) -> ParameterTable:
     except OSError as exc:
         raise ParametersInvalid(f"{path} : lecture impossible ({exc.strerror or exc})") from exc
     except (csv.Error, UnicodeDecodeError) as exc:
-        raise ParametersInvalid(f"{path} : pas un fichier CSV en UTF-8 ({exc})") from exc
+        raise ParametersInvalid(
+            f"{path} : pas un fichier CSV lisible (ni UTF-8 ni Windows-1252 : {exc})"
+        ) from exc
     return ParameterTable(tuple(rows))
 
 

@@ -203,6 +203,22 @@ def test_a_csv_saved_by_excel_reads_like_the_plain_one(tmp_path: Path) -> None:
     assert read_parameters_csv(excel) == expected
 
 
+def test_a_csv_saved_by_excel_in_windows_1252_reads_like_the_plain_one(tmp_path: Path) -> None:
+    """Excel's « CSV (séparateur : point-virgule) » in France writes Windows-1252, not UTF-8:
+    a theme with an accent must read as the same text."""
+    plain = tmp_path / "plain.csv"
+    plain.write_text(
+        "id,skill,theme,model,a,b\nCE-001,CE,vie privée,2PL,1.1,0.25\n", encoding="utf-8"
+    )
+    excel = tmp_path / "excel.csv"
+    excel.write_bytes(
+        "id;skill;theme;model;a;b\r\nCE-001;CE;vie privée;2PL;1,1;0,25\r\n".encode("cp1252")
+    )
+    expected = read_parameters_csv(plain)
+    assert expected["CE-001"].theme == "vie privée"
+    assert read_parameters_csv(excel) == expected
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
