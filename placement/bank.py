@@ -55,7 +55,7 @@ def pool_from_rows(
         No rows, or parameters that make no valid model (see :class:`placement.irt.Pool`).
     """
     if not rows:
-        raise InvalidPool(f"{source}: the item pool is empty")
+        raise InvalidPool(f"{source} : aucun item (la table des paramètres est vide)")
     overrides = overrides or {}
     enemies, non_reader, pretest = [], [], []
     for row in rows:
@@ -63,6 +63,19 @@ def pool_from_rows(
         enemies.append(tuple(extra.get("enemies", row.enemies)))
         non_reader.append(bool(extra.get("non_reader", row.non_reader)))
         pretest.append(bool(extra.get("pretest")) or row.pretest)
+    try:
+        return _pool(rows, enemies, non_reader, pretest)
+    except InvalidPool as exc:
+        # the item is named; the file it came from too, for the person who fixes it
+        raise InvalidPool(f"{source} : {exc}") from None
+
+
+def _pool(
+    rows: Sequence[ParameterRow],
+    enemies: list[tuple[str, ...]],
+    non_reader: list[bool],
+    pretest: list[bool],
+) -> Pool:
     return Pool.create(
         [r.id for r in rows],
         a=[r.a for r in rows],
@@ -101,8 +114,8 @@ def pool_from_release(release: Any, *, parameters_path: Path | None = None) -> P
         item = items.get(row.id) if hasattr(items, "get") else None
         if item is None:
             raise InvalidBank(
-                f"{path}: item {row.id!r} has parameters but is not in "
-                f"release {getattr(release, 'version', '?')}"
+                f"{path} : l'item {row.id!r} a des paramètres mais n'est pas dans la "
+                f"version {getattr(release, 'version', '?')}"
             )
         status = getattr(item, "status", "operational")
         if status in ("retired", "draft"):

@@ -174,3 +174,39 @@ def test_an_exposure_target_out_of_range_is_one_french_line(tmp_path: Path, caps
     assert code == 2
     err = capsys.readouterr().err
     assert "placement exposure : --target doit être dans ]0, 1] (reçu 0.0)" in err
+
+
+@pytest.mark.parametrize(
+    ("files", "argv", "message"),
+    [
+        (
+            {"rules.yaml": "sections: [{skill: CO, max_items: 2}]\nstopping: {se_target: -1}\n"},
+            ["--rules", "rules.yaml"],
+            "rules.yaml : stopping.se_target doit être > 0",
+        ),
+        ({}, ["--rules", "nope.yaml"], "nope.yaml : fichier de règles introuvable"),
+        (
+            {"e.json": '{"readers": '},
+            ["--parameters", "e.json"],
+            "e.json : paramètres d'exposition illisibles : JSON invalide, ligne 1",
+        ),
+    ],
+)
+def test_exposure_says_bad_files_in_one_french_line(tmp_path, files, argv, message) -> None:
+    import subprocess
+    import sys
+
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("placement")), "exposure", "--bank", "latest",
+         "--out", "out.json", "--no-progress", *argv],
+        capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("placement exposure : ")
+    assert message in lines[0]
+    assert not (tmp_path / "out.json").exists()
