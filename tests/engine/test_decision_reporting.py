@@ -210,3 +210,26 @@ def test_exposure_says_bad_files_in_one_french_line(tmp_path, files, argv, messa
     assert lines[0].startswith("placement exposure : ")
     assert message in lines[0]
     assert not (tmp_path / "out.json").exists()
+
+
+def test_exposure_names_the_releases_folder_as_simulate_does(tmp_path: Path, capsys) -> None:
+    """``--releases-root`` as in ``placement simulate`` and ``calibration``; the first name,
+    ``--root``, still runs but is no longer shown."""
+    root, rules = testbank.publish(tmp_path / "bank")
+    for option in ("--releases-root", "--root"):
+        out = tmp_path / f"{option.strip('-')}.json"
+        code = _run(
+            exposure_cli,
+            ["exposure", "--bank", "latest", option, str(root), "--rules", str(rules),
+             "--examinees", "20", "--iterations", "1", "--out", str(out), "--no-progress"],
+        )  # fmt: skip
+        assert code == 0, capsys.readouterr().err
+        assert json.loads(out.read_text(encoding="utf-8"))["readers"] is not None
+    with pytest.raises(SystemExit):
+        _run(exposure_cli, ["exposure", "--help"])
+    shown = capsys.readouterr().out
+    assert "--releases-root" in shown
+    assert "--root" not in shown.replace("--releases-root", "")
+    assert "dossier des versions" in shown
+    assert "Ajuste par simulation les paramètres de Sympson-Hetter" in shown
+    assert "fit Sympson-Hetter" not in shown
