@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
 from calibration.data import write_parameters
-from calibration.errors import CalibrationError, InputError, PublishRefused
+from calibration.errors import AlreadyPublished, CalibrationError, InputError, PublishRefused
 from calibration.steps import Workdir, load_all, step_report
 
 #: Models of the calibration that the bank's parameter table spells differently: a 1PL is a
@@ -22,13 +23,17 @@ def publish(
     version: str | None = None,
     override_reason: str | None = None,
     notes: str = "",
+    republish: bool = False,
 ) -> Any:
     """Publish ``work/parameters.csv`` as a new release built on the current one.
 
     The checks must have passed, or ``override_reason`` must say in words why the release goes
     out anyway; the reason, the failed checks, the linking constants and the counts go into the
     release's metadata, and the HTML report (rebuilt with the reason) and the check results
-    are attached.
+    are attached. The release's metadata keeps the SHA-256 of the parameter table it was
+    given (``calibration.parameters_sha256``): a second publication of the same parameters on
+    the same version (the command run twice from one work folder, or a rerun of the same
+    calibration) is refused, naming the release that holds them, unless ``republish``.
 
     Returns
     -------
@@ -39,6 +44,8 @@ def publish(
     ------
     PublishRefused
         Checks failed and no (non-blank) reason was given.
+    AlreadyPublished
+        A release built on the same version already holds these parameters.
     InputError
         A step was not run, or the current table does not come from a release.
     CalibrationError
@@ -80,10 +87,17 @@ def publish(
     write_parameters(
         new.with_values(models=tuple(RELEASE_MODEL.get(m, m) for m in new.models)), out_csv
     )
+    # the one writer makes the same table the same bytes: its hash says "this calibration"
+    digest = hashlib.sha256(out_csv.read_bytes()).hexdigest()
+    if not republish:
+        holder = _release_holding(digest, base, root)
+        if holder is not None:
+            raise AlreadyPublished(holder, base.version)
     step_report(work, state=state, override_reason=reason)
     metadata = {
         "calibration": {
             "based_on": base.version,
+            "parameters_sha256": digest,
             "checks_passed": checks.passed,
             "failed_checks": list(checks.failures),
             "override_reason": reason,
@@ -125,6 +139,29 @@ def publish(
         )
     except itembank.ItemBankError as exc:
         raise CalibrationError(f"la banque a refusé la nouvelle version : {exc}") from None
+
+
+def _release_holding(digest: str, base: Any, root: Path | None) -> str | None:
+    """The release, published after ``base`` and built on it, whose calibration is ``digest``."""
+    import itembank
+    from itembank.release import parse_version
+
+    after = [
+        v for v in itembank.list_releases(root) if parse_version(v) > parse_version(base.version)
+    ]
+    for version in after:
+        try:
+            # only release.yaml is read: the files' hashes are checked when one is loaded
+            meta = itembank.load_release(version, root, verify=False).metadata
+        except itembank.ItemBankError:
+            continue  # a release that cannot be read holds nothing we could name
+        calibration = meta.get("calibration") or {}
+        if (
+            calibration.get("parameters_sha256") == digest
+            and calibration.get("based_on") == base.version
+        ):
+            return version
+    return None
 
 
 def _shown(ids: list[str], n: int = 8) -> str:

@@ -131,3 +131,34 @@ def test_publishing_parameters_of_other_items_is_refused_in_french(bank_release,
     assert "no parameters for" not in message
     assert len(message) < 600
     assert itembank.list_releases(bank_release.root.parent) == before
+
+
+def test_publishing_the_same_calibration_twice_is_refused_in_french(calibrated, capsys):
+    """``calibration publish`` run twice from one work folder: the second names the release
+    that already holds these parameters, publishes nothing, and --republish overrides it."""
+    import re
+
+    import itembank
+    from calibration.cli import main
+
+    release, work = calibrated
+    root = release.root.parent
+    argv = ["publish", "--work", str(work.root), "--override-reason", "essai de publication"]
+    # --republish: published whatever an earlier test of this module already put out
+    assert main([*argv, "--version", "2099.3.0", "--republish"]) == 0
+    first = itembank.load_release("2099.3.0", root).metadata["calibration"]
+    assert len(first["parameters_sha256"]) == 64
+    capsys.readouterr()
+    before = itembank.list_releases(root)
+    assert main([*argv, "--version", "2099.4.0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    found = re.search(
+        rf"la version (\S+) porte déjà cette calibration \(mêmes paramètres, sur la version "
+        rf"{re.escape(release.version)}\) ; relancez avec --republish",
+        err,
+    )
+    assert found, err
+    holder = itembank.load_release(found.group(1), root).metadata["calibration"]
+    assert holder["parameters_sha256"] == first["parameters_sha256"]
+    assert itembank.list_releases(root) == before
