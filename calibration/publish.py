@@ -9,6 +9,8 @@ from typing import Any
 from calibration.data import write_parameters
 from calibration.errors import AlreadyPublished, CalibrationError, InputError, PublishRefused
 from calibration.steps import Workdir, load_all, step_report
+from itembank.wording import french as french_bank
+from itembank.wording import problem as bank_problem
 
 #: Models of the calibration that the bank's parameter table spells differently: a 1PL is a
 #: 2PL whose items share one slope.
@@ -79,7 +81,9 @@ def publish(
     try:
         base = itembank.load_release(base_version, root)
     except itembank.ItemBankError as exc:
-        raise InputError(f"version {base_version} de la banque introuvable : {exc}") from None
+        raise InputError(
+            f"version {base_version} de la banque introuvable : {french_bank(str(exc))}"
+        ) from None
 
     new = state["new"]
     _check_same_items(new.ids, base)
@@ -87,6 +91,7 @@ def publish(
     write_parameters(
         new.with_values(models=tuple(RELEASE_MODEL.get(m, m) for m in new.models)), out_csv
     )
+    _check_models(out_csv, base)
     # the one writer makes the same table the same bytes: its hash says "this calibration"
     digest = hashlib.sha256(out_csv.read_bytes()).hexdigest()
     if not republish:
@@ -138,7 +143,10 @@ def publish(
             root=root,
         )
     except itembank.ItemBankError as exc:
-        raise CalibrationError(f"la banque a refusé la nouvelle version : {exc}") from None
+        # the item bank speaks English to its own callers; the psychometrician reads French
+        raise CalibrationError(
+            f"la banque a refusé la nouvelle version : {french_bank(str(exc))}"
+        ) from None
 
 
 def _release_holding(digest: str, base: Any, root: Path | None) -> str | None:
@@ -162,6 +170,32 @@ def _release_holding(digest: str, base: Any, root: Path | None) -> str | None:
         ):
             return version
     return None
+
+
+def _check_models(table_csv: Path, base: Any) -> None:
+    """Refuse, in French and in short, rows whose model does not suit the release's item.
+
+    The item bank would refuse them too, in English and all of them in one line; this says
+    how many, the first few with the reason, and what to do, before anything is published.
+    """
+    from itembank.parameters import read_parameters_csv, row_problems
+
+    problems = [
+        f"{row.id} : {bank_problem(message)}"
+        for row in read_parameters_csv(table_csv)
+        if (item := base.items.get(row.id)) is not None
+        for _, message in row_problems(row, item)
+    ]
+    if not problems:
+        return
+    more = f" (et {len(problems) - 5} autre(s))" if len(problems) > 5 else ""
+    raise InputError(
+        f"les paramètres calibrés ne conviennent pas aux items de la version {base.version} "
+        f"({len(problems)} problème(s)) : " + " ; ".join(problems[:5]) + more + " : un item "
+        "noté par grille se calibre en GRM ou GPCM, un item juste/faux en 1PL, 2PL ou 3PL ; "
+        "calibrez à partir de cette version (calibration run --release), dont la table donne "
+        "le modèle de chaque item"
+    )
 
 
 def _shown(ids: list[str], n: int = 8) -> str:

@@ -28,9 +28,22 @@ from typing import Any
 import itembank
 from itembank.errors import ItemBankError, ParametersInvalid
 from itembank.parameters import ParameterRow, ParameterTable, read_parameters_csv
+from itembank.wording import french as french_bank
 from placement.errors import InvalidBank, InvalidPool
 from placement.exposure import release_exposure
 from placement.irt import Pool
+
+
+def bank_reason(exc: ItemBankError | OSError) -> str:
+    """Why a release cannot be loaded or published, in French, for a person's command line.
+
+    The item bank's own messages are English (:mod:`itembank.wording` gives them in French);
+    a system error is its file and reason.
+    """
+    if isinstance(exc, ItemBankError):
+        return french_bank(str(exc))
+    where = f"{exc.filename} : " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"
 
 
 def read_parameter_table(path: str | Path) -> ParameterTable:
@@ -164,7 +177,9 @@ def load_bank(spec: str | Path, root: str | Path | None = None) -> BankSource:
             version = None if str(spec) == "latest" else str(spec)
             release = itembank.load_release(version, Path(root) if root is not None else None)
     except (ItemBankError, OSError) as exc:
-        raise InvalidBank(f"version de banque {str(spec)!r} illisible : {exc}") from None
+        raise InvalidBank(
+            f"version de banque {str(spec)!r} illisible : {bank_reason(exc)}"
+        ) from None
     return BankSource(
         pool_from_release(release),
         version=str(release.version),

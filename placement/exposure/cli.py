@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     """Fit, then write or publish; 0 on success, 2 on bad input (message on stderr)."""
     import itembank
     from itembank.errors import ItemBankError
-    from placement.bank import pool_from_release
+    from placement.bank import bank_reason, pool_from_release
     from placement.rules import default_rules, load_rules
 
     try:
@@ -75,7 +75,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             release = itembank.load_release(spec, root=root)
         except (ItemBankError, OSError) as exc:
-            raise InvalidBank(f"version de banque illisible {args.bank!r} : {exc}") from None
+            raise InvalidBank(
+                f"version de banque illisible {args.bank!r} : {bank_reason(exc)}"
+            ) from None
         rules = load_rules(args.rules) if args.rules else default_rules()
         if args.parameters is not None:
             exposure = read_exposure(args.parameters)
@@ -129,7 +131,11 @@ def run(args: argparse.Namespace) -> int:
                     root=release.root.parent,
                 )
             except ItemBankError as exc:
-                print(f"placement exposure : {exc}", file=sys.stderr)
+                print(
+                    f"placement exposure : la banque a refusé la nouvelle version : "
+                    f"{bank_reason(exc)}",
+                    file=sys.stderr,
+                )
                 return 2
         print(f"version publiée : {published.version}, avec {EXPOSURE_ATTACHMENT}")
     return 0

@@ -247,5 +247,9 @@ def test_load_bank_reads_the_newest_bundled_release_as_latest() -> None:
 
 
 def test_load_bank_refuses_an_unknown_version_clearly() -> None:
-    with pytest.raises(InvalidBank, match=r"version de banque '1999\.01\.0' illisible"):
+    with pytest.raises(
+        InvalidBank,
+        match=r"version de banque '1999\.01\.0' illisible : pas de version 1999\.01\.0 sous .* "
+        r"\(versions publiées : 2026\.11\.0, ",
+    ):
         load_bank("1999.01.0")
