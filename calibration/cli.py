@@ -101,6 +101,11 @@ def _add_publish(p: argparse.ArgumentParser) -> None:
         "--override-reason", help="publier malgré des contrôles en échec ; le motif est gardé"
     )
     p.add_argument("--notes", default="", help="notes de version")
+    p.add_argument(
+        "--republish",
+        action="store_true",
+        help="publier même si une version porte déjà ces paramètres calibrés",
+    )
 
 
 def _with(p: argparse.ArgumentParser, *adders: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -314,6 +319,7 @@ def _do_publish(args: argparse.Namespace, work: Workdir) -> None:
         version=args.version,
         override_reason=args.override_reason,
         notes=args.notes,
+        republish=args.republish,
     )
     print(f"version {release.version} publiée -> {release.root}")
 

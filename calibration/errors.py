@@ -10,7 +10,8 @@ Every error the command line can meet derives from :class:`CalibrationError`, so
     ├── FitError                   the estimation cannot run (no data, no free item...)
     ├── LinkingError               too few usable anchor items, degenerate anchors
     ├── ExportError                the database cannot be read or has no responses
-    └── PublishRefused             checks failed and no override reason was given
+    ├── PublishRefused             checks failed and no override reason was given
+    └── AlreadyPublished           a release already holds these calibrated parameters
 """
 
 from __future__ import annotations
@@ -98,3 +99,24 @@ class PublishRefused(CalibrationError):
             " gardé dans la version)"
         )
         self.failures = tuple(failures)
+
+
+class AlreadyPublished(CalibrationError):
+    """A release built on the same version already holds these calibrated parameters.
+
+    Parameters
+    ----------
+    version : str
+        The release that holds them.
+    based_on : str
+        The version both were calibrated from.
+    """
+
+    def __init__(self, version: str, based_on: str) -> None:
+        super().__init__(
+            f"publication refusée : la version {version} porte déjà cette calibration (mêmes "
+            f"paramètres, sur la version {based_on}) ; relancez avec --republish pour publier "
+            "quand même une nouvelle version"
+        )
+        self.version = version
+        self.based_on = based_on

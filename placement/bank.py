@@ -28,9 +28,22 @@ from typing import Any
 import itembank
 from itembank.errors import ItemBankError, ParametersInvalid
 from itembank.parameters import ParameterRow, ParameterTable, read_parameters_csv
+from itembank.wording import french as french_bank
 from placement.errors import InvalidBank, InvalidPool
 from placement.exposure import release_exposure
 from placement.irt import Pool
+
+
+def bank_reason(exc: ItemBankError | OSError) -> str:
+    """Why a release cannot be loaded or published, in French, for a person's command line.
+
+    The item bank's own messages are English (:mod:`itembank.wording` gives them in French);
+    a system error is its file and reason.
+    """
+    if isinstance(exc, ItemBankError):
+        return french_bank(str(exc))
+    where = f"{exc.filename} : " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"
 
 
 def read_parameter_table(path: str | Path) -> ParameterTable:
@@ -55,7 +68,7 @@ def pool_from_rows(
         No rows, or parameters that make no valid model (see :class:`placement.irt.Pool`).
     """
     if not rows:
-        raise InvalidPool(f"{source}: the item pool is empty")
+        raise InvalidPool(f"{source} : aucun item (la table des paramètres est vide)")
     overrides = overrides or {}
     enemies, non_reader, pretest = [], [], []
     for row in rows:
@@ -63,6 +76,19 @@ def pool_from_rows(
         enemies.append(tuple(extra.get("enemies", row.enemies)))
         non_reader.append(bool(extra.get("non_reader", row.non_reader)))
         pretest.append(bool(extra.get("pretest")) or row.pretest)
+    try:
+        return _pool(rows, enemies, non_reader, pretest)
+    except InvalidPool as exc:
+        # the item is named; the file it came from too, for the person who fixes it
+        raise InvalidPool(f"{source} : {exc}") from None
+
+
+def _pool(
+    rows: Sequence[ParameterRow],
+    enemies: list[tuple[str, ...]],
+    non_reader: list[bool],
+    pretest: list[bool],
+) -> Pool:
     return Pool.create(
         [r.id for r in rows],
         a=[r.a for r in rows],
@@ -101,8 +127,8 @@ def pool_from_release(release: Any, *, parameters_path: Path | None = None) -> P
         item = items.get(row.id) if hasattr(items, "get") else None
         if item is None:
             raise InvalidBank(
-                f"{path}: item {row.id!r} has parameters but is not in "
-                f"release {getattr(release, 'version', '?')}"
+                f"{path} : l'item {row.id!r} a des paramètres mais n'est pas dans la "
+                f"version {getattr(release, 'version', '?')}"
             )
         status = getattr(item, "status", "operational")
         if status in ("retired", "draft"):
@@ -151,7 +177,9 @@ def load_bank(spec: str | Path, root: str | Path | None = None) -> BankSource:
             version = None if str(spec) == "latest" else str(spec)
             release = itembank.load_release(version, Path(root) if root is not None else None)
     except (ItemBankError, OSError) as exc:
-        raise InvalidBank(f"version de banque {str(spec)!r} illisible : {exc}") from None
+        raise InvalidBank(
+            f"version de banque {str(spec)!r} illisible : {bank_reason(exc)}"
+        ) from None
     return BankSource(
         pool_from_release(release),
         version=str(release.version),

@@ -74,15 +74,17 @@ def _fr(x: float) -> str:
     return number(x)
 
 
-def _check_cuts(cuts: Mapping[str, float], where: str = "cut scores") -> list[float]:
+def _check_cuts(cuts: Mapping[str, float], where: str = "seuils CECR") -> list[float]:
     missing = [lv for lv in CUT_LEVELS if lv not in cuts]
     if missing:
-        raise InvalidPolicy(f"{where}: missing cut(s) {', '.join(missing)}")
+        raise InvalidPolicy(f"{where} : seuil(s) manquant(s) {', '.join(missing)}")
     values = [float(cuts[lv]) for lv in CUT_LEVELS]
     if not all(math.isfinite(v) for v in values) or any(
         b <= a for a, b in itertools.pairwise(values)
     ):
-        raise InvalidPolicy(f"{where}: cuts must be finite and increase with the level: {values}")
+        raise InvalidPolicy(
+            f"{where} : les seuils doivent être finis et croître avec le niveau : {values}"
+        )
     return values
 
 
@@ -245,38 +247,44 @@ def _decision_model(policy: Policy) -> DecisionModel:
     )
 
 
+def _table(data: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(data, Mapping):
+        raise InvalidPolicy(f"{where} doit être une table de clés et de valeurs, reçu {data!r}")
+    return data
+
+
 def _require(data: Mapping[str, Any], key: str, where: str) -> Any:
-    if key not in data:
-        raise InvalidPolicy(f"{where}: missing key {key!r}")
+    if key not in _table(data, where):
+        raise InvalidPolicy(f"{where} : clé {key!r} manquante")
     return data[key]
 
 
 def _level(value: Any, where: str) -> str:
     if value not in LEVELS:
-        raise InvalidPolicy(f"{where}: {value!r} is not a CECR level ({', '.join(LEVELS)})")
+        raise InvalidPolicy(f"{where} : {value!r} n'est pas un niveau CECR ({', '.join(LEVELS)})")
     return str(value)
 
 
 def _hours(value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidPolicy(f"{where}: hours must be a whole number >= 0, got {value!r}")
+        raise InvalidPolicy(f"{where} : hours doit être un nombre entier ≥ 0, reçu {value!r}")
     return value
 
 
 def policy_from_mapping(data: Mapping[str, Any], source: str = "policy") -> Policy:
     """Build a :class:`Policy` from parsed YAML; raises :class:`InvalidPolicy` naming the key."""
     if not isinstance(data, Mapping):
-        raise InvalidPolicy(f"{source}: a policy is a mapping of keys to values")
+        raise InvalidPolicy(f"{source} : une politique est une table de clés et de valeurs")
     dispense = _require(data, "dispense", source)
-    glob = data.get("global", {}) or {}
-    debutant = data.get("debutant", {}) or {}
+    glob = _table(data.get("global", {}) or {}, f"{source} : global")
+    debutant = _table(data.get("debutant", {}) or {}, f"{source} : debutant")
     non_reader = _require(data, "non_reader", source)
     raw_bands = _require(data, "prescriptions", source)
     if not isinstance(raw_bands, Sequence) or not raw_bands:
-        raise InvalidPolicy(f"{source}: 'prescriptions' must be a non-empty list of bands")
+        raise InvalidPolicy(f"{source} : 'prescriptions' doit être une liste non vide de tranches")
     bands = []
     for i, raw in enumerate(raw_bands):
-        where = f"{source}: prescriptions[{i}]"
+        where = f"{source} : prescriptions[{i}]"
         bands.append(
             Band(
                 hours=_hours(_require(raw, "hours", where), where),
@@ -287,19 +295,22 @@ def policy_from_mapping(data: Mapping[str, Any], source: str = "policy") -> Poli
         )
     last = bands[-1]
     if last.min_level is not None or last.above_debutant:
-        raise InvalidPolicy(f"{source}: the last prescription band must match everyone")
-    skills = tuple(str(s) for s in _require(dispense, "skills", f"{source}: dispense"))
+        raise InvalidPolicy(
+            f"{source} : la dernière tranche de prescriptions doit valoir pour tous "
+            "(sans min_level ni above_debutant)"
+        )
+    skills = tuple(str(s) for s in _require(dispense, "skills", f"{source} : dispense"))
     weights_raw = glob.get("weights") or dict.fromkeys(skills, 1)
     weights = {}
     for skill, w in weights_raw.items():
         if isinstance(w, bool) or not isinstance(w, int | float) or w < 0:
-            raise InvalidPolicy(f"{source}: global.weights[{skill}] must be a number >= 0")
+            raise InvalidPolicy(f"{source} : global.weights[{skill}] doit être un nombre ≥ 0")
         weights[str(skill)] = float(w)
     if not any(weights.values()):
-        raise InvalidPolicy(f"{source}: global.weights are all zero")
+        raise InvalidPolicy(f"{source} : global.weights sont tous nuls")
     trainings = []
     for i, raw in enumerate(data.get("optional_trainings", []) or []):
-        where = f"{source}: optional_trainings[{i}]"
+        where = f"{source} : optional_trainings[{i}]"
         trainings.append(
             OptionalTraining(
                 name=str(_require(raw, "name", where)),
@@ -312,20 +323,18 @@ def policy_from_mapping(data: Mapping[str, Any], source: str = "policy") -> Poli
     wording = {str(k): str(v) for k, v in (data.get("wording", {}) or {}).items()}
     for key in ("dispense", "prescription"):
         if key not in wording:
-            raise InvalidPolicy(
-                f"{source}: wording.{key} (the attestation's French text) is missing"
-            )
+            raise InvalidPolicy(f"{source} : wording.{key} (le texte de l'attestation) manque")
     offset = debutant.get("offset", 1.0)
     if isinstance(offset, bool) or not isinstance(offset, int | float) or offset < 0:
-        raise InvalidPolicy(f"{source}: debutant.offset must be a number >= 0")
+        raise InvalidPolicy(f"{source} : debutant.offset doit être un nombre ≥ 0")
     return Policy(
         name=str(_require(data, "name", source)),
         version=str(_require(data, "version", source)),
         title=str(data.get("title", "")),
-        dispense_level=_level(_require(dispense, "level", f"{source}: dispense"), source),
+        dispense_level=_level(_require(dispense, "level", f"{source} : dispense"), source),
         dispense_skills=skills,
         weights=weights,
-        debutant_below=_level(debutant.get("below", "A1.1"), f"{source}: debutant.below"),
+        debutant_below=_level(debutant.get("below", "A1.1"), f"{source} : debutant.below"),
         debutant_offset=float(offset),
         bands=tuple(bands),
         non_reader_dispense=bool(non_reader.get("dispense", False)),
@@ -366,12 +375,18 @@ def _bundled_policy(name: str) -> Policy:
 def _read_policy(path: Path, name_or_path: str | Path) -> Policy:
     if not path.is_file():
         raise InvalidPolicy(
-            f"unknown policy {str(name_or_path)!r} (bundled: {', '.join(available_policies())})"
+            f"politique inconnue {str(name_or_path)!r} (politiques livrées : "
+            f"{', '.join(available_policies())})"
         )
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InvalidPolicy(f"cannot read policy {path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", ligne {mark.line + 1}, colonne {mark.column + 1}" if mark is not None else ""
+        raise InvalidPolicy(f"{path} : politique illisible : YAML invalide{where}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or "le texte n'est pas en UTF-8"
+        raise InvalidPolicy(f"{path} : politique illisible ({reason})") from None
     return policy_from_mapping(data, source=str(path))
 
 
@@ -627,7 +642,7 @@ def assess(
             results[skill] = None
             continue
         if skill not in cuts:
-            raise InvalidPolicy(f"no cut scores for skill {skill!r}")
+            raise InvalidPolicy(f"pas de seuils CECR pour la compétence {skill!r}")
         results[skill] = level_estimate(estimate, cuts[skill])
     combined = combine(estimates, cuts, policy.weights)
     global_result: LevelEstimate | None = None

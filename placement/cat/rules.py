@@ -252,7 +252,7 @@ class Rules:
         for s in self.sections:
             if s.skill == skill:
                 return s
-        raise KeyError(f"no section for skill {skill!r}")
+        raise KeyError(f"aucune section pour la compétence {skill!r}")
 
     def with_changes(self, **changes: Any) -> Rules:
         """A copy with some top-level fields replaced (validated again)."""
@@ -278,18 +278,18 @@ class Rules:
 def _check_section(s: Section, where: str) -> None:
     if s.min_items < 0 or s.max_items < 1 or s.min_items > s.max_items:
         raise InvalidRules(
-            f"{where}: need 0 <= min_items <= max_items and max_items >= 1, "
-            f"got {s.min_items}..{s.max_items}"
+            f"{where} : il faut 0 ≤ min_items ≤ max_items et max_items ≥ 1, "
+            f"reçu {s.min_items}..{s.max_items}"
         )
     if s.se_target is not None and not s.se_target > 0:
-        raise InvalidRules(f"{where}: se_target must be > 0")
+        raise InvalidRules(f"{where} : se_target doit être > 0")
     if s.item_seconds is not None and not s.item_seconds > 0:
-        raise InvalidRules(f"{where}: item_seconds must be > 0")
+        raise InvalidRules(f"{where} : item_seconds doit être > 0")
 
 
 def _validate(rules: Rules) -> None:
     if not rules.sections:
-        raise InvalidRules("the blueprint has no section")
+        raise InvalidRules("le plan de test n'a aucune section (sections est vide)")
     # an override of a skill off the non-reader path is ignored, as non_reader_skills without
     # a section are (rules narrowed to fewer sections keep working); a file is checked when read
     for group, where in (
@@ -299,61 +299,64 @@ def _validate(rules: Rules) -> None:
         seen: set[str] = set()
         for s in group:
             if s.skill in seen:
-                raise InvalidRules(f"{where}: skill {s.skill!r} has two sections")
+                raise InvalidRules(f"{where} : la compétence {s.skill!r} a deux sections")
             seen.add(s.skill)
             _check_section(s, f"{where} {s.skill}")
     if rules.themes.min_items < 0:
-        raise InvalidRules("themes.min_items must be >= 0")
+        raise InvalidRules("themes.min_items doit être ≥ 0")
     if not 0 < rules.themes.max_share <= 1:
-        raise InvalidRules("themes.max_share must lie in (0, 1]")
+        raise InvalidRules("themes.max_share doit être dans ]0, 1]")
     if rules.selection.method not in SELECTION_METHODS:
         raise InvalidRules(
-            f"selection.method {rules.selection.method!r} is not one of {SELECTION_METHODS}"
+            f"selection.method {rules.selection.method!r} n'est pas l'une de {SELECTION_METHODS}"
         )
     if rules.selection.strata < 1:
-        raise InvalidRules("selection.strata must be >= 1")
+        raise InvalidRules("selection.strata doit être ≥ 1")
     if rules.exposure.randomesque_k < 1:
-        raise InvalidRules("exposure.randomesque_k must be >= 1")
+        raise InvalidRules("exposure.randomesque_k doit être ≥ 1")
     for name in ("sympson_hetter", "sympson_hetter_non_reader"):
         for item_id, k in getattr(rules.exposure, name).items():
             if not (isinstance(k, int | float) and 0 < k <= 1):
-                raise InvalidRules(f"exposure.{name}[{item_id!r}] = {k!r} is not in (0, 1]")
+                raise InvalidRules(f"exposure.{name}[{item_id!r}] = {k!r} n'est pas dans ]0, 1]")
     if not 0 < rules.exposure.target <= 1:
-        raise InvalidRules("exposure.target must lie in (0, 1]")
+        raise InvalidRules("exposure.target doit être dans ]0, 1]")
     lo, hi = rules.triage.refer_between
     if not 0 <= lo <= hi <= 1:
-        raise InvalidRules("triage.refer_between must be two probabilities, the lower first")
+        raise InvalidRules(
+            "triage.refer_between doit être deux probabilités, la plus petite d'abord"
+        )
     if rules.triage.hours_below is not None and not 0 < rules.triage.hours_below <= 1:
-        raise InvalidRules("triage.hours_below must lie in (0, 1]")
+        raise InvalidRules("triage.hours_below doit être dans ]0, 1]")
     st = rules.stopping
     if st.se_target is not None and not st.se_target > 0:
-        raise InvalidRules("stopping.se_target must be > 0")
+        raise InvalidRules("stopping.se_target doit être > 0")
     if st.min_items < 0:
-        raise InvalidRules("stopping.min_items must be >= 0")
+        raise InvalidRules("stopping.min_items doit être ≥ 0")
     if st.max_items is not None and st.max_items < max(1, st.min_items):
-        raise InvalidRules("stopping.max_items must be >= max(1, stopping.min_items)")
+        raise InvalidRules("stopping.max_items doit être ≥ 1 et ≥ stopping.min_items")
     if st.time_limit_s is not None and not st.time_limit_s > 0:
-        raise InvalidRules("stopping.time_limit_s must be > 0")
+        raise InvalidRules("stopping.time_limit_s doit être > 0")
     cl = st.classification
     if cl.method not in CLASSIFICATION_METHODS:
         raise InvalidRules(
-            f"stopping.classification.method {cl.method!r} is not one of {CLASSIFICATION_METHODS}"
+            f"stopping.classification.method {cl.method!r} n'est pas l'une de "
+            f"{CLASSIFICATION_METHODS}"
         )
     for level in cl.levels:
         if level not in LEVELS[1:]:
-            raise InvalidRules(f"stopping.classification.levels: unknown cut {level!r}")
+            raise InvalidRules(f"stopping.classification.levels : seuil inconnu {level!r}")
     if not cl.z > 0 or not cl.delta > 0:
-        raise InvalidRules("stopping.classification: z and delta must be > 0")
+        raise InvalidRules("stopping.classification : z et delta doivent être > 0")
     if not 0 < cl.voi_min < 1:
-        raise InvalidRules("stopping.classification.voi_min must lie in (0, 1)")
+        raise InvalidRules("stopping.classification.voi_min doit être dans ]0, 1[")
     if not (0 < cl.alpha < 0.5 and 0 < cl.beta < 0.5):
-        raise InvalidRules("stopping.classification: alpha and beta must lie in (0, 0.5)")
+        raise InvalidRules("stopping.classification : alpha et beta doivent être dans ]0, 0,5[")
     if not rules.prior.sd > 0 or not math.isfinite(rules.prior.mean):
-        raise InvalidRules("prior: sd must be > 0 and mean finite")
+        raise InvalidRules("prior : sd doit être > 0 et mean un nombre fini")
     if not 0 <= rules.pretest.share <= 1 or rules.pretest.items < 0:
-        raise InvalidRules("pretest: share must lie in [0, 1] and items be >= 0")
+        raise InvalidRules("pretest : share doit être dans [0, 1] et items ≥ 0")
     if rules.estimator not in ESTIMATORS:
-        raise InvalidRules(f"estimator {rules.estimator!r} is not one of {ESTIMATORS}")
+        raise InvalidRules(f"estimator {rules.estimator!r} n'est pas l'un de {ESTIMATORS}")
     check_cut_scores(rules.cut_scores)
     if rules.skill_correlation is not None:
         check_correlation(rules.skill_correlation, rules.skill_order)
@@ -367,27 +370,29 @@ def check_cut_scores(cut_scores: Mapping[str, Mapping[str, float]]) -> None:
             if level in cuts:
                 value = cuts[level]
                 if not isinstance(value, int | float) or not math.isfinite(value):
-                    raise InvalidRules(f"cut score {skill}/{level} is not a finite number")
+                    raise InvalidRules(f"cut_scores {skill}/{level} n'est pas un nombre fini")
                 values.append(float(value))
         unknown = set(cuts) - set(LEVELS[1:]) - {"débutant"}
         if unknown:
-            raise InvalidRules(f"cut scores of {skill}: unknown level(s) {sorted(unknown)}")
+            raise InvalidRules(f"cut_scores de {skill} : niveau(x) inconnu(s) {sorted(unknown)}")
         if any(b <= a for a, b in itertools.pairwise(values)):
-            raise InvalidRules(f"cut scores of {skill} must increase with the level: {values}")
+            raise InvalidRules(
+                f"cut_scores de {skill} : les seuils doivent croître avec le niveau : {values}"
+            )
 
 
 def check_correlation(matrix: Sequence[Sequence[float]], order: Sequence[str]) -> None:
     """Raise :class:`InvalidRules` unless ``matrix`` is a valid correlation matrix for ``order``."""
     n = len(order)
     if len(matrix) != n or any(len(row) != n for row in matrix):
-        raise InvalidRules(f"skill_correlation must be {n}x{n} (order {list(order)})")
+        raise InvalidRules(f"skill_correlation doit être {n}x{n} (ordre {list(order)})")
     for i in range(n):
         if abs(float(matrix[i][i]) - 1.0) > 1e-9:
-            raise InvalidRules("skill_correlation must have ones on its diagonal")
+            raise InvalidRules("skill_correlation doit avoir des 1 sur sa diagonale")
         for j in range(n):
             value = float(matrix[i][j])
             if (not -1 < value <= 1 and i != j) or abs(value - float(matrix[j][i])) > 1e-9:
-                raise InvalidRules("skill_correlation must be symmetric with entries in (-1, 1)")
+                raise InvalidRules("skill_correlation doit être symétrique, de termes dans ]-1, 1[")
     # positive definiteness by Cholesky, without numpy (rules are plain data)
     lower = [[0.0] * n for _ in range(n)]
     for i in range(n):
@@ -395,7 +400,7 @@ def check_correlation(matrix: Sequence[Sequence[float]], order: Sequence[str]) -
             s = float(matrix[i][j]) - sum(lower[i][k] * lower[j][k] for k in range(j))
             if i == j:
                 if s <= 1e-12:
-                    raise InvalidRules("skill_correlation is not positive definite")
+                    raise InvalidRules("skill_correlation n'est pas définie positive")
                 lower[i][i] = math.sqrt(s)
             else:
                 lower[i][j] = s / lower[j][j]
@@ -406,19 +411,43 @@ def check_correlation(matrix: Sequence[Sequence[float]], order: Sequence[str]) -
 
 def _take(data: Mapping[str, Any], where: str, allowed: set[str]) -> dict[str, Any]:
     if not isinstance(data, Mapping):
-        raise InvalidRules(f"{where} must be a mapping, got {type(data).__name__}")
+        raise InvalidRules(f"{where} doit être une table de clés et de valeurs, reçu {_kind(data)}")
     unknown = set(data) - allowed
     if unknown:
-        raise InvalidRules(f"{where}: unknown key(s) {sorted(unknown)}")
+        raise InvalidRules(f"{where} : clé(s) inconnue(s) {sorted(unknown)}")
     return dict(data)
+
+
+def _kind(value: Any) -> str:
+    """What a YAML value is, in words, for a message."""
+    if isinstance(value, bool):
+        return f"un booléen ({value!r})"
+    if isinstance(value, int | float):
+        return f"un nombre ({value!r})"
+    if isinstance(value, str):
+        return f"un texte ({value!r})"
+    if value is None:
+        return "rien"
+    if isinstance(value, Sequence):
+        return "une liste"
+    return type(value).__name__
+
+
+def _names(value: Any, where: str) -> tuple[str, ...]:
+    """A list of names (skills, themes, levels); one name alone is a list of one."""
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, Sequence) or isinstance(value, bytes):
+        raise InvalidRules(f"{where} doit être une liste de noms, reçu {_kind(value)}")
+    return tuple(str(x) for x in value)
 
 
 def _number(value: Any, where: str, kind: type = float) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidRules(f"{where} must be a number, got {value!r}")
+        raise InvalidRules(f"{where} doit être un nombre, reçu {value!r}")
     if kind is int:
         if int(value) != value:
-            raise InvalidRules(f"{where} must be a whole number, got {value!r}")
+            raise InvalidRules(f"{where} doit être un nombre entier, reçu {value!r}")
         return int(value)
     return float(value)
 
@@ -432,18 +461,20 @@ def _non_reader_sections(
 ) -> tuple[Section, ...]:
     """The non-readers' section overrides: what an entry leaves out is its main section's."""
     if not isinstance(raw, Sequence) or isinstance(raw, str | bytes):
-        raise InvalidRules("rules: 'non_reader_sections' must be a list of sections")
+        raise InvalidRules("règles : 'non_reader_sections' doit être une liste de sections")
     out = []
     for i, entry in enumerate(raw):
         where = f"non_reader_sections[{i}]"
         s = _take(entry, where, {"skill", "min_items", "max_items", "se_target", "item_seconds"})
         skill = s.get("skill")
         if not isinstance(skill, str):
-            raise InvalidRules(f"{where}: 'skill' is required")
+            raise InvalidRules(f"{where} : 'skill' est obligatoire")
         if skill not in main:
-            raise InvalidRules(f"{where}: no section {skill!r} in 'sections' to override")
+            raise InvalidRules(f"{where} : pas de section {skill!r} dans 'sections' à remplacer")
         if skill not in on_path:
-            raise InvalidRules(f"{where}: {skill!r} is not a section of the non-reader path")
+            raise InvalidRules(
+                f"{where} : {skill!r} n'est pas une section du parcours des non-lecteurs"
+            )
         base = main[skill]
         out.append(
             Section(
@@ -462,7 +493,7 @@ def _non_reader_sections(
 def _from_mapping(data: Mapping[str, Any]) -> Rules:
     top = _take(
         data,
-        "rules",
+        "règles",
         {
             "version", "sections", "non_reader_skills", "themes", "selection", "exposure",
             "stopping", "prior", "pretest", "estimator", "cut_scores", "skill_correlation",
@@ -471,7 +502,7 @@ def _from_mapping(data: Mapping[str, Any]) -> Rules:
     )  # fmt: skip
     raw_sections = top.get("sections")
     if not isinstance(raw_sections, Sequence) or isinstance(raw_sections, str | bytes):
-        raise InvalidRules("rules: 'sections' must be a list of sections")
+        raise InvalidRules("règles : 'sections' doit être une liste de sections")
     sections = []
     for i, raw in enumerate(raw_sections):
         s = _take(
@@ -480,7 +511,7 @@ def _from_mapping(data: Mapping[str, Any]) -> Rules:
             {"skill", "min_items", "max_items", "se_target", "item_seconds"},
         )
         if not isinstance(s.get("skill"), str):
-            raise InvalidRules(f"sections[{i}]: 'skill' is required")
+            raise InvalidRules(f"sections[{i}] : 'skill' est obligatoire")
         sections.append(
             Section(
                 skill=s["skill"],
@@ -494,7 +525,7 @@ def _from_mapping(data: Mapping[str, Any]) -> Rules:
     if "version" in top:
         kwargs["version"] = str(top["version"])
     if "non_reader_skills" in top:
-        kwargs["non_reader_skills"] = tuple(str(s) for s in top["non_reader_skills"])
+        kwargs["non_reader_skills"] = _names(top["non_reader_skills"], "non_reader_skills")
     if top.get("non_reader_sections") is not None:
         kwargs["non_reader_sections"] = _non_reader_sections(
             top["non_reader_sections"],
@@ -504,11 +535,11 @@ def _from_mapping(data: Mapping[str, Any]) -> Rules:
     if "estimator" in top:
         kwargs["estimator"] = str(top["estimator"])
     if "skill_order" in top:
-        kwargs["skill_order"] = tuple(str(s) for s in top["skill_order"])
+        kwargs["skill_order"] = _names(top["skill_order"], "skill_order")
     if "themes" in top:
         t = _take(top["themes"], "themes", {"names", "min_items", "max_share"})
         kwargs["themes"] = Themes(
-            names=tuple(str(x) for x in t.get("names", Themes().names)),
+            names=_names(t.get("names", Themes().names), "themes.names"),
             min_items=_number(t.get("min_items", 1), "themes.min_items", int),
             max_share=_number(t.get("max_share", 1.0), "themes.max_share"),
         )
@@ -528,7 +559,9 @@ def _from_mapping(data: Mapping[str, Any]) -> Rules:
         for name in ("sympson_hetter", "sympson_hetter_non_reader"):
             sh = t.get(name) or {}
             if not isinstance(sh, Mapping):
-                raise InvalidRules(f"exposure.{name} must map item ids to numbers")
+                raise InvalidRules(
+                    f"exposure.{name} doit associer des identifiants d'items à des nombres"
+                )
             parameters[name] = {str(k): _number(v, f"exposure.{name}[{k}]") for k, v in sh.items()}
         kwargs["exposure"] = Exposure(
             randomesque_k=_number(t.get("randomesque_k", 1), "exposure.randomesque_k", int),
@@ -539,7 +572,7 @@ def _from_mapping(data: Mapping[str, Any]) -> Rules:
         t = _take(top["triage"], "triage", {"refer_between", "hours_below"})
         band = t.get("refer_between", (0.15, 0.85))
         if not isinstance(band, Sequence) or isinstance(band, str) or len(band) != 2:
-            raise InvalidRules("triage.refer_between must be a list of two probabilities")
+            raise InvalidRules("triage.refer_between doit être une liste de deux probabilités")
         kwargs["triage"] = Triage(
             refer_between=(
                 _number(band[0], "triage.refer_between[0]"),
@@ -573,7 +606,7 @@ def _from_mapping(data: Mapping[str, Any]) -> Rules:
             levels = c.get("levels", ("A1",))
             classification = Classification(
                 method=str(c.get("method", "ci")),
-                levels=(levels,) if isinstance(levels, str) else tuple(str(x) for x in levels),
+                levels=_names(levels, "stopping.classification.levels"),
                 z=_number(c.get("z", 1.96), "stopping.classification.z"),
                 delta=_number(c.get("delta", 0.3), "stopping.classification.delta"),
                 alpha=_number(c.get("alpha", 0.05), "stopping.classification.alpha"),
@@ -605,7 +638,7 @@ def _from_mapping(data: Mapping[str, Any]) -> Rules:
     if "cut_scores" in top:
         cuts = top["cut_scores"] or {}
         if not isinstance(cuts, Mapping) or not all(isinstance(v, Mapping) for v in cuts.values()):
-            raise InvalidRules("cut_scores must map each skill to {level: theta}")
+            raise InvalidRules("cut_scores doit associer à chaque compétence {niveau: theta}")
         kwargs["cut_scores"] = {
             str(skill): {str(lv): _number(x, f"cut_scores.{skill}.{lv}") for lv, x in v.items()}
             for skill, v in cuts.items()
@@ -616,6 +649,6 @@ def _from_mapping(data: Mapping[str, Any]) -> Rules:
             kwargs["skill_correlation"] = tuple(tuple(float(x) for x in row) for row in matrix)
         except (TypeError, ValueError):
             raise InvalidRules(
-                "skill_correlation must be a square list of lists of numbers"
+                "skill_correlation doit être une liste carrée de listes de nombres"
             ) from None
     return Rules(**kwargs)

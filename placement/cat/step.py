@@ -293,9 +293,9 @@ def _prepare(pool: Pool, rules: Rules) -> _Prepared:
         for s, op in zip(sections, ops, strict=True):
             if op.size < s.min_items:
                 problem = (
-                    f"section {s.skill} needs at least {s.min_items} items but the pool has "
-                    f"{op.size} operational {s.skill} items"
-                    + (" for non-readers" if non_reader else "")
+                    f"section {s.skill} : au moins {s.min_items} items demandés, la banque a "
+                    f"{op.size} items opérationnels de {s.skill}"
+                    + (" pour les non-lecteurs" if non_reader else "")
                 )
                 break
         themes = tuple(frozenset(int(t) for t in np.unique(theme_code[op]) if t >= 0) for op in ops)

@@ -71,10 +71,20 @@ def read_exposure(path: Path) -> dict[str, Any]:
     """Read an ``exposure.json``; raises :class:`InvalidBank` when it is not one."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InvalidBank(f"cannot read exposure parameters {path}: {exc}") from None
+    except OSError as exc:
+        raise InvalidBank(
+            f"{path} : paramètres d'exposition illisibles ({exc.strerror or exc})"
+        ) from None
+    except ValueError as exc:
+        where = f", ligne {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise InvalidBank(
+            f"{path} : paramètres d'exposition illisibles : JSON invalide{where}"
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("readers"), dict):
-        raise InvalidBank(f"{path}: not an exposure file (no 'readers' block)")
+        raise InvalidBank(
+            f"{path} : pas un fichier de paramètres d'exposition (pas de bloc 'readers' ; "
+            "il vient de placement exposure --out)"
+        )
     return data
 
 

@@ -17,25 +17,40 @@ def register(subparsers: Any) -> None:
     """Add the ``exposure`` sub-command."""
     p = subparsers.add_parser(
         "exposure",
-        help="fit Sympson-Hetter exposure parameters for readers and non-readers",
-        description="Fit Sympson-Hetter parameters by simulation, for readers and non-readers "
-        "separately, and write them (--out) or publish a new release that carries them "
-        "(--publish).",
+        help="ajuster le contrôle d'exposition (Sympson-Hetter) des lecteurs et des non-lecteurs",
+        description="Ajuste par simulation les paramètres de Sympson-Hetter, pour les lecteurs "
+        "et pour les non-lecteurs séparément, et les écrit (--out) ou publie une nouvelle "
+        "version de la banque qui les porte (--publish).",
     )
-    p.add_argument("--bank", required=True, help="a release version, 'latest' or a directory")
-    p.add_argument("--rules", help="a rules YAML file (default: placement/rules/cir.yaml)")
-    p.add_argument("--target", type=float, help="maximum exposure (default: the rules')")
-    p.add_argument("--examinees", type=int, default=500, help="candidates per round")
-    p.add_argument("--iterations", type=int, default=12, help="rounds of adjustment")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", type=Path, help="write exposure.json here")
+    p.add_argument(
+        "--bank", required=True, help="un numéro de version, 'latest' ou un dossier de version"
+    )
+    p.add_argument(
+        "--releases-root",
+        type=Path,
+        help="dossier des versions, pour 'latest' et un numéro de version (celui d'itembank par "
+        "défaut)",
+    )
+    # the option's first name, kept so that scripts written with it still run
+    p.add_argument("--root", dest="releases_root", type=Path, help=argparse.SUPPRESS)
+    p.add_argument("--rules", help="un fichier de règles YAML (défaut : placement/rules/cir.yaml)")
+    p.add_argument(
+        "--target", type=float, help="exposition maximale visée (défaut : celle des règles)"
+    )
+    p.add_argument(
+        "--examinees", type=int, default=500, help="candidats simulés par tour (défaut : 500)"
+    )
+    p.add_argument("--iterations", type=int, default=12, help="tours d'ajustement (défaut : 12)")
+    p.add_argument("--seed", type=int, default=0, help="graine de toute la simulation")
+    p.add_argument("--out", type=Path, help="écrire les paramètres dans ce fichier exposure.json")
     p.add_argument(
         "--parameters", type=Path,
-        help="an exposure.json fitted before (by --out): publish it without fitting again",
+        help="un exposure.json déjà ajusté (par --out) : le publier sans ajuster de nouveau",
     )  # fmt: skip
-    p.add_argument("--publish", action="store_true", help="publish a new release with it")
-    p.add_argument("--root", type=Path, help="the releases' folder (default: itembank's)")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument(
+        "--publish", action="store_true", help="publier une nouvelle version qui les porte"
+    )
+    p.add_argument("--no-progress", action="store_true", help="sans barre de progression")
     p.set_defaults(func=run)
 
 
@@ -43,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     """Fit, then write or publish; 0 on success, 2 on bad input (message on stderr)."""
     import itembank
     from itembank.errors import ItemBankError
-    from placement.bank import pool_from_release
+    from placement.bank import bank_reason, pool_from_release
     from placement.rules import default_rules, load_rules
 
     try:
@@ -54,13 +69,15 @@ def run(args: argparse.Namespace) -> int:
         if not args.out and not args.publish:
             raise PlacementError("dites où vont les paramètres : --out FICHIER ou --publish")
         spec = None if args.bank == "latest" else args.bank
-        root = args.root
+        root = args.releases_root
         if args.bank not in ("latest",) and Path(args.bank).is_dir():
             spec, root = Path(args.bank).name, Path(args.bank).parent
         try:
             release = itembank.load_release(spec, root=root)
         except (ItemBankError, OSError) as exc:
-            raise InvalidBank(f"version de banque illisible {args.bank!r} : {exc}") from None
+            raise InvalidBank(
+                f"version de banque illisible {args.bank!r} : {bank_reason(exc)}"
+            ) from None
         rules = load_rules(args.rules) if args.rules else default_rules()
         if args.parameters is not None:
             exposure = read_exposure(args.parameters)
@@ -114,7 +131,11 @@ def run(args: argparse.Namespace) -> int:
                     root=release.root.parent,
                 )
             except ItemBankError as exc:
-                print(f"placement exposure : {exc}", file=sys.stderr)
+                print(
+                    f"placement exposure : la banque a refusé la nouvelle version : "
+                    f"{bank_reason(exc)}",
+                    file=sys.stderr,
+                )
                 return 2
         print(f"version publiée : {published.version}, avec {EXPOSURE_ATTACHMENT}")
     return 0

@@ -20,8 +20,12 @@ Exception tree::
         │                           same item twice, score outside 0..k, negative time)
         └── InvalidPolicy           a policy file that is missing, unreadable or inconsistent
 
-Every error carries a plain English ``str()`` for logs; callers that show something to people
-(the web app) map the class to a French message.
+What a person wrote — a rules file, a policy file, an item's parameters — is refused in
+French, naming the file, the key and the item: every such message reaches a psychometrician
+as it is (``placement simulate``, ``placement exposure``, the calibration report), and the web
+app maps the class to its own message. Errors that only a programmer can cause (array shapes,
+a ``TestState`` the engine cannot continue, calling ``decide()`` without the global level)
+stay in English. Callers tell errors apart by class, never by message.
 """
 
 from __future__ import annotations

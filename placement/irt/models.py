@@ -123,7 +123,7 @@ class Pool:
     def __post_init__(self) -> None:
         n = len(self.ids)
         if n == 0:
-            raise InvalidPool("the item pool is empty")
+            raise InvalidPool("la banque d'items est vide")
         set_ = object.__setattr__
         for name in ("ids", "skills", "themes", "models", "enemies"):
             labels = tuple(getattr(self, name))
@@ -159,58 +159,70 @@ class Pool:
         seen: dict[str, int] = {}
         for i, item_id in enumerate(self.ids):
             if not item_id:
-                raise InvalidPool(f"item {i} has an empty id")
+                raise InvalidPool(f"l'item de rang {i} a un identifiant vide")
             if item_id in seen:
-                raise InvalidPool(f"item id {item_id!r} appears twice (rows {seen[item_id]}, {i})")
+                raise InvalidPool(
+                    f"l'identifiant {item_id!r} apparaît deux fois (rangs {seen[item_id]}, {i})"
+                )
             seen[item_id] = i
         for i, model in enumerate(self.models):
             if model not in MODELS:
                 raise InvalidPool(
-                    f"item {self.ids[i]!r}: unknown model {model!r} (expected one of {MODELS})"
+                    f"item {self.ids[i]!r} : modèle {model!r} inconnu "
+                    f"(attendu : {', '.join(MODELS)})"
                 )
         for name in ("a", "b", "c", "d"):
             bad = np.flatnonzero(~np.isfinite(getattr(self, name)))
             if bad.size:
-                raise InvalidPool(f"item {self.ids[bad[0]]!r}: {name} is not a finite number")
+                raise InvalidPool(f"item {self.ids[bad[0]]!r} : {name} n'est pas un nombre fini")
         bad = np.flatnonzero(self.a <= 0)
         if bad.size:
             raise InvalidPool(
-                f"item {self.ids[bad[0]]!r}: a = {self.a[bad[0]]:g}, discrimination must be > 0"
+                f"item {self.ids[bad[0]]!r} : a = {self.a[bad[0]]:g}, "
+                "la discrimination doit être > 0"
             )
         bad = np.flatnonzero((self.c < 0) | (self.c >= 1))
         if bad.size:
             raise InvalidPool(
-                f"item {self.ids[bad[0]]!r}: c = {self.c[bad[0]]:g} is outside [0, 1)"
+                f"item {self.ids[bad[0]]!r} : c = {self.c[bad[0]]:g} est hors de [0, 1["
             )
         bad = np.flatnonzero((self.d <= self.c) | (self.d > 1))
         if bad.size:
             i = bad[0]
-            raise InvalidPool(f"item {self.ids[i]!r}: d = {self.d[i]:g} must lie in (c, 1]")
+            raise InvalidPool(f"item {self.ids[i]!r} : d = {self.d[i]:g} doit être dans ]c, 1]")
         kmax = self.thresholds.shape[1]
         for i, model in enumerate(self.models):
             item_id = self.ids[i]
             k = int(self.n_categories[i]) - 1
             if model in DICHOTOMOUS:
                 if k != 1:
-                    raise InvalidPool(f"item {item_id!r}: a {model} item has 2 score categories")
+                    raise InvalidPool(f"item {item_id!r} : un item {model} a 2 catégories de score")
                 if model in ("1PL", "2PL") and (self.c[i] != 0 or self.d[i] != 1):
-                    raise InvalidPool(f"item {item_id!r}: a {model} item has c = 0 and d = 1")
+                    raise InvalidPool(f"item {item_id!r} : un item {model} a c = 0 et d = 1")
                 if model == "3PL" and self.d[i] != 1:
-                    raise InvalidPool(f"item {item_id!r}: a 3PL item has d = 1 (use 4PL)")
+                    raise InvalidPool(f"item {item_id!r} : un item 3PL a d = 1 (sinon : 4PL)")
                 continue
             if k < 1 or k > kmax:
-                raise InvalidPool(f"item {item_id!r}: {model} needs 1..{kmax} thresholds, got {k}")
+                raise InvalidPool(
+                    f"item {item_id!r} : un item {model} a de 1 à {kmax} seuils, reçu {k}"
+                )
             steps = self.thresholds[i, :k]
             if not np.all(np.isfinite(steps)):
-                raise InvalidPool(f"item {item_id!r}: thresholds b1..b{k} must be finite numbers")
+                raise InvalidPool(
+                    f"item {item_id!r} : les seuils b1..b{k} doivent être des nombres finis"
+                )
             if model == "GRM" and not np.all(np.diff(steps) > 0):
-                raise InvalidPool(f"item {item_id!r}: GRM thresholds must increase, got {steps}")
+                raise InvalidPool(
+                    f"item {item_id!r} : les seuils GRM doivent croître, reçu {steps}"
+                )
             if self.c[i] != 0 or self.d[i] != 1:
-                raise InvalidPool(f"item {item_id!r}: {model} items have no c or d parameter")
+                raise InvalidPool(f"item {item_id!r} : un item {model} n'a pas de paramètre c ni d")
         for i, enemies in enumerate(self.enemies):
             for j in enemies:
                 if not 0 <= j < n or j == i:
-                    raise InvalidPool(f"item {self.ids[i]!r}: enemy index {j} is not another item")
+                    raise InvalidPool(
+                        f"item {self.ids[i]!r} : l'ennemi de rang {j} n'est pas un autre item"
+                    )
 
     # ------------------------------------------------------------------ construction helpers
 

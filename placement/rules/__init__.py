@@ -34,18 +34,40 @@ def load_rules(path: str | Path) -> Rules:
         candidate = RULES_DIR / f"{path}.yaml"
     try:
         text = candidate.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        bundled = ", ".join(sorted(p.stem for p in RULES_DIR.glob("*.yaml")))
+        raise InvalidRules(
+            f"{path} : fichier de règles introuvable (règles livrées : {bundled})"
+        ) from None
     except OSError as exc:
-        raise InvalidRules(f"cannot read rules file {str(path)!r}: {exc.strerror}") from None
+        raise InvalidRules(
+            f"{path} : fichier de règles illisible ({exc.strerror or exc})"
+        ) from None
+    except UnicodeDecodeError:
+        raise InvalidRules(f"{candidate} : le texte n'est pas en UTF-8") from None
     try:
         data: Any = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise InvalidRules(f"{candidate}: not valid YAML ({exc})") from None
+        raise InvalidRules(f"{candidate} : YAML invalide{_yaml_where(exc)}") from None
     if not isinstance(data, dict):
-        raise InvalidRules(f"{candidate}: a rules file is a mapping of keys to values")
+        raise InvalidRules(
+            f"{candidate} : un fichier de règles est une table de clés et de valeurs "
+            "(sections:, stopping:, …)"
+        )
     try:
         return Rules.from_mapping(data)
     except InvalidRules as exc:
-        raise type(exc)(f"{candidate}: {exc}") from None
+        raise type(exc)(f"{candidate} : {exc}") from None
+
+
+def _yaml_where(exc: yaml.YAMLError) -> str:
+    """``, ligne L, colonne C`` of a YAML error, counted from 1 as an editor shows them.
+
+    PyYAML's own description of the fault is English and left out: the line is what a
+    person needs to find it.
+    """
+    mark = getattr(exc, "problem_mark", None)
+    return f", ligne {mark.line + 1}, colonne {mark.column + 1}" if mark is not None else ""
 
 
 def default_rules() -> Rules:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -131,3 +132,71 @@ def test_publishing_parameters_of_other_items_is_refused_in_french(bank_release,
     assert "no parameters for" not in message
     assert len(message) < 600
     assert itembank.list_releases(bank_release.root.parent) == before
+
+
+def test_publishing_the_same_calibration_twice_is_refused_in_french(calibrated, capsys):
+    """``calibration publish`` run twice from one work folder: the second names the release
+    that already holds these parameters, publishes nothing, and --republish overrides it."""
+    import re
+
+    import itembank
+    from calibration.cli import main
+
+    release, work = calibrated
+    root = release.root.parent
+    argv = ["publish", "--work", str(work.root), "--override-reason", "essai de publication"]
+    # --republish: published whatever an earlier test of this module already put out
+    assert main([*argv, "--version", "2099.3.0", "--republish"]) == 0
+    first = itembank.load_release("2099.3.0", root).metadata["calibration"]
+    assert len(first["parameters_sha256"]) == 64
+    capsys.readouterr()
+    before = itembank.list_releases(root)
+    assert main([*argv, "--version", "2099.4.0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    found = re.search(
+        rf"la version (\S+) porte déjà cette calibration \(mêmes paramètres, sur la version "
+        rf"{re.escape(release.version)}\) ; relancez avec --republish",
+        err,
+    )
+    assert found, err
+    holder = itembank.load_release(found.group(1), root).metadata["calibration"]
+    assert holder["parameters_sha256"] == first["parameters_sha256"]
+    assert itembank.list_releases(root) == before
+
+
+def test_parameters_whose_model_does_not_suit_the_items_are_refused_in_french(
+    calibrated, tmp_path, capsys
+):
+    """A rubric item calibrated as 2PL: refused before the item bank (which would say it in
+    English, every row in one line), with the count, the item and what to do."""
+    import shutil
+
+    import itembank
+    from calibration.cli import main
+    from itembank.parameters import read_parameters_csv, write_parameters_csv
+
+    release, work = calibrated
+    shutil.copytree(work.root, tmp_path / "work")
+    copy = Workdir(tmp_path / "work")
+    rows = list(read_parameters_csv(copy.parameters))
+    rubric = [r for r in rows if r.model in ("GRM", "GPCM")][:7]
+    changed = {r.id for r in rubric}
+    write_parameters_csv(
+        [replace(r, model="2PL", thresholds=(), b=r.b) if r.id in changed else r for r in rows],
+        copy.parameters,
+    )
+    before = itembank.list_releases(release.root.parent)
+    code = main(["publish", "--work", str(copy.root), "--override-reason", "essai", "--republish"])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert (
+        f"les paramètres calibrés ne conviennent pas aux items de la version {release.version} "
+        "(7 problème(s)) : " in err
+    )
+    assert f"{rubric[0].id} : un item noté par grille demande GRM ou GPCM, pas 2PL" in err
+    assert "(et 2 autre(s))" in err
+    assert "calibration run --release" in err
+    assert "needs" not in err
+    assert itembank.list_releases(release.root.parent) == before

@@ -57,7 +57,7 @@ def test_a_parameter_csv_becomes_a_pool(write_csv) -> None:
             InvalidBank,
             "'maybe' ne vaut ni 0 ni 1",
         ),
-        (lambda t: t.splitlines()[0] + "\n", InvalidPool, "empty"),
+        (lambda t: t.splitlines()[0] + "\n", InvalidPool, "aucun item"),
         (
             lambda t: t.replace(",0.9,0.3,", ",nan,0.3,"),
             InvalidBank,
@@ -107,7 +107,7 @@ def test_release_items_give_status_enemies_and_non_reader(write_csv) -> None:
     assert pool.pretest.tolist() == [False, True, True, False]  # pilot -> pretest
     assert pool.enemies[pool.index("CE-001")] == frozenset({pool.index("EE-001")})
     del release.items["EE-001"]
-    with pytest.raises(InvalidBank, match="not in release"):
+    with pytest.raises(InvalidBank, match="n'est pas dans la version"):
         pool_from_release(release)
 
 
@@ -132,46 +132,49 @@ def test_default_rules_are_the_cir_blueprint() -> None:
 @pytest.mark.parametrize(
     ("yaml_text", "message"),
     [
-        ("sections: []\n", "no section"),
-        ("sections: [{skill: CO, min_items: 5, max_items: 2}]\n", "min_items <= max_items"),
+        ("sections: []\n", "aucune section"),
+        ("sections: [{skill: CO, min_items: 5, max_items: 2}]\n", "min_items ≤ max_items"),
         ("sections: [{skill: CO, max_items: 2}]\nselection: {method: best}\n", "selection.method"),
         ("sections: [{skill: CO, max_items: 2}]\nstopping: {se_target: -1}\n", "se_target"),
         ("sections: [{skill: CO, max_items: 2}]\nexposure: {randomesque_k: 0}\n", "randomesque_k"),
-        ("sections: [{skill: CO, max_items: 2}]\nbogus: 1\n", "unknown key"),
-        ("sections: [{skill: CO, max_items: two}]\n", "must be a number"),
+        (
+            "sections: [{skill: CO, max_items: 2}]\nbogus: 1\n",
+            "clé\\(s\\) inconnue\\(s\\) \\['bogus'\\]",
+        ),
+        ("sections: [{skill: CO, max_items: two}]\n", "doit être un nombre, reçu 'two'"),
         ("sections: [{skill: CO, max_items: 2}]\nskill_correlation: [[1, 2], [2, 1]]\n", "4x4"),
-        ("sections: [{skill: CO, max_items: 2}]\ncut_scores: {CO: {A1: 1, A2: 0}}\n", "increase"),
-        ("sections: [{skill: CO, max_items: 2}, {skill: CO, max_items: 2}]\n", "two sections"),
-        ("- not a mapping\n", "mapping"),
-        ("sections: [unclosed\n", "not valid YAML"),
+        ("sections: [{skill: CO, max_items: 2}]\ncut_scores: {CO: {A1: 1, A2: 0}}\n", "croître"),
+        ("sections: [{skill: CO, max_items: 2}, {skill: CO, max_items: 2}]\n", "deux sections"),
+        ("- not a mapping\n", "table de clés"),
+        ("sections: [unclosed\n", "YAML invalide, ligne 2"),
         (
             (
                 "sections: [{skill: CO, max_items: 2}, {skill: CE, max_items: 2}]\n"
                 "non_reader_sections: [{skill: CE, max_items: 4}]\n"
             ),
-            "not a section of the non-reader path",
+            "n'est pas une section du parcours des non-lecteurs",
         ),
         (
             "sections: [{skill: CO, max_items: 2}]\nnon_reader_sections: [{skill: EO}]\n",
-            "no section 'EO'",
+            "pas de section 'EO'",
         ),
         (
             (
                 "sections: [{skill: CO, max_items: 2}]\n"
                 "non_reader_sections: [{skill: CO, min_items: 5, max_items: 4}]\n"
             ),
-            "min_items <= max_items",
+            "min_items ≤ max_items",
         ),
         (
             (
                 "sections: [{skill: CO, max_items: 2}]\n"
                 "non_reader_sections: [{skill: CO, max_items: 4}, {skill: CO, max_items: 5}]\n"
             ),
-            "non_reader_sections: skill 'CO' has two sections",
+            "non_reader_sections : la compétence 'CO' a deux sections",
         ),
         (
             "sections: [{skill: CO, max_items: 2}]\nnon_reader_sections: {CO: 4}\n",
-            "must be a list",
+            "doit être une liste",
         ),
     ],
 )
@@ -229,7 +232,7 @@ def test_the_cir_rules_give_non_readers_the_time_of_reading_and_writing() -> Non
 
 
 def test_missing_rules_file(tmp_path) -> None:
-    with pytest.raises(InvalidRules, match="cannot read"):
+    with pytest.raises(InvalidRules, match="fichier de règles introuvable"):
         load_rules(tmp_path / "nope.yaml")
 
 
@@ -244,5 +247,9 @@ def test_load_bank_reads_the_newest_bundled_release_as_latest() -> None:
 
 
 def test_load_bank_refuses_an_unknown_version_clearly() -> None:
-    with pytest.raises(InvalidBank, match=r"version de banque '1999\.01\.0' illisible"):
+    with pytest.raises(
+        InvalidBank,
+        match=r"version de banque '1999\.01\.0' illisible : pas de version 1999\.01\.0 sous .* "
+        r"\(versions publiées : 2026\.11\.0, ",
+    ):
         load_bank("1999.01.0")

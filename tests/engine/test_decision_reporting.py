@@ -139,7 +139,10 @@ def test_fitted_parameters_lower_the_highest_exposure() -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--bank", "nope", "--out", "x.json"], "version de banque illisible"),
+        (
+            ["--bank", "nope", "--out", "x.json"],
+            "version de banque illisible 'nope' : numéro de version 'nope' invalide",
+        ),
         (["--bank", "latest"], "--out FICHIER ou --publish"),
         (["--bank", "latest", "--out", "x.json", "--examinees", "3"], "au moins 10"),
     ],
@@ -175,3 +178,62 @@ def test_an_exposure_target_out_of_range_is_one_french_line(tmp_path: Path, caps
     assert code == 2
     err = capsys.readouterr().err
     assert "placement exposure : --target doit être dans ]0, 1] (reçu 0.0)" in err
+
+
+@pytest.mark.parametrize(
+    ("files", "argv", "message"),
+    [
+        (
+            {"rules.yaml": "sections: [{skill: CO, max_items: 2}]\nstopping: {se_target: -1}\n"},
+            ["--rules", "rules.yaml"],
+            "rules.yaml : stopping.se_target doit être > 0",
+        ),
+        ({}, ["--rules", "nope.yaml"], "nope.yaml : fichier de règles introuvable"),
+        (
+            {"e.json": '{"readers": '},
+            ["--parameters", "e.json"],
+            "e.json : paramètres d'exposition illisibles : JSON invalide, ligne 1",
+        ),
+    ],
+)
+def test_exposure_says_bad_files_in_one_french_line(tmp_path, files, argv, message) -> None:
+    import subprocess
+    import sys
+
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("placement")), "exposure", "--bank", "latest",
+         "--out", "out.json", "--no-progress", *argv],
+        capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("placement exposure : ")
+    assert message in lines[0]
+    assert not (tmp_path / "out.json").exists()
+
+
+def test_exposure_names_the_releases_folder_as_simulate_does(tmp_path: Path, capsys) -> None:
+    """``--releases-root`` as in ``placement simulate`` and ``calibration``; the first name,
+    ``--root``, still runs but is no longer shown."""
+    root, rules = testbank.publish(tmp_path / "bank")
+    for option in ("--releases-root", "--root"):
+        out = tmp_path / f"{option.strip('-')}.json"
+        code = _run(
+            exposure_cli,
+            ["exposure", "--bank", "latest", option, str(root), "--rules", str(rules),
+             "--examinees", "20", "--iterations", "1", "--out", str(out), "--no-progress"],
+        )  # fmt: skip
+        assert code == 0, capsys.readouterr().err
+        assert json.loads(out.read_text(encoding="utf-8"))["readers"] is not None
+    with pytest.raises(SystemExit):
+        _run(exposure_cli, ["exposure", "--help"])
+    shown = capsys.readouterr().out
+    assert "--releases-root" in shown
+    assert "--root" not in shown.replace("--releases-root", "")
+    assert "dossier des versions" in shown
+    assert "Ajuste par simulation les paramètres de Sympson-Hetter" in shown
+    assert "fit Sympson-Hetter" not in shown

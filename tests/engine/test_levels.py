@@ -46,9 +46,9 @@ def test_level_probabilities_are_normal_band_masses() -> None:
     expected_a1 = norm.cdf((0.6 + 0.4) / 0.3) - norm.cdf((-0.5 + 0.4) / 0.3)
     assert probs["A1"] == pytest.approx(expected_a1)
     assert level_probabilities(0.0, 0.0, CO_CUTS)["A1"] == 1.0
-    with pytest.raises(InvalidPolicy, match="missing cut"):
+    with pytest.raises(InvalidPolicy, match="seuil\\(s\\) manquant"):
         level_probabilities(0.0, 0.3, {"A1": 0.0})
-    with pytest.raises(InvalidPolicy, match="increase"):
+    with pytest.raises(InvalidPolicy, match="croître"):
         level_probabilities(0.0, 0.3, {"A1.1": 0.0, "A1": -1.0, "A2": 1.0, "B1": 2.0})
 
 
@@ -143,9 +143,9 @@ def test_policies_are_data(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("name: x\nversion: 1\n", "missing key 'dispense'"),
-        ("- a\n- b\n", "mapping"),
-        ("name: [unclosed\n", "cannot read"),
+        ("name: x\nversion: 1\n", "clé 'dispense' manquante"),
+        ("- a\n- b\n", "table de clés"),
+        ("name: [unclosed\n", "politique illisible : YAML invalide, ligne 2"),
     ],
 )
 def test_bad_policies_are_refused(tmp_path, text, message) -> None:
@@ -153,7 +153,7 @@ def test_bad_policies_are_refused(tmp_path, text, message) -> None:
     path.write_text(text)
     with pytest.raises(InvalidPolicy, match=message):
         load_policy(path)
-    with pytest.raises(InvalidPolicy, match="unknown policy"):
+    with pytest.raises(InvalidPolicy, match="politique inconnue 'cir-1999'"):
         load_policy("cir-1999")
 
 
@@ -199,7 +199,7 @@ def test_retained_levels_give_the_policy_decision(name: str) -> None:
         policy.non_reader_hours,
         "non_reader",
     )
-    with pytest.raises(InvalidPolicy, match="CECR level"):
+    with pytest.raises(InvalidPolicy, match="niveau CECR"):
         reassess(low, CUTS, {"CO": "C2"}, policy)
 
 

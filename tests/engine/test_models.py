@@ -102,15 +102,15 @@ def test_tables_match_direct_computation(pool) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"models": ["5PL"]}, "unknown model"),
-        ({"a": [-0.5]}, "discrimination must be > 0"),
-        ({"a": [0.0]}, "discrimination must be > 0"),
-        ({"b": [float("nan")]}, "not a finite number"),
-        ({"models": ["3PL"], "c": [1.0]}, "outside"),
-        ({"models": ["3PL"], "c": [-0.1]}, "outside"),
-        ({"models": ["2PL"], "c": [0.2]}, "c = 0 and d = 1"),
-        ({"models": ["4PL"], "c": [0.3], "d": [0.2]}, "must lie in"),
-        ({"models": ["GRM"], "thresholds": [[0.5, -0.5]]}, "must increase"),
+        ({"models": ["5PL"]}, "modèle '5PL' inconnu"),
+        ({"a": [-0.5]}, "la discrimination doit être > 0"),
+        ({"a": [0.0]}, "la discrimination doit être > 0"),
+        ({"b": [float("nan")]}, "n'est pas un nombre fini"),
+        ({"models": ["3PL"], "c": [1.0]}, "hors de"),
+        ({"models": ["3PL"], "c": [-0.1]}, "hors de"),
+        ({"models": ["2PL"], "c": [0.2]}, "c = 0 et d = 1"),
+        ({"models": ["4PL"], "c": [0.3], "d": [0.2]}, "doit être dans"),
+        ({"models": ["GRM"], "thresholds": [[0.5, -0.5]]}, "doivent croître"),
     ],
 )
 def test_bad_parameters_are_refused_with_the_item_named(kwargs, message) -> None:
@@ -121,9 +121,9 @@ def test_bad_parameters_are_refused_with_the_item_named(kwargs, message) -> None
 
 
 def test_empty_pool_and_duplicate_ids_are_refused() -> None:
-    with pytest.raises(InvalidPool, match="empty"):
+    with pytest.raises(InvalidPool, match="vide"):
         Pool.create([], a=[])
-    with pytest.raises(InvalidPool, match="appears twice"):
+    with pytest.raises(InvalidPool, match="apparaît deux fois"):
         Pool.create(["x", "x"], a=[1.0, 1.0], b=[0.0, 1.0])
 
 

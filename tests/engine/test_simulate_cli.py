@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -103,8 +105,8 @@ def test_simulate_with_true_thetas_from_a_csv(small_bank, tmp_path) -> None:
     ("extra", "message"),
     [
         (["--examinees", "0"], "--examinees"),
-        (["--rules", "/nonexistent/rules.yaml"], "cannot read rules"),
-        (["--policy", "cir-1999"], "unknown policy"),
+        (["--rules", "/nonexistent/rules.yaml"], "rules.yaml : fichier de règles introuvable"),
+        (["--policy", "cir-1999"], "politique inconnue 'cir-1999'"),
         (["--non-reader-share", "2"], "--non-reader-share doit être entre 0 et 1 (reçu 2.0)"),
         (["--exposure-target", "0"], "--exposure-target doit être dans ]0, 1] (reçu 0.0)"),
         (["--thetas", "/nonexistent/t.csv"], "/nonexistent/t.csv : lecture impossible"),
@@ -279,3 +281,111 @@ def test_a_release_of_another_releases_folder_is_simulated(tmp_path, capsys) -> 
                      "--no-progress", "--no-plots"])  # fmt: skip
         assert code == 0
         assert capsys.readouterr().out.startswith("banque 2026.1.0,")
+
+
+#: The installed command, as a psychometrician runs it.
+PLACEMENT = Path(sys.executable).with_name("placement")
+
+
+def _command(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(PLACEMENT), *argv], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def _one_french_line(result: subprocess.CompletedProcess[str], prefix: str, message: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(prefix)
+    assert message in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("rules_text", "message"),
+    [
+        (
+            "sections: [{skill: CO, max_items: 2}\n",
+            "rules.yaml : YAML invalide, ligne 2, colonne 1",
+        ),
+        (
+            "sections: [{skill: CO, max_items: deux}]\n",
+            "rules.yaml : sections[0].max_items doit être un nombre, reçu 'deux'",
+        ),
+        (
+            "sections: [{skill: CO, max_items: 2}]\nstoping: {max_items: 3}\n",
+            "rules.yaml : règles : clé(s) inconnue(s) ['stoping']",
+        ),
+        (
+            "sections: [{skill: CO, max_items: 2}]\nnon_reader_skills: 5\n",
+            "rules.yaml : non_reader_skills doit être une liste de noms, reçu un nombre (5)",
+        ),
+        (
+            "sections: [{skill: CO, max_items: 2}]\nstopping: {max_items: 0}\n",
+            "rules.yaml : stopping.max_items doit être ≥ 1",
+        ),
+    ],
+)
+def test_a_malformed_rules_file_is_one_french_line(small_bank, tmp_path, rules_text, message):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(rules_text, encoding="utf-8")
+    result = _command(
+        "simulate", "--bank", str(small_bank), "--rules", str(rules), "--examinees", "3",
+        "--out", str(tmp_path / "o"), "--no-progress", "--no-plots",
+    )  # fmt: skip
+    _one_french_line(result, "placement simulate : ", message)
+
+
+def test_an_unknown_policy_is_one_french_line(small_bank, tmp_path) -> None:
+    result = _command(
+        "simulate", "--bank", str(small_bank), "--policy", "cir-2099", "--examinees", "3",
+        "--out", str(tmp_path / "o"), "--no-progress", "--no-plots",
+    )  # fmt: skip
+    _one_french_line(
+        result,
+        "placement simulate : ",
+        "politique inconnue 'cir-2099' (politiques livrées : cir-2016, cir-2019)",
+    )
+
+
+def test_a_malformed_policy_file_is_one_french_line(small_bank, tmp_path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "name: x\nversion: 1\ndispense: [A1]\nnon_reader: {}\nprescriptions: [{hours: 50}]\n",
+        encoding="utf-8",
+    )
+    result = _command(
+        "simulate", "--bank", str(small_bank), "--policy", str(policy), "--examinees", "3",
+        "--out", str(tmp_path / "o"), "--no-progress", "--no-plots",
+    )  # fmt: skip
+    _one_french_line(
+        result, "placement simulate : ", "policy.yaml : dispense doit être une table de clés"
+    )
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        # the engine's models: a 2PL has no lower asymptote
+        ((3, "c", "0.2"), "ligne 3 : un item 2PL a c = 0 et d = 1 (lu : c=0.2, d=1.0)"),
+        ((2, "a", "-1"), "ligne 2 : a=-1.0 doit être positif"),
+        ((4, "model", "5PL"), "ligne 4 : modèle inconnu '5PL'"),
+    ],
+)
+def test_a_bad_item_is_one_french_line(small_bank, tmp_path, edit, message) -> None:
+    line, column, value = edit
+    with small_bank.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    rows[line - 2][column] = value
+    rows[line - 2]["model"] = rows[line - 2]["model"] if column != "c" else "2PL"
+    bad = tmp_path / "bad.csv"
+    with bad.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    result = _command(
+        "simulate", "--bank", str(bad), "--examinees", "3",
+        "--out", str(tmp_path / "o"), "--no-progress", "--no-plots",
+    )  # fmt: skip
+    _one_french_line(result, "placement simulate : ", message)

@@ -111,7 +111,7 @@ def test_a_non_reader_bank_too_small_for_the_own_lengths_is_refused() -> None:
         non_reader_sections=(Section("CO", 30, 30),),
     )
     next_step(TestState(), pool, rules, step_rng(0, 0))  # the readers' path is fine
-    with pytest.raises(BlueprintUnsatisfiable, match="section CO needs at least 30"):
+    with pytest.raises(BlueprintUnsatisfiable, match="section CO : au moins 30 items demandés"):
         next_step(TestState(non_reader=True), pool, rules, step_rng(0, 0))
 
 
@@ -199,7 +199,7 @@ def test_bad_state_values_are_refused(pool, rules) -> None:
         TestState(elapsed_s=float("nan"))
     with pytest.raises(InvalidState, match="seed"):
         step_rng(-1, 0)
-    with pytest.raises(InvalidState, match="cut scores"):
+    with pytest.raises(InvalidState, match="cut_scores de CO : les seuils doivent croître"):
         TestState(cut_scores={"CO": {"A1": 0.5, "A2": 0.0}})
     non_reader_ce = TestState(responses=(Response("CE-001", 1),), non_reader=True)
     with pytest.raises(InvalidState, match="non-reader"):
@@ -210,17 +210,17 @@ def test_bad_state_values_are_refused(pool, rules) -> None:
         (0.9, -0.9, 1.0, 0.9),
         (0.9, 0.9, 0.9, 1.0),
     )
-    with pytest.raises(InvalidState, match=r"positive definite|symmetric"):
+    with pytest.raises(InvalidState, match=r"définie positive|symétrique"):
         next_step(TestState(skill_correlation=not_a_correlation), pool, rules, step_rng(0, 0))
 
 
 def test_a_blueprint_the_pool_cannot_meet_is_refused(rules) -> None:
     small = make_pool({"CO": 5, "CE": 60, "EO": 20, "EE": 20})
-    with pytest.raises(BlueprintUnsatisfiable, match="section CO needs at least 8"):
+    with pytest.raises(BlueprintUnsatisfiable, match="section CO : au moins 8 items demandés"):
         next_step(TestState(), small, rules, step_rng(0, 0))
     no_readers = make_pool(non_reader_share=0.0)
     next_step(TestState(), no_readers, rules, step_rng(0, 0))  # readers are fine
-    with pytest.raises(BlueprintUnsatisfiable, match="non-readers"):
+    with pytest.raises(BlueprintUnsatisfiable, match="pour les non-lecteurs"):
         next_step(TestState(non_reader=True), no_readers, rules, step_rng(0, 0))
 
 
