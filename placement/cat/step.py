@@ -224,6 +224,7 @@ class _Path:
     items: tuple[SectionItems, ...]  # per section: operational items of the skill on the path
     pretest: tuple[IntArray, ...]  # per section: pretest items of the skill on the path
     problem: str | None  # why the pool cannot meet this path's blueprint, None when it can
+    shortfall: tuple[str, int, int] | None  # (skill, needed, available) of that section
     non_reader: bool
     reachable: tuple[frozenset[int], ...]  # per section k: theme codes of sections k, k+1, ...
     later_min: tuple[int, ...]  # per section k: the minimums of the sections after k
@@ -289,9 +290,10 @@ def _prepare(pool: Pool, rules: Rules) -> _Prepared:
             ops.append(op)
             pres.append(np.flatnonzero(on_path & pool.pretest))
             position[op] = np.arange(op.size)
-        problem = None
+        problem, shortfall = None, None
         for s, op in zip(sections, ops, strict=True):
             if op.size < s.min_items:
+                shortfall = (s.skill, s.min_items, int(op.size))
                 problem = (
                     f"section {s.skill} : au moins {s.min_items} items demandés, la banque a "
                     f"{op.size} items opérationnels de {s.skill}"
@@ -334,6 +336,7 @@ def _prepare(pool: Pool, rules: Rules) -> _Prepared:
             items,
             tuple(pres),
             problem,
+            shortfall,
             non_reader,
             reachable,
             later_min,
@@ -363,12 +366,20 @@ def _prepare(pool: Pool, rules: Rules) -> _Prepared:
 # ---------------------------------------------------------------------- the step
 
 
+def _unsatisfiable(path: _Path) -> BlueprintUnsatisfiable:
+    """The error for a path whose blueprint the pool cannot meet (``path.problem`` is set)."""
+    skill, needed, available = path.shortfall or (None, None, None)
+    return BlueprintUnsatisfiable(
+        path.problem or "", skill=skill, needed=needed, available=available
+    )
+
+
 def check_blueprint(pool: Pool, rules: Rules, non_reader: bool = False) -> None:
     """Raise :class:`BlueprintUnsatisfiable` when the pool cannot meet the section minimums."""
     prep = _prepare(pool, rules)
     path = prep.non_reader if non_reader else prep.reader
     if path.problem is not None:
-        raise BlueprintUnsatisfiable(path.problem)
+        raise _unsatisfiable(path)
 
 
 def pretest_plan(seed: int | None, rules: Rules, path: _Path) -> list[tuple[int, int]]:
@@ -532,7 +543,7 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: Draws) -> Step:
     prep = _prepare(pool, rules)
     path = prep.non_reader if state.non_reader else prep.reader
     if path.problem is not None:
-        raise BlueprintUnsatisfiable(path.problem)
+        raise _unsatisfiable(path)
     sections = path.sections
     n_sections = len(sections)
     cut_scores = state.cut_scores if state.cut_scores is not None else rules.cut_scores

@@ -52,7 +52,22 @@ class InvalidRules(EngineError):
 
 
 class BlueprintUnsatisfiable(InvalidRules):
-    """A blueprint whose minimums the pool cannot meet."""
+    """A blueprint whose minimums the pool cannot meet.
+
+    ``skill``, ``needed`` and ``available`` name the first section short of items, for callers
+    that word it their own way (None when the fault is not one section's).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        skill: str | None = None,
+        needed: int | None = None,
+        available: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.skill, self.needed, self.available = skill, needed, available
 
 
 class InvalidState(EngineError):

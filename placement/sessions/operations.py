@@ -233,9 +233,6 @@ def resolve_release(release_version: str | None, policy: str | None) -> ReleaseC
     return ReleaseChoice(bank.version, policy or str(bank.release.policy))
 
 
-_SHORTFALL = re.compile(r"section (\w+) needs at least (\d+) items but the pool has (\d+)")
-
-
 def require_non_reader_path(choice: ReleaseChoice, rules: str = "cir") -> None:
     """Raise Conflict, in French, when the release cannot fill a non-reader's test.
 
@@ -250,11 +247,10 @@ def require_non_reader_path(choice: ReleaseChoice, rules: str = "cir") -> None:
     try:
         check_blueprint(bank.pool, bank.rules, non_reader=True)
     except BlueprintUnsatisfiable as error:
-        found = _SHORTFALL.search(str(error))
         detail = (
-            f"la partie {found[1]} demande au moins {found[2]} questions sans lecture, "
-            f"la banque en a {found[3]}"
-            if found
+            f"la partie {error.skill} demande au moins {error.needed} questions sans lecture, "
+            f"la banque en a {error.available}"
+            if error.skill is not None
             else str(error)
         )
         raise Conflict(
