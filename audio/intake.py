@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -66,6 +67,18 @@ MIME_TYPES: dict[str, str] = {
     "mp3": "audio/mpeg",
     "flac": "audio/flac",
     "aac": "audio/aac",
+}
+
+#: The ffmpeg demuxer of each container: the sniffed container is imposed, never guessed again.
+DEMUXERS: dict[str, str] = {
+    "webm": "matroska",
+    "matroska": "matroska",
+    "ogg": "ogg",
+    "mp4": "mov",
+    "wav": "wav",
+    "mp3": "mp3",
+    "flac": "flac",
+    "aac": "aac",
 }
 
 FloatArray = npt.NDArray[np.float32]
@@ -173,25 +186,35 @@ def _ffmpeg() -> str:
     return str(get_encoder_name())
 
 
-def decode(data: bytes, limit_s: float) -> FloatArray:
+def decode(data: bytes, limit_s: float, container: str | None = None) -> FloatArray:
     """Decode ``data`` with ffmpeg to 16 kHz mono float32, reading at most ``limit_s`` seconds.
+
+    The bytes go to ffmpeg as a temporary file, not a pipe: an MP4 whose index ('moov') follows
+    the audio, as Android's MediaRecorder and most apps write it, can only be decoded by going
+    back to the audio, which a pipe cannot do. ``container`` (from :func:`sniff_container`)
+    imposes the demuxer, and only local files may be opened.
 
     Raises AudioRejected("corrupt") when ffmpeg fails or reports any error (truncated files
     decode partly with exit status 0, so its error output is what tells).
     """
-    command = [
-        _ffmpeg(),
-        *("-nostdin", "-hide_banner", "-v", "error", "-i", "pipe:0"),
-        *("-t", f"{limit_s:.3f}", "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE)),
-        *("-f", "f32le", "pipe:1"),
-    ]
-    try:
-        # the command is fixed; the untrusted bytes only go to ffmpeg's standard input
-        done = subprocess.run(  # noqa: S603
-            command, input=data, capture_output=True, timeout=120, check=False
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise reject("corrupt", "ffmpeg took too long to decode") from exc
+    demuxer = ("-f", DEMUXERS[container]) if container in DEMUXERS else ()
+    with tempfile.NamedTemporaryFile(prefix="upload-", suffix=".bin") as upload:
+        upload.write(data)
+        upload.flush()
+        command = [
+            _ffmpeg(),
+            *("-nostdin", "-hide_banner", "-v", "error", "-protocol_whitelist", "file"),
+            *(*demuxer, "-i", f"file:{upload.name}"),
+            *("-t", f"{limit_s:.3f}", "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE)),
+            *("-f", "f32le", "pipe:1"),
+        ]
+        try:
+            # the command is fixed; the untrusted bytes are only the content of the file
+            done = subprocess.run(  # noqa: S603
+                command, capture_output=True, timeout=120, check=False
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise reject("corrupt", "ffmpeg took too long to decode") from exc
     errors = done.stderr.decode("utf-8", "replace").strip()
     if done.returncode != 0 or errors:
         raise reject("corrupt", f"ffmpeg: {errors or done.returncode}")
@@ -239,7 +262,7 @@ def check_recording(
     if container == "ogg" and (cut := ogg_truncation(data)):
         raise reject("corrupt", cut)  # ffmpeg would decode the first half as a shorter answer
     # decode a little more than allowed, so that an over-long file is seen without decoding it all
-    samples = decode(data, max_duration_s + 1.0)
+    samples = decode(data, max_duration_s + 1.0, container)
     duration_s = samples.size / SAMPLE_RATE
     if duration_s > max_duration_s:
         raise reject("too_long", f"more than {max_duration_s:g} s")
