@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -180,6 +181,39 @@ def ogg_truncation(data: bytes) -> str | None:
     return None
 
 
+#: A WAV chunk size at or above this is a placeholder a streaming recorder left (0xFFFFFFFF...).
+WAV_PLACEHOLDER_SIZE = 0x7FFF0000
+
+
+def wav_truncation(data: bytes) -> str | None:
+    """Why a WAV file is cut short (None when whole, or when it cannot tell): its 'data' chunk
+    declares more bytes than the file holds.
+
+    ffmpeg decodes a truncated WAV without an error, as if the answer were shorter. Recorders
+    that stream a WAV leave 0 or 0xFFFFFFFF where the size will go: those are not checked.
+    """
+    offset = 12
+    while offset + 8 <= len(data):
+        chunk, size = (
+            data[offset : offset + 4],
+            int.from_bytes(data[offset + 4 : offset + 8], "little"),
+        )
+        if chunk == b"data":
+            held = len(data) - offset - 8
+            if 0 < size < WAV_PLACEHOLDER_SIZE and held < size:
+                return f"the data chunk holds {held} of its {size} bytes"
+            return None
+        offset += 8 + size + (size & 1)  # chunks are padded to an even size
+    return None
+
+
+#: The containers whose truncation ffmpeg does not report, and how to tell it from the bytes.
+TRUNCATION_CHECKS: dict[str, Callable[[bytes], str | None]] = {
+    "ogg": ogg_truncation,
+    "wav": wav_truncation,
+}
+
+
 def _ffmpeg() -> str:
     from pydub.utils import get_encoder_name
 
@@ -259,7 +293,8 @@ def check_recording(
     container = sniff_container(data)
     if container is None:
         raise reject("not_audio", f"unknown header {data[:8]!r}")
-    if container == "ogg" and (cut := ogg_truncation(data)):
+    truncation = TRUNCATION_CHECKS.get(container)
+    if truncation is not None and (cut := truncation(data)):
         raise reject("corrupt", cut)  # ffmpeg would decode the first half as a shorter answer
     # decode a little more than allowed, so that an over-long file is seen without decoding it all
     samples = decode(data, max_duration_s + 1.0, container)
