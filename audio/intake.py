@@ -258,6 +258,12 @@ def decode(data: bytes, limit_s: float, container: str | None = None) -> FloatAr
     return np.clip(samples, -1.0, 1.0).astype(np.float32)
 
 
+def without_dc(samples: FloatArray) -> FloatArray:
+    """``samples`` less their mean: the constant (DC) offset some microphones add."""
+    offset = float(np.mean(samples, dtype=np.float64))
+    return np.clip(samples - offset, -1.0, 1.0).astype(np.float32)
+
+
 def _dbfs(value: float) -> float:
     return float(20.0 * np.log10(max(value, 1e-10)))
 
@@ -304,6 +310,11 @@ def check_recording(
     if duration_s < min_duration_s:
         raise reject("too_short", f"{duration_s:.2f} s < {min_duration_s:g} s")
 
+    # saturation is measured on the signal as recorded (it clips at the rails, offset or not);
+    # the rest without the constant offset of some microphones, which is no sound: with it a
+    # silent recording measured as loud "noise" and the VAD missed quiet speech
+    clipped = float(np.mean(np.abs(samples) >= CLIP_LEVEL))
+    samples = without_dc(samples)
     rms_dbfs = _dbfs(float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))))
     peak_dbfs = _dbfs(float(np.max(np.abs(samples))))
     if rms_dbfs < SILENCE_RMS_DBFS:
@@ -312,7 +323,6 @@ def check_recording(
     if speech_s < MIN_SPEECH_S:
         code = "noise" if rms_dbfs > NOISE_RMS_DBFS else "silence"
         raise reject(code, f"{speech_s:.2f} s of speech, rms {rms_dbfs:.1f} dBFS")
-    clipped = float(np.mean(np.abs(samples) >= CLIP_LEVEL))
     if clipped > CLIP_REFUSE_RATIO:
         raise reject("clipped", f"{clipped:.1%} of samples clipped")
 

@@ -1,5 +1,5 @@
 """Recordings as real tablets and phones make them, beyond the browsers' usual WebM/Opus:
-MP4 files whose index comes last, WAV files cut in transit."""
+MP4 files whose index comes last, WAV files cut in transit, microphones with a DC offset."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import struct
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from audio.errors import AudioRejected
@@ -72,3 +73,29 @@ def test_a_wav_written_while_recording_keeps_a_placeholder_size(
     data[at : at + 4] = struct.pack("<I", size)
     data[4:8] = struct.pack("<I", size)
     assert 4.0 < check_recording(bytes(data)).duration_s < 5.0
+
+
+def _wav(samples: np.ndarray, path: Path) -> bytes:
+    pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
+    header = b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVEfmt "
+    header += struct.pack("<IHHIIHH", 16, 1, 1, 16000, 32000, 2, 16)
+    path.write_bytes(header + b"data" + struct.pack("<I", len(pcm)) + pcm)
+    return path.read_bytes()
+
+
+def test_silence_from_a_microphone_with_a_dc_offset_is_silence_not_noise(tmp_path: Path) -> None:
+    # a constant offset is no sound: the candidate must hear "nous n'avons rien entendu"
+    rng = np.random.default_rng(3)
+    samples = 0.05 + rng.normal(0, 0.0005, 4 * 16000)
+    assert refusal(_wav(samples, tmp_path / "offset.wav")).code == "silence"
+
+
+def test_speech_with_a_dc_offset_is_measured_without_it(
+    clips: Callable[[str], Path], tmp_path: Path
+) -> None:
+    plain = check_recording(clips("french.wav").read_bytes())
+    offset = tmp_path / "offset.wav"
+    ffmpeg("-i", str(clips("french.wav")), "-af", "volume=-20dB,dcshift=0.1", str(offset))
+    recording = check_recording(offset.read_bytes())
+    assert recording.rms_dbfs == pytest.approx(plain.rms_dbfs - 20, abs=1.0)
+    assert recording.speech_ratio == pytest.approx(plain.speech_ratio, abs=0.1)
