@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -66,6 +68,18 @@ MIME_TYPES: dict[str, str] = {
     "mp3": "audio/mpeg",
     "flac": "audio/flac",
     "aac": "audio/aac",
+}
+
+#: The ffmpeg demuxer of each container: the sniffed container is imposed, never guessed again.
+DEMUXERS: dict[str, str] = {
+    "webm": "matroska",
+    "matroska": "matroska",
+    "ogg": "ogg",
+    "mp4": "mov",
+    "wav": "wav",
+    "mp3": "mp3",
+    "flac": "flac",
+    "aac": "aac",
 }
 
 FloatArray = npt.NDArray[np.float32]
@@ -167,31 +181,74 @@ def ogg_truncation(data: bytes) -> str | None:
     return None
 
 
+#: A WAV chunk size at or above this is a placeholder a streaming recorder left (0xFFFFFFFF...).
+WAV_PLACEHOLDER_SIZE = 0x7FFF0000
+
+
+def wav_truncation(data: bytes) -> str | None:
+    """Why a WAV file is cut short (None when whole, or when it cannot tell): its 'data' chunk
+    declares more bytes than the file holds.
+
+    ffmpeg decodes a truncated WAV without an error, as if the answer were shorter. Recorders
+    that stream a WAV leave 0 or 0xFFFFFFFF where the size will go: those are not checked.
+    """
+    offset = 12
+    while offset + 8 <= len(data):
+        chunk, size = (
+            data[offset : offset + 4],
+            int.from_bytes(data[offset + 4 : offset + 8], "little"),
+        )
+        if chunk == b"data":
+            held = len(data) - offset - 8
+            if 0 < size < WAV_PLACEHOLDER_SIZE and held < size:
+                return f"the data chunk holds {held} of its {size} bytes"
+            return None
+        offset += 8 + size + (size & 1)  # chunks are padded to an even size
+    return None
+
+
+#: The containers whose truncation ffmpeg does not report, and how to tell it from the bytes.
+TRUNCATION_CHECKS: dict[str, Callable[[bytes], str | None]] = {
+    "ogg": ogg_truncation,
+    "wav": wav_truncation,
+}
+
+
 def _ffmpeg() -> str:
     from pydub.utils import get_encoder_name
 
     return str(get_encoder_name())
 
 
-def decode(data: bytes, limit_s: float) -> FloatArray:
+def decode(data: bytes, limit_s: float, container: str | None = None) -> FloatArray:
     """Decode ``data`` with ffmpeg to 16 kHz mono float32, reading at most ``limit_s`` seconds.
+
+    The bytes go to ffmpeg as a temporary file, not a pipe: an MP4 whose index ('moov') follows
+    the audio, as Android's MediaRecorder and most apps write it, can only be decoded by going
+    back to the audio, which a pipe cannot do. ``container`` (from :func:`sniff_container`)
+    imposes the demuxer, and only local files may be opened.
 
     Raises AudioRejected("corrupt") when ffmpeg fails or reports any error (truncated files
     decode partly with exit status 0, so its error output is what tells).
     """
-    command = [
-        _ffmpeg(),
-        *("-nostdin", "-hide_banner", "-v", "error", "-i", "pipe:0"),
-        *("-t", f"{limit_s:.3f}", "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE)),
-        *("-f", "f32le", "pipe:1"),
-    ]
-    try:
-        # the command is fixed; the untrusted bytes only go to ffmpeg's standard input
-        done = subprocess.run(  # noqa: S603
-            command, input=data, capture_output=True, timeout=120, check=False
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise reject("corrupt", "ffmpeg took too long to decode") from exc
+    demuxer = ("-f", DEMUXERS[container]) if container in DEMUXERS else ()
+    with tempfile.NamedTemporaryFile(prefix="upload-", suffix=".bin") as upload:
+        upload.write(data)
+        upload.flush()
+        command = [
+            _ffmpeg(),
+            *("-nostdin", "-hide_banner", "-v", "error", "-protocol_whitelist", "file"),
+            *(*demuxer, "-i", f"file:{upload.name}"),
+            *("-t", f"{limit_s:.3f}", "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE)),
+            *("-f", "f32le", "pipe:1"),
+        ]
+        try:
+            # the command is fixed; the untrusted bytes are only the content of the file
+            done = subprocess.run(  # noqa: S603
+                command, capture_output=True, timeout=120, check=False
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise reject("corrupt", "ffmpeg took too long to decode") from exc
     errors = done.stderr.decode("utf-8", "replace").strip()
     if done.returncode != 0 or errors:
         raise reject("corrupt", f"ffmpeg: {errors or done.returncode}")
@@ -199,6 +256,12 @@ def decode(data: bytes, limit_s: float) -> FloatArray:
     if samples.size == 0:
         raise reject("corrupt", "no audio stream decoded")
     return np.clip(samples, -1.0, 1.0).astype(np.float32)
+
+
+def without_dc(samples: FloatArray) -> FloatArray:
+    """``samples`` less their mean: the constant (DC) offset some microphones add."""
+    offset = float(np.mean(samples, dtype=np.float64))
+    return np.clip(samples - offset, -1.0, 1.0).astype(np.float32)
 
 
 def _dbfs(value: float) -> float:
@@ -236,16 +299,22 @@ def check_recording(
     container = sniff_container(data)
     if container is None:
         raise reject("not_audio", f"unknown header {data[:8]!r}")
-    if container == "ogg" and (cut := ogg_truncation(data)):
+    truncation = TRUNCATION_CHECKS.get(container)
+    if truncation is not None and (cut := truncation(data)):
         raise reject("corrupt", cut)  # ffmpeg would decode the first half as a shorter answer
     # decode a little more than allowed, so that an over-long file is seen without decoding it all
-    samples = decode(data, max_duration_s + 1.0)
+    samples = decode(data, max_duration_s + 1.0, container)
     duration_s = samples.size / SAMPLE_RATE
     if duration_s > max_duration_s:
         raise reject("too_long", f"more than {max_duration_s:g} s")
     if duration_s < min_duration_s:
         raise reject("too_short", f"{duration_s:.2f} s < {min_duration_s:g} s")
 
+    # saturation is measured on the signal as recorded (it clips at the rails, offset or not);
+    # the rest without the constant offset of some microphones, which is no sound: with it a
+    # silent recording measured as loud "noise" and the VAD missed quiet speech
+    clipped = float(np.mean(np.abs(samples) >= CLIP_LEVEL))
+    samples = without_dc(samples)
     rms_dbfs = _dbfs(float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))))
     peak_dbfs = _dbfs(float(np.max(np.abs(samples))))
     if rms_dbfs < SILENCE_RMS_DBFS:
@@ -254,7 +323,6 @@ def check_recording(
     if speech_s < MIN_SPEECH_S:
         code = "noise" if rms_dbfs > NOISE_RMS_DBFS else "silence"
         raise reject(code, f"{speech_s:.2f} s of speech, rms {rms_dbfs:.1f} dBFS")
-    clipped = float(np.mean(np.abs(samples) >= CLIP_LEVEL))
     if clipped > CLIP_REFUSE_RATIO:
         raise reject("clipped", f"{clipped:.1%} of samples clipped")
 

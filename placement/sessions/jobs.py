@@ -135,8 +135,9 @@ def _transcribe_and_score(db: Session, response: Response, row: Transcript) -> N
     data = response.recording.data if response.recording is not None else None
     if data is None:
         raise ValueError("the recording was erased before it was transcribed")
-    # decode again: the queue carries ids only, never audio
-    recording = check_recording(data)
+    # decode again: the queue carries ids only, never audio. Its size was checked at intake
+    # against the app's RECORDING_MAX_BYTES, which the job does not know: not again here
+    recording = check_recording(data, max_bytes=len(data))
     spoken = score_recording(item, recording, get_transcriber())
     transcript, scored = spoken.transcript, spoken.result
     flags = set(transcript.flags) | set(scored.flags)
