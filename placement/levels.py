@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from scipy.stats import norm
+from scipy.special import ndtr
 
 from placement.cat.joint import Band as EngineBand
 from placement.cat.joint import DecisionModel, JointPosterior
@@ -114,7 +114,8 @@ def level_probabilities(theta: float, se: float, cuts: Mapping[str, float]) -> d
     if se == 0:
         level = level_of(theta, cuts)
         return {lv: float(lv == level) for lv in LEVELS}
-    cdf = [0.0, *(float(norm.cdf((c - theta) / se)) for c in values), 1.0]
+    # ndtr, the normal CDF as a plain ufunc: scipy.stats.norm.cdf costs 0.1 ms a call
+    cdf = [0.0, *(float(ndtr((c - theta) / se)) for c in values), 1.0]
     return {lv: max(cdf[i + 1] - cdf[i], 0.0) for i, lv in enumerate(LEVELS)}
 
 
