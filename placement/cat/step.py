@@ -667,6 +667,17 @@ def next_step(state: TestState, pool: Pool, rules: Rules, rng: Draws) -> Step:
             reason = "no_items"
         elif counts[k] < s.min_items or n_items + later_min < st.min_items:
             reason = None
+            if rule.method == "decision" and counts[k] == min(1, s.min_items - 1):
+                # P(the other skills pass) is drawn once per section; drawn now, in a step
+                # that has no value-of-information check, it keeps those steps short
+                model = state.decision or DEFAULT_DECISION
+                pivot = _dispense_pivot(path, parsed, k, cut_scores, model)
+                if (
+                    pivot is not None
+                    and pivot[1]
+                    and (model.non_reader_dispense or not state.non_reader)
+                ):
+                    _p_others(prep, path, pivot[2], k, pivot[0], pivot[1], correlation)
         elif need_total > later_min and _deficit_eligible(scores, items, deficit):
             reason = None  # a theme still short that the later minimums cannot make up
         elif rule.method == "decision":
@@ -800,7 +811,6 @@ def _decision_settled(  # noqa: PLR0917 - the step's context, passed once
     """
     skill = path.sections[k].skill
     cuts = cut_scores.get(skill, {})
-    level = model.dispense_level
     if remaining <= 0 or (non_reader and not model.non_reader_dispense):
         return True
     grid = prep.pool.grid
@@ -823,26 +833,43 @@ def _decision_settled(  # noqa: PLR0917 - the step's context, passed once
         _classification_gain(posterior, grid, kernel, c) for c in _hours_cuts(cuts, model)
     )
     voi_min = rules_voi(prep)
-    if skill not in model.dispense_skills or level not in cuts:
+    pivot = _dispense_pivot(path, parsed, k, cut_scores, model)
+    if pivot is None:  # the dispense does not turn on this skill: only the hours are left
         return hours_value < voi_min
-    cut = float(cuts[level])
+    cut, other_cuts, rows = pivot
     gain = _classification_gain(posterior, grid, kernel, cut)
     if gain + hours_value < voi_min:
         return True
-    others = [j for j, s in enumerate(path.sections) if j != k and s.skill in model.dispense_skills]
-    if not others:
+    if not other_cuts:
         return False
+    p_others = _p_others(prep, path, rows, k, cut, other_cuts, correlation)
+    return p_others * gain + hours_value < voi_min
+
+
+def _dispense_pivot(
+    path: _Path,
+    parsed: _Parsed,
+    k: int,
+    cut_scores: Mapping[str, Mapping[str, float]],
+    model: DecisionModel,
+) -> tuple[float, tuple[tuple[int, float], ...], tuple[int, ...]] | None:
+    """Where the dispense turns on section ``k``'s skill: its cut, the other counted sections'
+    ``(section, cut)`` and the rows of the sections before ``k`` (what :func:`_p_others`
+    reads); None when the dispense does not turn on it (not counted, or a cut missing)."""
+    level = model.dispense_level
+    cuts = cut_scores.get(path.sections[k].skill, {})
+    if path.sections[k].skill not in model.dispense_skills or level not in cuts:
+        return None
     other_cuts = []
-    for j in others:
-        other_cut = cut_scores.get(path.sections[j].skill, {}).get(level)
-        if other_cut is None:  # no dispense possible: only the hours are left
-            return hours_value < voi_min
+    for j, section in enumerate(path.sections):
+        if j == k or section.skill not in model.dispense_skills:
+            continue
+        other_cut = cut_scores.get(section.skill, {}).get(level)
+        if other_cut is None:  # no dispense possible
+            return None
         other_cuts.append((j, float(other_cut)))
     start = next((first for sec, first, _ in parsed.spans if sec == k), len(parsed.rows))
-    p_others = _p_others(
-        prep, path, tuple(parsed.rows[:start]), k, cut, tuple(other_cuts), correlation
-    )
-    return p_others * gain + hours_value < voi_min
+    return float(cuts[level]), tuple(other_cuts), tuple(parsed.rows[:start])
 
 
 def _classification_gain(
