@@ -155,6 +155,25 @@ class BankSource:
     exposure: dict[str, Any] | None = None
 
 
+def load_release_spec(spec: str | Path, root: str | Path | None = None) -> itembank.Release:
+    """The release ``spec`` names: a release directory, ``latest`` (the newest) or a version,
+    in ``root`` (default: itembank's). Raises :class:`InvalidBank` in French."""
+    path = Path(spec)
+    if len(path.parts) > 1 and not path.is_dir():
+        # a path, not a version number: say that the folder is missing, not that the
+        # whole path is a malformed version
+        raise InvalidBank(f"{spec} : dossier introuvable (un dossier de version, ou un CSV)")
+    try:
+        if path.is_dir():
+            return itembank.load_release(path.name, root=path.parent)
+        version = None if str(spec) == "latest" else str(spec)
+        return itembank.load_release(version, Path(root) if root is not None else None)
+    except (ItemBankError, OSError) as exc:
+        raise InvalidBank(
+            f"version de banque {str(spec)!r} illisible : {bank_reason(exc)}"
+        ) from None
+
+
 def load_bank(spec: str | Path, root: str | Path | None = None) -> BankSource:
     """A pool from a CSV parameter table, a release directory or a release version.
 
@@ -166,20 +185,7 @@ def load_bank(spec: str | Path, root: str | Path | None = None) -> BankSource:
     path = Path(spec)
     if path.suffix.lower() == ".csv":
         return BankSource(pool_from_csv(path), version=path.stem)
-    if len(path.parts) > 1 and not path.is_dir():
-        # a path, not a version number: say that the folder is missing, not that the
-        # whole path is a malformed version
-        raise InvalidBank(f"{spec} : dossier introuvable (un dossier de version, ou un CSV)")
-    try:
-        if path.is_dir():
-            release = itembank.load_release(path.name, root=path.parent)
-        else:
-            version = None if str(spec) == "latest" else str(spec)
-            release = itembank.load_release(version, Path(root) if root is not None else None)
-    except (ItemBankError, OSError) as exc:
-        raise InvalidBank(
-            f"version de banque {str(spec)!r} illisible : {bank_reason(exc)}"
-        ) from None
+    release = load_release_spec(spec, root)
     return BankSource(
         pool_from_release(release),
         version=str(release.version),

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from placement.errors import InvalidBank, PlacementError
+from placement.errors import PlacementError
 from placement.exposure import EXPOSURE_ATTACHMENT, figures, fit_exposure, read_exposure
 
 
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     """Fit, then write or publish; 0 on success, 2 on bad input (message on stderr)."""
     import itembank
     from itembank.errors import ItemBankError
-    from placement.bank import bank_reason, pool_from_release
+    from placement.bank import bank_reason, load_release_spec, pool_from_release
     from placement.rules import default_rules, load_rules
 
     try:
@@ -68,16 +68,7 @@ def run(args: argparse.Namespace) -> int:
             raise PlacementError(f"--target doit être dans ]0, 1] (reçu {args.target})")
         if not args.out and not args.publish:
             raise PlacementError("dites où vont les paramètres : --out FICHIER ou --publish")
-        spec = None if args.bank == "latest" else args.bank
-        root = args.releases_root
-        if args.bank not in ("latest",) and Path(args.bank).is_dir():
-            spec, root = Path(args.bank).name, Path(args.bank).parent
-        try:
-            release = itembank.load_release(spec, root=root)
-        except (ItemBankError, OSError) as exc:
-            raise InvalidBank(
-                f"version de banque illisible {args.bank!r} : {bank_reason(exc)}"
-            ) from None
+        release = load_release_spec(args.bank, args.releases_root)
         rules = load_rules(args.rules) if args.rules else default_rules()
         if args.parameters is not None:
             exposure = read_exposure(args.parameters)

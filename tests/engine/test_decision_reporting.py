@@ -141,7 +141,7 @@ def test_fitted_parameters_lower_the_highest_exposure() -> None:
     [
         (
             ["--bank", "nope", "--out", "x.json"],
-            "version de banque illisible 'nope' : numéro de version 'nope' invalide",
+            "version de banque 'nope' illisible : numéro de version 'nope' invalide",
         ),
         (["--bank", "latest"], "--out FICHIER ou --publish"),
         (["--bank", "latest", "--out", "x.json", "--examinees", "3"], "au moins 10"),
