@@ -9,8 +9,8 @@ from typing import Any
 from calibration.data import write_parameters
 from calibration.errors import AlreadyPublished, CalibrationError, InputError, PublishRefused
 from calibration.steps import Workdir, load_all, step_report
-from itembank.wording import french as french_bank
 from itembank.wording import problem as bank_problem
+from placement.bank import bank_reason
 
 #: Models of the calibration that the bank's parameter table spells differently: a 1PL is a
 #: 2PL whose items share one slope.
@@ -82,7 +82,7 @@ def publish(
         base = itembank.load_release(base_version, root)
     except itembank.ItemBankError as exc:
         raise InputError(
-            f"version {base_version} de la banque introuvable : {french_bank(str(exc))}"
+            f"version {base_version} de la banque introuvable : {bank_reason(exc)}"
         ) from None
 
     new = state["new"]
@@ -145,7 +145,7 @@ def publish(
     except itembank.ItemBankError as exc:
         # the item bank speaks English to its own callers; the psychometrician reads French
         raise CalibrationError(
-            f"la banque a refusé la nouvelle version : {french_bank(str(exc))}"
+            f"la banque a refusé la nouvelle version : {bank_reason(exc)}"
         ) from None
 
 

@@ -40,7 +40,7 @@ from calibration.fit import FitResult, SeMethod, fit
 from calibration.linking import Linking, Method, apply_links, link_skills, transform_se
 from calibration.report import write_report
 from calibration.simulation import compare_banks
-from itembank.wording import french as french_bank
+from placement.bank import bank_reason
 from placement.staging import staged
 
 
@@ -197,8 +197,9 @@ def prepare(
         try:
             rel = itembank.load_release(None if release == "latest" else release, releases_root)
         except (itembank.ItemBankError, OSError) as exc:
-            why = french_bank(str(exc)) if isinstance(exc, itembank.ItemBankError) else exc
-            raise InputError(f"version {release} de la banque introuvable : {why}") from None
+            raise InputError(
+                f"version {release} de la banque introuvable : {bank_reason(exc)}"
+            ) from None
         source = Path(rel.parameters_path)
         context["release"] = rel.version
         context["releases_root"] = str(releases_root) if releases_root else None
