@@ -110,6 +110,11 @@ class Workdir:
         """The HTML report."""
         return self.root / "report.html"
 
+    @property
+    def after_fit(self) -> tuple[Path, ...]:
+        """What the steps after ``fit`` make from its output (stale once fit or link runs)."""
+        return (self.parameters, self.linking, self.checks, self.simulation, self.report)
+
 
 def _clean(value: Any) -> Any:
     """JSON-safe copy: NaN and infinities become None, numpy scalars plain numbers."""
@@ -331,7 +336,7 @@ def step_fit(
     current = read_parameters(work.current)
     responses = read_responses(work.responses, current)
     context = _context(work)
-    discard(work.parameters, work.linking, work.checks, work.simulation, work.report)
+    discard(*work.after_fit)
     priors_by_skill = (
         _engine_priors(current, responses, context) if conditioning and by_skill else None
     )
@@ -374,7 +379,7 @@ def step_link(
     new = read_parameters(work.fitted)
     info = read_json(work.fit_info, "fit")
     fitted = _fitted_mask(new, info)
-    discard(work.parameters, work.linking, work.checks, work.simulation, work.report)
+    discard(*work.after_fit)
     links = link_skills(new, current, fitted=fitted, method=method, purify=purify, anchors=anchors)
     linked = apply_links(new, links, fitted)
     write_parameters(linked, work.parameters)
